@@ -1,0 +1,59 @@
+//! Lots core: household documents that merge.
+//!
+//! Each household lives in its own Automerge document ([`HouseholdDoc`]). Every person's action
+//! is a typed, validated method that commits exactly one signed change ([`Signature`]); edits
+//! made apart merge when replicas sync, concurrent values of one field are all kept and shown
+//! ([`Conflict`]), and the household can be read as it was at any past instant. Replicas sync
+//! through a sans-IO automerge-repo peer ([`SyncPeer`]).
+//!
+//! Core does no IO and never reads the clock: time and randomness come in as arguments, so
+//! the same code runs natively, in the browser (WebAssembly) and in seeded tests.
+
+mod actions;
+mod calendar;
+mod document;
+mod history;
+mod ids;
+mod rules;
+mod schema;
+mod signature;
+mod sync;
+pub mod synthetic;
+
+pub use actions::{
+    ActionError, Interpreter, MAX_FIELD_CHARS, MAX_NOTE_CHARS, MAX_VISIT_MINUTES, MemberDetails,
+    NewFollowUp, NewGoal, NewHousehold, NewStep, Owner, VisitRecord,
+};
+pub use calendar::{Date, DateError, Timestamp};
+pub use document::HouseholdDoc;
+pub use history::HistoryEntry;
+pub use ids::{
+    DeviceId, DistrictId, FollowUpId, GoalId, IdError, MAX_ID_LEN, MemberId, StaffId, StepId,
+    VisitId,
+};
+pub use rules::{
+    ESTABLISHMENT_PERIOD_MONTHS, MAX_AGE, MIN_AGE, OutsideReason, QUOTA_SUPPORT_MONTHS, age_on,
+    establishment_period_end, household_establishment_end, in_quota_support_window,
+    in_target_group, quota_support_window, target_group_exclusions,
+};
+pub use schema::codes::{
+    Agency, ArrivalRoute, CaseStatus, CloseReason, Gender, GoalArea, GoalStatus, HousingForm,
+    InterpreterMode, OwnerKind, StepStatus, Topic, UnknownCode, VisitStatus,
+};
+pub use schema::conflicts::{Conflict, ConflictValue, FieldPath, FieldValue, ResolveError};
+pub use schema::household::{FollowUp, Goal, Household, Member, Plan, Profile, Step, Visit};
+pub use schema::values::{Note, Set};
+pub use schema::{NoteRef, SCHEMA_VERSION, SchemaError};
+pub use signature::{ChangeInfo, Signature};
+pub use sync::document_id::{DocumentId, DocumentIdError};
+pub use sync::message::{
+    MAX_PEER_ID_LEN, Message, MessageError, PROTOCOL_VERSION, PeerId, PeerMetadata,
+};
+pub use sync::peer::{
+    AllowAll, ConnectionId, DEFAULT_MAX_MESSAGE_BYTES, Input, Output, PeerConfig, Role,
+    SharePolicy, SyncError, SyncPeer, SyncStatus,
+};
+pub use sync::testnet::{Direction, Link, MemoryNetwork};
+
+/// Automerge, as core uses it, for drivers that store and sync documents.
+pub use automerge;

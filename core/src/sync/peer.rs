@@ -1,0 +1,863 @@
+//! A sans-IO automerge-repo peer: it holds many documents, speaks the protocol over any
+//! number of connections, and never touches a socket, a disk or the clock.
+//!
+//! The driver (the browser's WebSocket loop, a server task, or a test network) feeds it
+//! [`Input`]s with the current time and carries out the [`Output`]s it returns: bytes to send,
+//! connections to close, documents to save, sync states to persist. The same logic therefore
+//! runs in a phone, in the server and in a deterministic in-memory network.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use automerge::sync::{self, SyncDoc as _};
+use automerge::{Automerge, ChangeHash};
+
+use super::document_id::DocumentId;
+use super::message::{Message, MessageError, PROTOCOL_VERSION, PeerId, PeerMetadata};
+use crate::calendar::Timestamp;
+
+/// The default limit on one incoming message: generous for a household's whole history,
+/// small enough that one client cannot make the server buffer without end.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Which end of a connection this peer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Dials out, sends `join`, and offers all its documents once the server answers.
+    Client,
+    /// Accepts connections, answers `join` with `peer`, and serves what it is asked for.
+    Server,
+}
+
+/// How a peer is set up.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// This peer's id.
+    pub peer_id: PeerId,
+    /// Client or server.
+    pub role: Role,
+    /// What this peer says about itself.
+    pub metadata: PeerMetadata,
+    /// The largest incoming message accepted, in bytes.
+    pub max_message_bytes: usize,
+}
+
+impl PeerConfig {
+    /// A configuration with the default message limit.
+    pub fn new(peer_id: PeerId, role: Role) -> Self {
+        Self {
+            peer_id,
+            role,
+            metadata: PeerMetadata::default(),
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        }
+    }
+}
+
+/// Which peers may see and change which documents. The server implements this from its
+/// caseloads; a phone allows everything, as it only holds what the server gave it.
+pub trait SharePolicy {
+    /// Whether `peer` may receive `document`. A document a peer may not read is answered
+    /// exactly like one that does not exist.
+    fn may_read(&self, peer: &PeerId, document: &DocumentId) -> bool;
+    /// Whether changes from `peer` to `document` are accepted.
+    fn may_write(&self, peer: &PeerId, document: &DocumentId) -> bool;
+    /// Whether `peer` may bring a document this peer has never seen.
+    fn may_create(&self, peer: &PeerId, document: &DocumentId) -> bool;
+}
+
+/// Every peer may read, write and create every document.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowAll;
+
+impl SharePolicy for AllowAll {
+    fn may_read(&self, _: &PeerId, _: &DocumentId) -> bool {
+        true
+    }
+    fn may_write(&self, _: &PeerId, _: &DocumentId) -> bool {
+        true
+    }
+    fn may_create(&self, _: &PeerId, _: &DocumentId) -> bool {
+        true
+    }
+}
+
+/// The driver's name for one connection, unique while it is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnectionId(pub u64);
+
+/// What happened, as the driver tells the peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A transport connection opened.
+    Connected {
+        /// Its id.
+        connection: ConnectionId,
+    },
+    /// A whole message arrived.
+    Received {
+        /// On which connection.
+        connection: ConnectionId,
+        /// The message's bytes.
+        bytes: Vec<u8>,
+    },
+    /// A connection closed, from either side.
+    Disconnected {
+        /// Which one.
+        connection: ConnectionId,
+    },
+    /// The application changed a document (see [`SyncPeer::document_mut`]).
+    LocalChange {
+        /// Which one.
+        document: DocumentId,
+    },
+    /// The application wants a document it does not have.
+    Want {
+        /// Which one.
+        document: DocumentId,
+    },
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send these bytes as one message.
+    Send {
+        /// On which connection.
+        connection: ConnectionId,
+        /// The message.
+        bytes: Vec<u8>,
+    },
+    /// Close the connection.
+    Close {
+        /// Which one.
+        connection: ConnectionId,
+        /// Why, for the log and the close frame.
+        reason: String,
+    },
+    /// The handshake finished: the connection now syncs with `peer`.
+    PeerReady {
+        /// The connection.
+        connection: ConnectionId,
+        /// The peer at the other end.
+        peer: PeerId,
+    },
+    /// Another peer's changes were applied to a document: save it, show it again.
+    DocumentChanged {
+        /// Which one.
+        document: DocumentId,
+    },
+    /// A peer said it does not have a document this peer wanted.
+    DocumentUnavailable {
+        /// Which one.
+        document: DocumentId,
+    },
+    /// Every local change of the document has reached a peer: it is no longer dirty.
+    DocumentSynced {
+        /// Which one.
+        document: DocumentId,
+        /// The peer that has it.
+        peer: PeerId,
+    },
+    /// The sync state with a peer changed: persist it to resume cheaply next time.
+    SyncStateChanged {
+        /// The peer.
+        peer: PeerId,
+        /// The document.
+        document: DocumentId,
+    },
+    /// A peer sent something refused. The driver logs it; a `Close` follows when the
+    /// connection cannot go on.
+    Rejected {
+        /// On which connection.
+        connection: ConnectionId,
+        /// What was wrong.
+        error: SyncError,
+    },
+}
+
+/// Why a message was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    /// Larger than the limit.
+    #[error("message of {size} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not a protocol message.
+    #[error("malformed message: {0}")]
+    Malformed(#[from] MessageError),
+    /// A document message before the handshake.
+    #[error("a {kind} message arrived before the join/peer handshake")]
+    NotJoined {
+        /// The message type.
+        kind: &'static str,
+    },
+    /// A handshake message from the wrong side, or twice.
+    #[error("unexpected {kind} message on a connection that is {state}")]
+    UnexpectedHandshake {
+        /// The message type.
+        kind: &'static str,
+        /// The connection's state.
+        state: &'static str,
+    },
+    /// No protocol version in common.
+    #[error("no common protocol version: the peer speaks {offered:?}, this peer speaks \"1\"")]
+    Version {
+        /// What the peer offered.
+        offered: Vec<String>,
+    },
+    /// The sender id does not match the peer that joined on the connection.
+    #[error("message claims to be from {claimed} but the connection belongs to {actual}")]
+    Spoofed {
+        /// The claimed sender.
+        claimed: PeerId,
+        /// The joined peer.
+        actual: PeerId,
+    },
+    /// The Automerge sync payload is damaged.
+    #[error("the sync payload for {document} is not a valid Automerge sync message: {reason}")]
+    Payload {
+        /// The document.
+        document: DocumentId,
+        /// What Automerge said.
+        reason: String,
+    },
+    /// The peer may not change this document.
+    #[error("{peer} may not change {document}; its changes were not applied")]
+    WriteRefused {
+        /// The peer.
+        peer: PeerId,
+        /// The document.
+        document: DocumentId,
+    },
+    /// The peer said it refuses the connection.
+    #[error("the peer refused the connection: {0}")]
+    Remote(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Handshake {
+    /// Client: join sent, waiting for peer. Server: waiting for join.
+    Waiting,
+    /// Syncing with this peer.
+    Ready(PeerId),
+}
+
+/// A summary for the always-visible status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// Whether any connection has finished its handshake.
+    pub connected: bool,
+    /// When the last connection went away, while none is up.
+    pub offline_since: Option<Timestamp>,
+    /// Documents with local changes no peer has confirmed.
+    pub dirty_documents: usize,
+}
+
+/// The peer. See the module documentation.
+#[derive(Debug)]
+pub struct SyncPeer<P = AllowAll> {
+    config: PeerConfig,
+    policy: P,
+    documents: BTreeMap<DocumentId, Automerge>,
+    connections: BTreeMap<ConnectionId, Handshake>,
+    sync_states: HashMap<(PeerId, DocumentId), sync::State>,
+    dirty: BTreeSet<DocumentId>,
+    offline_since: Option<Timestamp>,
+}
+
+impl SyncPeer<AllowAll> {
+    /// A peer that shares everything with everyone.
+    pub fn new(config: PeerConfig) -> Self {
+        Self::with_policy(config, AllowAll)
+    }
+}
+
+impl<P: SharePolicy> SyncPeer<P> {
+    /// A peer that asks `policy` before sharing or accepting anything.
+    pub fn with_policy(config: PeerConfig, policy: P) -> Self {
+        Self {
+            config,
+            policy,
+            documents: BTreeMap::new(),
+            connections: BTreeMap::new(),
+            sync_states: HashMap::new(),
+            dirty: BTreeSet::new(),
+            offline_since: None,
+        }
+    }
+
+    /// This peer's id.
+    pub fn peer_id(&self) -> &PeerId {
+        &self.config.peer_id
+    }
+
+    /// The sharing policy.
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+
+    /// The sharing policy, to change (a caseload reassigned); changes apply to the next
+    /// message.
+    pub fn policy_mut(&mut self) -> &mut P {
+        &mut self.policy
+    }
+
+    /// Adds (or replaces) a document, as loaded from storage. Call
+    /// [`SyncPeer::mark_dirty`] too if storage lists it as not yet synced.
+    pub fn insert_document(&mut self, document: DocumentId, doc: Automerge) {
+        self.documents.insert(document, doc);
+    }
+
+    /// Removes a document and everything about it (retention: the household's erasure).
+    pub fn remove_document(&mut self, document: &DocumentId) -> Option<Automerge> {
+        self.dirty.remove(document);
+        self.sync_states.retain(|(_, doc), _| doc != document);
+        self.documents.remove(document)
+    }
+
+    /// A document, when this peer has it.
+    pub fn document(&self, document: &DocumentId) -> Option<&Automerge> {
+        self.documents.get(document)
+    }
+
+    /// A document to change. Afterwards pass [`Input::LocalChange`] so the change is marked
+    /// dirty and offered to connected peers.
+    pub fn document_mut(&mut self, document: &DocumentId) -> Option<&mut Automerge> {
+        self.documents.get_mut(document)
+    }
+
+    /// The ids of every document held.
+    pub fn document_ids(&self) -> impl Iterator<Item = &DocumentId> {
+        self.documents.keys()
+    }
+
+    /// Marks a document as having changes no peer has confirmed (restored from storage).
+    pub fn mark_dirty(&mut self, document: DocumentId) {
+        self.dirty.insert(document);
+    }
+
+    /// Documents with local changes no peer has confirmed yet.
+    pub fn dirty_documents(&self) -> impl Iterator<Item = &DocumentId> {
+        self.dirty.iter()
+    }
+
+    /// The status line's facts.
+    pub fn status(&self) -> SyncStatus {
+        SyncStatus {
+            connected: self.ready_connections().next().is_some(),
+            offline_since: self.offline_since,
+            dirty_documents: self.dirty.len(),
+        }
+    }
+
+    /// The sync state with `peer` for `document`, encoded for storage.
+    pub fn export_sync_state(&self, peer: &PeerId, document: &DocumentId) -> Option<Vec<u8>> {
+        self.sync_states
+            .get(&(peer.clone(), *document))
+            .map(sync::State::encode)
+    }
+
+    /// Restores a sync state saved by [`SyncPeer::export_sync_state`]. Saves only what
+    /// survives a reconnect (the shared heads), so the next sync sends only what is new.
+    pub fn import_sync_state(
+        &mut self,
+        peer: PeerId,
+        document: DocumentId,
+        bytes: &[u8],
+    ) -> Result<(), sync::DecodeStateError> {
+        let state = sync::State::decode(bytes)?;
+        self.sync_states.insert((peer, document), state);
+        Ok(())
+    }
+
+    fn ready_connections(&self) -> impl Iterator<Item = (ConnectionId, &PeerId)> {
+        self.connections
+            .iter()
+            .filter_map(|(connection, handshake)| match handshake {
+                Handshake::Ready(peer) => Some((*connection, peer)),
+                Handshake::Waiting => None,
+            })
+    }
+
+    /// Feeds one input in; returns what the driver must do, in order.
+    pub fn handle(&mut self, now: Timestamp, input: Input) -> Vec<Output> {
+        let mut out = Vec::new();
+        match input {
+            Input::Connected { connection } => {
+                self.connections.insert(connection, Handshake::Waiting);
+                if self.config.role == Role::Client {
+                    let join = Message::Join {
+                        sender: self.config.peer_id.clone(),
+                        metadata: self.config.metadata.clone(),
+                        supported_versions: vec![PROTOCOL_VERSION.to_owned()],
+                    };
+                    out.push(Output::Send {
+                        connection,
+                        bytes: join.encode(),
+                    });
+                }
+            }
+            Input::Disconnected { connection } => {
+                if let Some(Handshake::Ready(peer)) = self.connections.remove(&connection) {
+                    self.reset_sync_states(&peer);
+                }
+                if self.ready_connections().next().is_none() {
+                    self.offline_since.get_or_insert(now);
+                }
+            }
+            Input::Received { connection, bytes } => {
+                if !self.connections.contains_key(&connection) {
+                    return out;
+                }
+                if bytes.len() > self.config.max_message_bytes {
+                    let error = SyncError::TooLarge {
+                        size: bytes.len(),
+                        max: self.config.max_message_bytes,
+                    };
+                    self.refuse(connection, error, &mut out);
+                    return out;
+                }
+                match Message::decode(&bytes) {
+                    Ok(message) => self.receive(now, connection, message, &mut out),
+                    Err(error) => self.refuse(connection, error.into(), &mut out),
+                }
+            }
+            Input::LocalChange { document } => {
+                if self.documents.contains_key(&document) {
+                    self.dirty.insert(document);
+                    self.offer_to_all(document, None, &mut out);
+                }
+            }
+            Input::Want { document } => {
+                self.documents
+                    .entry(document)
+                    .or_insert_with(Automerge::new);
+                self.offer_to_all(document, None, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Refuses what came on `connection` and closes it.
+    fn refuse(&mut self, connection: ConnectionId, error: SyncError, out: &mut Vec<Output>) {
+        let reason = error.to_string();
+        out.push(Output::Send {
+            connection,
+            bytes: Message::Error {
+                message: reason.clone(),
+            }
+            .encode(),
+        });
+        out.push(Output::Rejected { connection, error });
+        out.push(Output::Close { connection, reason });
+    }
+
+    fn receive(
+        &mut self,
+        now: Timestamp,
+        connection: ConnectionId,
+        message: Message,
+        out: &mut Vec<Output>,
+    ) {
+        let handshake = self.connections.get(&connection).cloned();
+        let Some(handshake) = handshake else { return };
+        match (message, handshake, self.config.role) {
+            (
+                Message::Join {
+                    sender,
+                    supported_versions,
+                    ..
+                },
+                Handshake::Waiting,
+                Role::Server,
+            ) => {
+                if !supported_versions
+                    .iter()
+                    .any(|version| version == PROTOCOL_VERSION)
+                {
+                    self.refuse(
+                        connection,
+                        SyncError::Version {
+                            offered: supported_versions,
+                        },
+                        out,
+                    );
+                    return;
+                }
+                // One connection per peer id: sync states are per peer, and a reconnecting
+                // phone's old socket may not have noticed it is dead.
+                let stale: Vec<ConnectionId> = self
+                    .ready_connections()
+                    .filter(|(_, peer)| **peer == sender)
+                    .map(|(connection, _)| connection)
+                    .collect();
+                for old in stale {
+                    self.connections.remove(&old);
+                    out.push(Output::Close {
+                        connection: old,
+                        reason: "replaced by a new connection".into(),
+                    });
+                }
+                self.reset_sync_states(&sender);
+                let reply = Message::Peer {
+                    sender: self.config.peer_id.clone(),
+                    metadata: self.config.metadata.clone(),
+                    selected_version: PROTOCOL_VERSION.to_owned(),
+                    target: sender.clone(),
+                };
+                out.push(Output::Send {
+                    connection,
+                    bytes: reply.encode(),
+                });
+                self.become_ready(connection, sender, out);
+            }
+            (
+                Message::Peer {
+                    sender,
+                    selected_version,
+                    ..
+                },
+                Handshake::Waiting,
+                Role::Client,
+            ) => {
+                if selected_version != PROTOCOL_VERSION {
+                    self.refuse(
+                        connection,
+                        SyncError::Version {
+                            offered: vec![selected_version],
+                        },
+                        out,
+                    );
+                    return;
+                }
+                self.reset_sync_states(&sender);
+                self.become_ready(connection, sender.clone(), out);
+                let documents: Vec<DocumentId> = self.documents.keys().copied().collect();
+                for document in documents {
+                    self.offer(connection, &sender, document, out);
+                }
+            }
+            (Message::Join { .. }, state, _) | (Message::Peer { .. }, state, _) => {
+                let kind = "handshake";
+                let state = match state {
+                    Handshake::Waiting => "waiting for a handshake from the other side",
+                    Handshake::Ready(_) => "already joined",
+                };
+                self.refuse(
+                    connection,
+                    SyncError::UnexpectedHandshake { kind, state },
+                    out,
+                );
+            }
+            (Message::Leave { .. }, _, _) => {
+                out.push(Output::Close {
+                    connection,
+                    reason: "the peer left".into(),
+                });
+            }
+            (Message::Error { message }, _, _) => {
+                out.push(Output::Rejected {
+                    connection,
+                    error: SyncError::Remote(message.clone()),
+                });
+                out.push(Output::Close {
+                    connection,
+                    reason: format!("the peer refused: {message}"),
+                });
+            }
+            (Message::Other { .. }, _, _) => {}
+            (message, Handshake::Waiting, _) => {
+                let kind = match message {
+                    Message::Request { .. } => "request",
+                    Message::Sync { .. } => "sync",
+                    _ => "doc-unavailable",
+                };
+                self.refuse(connection, SyncError::NotJoined { kind }, out);
+            }
+            (
+                Message::DocUnavailable {
+                    sender, document, ..
+                },
+                Handshake::Ready(peer),
+                _,
+            ) => {
+                if sender != peer {
+                    self.refuse(
+                        connection,
+                        SyncError::Spoofed {
+                            claimed: sender,
+                            actual: peer,
+                        },
+                        out,
+                    );
+                    return;
+                }
+                // Forget a placeholder made by `Want`; keep anything with content.
+                if self
+                    .documents
+                    .get(&document)
+                    .is_some_and(|doc| doc.get_heads().is_empty())
+                {
+                    self.documents.remove(&document);
+                    self.sync_states.remove(&(peer, document));
+                }
+                out.push(Output::DocumentUnavailable { document });
+            }
+            (
+                Message::Request {
+                    sender,
+                    document,
+                    data,
+                    ..
+                },
+                Handshake::Ready(peer),
+                _,
+            ) => {
+                if sender != peer {
+                    self.refuse(
+                        connection,
+                        SyncError::Spoofed {
+                            claimed: sender,
+                            actual: peer,
+                        },
+                        out,
+                    );
+                    return;
+                }
+                self.receive_sync(now, connection, peer, document, &data, true, out);
+            }
+            (
+                Message::Sync {
+                    sender,
+                    document,
+                    data,
+                    ..
+                },
+                Handshake::Ready(peer),
+                _,
+            ) => {
+                if sender != peer {
+                    self.refuse(
+                        connection,
+                        SyncError::Spoofed {
+                            claimed: sender,
+                            actual: peer,
+                        },
+                        out,
+                    );
+                    return;
+                }
+                self.receive_sync(now, connection, peer, document, &data, false, out);
+            }
+        }
+    }
+
+    fn become_ready(&mut self, connection: ConnectionId, peer: PeerId, out: &mut Vec<Output>) {
+        self.connections
+            .insert(connection, Handshake::Ready(peer.clone()));
+        self.offline_since = None;
+        out.push(Output::PeerReady { connection, peer });
+    }
+
+    /// After a reconnect the other side remembers nothing of what was in flight: keep only
+    /// the heads both sides are known to share, as Automerge's sync protocol prescribes.
+    fn reset_sync_states(&mut self, peer: &PeerId) {
+        for ((state_peer, _), state) in self.sync_states.iter_mut() {
+            if state_peer == peer {
+                *state = sync::State::decode(&state.encode()).unwrap_or_default();
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn receive_sync(
+        &mut self,
+        _now: Timestamp,
+        connection: ConnectionId,
+        peer: PeerId,
+        document: DocumentId,
+        data: &[u8],
+        is_request: bool,
+        out: &mut Vec<Output>,
+    ) {
+        let unavailable = |out: &mut Vec<Output>, this: &Self| {
+            let reply = Message::DocUnavailable {
+                sender: this.config.peer_id.clone(),
+                target: peer.clone(),
+                document,
+            };
+            out.push(Output::Send {
+                connection,
+                bytes: reply.encode(),
+            });
+        };
+        if !self.policy.may_read(&peer, &document) {
+            unavailable(out, self);
+            return;
+        }
+        let message = match sync::Message::decode(data) {
+            Ok(message) => message,
+            Err(error) => {
+                let error = SyncError::Payload {
+                    document,
+                    reason: error.to_string(),
+                };
+                self.refuse(connection, error, out);
+                return;
+            }
+        };
+        let brings_changes = message.changes.iter().any(|chunk| !chunk.is_empty());
+        if !self.documents.contains_key(&document) {
+            // A request with nothing in it, for something this peer lacks: say so.
+            let may_create = brings_changes && self.policy.may_create(&peer, &document);
+            if (is_request && !brings_changes) || !may_create {
+                unavailable(out, self);
+                return;
+            }
+            self.documents.insert(document, Automerge::new());
+        }
+        if brings_changes && !self.policy.may_write(&peer, &document) {
+            out.push(Output::Rejected {
+                connection,
+                error: SyncError::WriteRefused {
+                    peer: peer.clone(),
+                    document,
+                },
+            });
+            return;
+        }
+        let Some(doc) = self.documents.get_mut(&document) else {
+            return;
+        };
+        let state = self
+            .sync_states
+            .entry((peer.clone(), document))
+            .or_default();
+        let before = doc.get_heads();
+        if let Err(error) = doc.receive_sync_message(state, message) {
+            let error = SyncError::Payload {
+                document,
+                reason: error.to_string(),
+            };
+            self.refuse(connection, error, out);
+            return;
+        }
+        let after = doc.get_heads();
+        out.push(Output::SyncStateChanged {
+            peer: peer.clone(),
+            document,
+        });
+        if before != after {
+            out.push(Output::DocumentChanged { document });
+        }
+        self.note_if_synced(&peer, document, out);
+        // Answer the sender, then pass new changes on to everyone else sharing the document.
+        self.offer(connection, &peer, document, out);
+        if before != after {
+            self.offer_to_all(document, Some(connection), out);
+        }
+    }
+
+    /// A dirty document is clean once a peer's last known heads equal ours.
+    fn note_if_synced(&mut self, peer: &PeerId, document: DocumentId, out: &mut Vec<Output>) {
+        if !self.dirty.contains(&document) {
+            return;
+        }
+        let Some(doc) = self.documents.get(&document) else {
+            return;
+        };
+        let Some(state) = self.sync_states.get(&(peer.clone(), document)) else {
+            return;
+        };
+        let mut ours = doc.get_heads();
+        ours.sort();
+        let theirs = state.their_heads.clone().map(|mut heads: Vec<ChangeHash>| {
+            heads.sort();
+            heads
+        });
+        if theirs.as_ref() == Some(&ours) {
+            self.dirty.remove(&document);
+            out.push(Output::DocumentSynced {
+                document,
+                peer: peer.clone(),
+            });
+        }
+    }
+
+    /// Offers a document on every ready connection that shares it: a client's server, or
+    /// (on a server) every peer that has synced this document on this connection before.
+    fn offer_to_all(
+        &mut self,
+        document: DocumentId,
+        except: Option<ConnectionId>,
+        out: &mut Vec<Output>,
+    ) {
+        let targets: Vec<(ConnectionId, PeerId)> = self
+            .ready_connections()
+            .filter(|(connection, _)| Some(*connection) != except)
+            .map(|(connection, peer)| (connection, peer.clone()))
+            .collect();
+        for (connection, peer) in targets {
+            let shares = match self.config.role {
+                Role::Client => true,
+                Role::Server => self.sync_states.contains_key(&(peer.clone(), document)),
+            };
+            if shares {
+                self.offer(connection, &peer, document, out);
+            }
+        }
+    }
+
+    /// Sends the next sync message for `document` to `peer`, when there is one.
+    fn offer(
+        &mut self,
+        connection: ConnectionId,
+        peer: &PeerId,
+        document: DocumentId,
+        out: &mut Vec<Output>,
+    ) {
+        if !self.policy.may_read(peer, &document) {
+            return;
+        }
+        let Some(doc) = self.documents.get(&document) else {
+            return;
+        };
+        let state = self
+            .sync_states
+            .entry((peer.clone(), document))
+            .or_default();
+        let Some(message) = doc.generate_sync_message(state) else {
+            return;
+        };
+        let data = message.encode();
+        let sender = self.config.peer_id.clone();
+        let target = peer.clone();
+        let message = if doc.get_heads().is_empty() {
+            Message::Request {
+                sender,
+                target,
+                document,
+                data,
+            }
+        } else {
+            Message::Sync {
+                sender,
+                target,
+                document,
+                data,
+            }
+        };
+        out.push(Output::Send {
+            connection,
+            bytes: message.encode(),
+        });
+        out.push(Output::SyncStateChanged {
+            peer: peer.clone(),
+            document,
+        });
+    }
+}
