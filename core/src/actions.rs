@@ -163,14 +163,20 @@ pub enum ActionError {
     /// A conflict that cannot be resolved as asked.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
-    /// The document itself could not be read or written.
+    /// The document itself could not be read or written (boxed: it is rare and large).
     #[error(transparent)]
-    Document(#[from] SchemaError),
+    Document(Box<SchemaError>),
+}
+
+impl From<SchemaError> for ActionError {
+    fn from(error: SchemaError) -> Self {
+        Self::Document(Box::new(error))
+    }
 }
 
 impl From<automerge::AutomergeError> for ActionError {
     fn from(error: automerge::AutomergeError) -> Self {
-        Self::Document(SchemaError::Automerge(error))
+        SchemaError::Automerge(error).into()
     }
 }
 
@@ -728,7 +734,7 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
             open_profile(tx)?;
             let len = schema::note_len(tx, note)?.ok_or_else(|| match note {
                 NoteRef::Visit(visit) => ActionError::UnknownVisit(visit.clone()),
-                NoteRef::Plan => ActionError::Document(SchemaError::NotAHousehold),
+                NoteRef::Plan => SchemaError::NotAHousehold.into(),
             })?;
             let end = position.checked_add(delete).filter(|end| *end <= len);
             if end.is_none() {

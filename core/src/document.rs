@@ -101,6 +101,12 @@ impl<D: Borrow<Automerge>> HouseholdDoc<D> {
         Ok(schema::conflicts::find(self.automerge())?)
     }
 
+    /// The length of a note in characters, `None` when there is no such note. Positions for
+    /// [`HouseholdDoc::splice_note`] run from 0 to this length.
+    pub fn note_len(&self, note: &crate::schema::NoteRef) -> Result<Option<usize>, SchemaError> {
+        schema::note_len(self.automerge(), note)
+    }
+
     /// The document's current heads: the changes nothing else depends on yet.
     pub fn heads(&self) -> Vec<ChangeHash> {
         self.automerge().get_heads()

@@ -137,10 +137,8 @@ fn walk(
     for (key, conflicted) in entries {
         path.push(key);
         let key = path.last().map(String::as_str).unwrap_or_default();
-        if conflicted {
-            if let Some(conflict) = conflict_at(doc, obj, key, path)? {
-                found.push(conflict);
-            }
+        if conflicted && let Some(conflict) = conflict_at(doc, obj, key, path)? {
+            found.push(conflict);
         }
         if let Some((Value::Object(ObjType::Map), child)) = doc.get(obj, key)? {
             walk(doc, &child, path, found)?;

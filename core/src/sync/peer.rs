@@ -433,9 +433,7 @@ impl<P: SharePolicy> SyncPeer<P> {
                 }
             }
             Input::Want { document } => {
-                self.documents
-                    .entry(document)
-                    .or_insert_with(Automerge::new);
+                self.documents.entry(document).or_default();
                 self.offer_to_all(document, None, &mut out);
             }
         }
@@ -712,9 +710,10 @@ impl<P: SharePolicy> SyncPeer<P> {
         };
         let brings_changes = message.changes.iter().any(|chunk| !chunk.is_empty());
         if !self.documents.contains_key(&document) {
-            // A request with nothing in it, for something this peer lacks: say so.
-            let may_create = brings_changes && self.policy.may_create(&peer, &document);
-            if (is_request && !brings_changes) || !may_create {
+            // A request comes from a peer that lacks the document too: say this one does as
+            // well. A sync comes from a peer that has it and is offering it: take it, if the
+            // policy allows, starting from an empty document that the exchange fills.
+            if is_request || !self.policy.may_create(&peer, &document) {
                 unavailable(out, self);
                 return;
             }

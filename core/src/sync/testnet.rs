@@ -59,6 +59,10 @@ pub struct MemoryNetwork {
     next_connection: u64,
     /// Bytes delivered so far.
     pub bytes_delivered: usize,
+    /// When set, every delivered message is kept in `delivered` (for wire-size studies).
+    pub record_deliveries: bool,
+    /// The messages delivered while `record_deliveries` was set: link, direction, bytes.
+    pub delivered: Vec<(usize, Direction, Vec<u8>)>,
 }
 
 impl Default for Timestamp {
@@ -190,6 +194,9 @@ impl MemoryNetwork {
         };
         let Some(bytes) = bytes else { return false };
         self.bytes_delivered += bytes.len();
+        if self.record_deliveries {
+            self.delivered.push((link, direction, bytes.clone()));
+        }
         let (peer, connection) = match direction {
             Direction::ToServer => (entry.server, entry.server_connection),
             Direction::ToClient => (entry.client, entry.client_connection),

@@ -1,0 +1,546 @@
+//! Convergence under random actions and random delivery (proptest).
+//!
+//! Five replicas (a server and four phones, each also editing) take random domain actions on
+//! one household, including concurrent splices of the same notes, while sync messages are
+//! delivered out of order, twice, or lost (a lost message breaks its connection, which is
+//! later re-established), and replicas restart from their saved bytes. After a final full sync
+//! every replica must hydrate to the same household, with the same heads and conflicts.
+//!
+//! The run is seeded and bounded for CI. Set `LOTS_CONVERGENCE_SEED` to replay a failure, and
+//! `LOTS_CONVERGENCE_CASES` / `LOTS_CONVERGENCE_STEPS` for a larger run.
+
+#![cfg(not(target_arch = "wasm32"))] // The browser's share of these runs in `wasm.rs`.
+#![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
+
+mod common;
+
+use common::*;
+use lots_core::*;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+const REPLICAS: usize = 5;
+const DOC: DocumentId = DocumentId::from_bytes([7; 16]);
+
+#[derive(Debug, Clone)]
+enum Step {
+    Act {
+        replica: usize,
+        kind: u8,
+        a: u32,
+        b: u32,
+    },
+    Deliver {
+        link: usize,
+        to_server: bool,
+        pick: usize,
+        duplicate: bool,
+    },
+    Drop {
+        link: usize,
+        to_server: bool,
+        pick: usize,
+    },
+    Reconnect {
+        link: usize,
+    },
+    Restart {
+        replica: usize,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        11 => (0..REPLICAS, 0u8..20, any::<u32>(), any::<u32>())
+            .prop_map(|(replica, kind, a, b)| Step::Act { replica, kind, a, b }),
+        7 => (0..REPLICAS - 1, any::<bool>(), 0usize..8, prop::bool::weighted(0.1))
+            .prop_map(|(link, to_server, pick, duplicate)| Step::Deliver { link, to_server, pick, duplicate }),
+        1 => (0..REPLICAS - 1, any::<bool>(), 0usize..8)
+            .prop_map(|(link, to_server, pick)| Step::Drop { link, to_server, pick }),
+        1 => (0..REPLICAS - 1).prop_map(|link| Step::Reconnect { link }),
+        1 => (0..REPLICAS).prop_map(|replica| Step::Restart { replica }),
+    ]
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Ids created anywhere so far; a replica that has not seen one yet refuses actions on it,
+/// which the simulation checks leave its document untouched.
+#[derive(Default)]
+struct Known {
+    members: Vec<MemberId>,
+    visits: Vec<VisitId>,
+    follow_ups: Vec<(VisitId, FollowUpId)>,
+    goals: Vec<GoalId>,
+    steps: Vec<(GoalId, StepId)>,
+}
+
+fn pick<T: Clone>(items: &[T], index: u32) -> Option<T> {
+    (!items.is_empty()).then(|| items[index as usize % items.len()].clone())
+}
+
+const STAFF: [&str; REPLICAS] = ["u-office", "u-anna", "u-omar", "u-sara", "u-lina"];
+const WORDS: [&str; 6] = ["budget ", "SFI ", "brev ", "bank ", "hyra ", "ñ–ü "];
+
+struct Sim {
+    net: MemoryNetwork,
+    known: Known,
+    counter: u64,
+    attempted: usize,
+    succeeded: usize,
+}
+
+impl Sim {
+    fn new() -> Self {
+        let mut net = MemoryNetwork::new();
+        net.now = at("2024-02-01", 8);
+        net.add_peer("replica-0", Role::Server);
+        for index in 1..REPLICAS {
+            net.add_peer(&format!("replica-{index}"), Role::Client);
+        }
+        let seed = household(1);
+        net.peers[0].insert_document(DOC, seed.into_automerge());
+        for client in 1..REPLICAS {
+            net.connect(client, 0);
+            net.input(client, Input::Want { document: DOC });
+        }
+        net.run_until_quiet();
+        Sim {
+            net,
+            known: Known {
+                members: vec![member()],
+                ..Known::default()
+            },
+            counter: 0,
+            attempted: 0,
+            succeeded: 0,
+        }
+    }
+
+    fn fresh(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    fn act(&mut self, replica: usize, kind: u8, a: u32, b: u32) {
+        self.net.now = self.net.now.plus_minutes(1);
+        let now = self.net.now;
+        let signature = sign(STAFF[replica], now);
+        let fresh = self.fresh();
+        let known = &mut self.known;
+        let Some(automerge) = self.net.peers[replica].document_mut(&DOC) else {
+            return;
+        };
+        let mut doc = HouseholdDoc::new(automerge);
+        let heads = doc.heads();
+        let today = now.date();
+        let result: Result<(), ActionError> =
+            match kind {
+                0 | 1 => {
+                    let visit = VisitId::from_random(fresh);
+                    let planned = now.plus_minutes(i64::from(a % 20_000) - 10_000);
+                    known.visits.push(visit.clone());
+                    doc.schedule_visit(&signature, &visit, planned, &staff(STAFF[replica]))
+                }
+                2 | 3 => {
+                    let visit = if kind == 2 {
+                        pick(&known.visits, a)
+                    } else {
+                        None
+                    }
+                    .unwrap_or_else(|| {
+                        let visit = VisitId::from_random(fresh);
+                        known.visits.push(visit.clone());
+                        visit
+                    });
+                    let mut record = visit_record(
+                        now.plus_minutes(-i64::from(a % 600)),
+                        STAFF[replica],
+                        WORDS[b as usize % WORDS.len()],
+                    );
+                    record.duration_minutes = 15 + b % 120;
+                    record.topics = Topic::ALL
+                        .iter()
+                        .copied()
+                        .filter(|topic| (a >> (*topic as u32 % 20)) & 1 == 1)
+                        .collect();
+                    record.present = known
+                        .members
+                        .iter()
+                        .filter(|_| !b.is_multiple_of(3))
+                        .cloned()
+                        .collect();
+                    doc.record_visit(&signature, &visit, record)
+                }
+                4 => pick(&known.visits, a)
+                    .map_or(Ok(()), |visit| doc.cancel_visit(&signature, &visit)),
+                5 => pick(&known.visits, a)
+                    .map_or(Ok(()), |visit| doc.mark_no_show(&signature, &visit)),
+                6..=8 => {
+                    // Concurrent splices of the same notes: the plan notes or a visit's.
+                    let note = if kind == 6 {
+                        NoteRef::Plan
+                    } else {
+                        pick(&known.visits, a).map_or(NoteRef::Plan, NoteRef::Visit)
+                    };
+                    match doc.note_len(&note) {
+                        Ok(Some(len)) => {
+                            let position = a as usize % (len + 1);
+                            let delete = (b as usize % 4).min(len - position);
+                            doc.splice_note(
+                                &signature,
+                                &note,
+                                position,
+                                delete,
+                                WORDS[b as usize % WORDS.len()],
+                            )
+                        }
+                        _ => doc.splice_note(&signature, &note, 0, 0, "x"),
+                    }
+                }
+                9 => match pick(&known.visits, a) {
+                    Some(visit) => {
+                        let follow_up = FollowUpId::from_random(fresh);
+                        known.follow_ups.push((visit.clone(), follow_up.clone()));
+                        let owner = if b.is_multiple_of(2) {
+                            Owner::Agency(Agency::ALL[b as usize % Agency::ALL.len()])
+                        } else {
+                            Owner::Member(member())
+                        };
+                        doc.add_follow_up(
+                            &signature,
+                            &visit,
+                            &follow_up,
+                            NewFollowUp {
+                                description: "Ring".into(),
+                                owner,
+                                agency: None,
+                                due_on: today.plus_days(i64::from(b % 30)),
+                            },
+                        )
+                    }
+                    None => Ok(()),
+                },
+                10 => pick(&known.follow_ups, a).map_or(Ok(()), |(visit, follow_up)| {
+                    doc.complete_follow_up(&signature, &visit, &follow_up, today)
+                }),
+                11 => {
+                    let goal = GoalId::from_random(fresh);
+                    known.goals.push(goal.clone());
+                    let member = pick(&known.members, b).unwrap_or_else(member);
+                    doc.add_goal(
+                        &signature,
+                        &goal,
+                        NewGoal {
+                            member,
+                            area: GoalArea::ALL[a as usize % GoalArea::ALL.len()],
+                            description: "Mål".into(),
+                        },
+                    )
+                }
+                12 => match pick(&known.goals, a) {
+                    Some(goal) => {
+                        let step = StepId::from_random(fresh);
+                        known.steps.push((goal.clone(), step.clone()));
+                        doc.add_step(
+                            &signature,
+                            &goal,
+                            &step,
+                            NewStep {
+                                description: "Steg".into(),
+                                owner: Owner::Staff(staff(STAFF[replica])),
+                                due_on: None,
+                            },
+                        )
+                    }
+                    None => Ok(()),
+                },
+                13 => pick(&known.goals, a).map_or(Ok(()), |goal| {
+                    doc.set_goal_status(
+                        &signature,
+                        &goal,
+                        GoalStatus::ALL[b as usize % GoalStatus::ALL.len()],
+                        today,
+                    )
+                }),
+                14 => pick(&known.steps, a).map_or(Ok(()), |(goal, step)| {
+                    doc.set_step_status(
+                        &signature,
+                        &goal,
+                        &step,
+                        StepStatus::ALL[b as usize % StepStatus::ALL.len()],
+                        today,
+                    )
+                }),
+                15 => doc.assign_staff(
+                    &signature,
+                    (!b.is_multiple_of(3))
+                        .then(|| staff(STAFF[a as usize % REPLICAS]))
+                        .as_ref(),
+                ),
+                16 => {
+                    let member = MemberId::from_random(fresh);
+                    known.members.push(member.clone());
+                    doc.add_member(
+                        &signature,
+                        &member,
+                        MemberDetails {
+                            name: format!("Person {a}"),
+                            birth_date: date("2000-01-01").plus_days(i64::from(a % 8000)),
+                            gender: Gender::ALL[b as usize % 3],
+                            residence_permit_on: Some(date("2023-06-01")),
+                            born_outside_eea: true,
+                            registered_in_district: !b.is_multiple_of(5),
+                            languages: vec!["so".into()],
+                            interpreter_language: None,
+                        },
+                    )
+                }
+                17 => doc.update_housing(
+                    &signature,
+                    &format!("Gata {}", a % 9),
+                    "",
+                    HousingForm::ALL[b as usize % HousingForm::ALL.len()],
+                ),
+                18 => {
+                    if b.is_multiple_of(4) {
+                        doc.close_case(&signature, CloseReason::ALL[a as usize % 4], today)
+                    } else {
+                        doc.reopen_case(&signature)
+                    }
+                }
+                _ => match doc.conflicts() {
+                    Ok(conflicts) => match pick(&conflicts, a) {
+                        Some(conflict) => {
+                            let value = conflict.values[b as usize % conflict.values.len()]
+                                .value
+                                .clone();
+                            doc.resolve_conflict(&signature, &conflict.field, &value)
+                        }
+                        None => Ok(()),
+                    },
+                    Err(error) => Err(error.into()),
+                },
+            };
+        self.attempted += 1;
+        match result {
+            Ok(()) => {
+                self.succeeded += 1;
+                self.net
+                    .input(replica, Input::LocalChange { document: DOC });
+            }
+            Err(ActionError::Document(error)) => panic!("the document broke: {error}"),
+            Err(_) => assert_eq!(
+                HouseholdDoc::new(self.net.peers[replica].document(&DOC).unwrap()).heads(),
+                heads,
+                "a refused action changed the document"
+            ),
+        }
+    }
+
+    fn links_of(&self, replica: usize) -> Vec<usize> {
+        (0..self.net.links.len())
+            .filter(|link| {
+                self.net.links[*link].client == replica || self.net.links[*link].server == replica
+            })
+            .collect()
+    }
+
+    /// The replica saves everything, stops and starts again from its saved bytes.
+    fn restart(&mut self, replica: usize) {
+        for link in self.links_of(replica) {
+            self.net.disconnect(link);
+        }
+        let old = &self.net.peers[replica];
+        let Some(doc) = old.document(&DOC) else {
+            return;
+        };
+        let bytes = doc.save();
+        let heads = doc.get_heads();
+        let dirty: Vec<DocumentId> = old.dirty_documents().copied().collect();
+        let states: Vec<(PeerId, Vec<u8>)> = (0..REPLICAS)
+            .map(|other| PeerId::new(format!("replica-{other}")).unwrap())
+            .filter_map(|peer| {
+                old.export_sync_state(&peer, &DOC)
+                    .map(|state| (peer, state))
+            })
+            .collect();
+        let role = if replica == 0 {
+            Role::Server
+        } else {
+            Role::Client
+        };
+        let mut peer = SyncPeer::new(PeerConfig::new(
+            PeerId::new(format!("replica-{replica}")).unwrap(),
+            role,
+        ));
+        // Every run of every replica writes with its own actor id, as every app start does.
+        let mut actor_bytes = [0xa0; 16];
+        actor_bytes[..8].copy_from_slice(&self.fresh().to_le_bytes());
+        let actor = lots_core::automerge::ActorId::from(actor_bytes.as_slice());
+        let loaded = HouseholdDoc::load(&bytes, actor).expect("saved bytes load");
+        assert_eq!(loaded.heads(), heads, "a save/load round trip lost changes");
+        peer.insert_document(DOC, loaded.into_automerge());
+        for document in dirty {
+            peer.mark_dirty(document);
+        }
+        for (other, state) in states {
+            peer.import_sync_state(other, DOC, &state)
+                .expect("saved sync state loads");
+        }
+        self.net.peers[replica] = peer;
+    }
+
+    fn run(&mut self, steps: &[Step]) {
+        for step in steps {
+            match *step {
+                Step::Act {
+                    replica,
+                    kind,
+                    a,
+                    b,
+                } => self.act(replica, kind, a, b),
+                Step::Deliver {
+                    link,
+                    to_server,
+                    pick,
+                    duplicate,
+                } => {
+                    let direction = if to_server {
+                        Direction::ToServer
+                    } else {
+                        Direction::ToClient
+                    };
+                    let pending = self.net.links[link].pending(direction);
+                    if pending > 0 {
+                        self.net.deliver(link, direction, pick % pending, duplicate);
+                    }
+                }
+                Step::Drop {
+                    link,
+                    to_server,
+                    pick,
+                } => {
+                    let direction = if to_server {
+                        Direction::ToServer
+                    } else {
+                        Direction::ToClient
+                    };
+                    let pending = self.net.links[link].pending(direction);
+                    if pending > 0 {
+                        self.net.drop_message(link, direction, pick % pending);
+                        // The transport notices the loss and drops the connection; a later
+                        // step (or the final sync) retries.
+                        self.net.disconnect(link);
+                    }
+                }
+                Step::Reconnect { link } => self.net.reconnect(link),
+                Step::Restart { replica } => self.restart(replica),
+            }
+        }
+        // Final full sync: every device reconnects (a fresh session, as after coverage
+        // returns) and every message is delivered in order.
+        for link in 0..self.net.links.len() {
+            self.net.disconnect(link);
+            self.net.reconnect(link);
+        }
+        let events_before = self.net.events.len();
+        self.net.run_until_quiet();
+        for (peer, event) in &self.net.events[events_before..] {
+            if let Output::Rejected { error, .. } = event {
+                panic!("replica {peer} refused a message in the final sync: {error}");
+            }
+        }
+        for (index, link) in self.net.links.iter().enumerate() {
+            assert!(link.is_up(), "link {index} went down in the final sync");
+        }
+    }
+
+    fn check_converged(&self) -> Result<(), TestCaseError> {
+        let reference = HouseholdDoc::new(self.net.peers[0].document(&DOC).unwrap());
+        let household = reference
+            .household()
+            .map_err(|error| TestCaseError::fail(error.to_string()))?;
+        let mut heads = reference.heads();
+        heads.sort();
+        let conflicts = reference
+            .conflicts()
+            .map_err(|error| TestCaseError::fail(error.to_string()))?;
+        for replica in 1..REPLICAS {
+            let doc = HouseholdDoc::new(self.net.peers[replica].document(&DOC).unwrap());
+            let mut replica_heads = doc.heads();
+            replica_heads.sort();
+            prop_assert_eq!(
+                &replica_heads,
+                &heads,
+                "replica {} has other heads",
+                replica
+            );
+            prop_assert_eq!(
+                &doc.household().unwrap(),
+                &household,
+                "replica {} reads differently",
+                replica
+            );
+            prop_assert_eq!(&doc.conflicts().unwrap(), &conflicts);
+            prop_assert_eq!(
+                self.net.peers[replica].status().dirty_documents,
+                0,
+                "replica {} still has unsynced changes",
+                replica
+            );
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn replicas_converge_under_random_actions_and_delivery() {
+    let seed = std::env::var("LOTS_CONVERGENCE_SEED")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| {
+            use std::hash::{BuildHasher, RandomState};
+            RandomState::new().hash_one(0u8)
+        });
+    let cases = env_number("LOTS_CONVERGENCE_CASES", 8) as u32;
+    let n_steps = env_number("LOTS_CONVERGENCE_STEPS", 2_500) as usize;
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: env_number("LOTS_CONVERGENCE_SHRINK", 200) as u32,
+        ..Config::default()
+    };
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    let totals = std::cell::Cell::new((0usize, 0usize));
+    let result = runner.run(&prop::collection::vec(step(), n_steps), |steps| {
+        let mut sim = Sim::new();
+        sim.run(&steps);
+        let (attempted, succeeded) = totals.get();
+        totals.set((attempted + sim.attempted, succeeded + sim.succeeded));
+        sim.check_converged()
+    });
+    let (attempted, succeeded) = totals.get();
+    println!(
+        "{attempted} actions attempted ({succeeded} accepted) over {cases} cases, seed {seed}"
+    );
+    if let Err(error) = result {
+        panic!("replicas diverged; replay with LOTS_CONVERGENCE_SEED={seed}: {error}");
+    }
+    // The default run (8 × 2,500 steps) is sized to take at least 10,000 actions.
+    let default_size = cases as usize * n_steps >= 20_000;
+    assert!(
+        !default_size || attempted >= 10_000,
+        "only {attempted} actions were attempted"
+    );
+}
