@@ -1,2 +1,53 @@
-//! `cargo xtask`: placeholder until the test command lands.
-fn main() {}
+//! `cargo xtask`: Lots' project tooling, in Rust instead of shell scripts and Makefiles.
+//!
+//! - `cargo xtask test`  installs what is missing, then runs every test.
+//! - `cargo xtask bench` runs the benchmarks whose figures go in BENCHMARKS.md.
+//! - `cargo xtask setup` only installs the tools.
+
+mod bench;
+mod test;
+mod tidy;
+mod tools;
+
+use anyhow::{Result, bail};
+use xshell::Shell;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  test    install missing tools, then run every test: native (cargo test --workspace),
+          core for wasm32, and core's browser tests (wasm-pack test --headless --chrome)
+  bench   run core's criterion benchmarks (figures go in BENCHMARKS.md)
+  setup   install missing tools only
+  help    show this
+
+Environment:
+  LOTS_CONVERGENCE_SEED, LOTS_CONVERGENCE_CASES, LOTS_CONVERGENCE_STEPS
+          replay or enlarge the convergence property test
+";
+
+fn main() -> Result<()> {
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => {
+            tools::ensure_all(&sh)?;
+            test::run(&sh)
+        }
+        Some("bench") => bench::run(&sh, &args[1..]),
+        Some("setup") => tools::ensure_all(&sh),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command {other:?}\n\n{HELP}"),
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn project_root() -> std::path::PathBuf {
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}

@@ -1,0 +1,31 @@
+//! `cargo xtask test`: every test, in the order that fails fastest.
+
+use anyhow::{Context, Result};
+use xshell::{Shell, cmd};
+
+/// Runs every test; the first failure stops the run with a non-zero exit.
+pub fn run(sh: &Shell) -> Result<()> {
+    eprintln!("xtask: formatting and lints");
+    cmd!(sh, "cargo fmt --all -- --check")
+        .run()
+        .context("code is not formatted: run `cargo fmt --all`")?;
+    cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
+
+    eprintln!("xtask: native tests");
+    cmd!(sh, "cargo test --workspace").run()?;
+
+    eprintln!("xtask: core builds for WebAssembly");
+    cmd!(
+        sh,
+        "cargo build -p lots-core -p lots-web --target wasm32-unknown-unknown"
+    )
+    .run()?;
+
+    eprintln!("xtask: core's tests in headless Chromium");
+    let _dir = sh.push_dir("core");
+    cmd!(sh, "wasm-pack test --headless --chrome --mode no-install")
+        .run()
+        .context("core's browser tests failed")?;
+    eprintln!("xtask: all tests passed");
+    Ok(())
+}

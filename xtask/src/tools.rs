@@ -1,0 +1,124 @@
+//! Installing the tools the tests need, exactly as `../shared/toolchain.md` found works on a
+//! machine with no access to GitHub: everything comes from crates.io, Debian or npm.
+//!
+//! Each step checks first and does nothing when the right version is already there, so the
+//! test command is fast on a machine that has run it before.
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+/// wasm-pack's version; 0.15 runs with `--mode no-install`, so it never downloads.
+const WASM_PACK_VERSION: &str = "0.15.1";
+
+/// Installs everything the tests need that is missing.
+pub fn ensure_all(sh: &Shell) -> Result<()> {
+    wasm_target(sh)?;
+    chromium(sh)?;
+    wasm_bindgen_cli(sh)?;
+    wasm_pack(sh)?;
+    Ok(())
+}
+
+fn step(what: &str) {
+    eprintln!("xtask: {what}");
+}
+
+fn wasm_target(sh: &Shell) -> Result<()> {
+    let installed = cmd!(sh, "rustup target list --installed").quiet().read()?;
+    if !installed
+        .lines()
+        .any(|line| line.trim() == "wasm32-unknown-unknown")
+    {
+        step("adding the wasm32-unknown-unknown target");
+        cmd!(sh, "rustup target add wasm32-unknown-unknown").run()?;
+    }
+    Ok(())
+}
+
+fn chromium(sh: &Shell) -> Result<()> {
+    let present = |path: &str| std::path::Path::new(path).exists();
+    if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    step("installing Debian's chromium and chromium-driver (same version)");
+    apt_install(sh, &["chromium", "chromium-driver"]).context(
+        "installing chromium; without apt, install Chromium and ChromeDriver of one version at /usr/bin",
+    )
+}
+
+/// Installs Debian packages, through sudo unless this is root.
+pub fn apt_install(sh: &Shell, packages: &[&str]) -> Result<()> {
+    let _noninteractive = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
+    if is_root(sh) {
+        cmd!(sh, "apt-get update").run()?;
+        cmd!(sh, "apt-get install -y {packages...}").run()?;
+    } else {
+        cmd!(sh, "sudo apt-get update").run()?;
+        cmd!(sh, "sudo -E apt-get install -y {packages...}").run()?;
+    }
+    Ok(())
+}
+
+fn is_root(sh: &Shell) -> bool {
+    cmd!(sh, "id -u")
+        .quiet()
+        .read()
+        .map(|uid| uid.trim() == "0")
+        .unwrap_or(false)
+}
+
+/// The version of `package` that Cargo.lock pins.
+pub fn locked_version(sh: &Shell, package: &str) -> Result<String> {
+    let lock = sh.read_file("Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').context("Cargo.lock is malformed")? + start;
+    Ok(lock[start..end].to_owned())
+}
+
+fn installed_version(sh: &Shell, program: &str) -> Option<String> {
+    let output = cmd!(sh, "{program} --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()?;
+    output.split_whitespace().nth(1).map(str::to_owned)
+}
+
+fn wasm_bindgen_cli(sh: &Shell) -> Result<()> {
+    let wanted = locked_version(sh, "wasm-bindgen")?;
+    if installed_version(sh, "wasm-bindgen").as_deref() == Some(wanted.as_str())
+        && installed_version(sh, "wasm-bindgen-test-runner").as_deref() == Some(wanted.as_str())
+    {
+        return Ok(());
+    }
+    step(&format!(
+        "installing wasm-bindgen-cli {wanted} (about 4 minutes)"
+    ));
+    // Not `--locked`: its lockfile pins a crate version this registry lacks.
+    cmd!(sh, "cargo install wasm-bindgen-cli --version {wanted}").run()?;
+    Ok(())
+}
+
+fn wasm_pack(sh: &Shell) -> Result<()> {
+    if installed_version(sh, "wasm-pack").as_deref() == Some(WASM_PACK_VERSION) {
+        return Ok(());
+    }
+    step(&format!(
+        "installing wasm-pack {WASM_PACK_VERSION} (about 4 minutes)"
+    ));
+    cmd!(
+        sh,
+        "cargo install --locked wasm-pack --version {WASM_PACK_VERSION}"
+    )
+    .run()?;
+    if installed_version(sh, "wasm-pack").as_deref() != Some(WASM_PACK_VERSION) {
+        bail!(
+            "wasm-pack {WASM_PACK_VERSION} was installed but another wasm-pack comes first on PATH"
+        );
+    }
+    Ok(())
+}
