@@ -96,6 +96,12 @@ impl<D: Borrow<Automerge>> HouseholdDoc<D> {
         schema::read_household(self.automerge())
     }
 
+    /// The profile alone: where the household lives, its district, caseload and status.
+    /// Much cheaper than [`HouseholdDoc::household`] on a long history.
+    pub fn profile(&self) -> Result<crate::schema::household::Profile, SchemaError> {
+        schema::read_profile(self.automerge())
+    }
+
     /// Every field that replicas set concurrently and nobody has settled yet.
     pub fn conflicts(&self) -> Result<Vec<Conflict>, SchemaError> {
         Ok(schema::conflicts::find(self.automerge())?)

@@ -139,7 +139,8 @@ pub struct HouseholdSpec {
     pub device: DeviceId,
     /// When the case opens.
     pub opened_on: Date,
-    /// How many visits to generate; planned visits after `today` stay planned.
+    /// How many visits to generate at most; visits after `today` stay planned, and none is
+    /// booked more than four weeks after it.
     pub visits: usize,
     /// "Today": visits after it are left planned, and nothing is signed after it.
     pub today: Date,
@@ -342,6 +343,10 @@ impl Generator {
             let visit = VisitId::from_random(self.random_u64());
             let day = spec.opened_on.plus_days(1 + (index as i64) * interval_days);
             let at = Timestamp::start_of(day).plus_minutes(9 * 60 + 30 * self.below(14) as i64);
+            // Nobody books more than four weeks ahead.
+            if at > now.plus_minutes(28 * 24 * 60) {
+                break;
+            }
             let booked = at
                 .plus_minutes(-(interval_days * 24 * 60))
                 .max(opened.plus_minutes(50));

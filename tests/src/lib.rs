@@ -1,1 +1,302 @@
-//! Shared helpers of the cross-crate tests in `tests/tests/`.
+//! Helpers of the cross-crate tests in `tests/tests/`: a real server on a free loopback port
+//! with a throwaway data directory, and a WebSocket sync client that drives core's sans-IO
+//! peer — the same peer the web app runs — against it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use futures_util::{SinkExt, StreamExt};
+use lots_core::{
+    ConnectionId, DocumentId, Input, Output, PeerConfig, PeerId, Role, SyncPeer, Timestamp,
+};
+use lots_server::config::Config;
+use lots_server::{AppState, app, demo};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// A throwaway directory, deleted when dropped.
+pub use tempfile::TempDir;
+
+/// A server running on 127.0.0.1 for one test; it stops when the test's runtime ends.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state, to reach storage directly.
+    pub state: AppState,
+    /// Its data directory (kept alive while the server is).
+    pub data: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server with demo data: `households` per staff member.
+    pub async fn start(households: usize) -> Result<Self> {
+        let data = tempfile::tempdir()?;
+        Self::start_in(data, households).await
+    }
+
+    /// Starts a server on an existing data directory (to test restarts).
+    pub async fn start_in(data: tempfile::TempDir, households: usize) -> Result<Self> {
+        Self::start_with(data, households, 100_000).await
+    }
+
+    /// Starts a server that closes connections sending more than `messages_per_second`.
+    pub async fn start_with(
+        data: tempfile::TempDir,
+        households: usize,
+        messages_per_second: u32,
+    ) -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let config = Config {
+            listen: addr,
+            data_dir: data.path().to_owned(),
+            dist: data.path().join("no-dist"),
+            public_origin: format!("http://{addr}"),
+            max_message_bytes: 1024 * 1024,
+            messages_per_second,
+            demo: true,
+            peer_id: "lots-server".into(),
+        };
+        let state = AppState::open(config).await?;
+        demo::seed_if_empty(&state.store, &state.hub, households).await?;
+        let router = app(state.clone());
+        tokio::spawn(async move { axum_serve(listener, router).await });
+        Ok(Self { addr, state, data })
+    }
+
+    /// `http://addr/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Signs in a demo user; returns the session token.
+    pub async fn login(&self, username: &str) -> Result<String> {
+        let password = demo::DEMO_LOGINS
+            .iter()
+            .find(|login| login.username == username)
+            .context("not a demo user")?
+            .password;
+        let response = reqwest::Client::new()
+            .post(self.url("/api/login"))
+            .json(&serde_json::json!({ "username": username, "password": password, "device_label": "test" }))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("login failed: {}", response.status());
+        }
+        let body: serde_json::Value = response.json().await?;
+        Ok(body["token"].as_str().context("no token")?.to_owned())
+    }
+
+    /// The caseload's document ids, as the API lists them for this token.
+    pub async fn caseload(&self, token: &str) -> Result<Vec<DocumentId>> {
+        let body: serde_json::Value = reqwest::Client::new()
+            .get(self.url("/api/caseload"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        body.as_array()
+            .context("caseload is a list")?
+            .iter()
+            .map(|entry| Ok(entry["document_id"].as_str().context("id")?.parse()?))
+            .collect()
+    }
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    router: lots_server::reexports::axum::Router,
+) {
+    let _ = lots_server::reexports::axum::serve(listener, router).await;
+}
+
+/// How a sync socket ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    /// The close code, if the server sent a close frame.
+    pub code: Option<u16>,
+    /// Its reason.
+    pub reason: String,
+}
+
+/// A sync client: core's peer in the client role over a real WebSocket.
+pub struct SyncClient {
+    /// The peer.
+    pub peer: SyncPeer,
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    /// Everything the peer reported other than sends.
+    pub events: Vec<Output>,
+    /// Set once the server closed the socket.
+    pub closed: Option<Closed>,
+}
+
+const CONNECTION: ConnectionId = ConnectionId(1);
+
+fn now() -> Timestamp {
+    lots_server::sync::hub::now()
+}
+
+impl SyncClient {
+    /// Opens `/sync` with a bearer token and completes the handshake.
+    pub async fn connect(server: &TestServer, token: &str, peer_id: &str) -> Result<Self> {
+        let mut request = format!("ws://{}/sync", server.addr).into_client_request()?;
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let peer_id = PeerId::new(peer_id).context("peer id")?;
+        let mut client = Self {
+            peer: SyncPeer::new(PeerConfig::new(peer_id, Role::Client)),
+            socket,
+            events: Vec::new(),
+            closed: None,
+        };
+        let outputs = client.peer.handle(
+            now(),
+            Input::Connected {
+                connection: CONNECTION,
+            },
+        );
+        client.carry_out(outputs).await?;
+        client
+            .pump_until(Duration::from_secs(5), |events| {
+                events.iter().any(|e| matches!(e, Output::PeerReady { .. }))
+            })
+            .await?;
+        Ok(client)
+    }
+
+    /// Sends raw bytes, bypassing the peer (for hostile tests).
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) -> Result<()> {
+        self.socket.send(Message::Binary(bytes.into())).await?;
+        Ok(())
+    }
+
+    /// Feeds an input to the peer and sends what it says.
+    pub async fn input(&mut self, input: Input) -> Result<()> {
+        let outputs = self.peer.handle(now(), input);
+        self.carry_out(outputs).await
+    }
+
+    async fn carry_out(&mut self, outputs: Vec<Output>) -> Result<()> {
+        for output in outputs {
+            match output {
+                Output::Send { bytes, .. } => {
+                    self.socket.send(Message::Binary(bytes.into())).await?
+                }
+                other => self.events.push(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// Receives and handles messages until `done(events)` holds or `timeout` passes.
+    pub async fn pump_until(
+        &mut self,
+        timeout: Duration,
+        done: impl Fn(&[Output]) -> bool,
+    ) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !done(&self.events) {
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .context("timed out waiting for the server")?;
+            match next {
+                Some(Ok(Message::Binary(bytes))) => {
+                    self.input(Input::Received {
+                        connection: CONNECTION,
+                        bytes: bytes.to_vec(),
+                    })
+                    .await?;
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    self.closed = Some(Closed {
+                        code: frame.as_ref().map(|frame| u16::from(frame.code)),
+                        reason: frame
+                            .map(|frame| frame.reason.to_string())
+                            .unwrap_or_default(),
+                    });
+                    bail!("the server closed the socket: {:?}", self.closed);
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => bail!("socket error: {error}"),
+                None => bail!("the socket ended"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Receives until the server goes quiet for `quiet`.
+    pub async fn settle(&mut self, quiet: Duration) -> Result<()> {
+        loop {
+            match tokio::time::timeout(quiet, self.socket.next()).await {
+                Err(_) => return Ok(()),
+                Ok(Some(Ok(Message::Binary(bytes)))) => {
+                    self.input(Input::Received {
+                        connection: CONNECTION,
+                        bytes: bytes.to_vec(),
+                    })
+                    .await?;
+                }
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    self.closed = Some(Closed {
+                        code: frame.as_ref().map(|frame| u16::from(frame.code)),
+                        reason: frame
+                            .map(|frame| frame.reason.to_string())
+                            .unwrap_or_default(),
+                    });
+                    return Ok(());
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(_)) | None) => {
+                    self.closed.get_or_insert(Closed {
+                        code: None,
+                        reason: String::new(),
+                    });
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// One probe as fast as the round trip allows: sends `input` and waits for the server to
+    /// either deliver `document` (returns true) or call it unavailable (returns false).
+    pub async fn probe(&mut self, document: DocumentId, input: Input) -> Result<bool> {
+        self.events.clear();
+        self.input(input).await?;
+        self.pump_until(Duration::from_secs(10), |events| {
+            events.iter().any(|event| match event {
+                Output::DocumentUnavailable { document: d }
+                | Output::DocumentChanged { document: d } => *d == document,
+                _ => false,
+            })
+        })
+        .await?;
+        Ok(self.events.iter().any(
+            |event| matches!(event, Output::DocumentChanged { document: d } if *d == document),
+        ))
+    }
+
+    /// Asks for a document and waits for it, or for the answer that it is unavailable.
+    pub async fn fetch(&mut self, document: DocumentId) -> Result<bool> {
+        self.input(Input::Want { document }).await?;
+        self.pump_until(Duration::from_secs(10), |events| {
+            events.iter().any(|event| match event {
+                Output::DocumentUnavailable { document: d } => *d == document,
+                Output::DocumentChanged { document: d } => *d == document,
+                _ => false,
+            })
+        })
+        .await?;
+        self.settle(Duration::from_millis(100)).await?;
+        Ok(self
+            .peer
+            .document(&document)
+            .is_some_and(|doc| !doc.get_heads().is_empty()))
+    }
+}

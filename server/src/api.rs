@@ -1,0 +1,411 @@
+//! The JSON API: sign in and out, who am I, my caseload, users, districts, devices,
+//! assignments and the audit log. Input types are separate from the stored model.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use lots_core::{DocumentId, Timestamp};
+
+use crate::AppState;
+use crate::auth::{COOKIE_NAME, Session, hash_password, new_token, verify_password};
+use crate::error::AppError;
+use crate::store::{AuditEntry, Device, District, Role, SessionKind, User};
+use crate::sync::hub::{HouseholdSummary, now};
+
+/// How long a session lasts.
+const SESSION_DAYS: i64 = 30;
+/// How long a sync token lasts.
+const SYNC_TOKEN_SECONDS: i64 = 60;
+
+/// `POST /api/login` body.
+#[derive(Debug, serde::Deserialize)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+    /// What to call this device in the device list ("Annas telefon").
+    #[serde(default)]
+    device_label: Option<String>,
+}
+
+/// `POST /api/login` answer.
+#[derive(Debug, serde::Serialize)]
+pub struct LoginResponse {
+    /// The session token, for clients that use bearer tokens.
+    token: String,
+    /// The device this login registered.
+    device_id: String,
+    /// Who signed in.
+    user: User,
+}
+
+fn session_cookie(
+    state: &AppState,
+    value: &str,
+    max_age_seconds: i64,
+) -> Result<HeaderValue, AppError> {
+    let secure = if state.config.public_origin.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}"
+    );
+    HeaderValue::from_str(&cookie).map_err(|error| AppError::Internal(error.into()))
+}
+
+/// Signs in: checks the password, registers the device, opens a session.
+pub async fn login(
+    State(state): State<AppState>,
+    Json(request): Json<LoginRequest>,
+) -> Result<Response, AppError> {
+    let Some((user, stored_hash)) = state
+        .store
+        .user_by_username(request.username.trim())
+        .await?
+    else {
+        // Spend the same time as a real check so timing does not tell which usernames exist.
+        let _ = verify_password(&request.password, &state.dummy_hash);
+        return Err(AppError::BadCredentials);
+    };
+    if !verify_password(&request.password, &stored_hash) || user.disabled {
+        return Err(AppError::BadCredentials);
+    }
+    let now = now();
+    let device_id = format!("d-{}", &new_token()[..16]);
+    let label = request
+        .device_label
+        .as_deref()
+        .map(str::trim)
+        .filter(|label| !label.is_empty())
+        .unwrap_or("okänd enhet");
+    if label.chars().count() > 100 {
+        return Err(AppError::BadRequest(
+            "the device label is longer than 100 characters".into(),
+        ));
+    }
+    state
+        .store
+        .add_device(&device_id, &user.id, label, now)
+        .await?;
+    let token = new_token();
+    let expires = Timestamp::from_millis(now.as_millis() + SESSION_DAYS * 86_400_000);
+    state
+        .store
+        .add_session(
+            &token,
+            &user.id,
+            &device_id,
+            SessionKind::Session,
+            now,
+            expires,
+        )
+        .await?;
+    tracing::info!(user = %user.id, device = %device_id, "signed in");
+    let cookie = session_cookie(&state, &token, SESSION_DAYS * 86_400)?;
+    let mut response = Json(LoginResponse {
+        token,
+        device_id,
+        user,
+    })
+    .into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Signs out: ends this session.
+pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    state.store.delete_session(&session.token).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, session_cookie(&state, "", 0)?);
+    Ok(response)
+}
+
+/// `GET /api/me` answer.
+#[derive(Debug, serde::Serialize)]
+pub struct Me {
+    user: User,
+    device_id: String,
+}
+
+/// Who is signed in, on which device.
+pub async fn me(session: Session) -> Json<Me> {
+    Json(Me {
+        user: session.user,
+        device_id: session.device_id,
+    })
+}
+
+/// `POST /api/sync-token` answer.
+#[derive(Debug, serde::Serialize)]
+pub struct SyncToken {
+    token: String,
+    expires_at: Timestamp,
+}
+
+/// A single-use token to open `/sync?token=…` within a minute, for clients that cannot set
+/// headers or cookies on a WebSocket.
+pub async fn sync_token(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<SyncToken>, AppError> {
+    let now = now();
+    let token = new_token();
+    let expires_at = Timestamp::from_millis(now.as_millis() + SYNC_TOKEN_SECONDS * 1000);
+    state
+        .store
+        .add_session(
+            &token,
+            &session.user.id,
+            &session.device_id,
+            SessionKind::Sync,
+            now,
+            expires_at,
+        )
+        .await?;
+    Ok(Json(SyncToken { token, expires_at }))
+}
+
+/// The households this user may sync, most urgent first.
+pub async fn caseload(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<HouseholdSummary>>, AppError> {
+    Ok(Json(state.hub.caseload(session.principal()).await?))
+}
+
+/// Every district.
+pub async fn districts(
+    State(state): State<AppState>,
+    _session: Session,
+) -> Result<Json<Vec<District>>, AppError> {
+    Ok(Json(state.store.districts().await?))
+}
+
+fn require(session: &Session, roles: &[Role]) -> Result<(), AppError> {
+    if roles.contains(&session.user.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Every user (supervisors see them to assign; administrators to manage).
+pub async fn users(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<User>>, AppError> {
+    require(&session, &[Role::Supervisor, Role::Admin])?;
+    Ok(Json(state.store.users().await?))
+}
+
+/// `POST /api/users` body.
+#[derive(Debug, serde::Deserialize)]
+pub struct NewUser {
+    username: String,
+    display_name: String,
+    password: String,
+    role: Role,
+    #[serde(default)]
+    districts: Vec<String>,
+}
+
+/// Creates a user (administrators).
+pub async fn create_user(
+    State(state): State<AppState>,
+    session: Session,
+    Json(new): Json<NewUser>,
+) -> Result<(StatusCode, Json<User>), AppError> {
+    require(&session, &[Role::Admin])?;
+    let username = new.username.trim().to_lowercase();
+    if username.is_empty()
+        || username.len() > 64
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return Err(AppError::BadRequest(
+            "a username is 1–64 letters, digits, '.' or '-'".into(),
+        ));
+    }
+    if new.password.chars().count() < 12 {
+        return Err(AppError::BadRequest(
+            "a password needs at least 12 characters".into(),
+        ));
+    }
+    if new.display_name.trim().is_empty() {
+        return Err(AppError::BadRequest(
+            "the display name must not be empty".into(),
+        ));
+    }
+    if state.store.user_by_username(&username).await?.is_some() {
+        return Err(AppError::BadRequest(format!(
+            "the username {username:?} is taken"
+        )));
+    }
+    let known: Vec<String> = state
+        .store
+        .districts()
+        .await?
+        .into_iter()
+        .map(|district| district.id)
+        .collect();
+    if let Some(unknown) = new
+        .districts
+        .iter()
+        .find(|district| !known.contains(district))
+    {
+        return Err(AppError::BadRequest(format!(
+            "there is no district {unknown:?}"
+        )));
+    }
+    let user = User {
+        id: format!("u-{username}"),
+        username,
+        display_name: new.display_name.trim().to_owned(),
+        role: new.role,
+        districts: new.districts,
+        disabled: false,
+    };
+    state
+        .store
+        .add_user(&user, &hash_password(&new.password)?, now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// `PATCH /api/users/{id}` body.
+#[derive(Debug, serde::Deserialize)]
+pub struct UserUpdate {
+    disabled: bool,
+}
+
+/// Disables (or re-enables) a user; a disabled user's sockets close at once.
+pub async fn update_user(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Json(update): Json<UserUpdate>,
+) -> Result<StatusCode, AppError> {
+    require(&session, &[Role::Admin])?;
+    if !state.store.set_user_disabled(&id, update.disabled).await? {
+        return Err(AppError::NotFound("user"));
+    }
+    if update.disabled {
+        state
+            .hub
+            .close_for(Some(id), None, "your account was disabled");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Devices: an administrator sees all, others their own.
+pub async fn devices(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<Device>>, AppError> {
+    let owner = (session.user.role != Role::Admin).then_some(session.user.id.as_str());
+    Ok(Json(state.store.devices(owner).await?))
+}
+
+/// Revokes a device (a lost phone): its sessions end, its sockets close.
+pub async fn revoke_device(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let devices = state.store.devices(None).await?;
+    let device = devices
+        .iter()
+        .find(|device| device.id == id)
+        .ok_or(AppError::NotFound("device"))?;
+    if session.user.role != Role::Admin && device.user_id != session.user.id {
+        return Err(AppError::NotFound("device"));
+    }
+    state.store.revoke_device(&id, now()).await?;
+    state
+        .hub
+        .close_for(None, Some(id), "this device was revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/assignments` body.
+#[derive(Debug, serde::Deserialize)]
+pub struct Assignment {
+    household: String,
+    staff: Option<String>,
+}
+
+/// Moves a household to a staff member's caseload (supervisors, their districts).
+pub async fn assign(
+    State(state): State<AppState>,
+    session: Session,
+    Json(assignment): Json<Assignment>,
+) -> Result<StatusCode, AppError> {
+    require(&session, &[Role::Supervisor])?;
+    let document: DocumentId = assignment
+        .household
+        .parse()
+        .map_err(|_| AppError::NotFound("household"))?;
+    if let Some(staff) = &assignment.staff {
+        let user = state
+            .store
+            .user(staff)
+            .await?
+            .ok_or_else(|| AppError::BadRequest(format!("there is no user {staff:?}")))?;
+        if user.role != Role::Staff || user.disabled {
+            return Err(AppError::BadRequest(format!(
+                "{staff:?} is not active staff"
+            )));
+        }
+    }
+    state
+        .hub
+        .assign(session.principal(), document, assignment.staff)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/audit` query.
+#[derive(Debug, serde::Deserialize)]
+pub struct AuditQuery {
+    household: Option<String>,
+    user: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The access log, newest first (supervisors), with whether the hash chain is intact.
+#[derive(Debug, serde::Serialize)]
+pub struct AuditLog {
+    entries: Vec<AuditEntry>,
+    /// The first row whose hash does not match, if any: the log was altered there.
+    first_broken_row: Option<i64>,
+}
+
+/// Reads the audit log (supervisors).
+pub async fn audit(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditLog>, AppError> {
+    require(&session, &[Role::Supervisor])?;
+    let limit = query.limit.unwrap_or(200).clamp(1, 5_000);
+    let entries = state
+        .store
+        .audit_entries(query.household.as_deref(), query.user.as_deref(), limit)
+        .await?;
+    Ok(Json(AuditLog {
+        entries,
+        first_broken_row: state.store.verify_audit_chain().await?,
+    }))
+}
+
+/// Answers API paths that do not exist with JSON, not the web app.
+pub async fn not_found(headers: HeaderMap) -> AppError {
+    let _ = headers;
+    AppError::NotFound("API endpoint")
+}

@@ -1,0 +1,71 @@
+//! One error type for every HTTP handler: client errors are returned as JSON with a clear
+//! message and the right status; internal errors are logged and hidden.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::store::StoreError;
+use crate::sync::hub::HubError;
+
+/// An error an HTTP handler returns.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Not signed in, or the session ended.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// Wrong username or password (never says which).
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Signed in, but not allowed.
+    #[error("you may not do that")]
+    Forbidden,
+    /// No such thing, or nothing this user may see.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request was malformed or refused by the domain's rules.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something broke inside the server.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        AppError::Internal(error.into())
+    }
+}
+
+impl From<HubError> for AppError {
+    fn from(error: HubError) -> Self {
+        match error {
+            HubError::NotFound => AppError::NotFound("household"),
+            HubError::Action(error) => AppError::BadRequest(error.to_string()),
+            HubError::BadStaffId(error) => AppError::BadRequest(error.to_string()),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let message = match &self {
+            AppError::Internal(_) => {
+                "something went wrong on the server; it has been logged".to_owned()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}

@@ -1,0 +1,82 @@
+//! The Lots sync server: the automerge-repo protocol over WebSocket for every phone and
+//! desktop, the JSON API, and the built web app, with SQLite storage and access by caseload.
+//!
+//! [`app`] builds the whole router from an [`AppState`], so tests drive it without a socket.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod store;
+pub mod sync;
+pub mod web;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, patch, post};
+
+use config::Config;
+use store::Store;
+use sync::hub::HubHandle;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Store,
+    /// The sync hub.
+    pub hub: HubHandle,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// A password hash to verify against when a username does not exist, so that a failed
+    /// sign-in takes as long whether or not the user exists.
+    pub dummy_hash: Arc<String>,
+}
+
+impl AppState {
+    /// Opens storage, loads every document and starts the hub.
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let store = Store::open_sqlite(&config.database_path()).await?;
+        let peer_id = lots_core::PeerId::new(config.peer_id.clone())
+            .ok_or_else(|| anyhow::anyhow!("the peer id must be 1–256 characters"))?;
+        let hub = sync::hub::start(store.clone(), peer_id, config.max_message_bytes).await?;
+        Ok(Self {
+            store,
+            hub,
+            config: Arc::new(config),
+            dummy_hash: Arc::new(auth::hash_password("not a password")?),
+        })
+    }
+}
+
+/// The whole server as a router.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/login", post(api::login))
+        .route("/logout", post(api::logout))
+        .route("/me", get(api::me))
+        .route("/sync-token", post(api::sync_token))
+        .route("/caseload", get(api::caseload))
+        .route("/districts", get(api::districts))
+        .route("/users", get(api::users).post(api::create_user))
+        .route("/users/{id}", patch(api::update_user))
+        .route("/devices", get(api::devices))
+        .route("/devices/{id}/revoke", post(api::revoke_device))
+        .route("/assignments", post(api::assign))
+        .route("/audit", get(api::audit))
+        .fallback(api::not_found);
+    Router::new()
+        .nest("/api", api)
+        .route("/sync", get(sync::socket::upgrade))
+        .merge(web::routes(&state.config.dist))
+        .layer(axum::middleware::from_fn(web::headers))
+        .with_state(state)
+}
+
+/// Dependencies the cross-crate tests drive the server with, at the server's own versions.
+pub mod reexports {
+    pub use axum;
+    pub use sqlx;
+}

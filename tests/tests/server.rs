@@ -1,0 +1,379 @@
+//! The sync server end to end: core's peer as a client over a real WebSocket, the JSON API,
+//! access by caseload, durability across a restart, revocation, limits and the audit log.
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
+
+use std::time::Duration;
+
+use lots_core::automerge::Automerge;
+use lots_core::*;
+use lots_tests::{SyncClient, TestServer};
+use rand::{Rng, SeedableRng};
+
+fn sign(staff: &str, at: Timestamp) -> Signature {
+    Signature::new(
+        StaffId::new(staff).unwrap(),
+        DeviceId::new("d-test").unwrap(),
+        at,
+    )
+}
+
+fn record(at: Timestamp, staff: &str) -> VisitRecord {
+    VisitRecord {
+        held_at: at,
+        staff: StaffId::new(staff).unwrap(),
+        present: Set::new(),
+        interpreter: None,
+        duration_minutes: 30,
+        topics: [Topic::Budget].into_iter().collect(),
+        notes: "Synkat från testklienten.".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_phone_syncs_its_caseload_and_its_changes_survive_a_restart() {
+    let server = TestServer::start(2).await.unwrap();
+    let token = server.login("anna").await.unwrap();
+    let caseload = server.caseload(&token).await.unwrap();
+    assert_eq!(caseload.len(), 2, "anna has two households");
+    let document = caseload[0];
+
+    let mut phone = SyncClient::connect(&server, &token, "anna-phone")
+        .await
+        .unwrap();
+    assert!(
+        phone.fetch(document).await.unwrap(),
+        "anna's own household syncs"
+    );
+    let visit = VisitId::new("v-from-phone").unwrap();
+    let now = lots_server::sync::hub::now();
+    let doc: &mut Automerge = phone.peer.document_mut(&document).unwrap();
+    let mut household = HouseholdDoc::new(doc);
+    if household.profile().unwrap().status == CaseStatus::Closed {
+        household.reopen_case(&sign("u-anna", now)).unwrap();
+    }
+    household
+        .record_visit(
+            &sign("u-anna", now),
+            &visit,
+            record(now.plus_minutes(-60), "u-anna"),
+        )
+        .unwrap();
+    phone.input(Input::LocalChange { document }).await.unwrap();
+    phone
+        .pump_until(Duration::from_secs(5), |events| {
+            events
+                .iter()
+                .any(|e| matches!(e, Output::DocumentSynced { .. }))
+        })
+        .await
+        .unwrap();
+    assert_eq!(phone.peer.status().dirty_documents, 0);
+
+    // The server acknowledged it, so it is on disk: a restarted server has it.
+    let TestServer { data, .. } = server;
+    let restarted = TestServer::start_in(data, 2).await.unwrap();
+    let token = restarted.login("anna").await.unwrap();
+    let mut other_phone = SyncClient::connect(&restarted, &token, "anna-tablet")
+        .await
+        .unwrap();
+    assert!(other_phone.fetch(document).await.unwrap());
+    let stored = HouseholdDoc::new(other_phone.peer.document(&document).unwrap())
+        .household()
+        .unwrap();
+    assert!(
+        stored.visits.contains_key(&visit),
+        "the visit survived the restart"
+    );
+    restarted.state.store.integrity_check().await.unwrap();
+}
+
+#[tokio::test]
+async fn nobody_reads_or_writes_outside_their_caseload() {
+    let server = TestServer::start(3).await.unwrap();
+    let anna = server.login("anna").await.unwrap();
+    let omar = server.login("omar").await.unwrap();
+    let sara = server.login("sara").await.unwrap();
+    let admin = server.login("admin").await.unwrap();
+    let annas = server.caseload(&anna).await.unwrap();
+    let omars = server.caseload(&omar).await.unwrap();
+    assert_eq!(
+        server.caseload(&sara).await.unwrap().len(),
+        6,
+        "the supervisor sees both districts"
+    );
+    assert!(
+        server.caseload(&admin).await.unwrap().is_empty(),
+        "administrators see no records"
+    );
+
+    // A hostile client probes documents it may not see — real ones of other caseloads and
+    // random ids — over the request path (asking for them) and the sync path (offering its
+    // own content under their ids, as a forged write). Every answer must be "unavailable",
+    // and nothing of the server's may arrive.
+    let before: Vec<_> = {
+        let mut omars_phone = SyncClient::connect(&server, &omar, "omar-before")
+            .await
+            .unwrap();
+        let mut heads = Vec::new();
+        for document in &omars {
+            assert!(omars_phone.fetch(*document).await.unwrap());
+            heads.push(omars_phone.peer.document(document).unwrap().get_heads());
+        }
+        heads
+    };
+    let mut hostile = SyncClient::connect(&server, &anna, "anna-hostile")
+        .await
+        .unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let forged = forged_household();
+    let probes = 10_000;
+    let mut leaked = 0;
+    for probe in 0..probes {
+        let document = if rng.random_bool(0.5) {
+            omars[rng.random_range(0..omars.len())]
+        } else {
+            DocumentId::from_bytes(rng.random())
+        };
+        let input = if probe % 2 == 0 {
+            Input::Want { document }
+        } else {
+            hostile.peer.insert_document(document, forged.clone());
+            Input::LocalChange { document }
+        };
+        if hostile.probe(document, input).await.unwrap() {
+            leaked += 1;
+        }
+        hostile.peer.remove_document(&document);
+    }
+    assert_eq!(leaked, 0, "{leaked} of {probes} probes received a document");
+
+    let mut omars_phone = SyncClient::connect(&server, &omar, "omar-after")
+        .await
+        .unwrap();
+    for (document, heads) in omars.iter().zip(&before) {
+        assert!(omars_phone.fetch(*document).await.unwrap());
+        let after = omars_phone.peer.document(document).unwrap().get_heads();
+        assert_eq!(&after, heads, "a foreign write was accepted");
+    }
+    assert!(annas.iter().all(|document| !omars.contains(document)));
+}
+
+fn forged_household() -> Automerge {
+    HouseholdDoc::create(
+        lots_core::automerge::ActorId::random(),
+        &sign("u-anna", lots_server::sync::hub::now()),
+        NewHousehold {
+            district: DistrictId::new("district-kungsholmen").unwrap(),
+            address: "Falsk gata 1".into(),
+            unit: String::new(),
+            housing_form: HousingForm::OwnHousing,
+            arrival_route: ArrivalRoute::OwnHousing,
+            arrived_on: Date::from_ymd(2024, 1, 1).unwrap(),
+            opened_on: Date::from_ymd(2024, 1, 1).unwrap(),
+            assigned_staff: Some(StaffId::new("u-anna").unwrap()),
+        },
+    )
+    .unwrap()
+    .into_automerge()
+}
+
+#[tokio::test]
+async fn revoking_a_device_closes_its_socket_and_keeps_it_out() {
+    let server = TestServer::start(1).await.unwrap();
+    let token = server.login("anna").await.unwrap();
+    let mut phone = SyncClient::connect(&server, &token, "anna-lost-phone")
+        .await
+        .unwrap();
+    let me: serde_json::Value = reqwest::Client::new()
+        .get(server.url("/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device = me["device_id"].as_str().unwrap().to_owned();
+    let admin = server.login("admin").await.unwrap();
+    let started = std::time::Instant::now();
+    let response = reqwest::Client::new()
+        .post(server.url(&format!("/api/devices/{device}/revoke")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    phone.settle(Duration::from_secs(2)).await.unwrap();
+    let closed = phone.closed.clone().expect("the socket was closed");
+    assert!(started.elapsed() < Duration::from_secs(1) || closed.reason.contains("revoked"));
+    assert!(closed.reason.contains("revoked"), "{closed:?}");
+    assert!(
+        SyncClient::connect(&server, &token, "anna-lost-phone")
+            .await
+            .is_err(),
+        "a revoked device is refused"
+    );
+    let me = reqwest::Client::new()
+        .get(server.url("/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401);
+}
+
+#[tokio::test]
+async fn an_oversized_message_closes_only_its_own_connection() {
+    let server = TestServer::start(1).await.unwrap();
+    let token = server.login("anna").await.unwrap();
+    let mut bully = SyncClient::connect(&server, &token, "anna-bully")
+        .await
+        .unwrap();
+    let mut bystander = SyncClient::connect(&server, &token, "anna-bystander")
+        .await
+        .unwrap();
+    bully.send_raw(vec![0; 2 * 1024 * 1024]).await.unwrap();
+    bully.settle(Duration::from_secs(2)).await.unwrap();
+    let closed = bully
+        .closed
+        .clone()
+        .expect("the oversized sender was closed");
+    assert!(
+        closed.code == Some(1009) || closed.reason.contains("too"),
+        "{closed:?}"
+    );
+    let document = server.caseload(&token).await.unwrap()[0];
+    assert!(
+        bystander.fetch(document).await.unwrap(),
+        "other clients keep syncing"
+    );
+}
+
+#[tokio::test]
+async fn a_flooding_connection_is_closed_with_its_reason() {
+    let server = TestServer::start_with(tempfile_dir(), 1, 50).await.unwrap();
+    let token = server.login("anna").await.unwrap();
+    let mut flooder = SyncClient::connect(&server, &token, "anna-flood")
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        // Ephemeral messages are valid and ignored: only the rate limit can close this socket.
+        if flooder
+            .send_raw(
+                Message::Other {
+                    kind: "ephemeral".into(),
+                }
+                .encode(),
+            )
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    flooder.settle(Duration::from_secs(2)).await.unwrap();
+    let closed = flooder.closed.clone().expect("the flooder was closed");
+    assert_eq!(closed.reason, "more than 50 messages a second");
+}
+
+fn tempfile_dir() -> lots_tests::TempDir {
+    lots_tests::TempDir::new().unwrap()
+}
+
+#[tokio::test]
+async fn reads_and_changes_are_audited_and_tampering_is_detected() {
+    let server = TestServer::start(1).await.unwrap();
+    let token = server.login("anna").await.unwrap();
+    let document = server.caseload(&token).await.unwrap()[0];
+    let mut phone = SyncClient::connect(&server, &token, "anna-phone")
+        .await
+        .unwrap();
+    assert!(phone.fetch(document).await.unwrap());
+    let sara = server.login("sara").await.unwrap();
+    let log: serde_json::Value = reqwest::Client::new()
+        .get(server.url(&format!("/api/audit?household={document}")))
+        .bearer_auth(&sara)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = log["entries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|entry| entry["action"] == "open" && entry["user_id"] == "u-anna"),
+        "{log}"
+    );
+    assert!(log["first_broken_row"].is_null());
+
+    // Someone with the database file rewrites history: the chain shows where.
+    let pool = server.state.store.pool();
+    sqlx_execute(pool, "DROP TRIGGER audit_log_no_update").await;
+    sqlx_execute(
+        pool,
+        "UPDATE audit_log SET user_id = 'u-omar' WHERE seq = 1",
+    )
+    .await;
+    assert_eq!(
+        server.state.store.verify_audit_chain().await.unwrap(),
+        Some(1)
+    );
+    let staff_reads = reqwest::Client::new()
+        .get(server.url("/api/audit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(staff_reads.status(), 403, "staff do not read the audit log");
+}
+
+async fn sqlx_execute(pool: &lots_server::reexports::sqlx::SqlitePool, sql: &str) {
+    lots_server::reexports::sqlx::query(sql)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_api_answers_errors_as_json_and_every_response_carries_the_csp() {
+    let server = TestServer::start(1).await.unwrap();
+    let client = reqwest::Client::new();
+    let wrong = client
+        .post(server.url("/api/login"))
+        .json(&serde_json::json!({ "username": "anna", "password": "wrong" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let csp = wrong.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'")
+            && csp.contains("frame-ancestors 'none'")
+    );
+    assert_eq!(wrong.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = wrong.json().await.unwrap();
+    assert_eq!(body["error"], "wrong username or password");
+    let missing = client
+        .get(server.url("/api/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let page = client.get(server.url("/")).send().await.unwrap();
+    assert!(page.headers().contains_key("content-security-policy"));
+    match tokio_tungstenite::connect_async(format!("ws://{}/sync", server.addr)).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401)
+        }
+        other => panic!(
+            "an unauthenticated socket was not refused: {:?}",
+            other.map(|_| ())
+        ),
+    }
+}
