@@ -1,10 +1,12 @@
 //! `cargo xtask`: Lots' project tooling, in Rust instead of shell scripts and Makefiles.
 //!
+//! - `cargo xtask run`   installs what is missing and runs Lots locally with demo data.
 //! - `cargo xtask test`  installs what is missing, then runs every test.
 //! - `cargo xtask bench` runs the benchmarks whose figures go in BENCHMARKS.md.
 //! - `cargo xtask setup` only installs the tools.
 
 mod bench;
+mod run;
 mod test;
 mod tidy;
 mod tools;
@@ -16,6 +18,8 @@ const HELP: &str = "\
 cargo xtask <command>
 
 Commands:
+  run     start Lots on http://127.0.0.1:8080: the sync server with embedded SQLite in ./data,
+          the web app from ./dist, and on first start synthetic demo data and demo logins
   test    install missing tools, then run every test: native (cargo test --workspace),
           core for wasm32, and core's browser tests (wasm-pack test --headless --chrome)
   bench   run core's criterion benchmarks (figures go in BENCHMARKS.md)
@@ -36,6 +40,7 @@ fn main() -> Result<()> {
             tools::ensure_all(&sh)?;
             test::run(&sh)
         }
+        Some("run") => run::run(&sh, &args[1..]),
         Some("bench") => bench::run(&sh, &args[1..]),
         Some("setup") => tools::ensure_all(&sh),
         Some("help" | "--help" | "-h") | None => {
