@@ -144,7 +144,12 @@ fn now() -> Timestamp {
 impl SyncClient {
     /// Opens `/sync` with a bearer token and completes the handshake.
     pub async fn connect(server: &TestServer, token: &str, peer_id: &str) -> Result<Self> {
-        let mut request = format!("ws://{}/sync", server.addr).into_client_request()?;
+        Self::connect_to(&server.addr.to_string(), token, peer_id).await
+    }
+
+    /// Like [`SyncClient::connect`], to a server at `host:port`.
+    pub async fn connect_to(address: &str, token: &str, peer_id: &str) -> Result<Self> {
+        let mut request = format!("ws://{address}/sync").into_client_request()?;
         request
             .headers_mut()
             .insert("authorization", format!("Bearer {token}").parse()?);

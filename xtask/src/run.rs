@@ -8,6 +8,10 @@ use xshell::{Shell, cmd};
 pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
     let args: Vec<&String> = args.iter().filter(|arg| *arg != "--").collect();
     eprintln!("xtask: building and starting the server (the first build takes a few minutes)");
-    cmd!(sh, "cargo run --package lots-server -- --demo --data-dir data --dist dist {args...}").run()?;
+    cmd!(
+        sh,
+        "cargo run --package lots-server -- --demo --data-dir data --dist dist {args...}"
+    )
+    .run()?;
     Ok(())
 }

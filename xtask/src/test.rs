@@ -12,6 +12,8 @@ pub fn run(sh: &Shell) -> Result<()> {
     cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
 
     eprintln!("xtask: native tests");
+    // The durability test runs the server binary as a process it can SIGKILL.
+    cmd!(sh, "cargo build -p lots-server").run()?;
     cmd!(sh, "cargo test --workspace").run()?;
 
     eprintln!("xtask: core builds for WebAssembly");
