@@ -574,6 +574,24 @@ impl Store {
         Ok(())
     }
 
+    /// The stored household index: district and assigned staff per document.
+    pub async fn household_index(
+        &self,
+    ) -> Result<Vec<(DocumentId, Option<String>, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT document_id, district_id, assigned_staff FROM households")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.get("document_id");
+                let id = id
+                    .parse()
+                    .map_err(|error| StoreError::Damaged(format!("{error}")))?;
+                Ok((id, row.get("district_id"), row.get("assigned_staff")))
+            })
+            .collect()
+    }
+
     /// Appends to the audit log, chaining the row to the previous one.
     pub async fn audit(
         &self,

@@ -16,6 +16,29 @@ pub fn ensure_all(sh: &Shell) -> Result<()> {
     chromium(sh)?;
     wasm_bindgen_cli(sh)?;
     wasm_pack(sh)?;
+    node_packages(sh)?;
+    Ok(())
+}
+
+/// The npm packages of the interop test (the JavaScript automerge-repo client), from the
+/// lockfile; reinstalled when the lockfile is newer than the installed tree.
+fn node_packages(sh: &Shell) -> Result<()> {
+    let dir = std::path::Path::new("tests/node");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let modified = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .ok()
+    };
+    if modified(&installed).is_some() && modified(&installed) >= modified(&lock) {
+        return Ok(());
+    }
+    step("installing the interop test's npm packages (npm ci)");
+    let _dir = sh.push_dir(dir);
+    cmd!(sh, "npm ci --no-audit --no-fund")
+        .run()
+        .context("npm ci in tests/node failed; is Node.js with npm installed?")?;
     Ok(())
 }
 

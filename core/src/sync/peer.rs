@@ -63,6 +63,11 @@ pub trait SharePolicy {
     fn may_write(&self, peer: &PeerId, document: &DocumentId) -> bool;
     /// Whether `peer` may bring a document this peer has never seen.
     fn may_create(&self, peer: &PeerId, document: &DocumentId) -> bool;
+    /// Called when `peer` has brought a new document (after `may_create` allowed it), so the
+    /// policy can let its creator go on reading and writing it.
+    fn created(&mut self, peer: &PeerId, document: &DocumentId) {
+        let _ = (peer, document);
+    }
 }
 
 /// Every peer may read, write and create every document.
@@ -693,7 +698,8 @@ impl<P: SharePolicy> SyncPeer<P> {
                 bytes: reply.encode(),
             });
         };
-        if !self.policy.may_read(&peer, &document) {
+        let exists = self.documents.contains_key(&document);
+        if exists && !self.policy.may_read(&peer, &document) {
             unavailable(out, self);
             return;
         }
@@ -709,7 +715,7 @@ impl<P: SharePolicy> SyncPeer<P> {
             }
         };
         let brings_changes = message.changes.iter().any(|chunk| !chunk.is_empty());
-        if !self.documents.contains_key(&document) {
+        if !exists {
             // A request comes from a peer that lacks the document too: say this one does as
             // well. A sync comes from a peer that has it and is offering it: take it, if the
             // policy allows, starting from an empty document that the exchange fills.
@@ -718,6 +724,7 @@ impl<P: SharePolicy> SyncPeer<P> {
                 return;
             }
             self.documents.insert(document, Automerge::new());
+            self.policy.created(&peer, &document);
         }
         if brings_changes && !self.policy.may_write(&peer, &document) {
             out.push(Output::Rejected {

@@ -246,6 +246,17 @@ pub async fn start(
         saved_heads: HashMap::new(),
         next_connection: 0,
     };
+    // The stored index covers documents without a household profile (brought by other
+    // automerge-repo clients), which belong to their creator.
+    for (document, district, assigned_staff) in hub.store.household_index().await? {
+        hub.peer.policy_mut().households.insert(
+            document,
+            HouseholdIndex {
+                district,
+                assigned_staff,
+            },
+        );
+    }
     for (document, bytes) in hub.store.documents().await? {
         match Automerge::load(&bytes) {
             Ok(doc) => hub.adopt(document, doc),
@@ -308,6 +319,9 @@ impl Hub {
             Command::Received { connection, bytes } => {
                 if !self.connections.contains_key(&connection) {
                     return;
+                }
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    tracing::debug!(connection = connection.0, message = ?lots_core::Message::decode(&bytes), "received");
                 }
                 let outputs = self.peer.handle(now, Input::Received { connection, bytes });
                 self.apply(now, Some(connection), outputs).await;
@@ -396,6 +410,9 @@ impl Hub {
     async fn apply(&mut self, now: Timestamp, source: Option<ConnectionId>, outputs: Vec<Output>) {
         let mut failed = false;
         for output in &outputs {
+            if !matches!(output, Output::Send { .. }) {
+                tracing::debug!(?output, "sync peer output");
+            }
             match output {
                 Output::PeerReady { connection, peer } => {
                     if let Some(entry) = self.connections.get_mut(connection) {
@@ -478,14 +495,9 @@ impl Hub {
         if self.store.chunk_count(&document).await? > COMPACT_AFTER_CHUNKS {
             self.store.compact(&document, &doc.save(), now).await?;
         }
-        let index = index_of(doc).or_else(|| {
-            // A new document whose profile has not arrived yet belongs to its creator.
-            let creator = source.and_then(|connection| self.connections.get(&connection));
-            creator.map(|entry| HouseholdIndex {
-                district: None,
-                assigned_staff: Some(entry.principal.user_id.clone()),
-            })
-        });
+        // A document without a household profile keeps the index the policy gave it when its
+        // creator brought it.
+        let index = index_of(doc).or_else(|| self.peer.policy().households.get(&document).cloned());
         if let Some(index) = index {
             self.store
                 .index_household(

@@ -76,6 +76,16 @@ impl SharePolicy for CaseloadPolicy {
                 .get(peer)
                 .is_some_and(|principal| principal.role != Role::Admin)
     }
+
+    fn created(&mut self, peer: &PeerId, document: &DocumentId) {
+        if let Some(principal) = self.peers.get(peer) {
+            let index = HouseholdIndex {
+                district: None,
+                assigned_staff: Some(principal.user_id.clone()),
+            };
+            self.households.insert(*document, index);
+        }
+    }
 }
 
 #[cfg(test)]
