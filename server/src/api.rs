@@ -20,7 +20,7 @@ const SESSION_DAYS: i64 = 30;
 const SYNC_TOKEN_SECONDS: i64 = 60;
 
 /// `POST /api/login` body.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     username: String,
     password: String,
@@ -30,7 +30,7 @@ pub struct LoginRequest {
 }
 
 /// `POST /api/login` answer.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
     /// The session token, for clients that use bearer tokens.
     token: String,
@@ -57,6 +57,7 @@ fn session_cookie(
 }
 
 /// Signs in: checks the password, registers the device, opens a session.
+#[utoipa::path(post, path = "/api/login", request_body = LoginRequest, responses((status = 200, description = "Signed in; also sets the session cookie", body = LoginResponse), (status = 401, description = "Wrong username or password", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     Json(request): Json<LoginRequest>,
@@ -116,6 +117,7 @@ pub async fn login(
 }
 
 /// Signs out: ends this session.
+#[utoipa::path(post, path = "/api/logout", responses((status = 204, description = "Signed out"), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
     state.store.delete_session(&session.token).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -126,13 +128,14 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Result<R
 }
 
 /// `GET /api/me` answer.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Me {
     user: User,
     device_id: String,
 }
 
 /// Who is signed in, on which device.
+#[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn me(session: Session) -> Json<Me> {
     Json(Me {
         user: session.user,
@@ -141,14 +144,17 @@ pub async fn me(session: Session) -> Json<Me> {
 }
 
 /// `POST /api/sync-token` answer.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SyncToken {
     token: String,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
     expires_at: Timestamp,
 }
 
 /// A single-use token to open `/sync?token=…` within a minute, for clients that cannot set
 /// headers or cookies on a WebSocket.
+#[utoipa::path(post, path = "/api/sync-token", responses((status = 200, body = SyncToken), (status = 401, body = ErrorBody)))]
 pub async fn sync_token(
     State(state): State<AppState>,
     session: Session,
@@ -171,6 +177,7 @@ pub async fn sync_token(
 }
 
 /// The households this user may sync, most urgent first.
+#[utoipa::path(get, path = "/api/caseload", responses((status = 200, body = Vec<HouseholdSummary>), (status = 401, body = ErrorBody)))]
 pub async fn caseload(
     State(state): State<AppState>,
     session: Session,
@@ -179,6 +186,7 @@ pub async fn caseload(
 }
 
 /// Every district.
+#[utoipa::path(get, path = "/api/districts", responses((status = 200, body = Vec<District>), (status = 401, body = ErrorBody)))]
 pub async fn districts(
     State(state): State<AppState>,
     _session: Session,
@@ -195,6 +203,7 @@ fn require(session: &Session, roles: &[Role]) -> Result<(), AppError> {
 }
 
 /// Every user (supervisors see them to assign; administrators to manage).
+#[utoipa::path(get, path = "/api/users", responses((status = 200, body = Vec<User>), (status = 403, body = ErrorBody)))]
 pub async fn users(
     State(state): State<AppState>,
     session: Session,
@@ -204,7 +213,7 @@ pub async fn users(
 }
 
 /// `POST /api/users` body.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
     username: String,
     display_name: String,
@@ -215,6 +224,7 @@ pub struct NewUser {
 }
 
 /// Creates a user (administrators).
+#[utoipa::path(post, path = "/api/users", request_body = NewUser, responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
     session: Session,
@@ -279,12 +289,13 @@ pub async fn create_user(
 }
 
 /// `PATCH /api/users/{id}` body.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct UserUpdate {
     disabled: bool,
 }
 
 /// Disables (or re-enables) a user; a disabled user's sockets close at once.
+#[utoipa::path(patch, path = "/api/users/{id}", request_body = UserUpdate, params(("id" = String, Path, description = "The id")), responses((status = 204, description = "Updated"), (status = 404, body = ErrorBody)))]
 pub async fn update_user(
     State(state): State<AppState>,
     session: Session,
@@ -304,6 +315,7 @@ pub async fn update_user(
 }
 
 /// Devices: an administrator sees all, others their own.
+#[utoipa::path(get, path = "/api/devices", responses((status = 200, body = Vec<Device>)))]
 pub async fn devices(
     State(state): State<AppState>,
     session: Session,
@@ -313,6 +325,7 @@ pub async fn devices(
 }
 
 /// Revokes a device (a lost phone): its sessions end, its sockets close.
+#[utoipa::path(post, path = "/api/devices/{id}/revoke", params(("id" = String, Path, description = "The id")), responses((status = 204, description = "Revoked; its sockets are closed"), (status = 404, body = ErrorBody)))]
 pub async fn revoke_device(
     State(state): State<AppState>,
     session: Session,
@@ -334,13 +347,14 @@ pub async fn revoke_device(
 }
 
 /// `POST /api/assignments` body.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct Assignment {
     household: String,
     staff: Option<String>,
 }
 
 /// Moves a household to a staff member's caseload (supervisors, their districts).
+#[utoipa::path(post, path = "/api/assignments", request_body = Assignment, responses((status = 204, description = "Assigned"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn assign(
     State(state): State<AppState>,
     session: Session,
@@ -371,7 +385,7 @@ pub async fn assign(
 }
 
 /// `GET /api/audit` query.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {
     household: Option<String>,
     user: Option<String>,
@@ -379,7 +393,7 @@ pub struct AuditQuery {
 }
 
 /// The access log, newest first (supervisors), with whether the hash chain is intact.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditLog {
     entries: Vec<AuditEntry>,
     /// The first row whose hash does not match, if any: the log was altered there.
@@ -387,6 +401,7 @@ pub struct AuditLog {
 }
 
 /// Reads the audit log (supervisors).
+#[utoipa::path(get, path = "/api/audit", params(AuditQuery), responses((status = 200, body = AuditLog), (status = 403, body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     session: Session,
@@ -402,6 +417,46 @@ pub async fn audit(
         entries,
         first_broken_row: state.store.verify_audit_chain().await?,
     }))
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for a person to read.
+    error: String,
+}
+
+/// The OpenAPI description of this API, generated from the handlers and types above.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Lots API",
+        description = "Sign-in, caseloads, users, devices, assignments and the audit log. \
+        Household records themselves sync over the automerge-repo protocol at /sync."
+    ),
+    paths(
+        login,
+        logout,
+        me,
+        sync_token,
+        caseload,
+        districts,
+        users,
+        create_user,
+        update_user,
+        devices,
+        revoke_device,
+        assign,
+        audit
+    ),
+    components(schemas(ErrorBody, Role))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi as _;
+    Json(ApiDoc::openapi())
 }
 
 /// Answers API paths that do not exist with JSON, not the web app.

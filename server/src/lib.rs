@@ -66,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .route("/devices/{id}/revoke", post(api::revoke_device))
         .route("/assignments", post(api::assign))
         .route("/audit", get(api::audit))
+        .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found);
     Router::new()
         .nest("/api", api)

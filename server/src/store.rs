@@ -27,7 +27,9 @@ pub enum StoreError {
 }
 
 /// A role, deciding what a user may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Field staff: their own caseload.
@@ -62,7 +64,7 @@ impl FromStr for Role {
 }
 
 /// A user as the API shows them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct User {
     /// The user's id; also their staff id in documents.
     pub id: String,
@@ -79,7 +81,7 @@ pub struct User {
 }
 
 /// A signed-in device.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Device {
     /// Its id.
     pub id: String,
@@ -96,7 +98,7 @@ pub struct Device {
 }
 
 /// A district.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct District {
     /// Its id.
     pub id: String,
@@ -105,7 +107,7 @@ pub struct District {
 }
 
 /// One row of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Position in the log.
     pub seq: i64,

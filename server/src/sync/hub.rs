@@ -33,7 +33,7 @@ pub enum Outbound {
 }
 
 /// A household as the caseload list shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct HouseholdSummary {
     /// The document id.
     pub document_id: String,
@@ -48,12 +48,15 @@ pub struct HouseholdSummary {
     /// The staff member whose caseload it is in.
     pub assigned_staff: Option<String>,
     /// Active or closed.
+    #[schema(value_type = String, example = "active")]
     pub status: lots_core::CaseStatus,
     /// How many people.
     pub members: usize,
-    /// The next planned visit.
+    /// The next planned visit (milliseconds since the Unix epoch).
+    #[schema(value_type = Option<i64>)]
     pub next_visit: Option<Timestamp>,
-    /// The last held visit.
+    /// The last held visit (milliseconds since the Unix epoch).
+    #[schema(value_type = Option<i64>)]
     pub last_visit: Option<Timestamp>,
     /// Follow-ups past their due date and not done.
     pub overdue_follow_ups: usize,
