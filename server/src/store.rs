@@ -707,3 +707,181 @@ fn audit_entry(row: &sqlx::sqlite::SqliteRow) -> AuditEntry {
         detail: row.get("detail"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        (
+            Store::open_sqlite(&dir.path().join("lots.sqlite3"))
+                .await
+                .unwrap(),
+            dir,
+        )
+    }
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    #[tokio::test]
+    async fn chunks_concatenate_and_compaction_keeps_the_document() {
+        let (store, _dir) = store().await;
+        let id = DocumentId::from_bytes([1; 16]);
+        let mut doc = lots_core::automerge::AutoCommit::new();
+        use lots_core::automerge::transaction::Transactable as _;
+        let mut heads = Vec::new();
+        for index in 0..10_i64 {
+            doc.put(lots_core::automerge::ROOT, format!("k{index}"), index)
+                .unwrap();
+            let chunk = doc.save_after(&heads);
+            heads = doc.get_heads();
+            store.append_chunk(&id, &chunk, at(index)).await.unwrap();
+        }
+        let loaded = |stored: Vec<(DocumentId, Vec<u8>)>| {
+            lots_core::automerge::Automerge::load(&stored[0].1)
+                .unwrap()
+                .get_heads()
+        };
+        assert_eq!(loaded(store.documents().await.unwrap()), doc.get_heads());
+        assert_eq!(store.chunk_count(&id).await.unwrap(), 10);
+        store.compact(&id, &doc.save(), at(11)).await.unwrap();
+        assert_eq!(store.chunk_count(&id).await.unwrap(), 1);
+        assert_eq!(loaded(store.documents().await.unwrap()), doc.get_heads());
+    }
+
+    #[tokio::test]
+    async fn sessions_expire_sync_tokens_are_single_use_and_revocation_ends_them() {
+        let (store, _dir) = store().await;
+        let user = User {
+            id: "u-anna".into(),
+            username: "anna".into(),
+            display_name: "Anna".into(),
+            role: Role::Staff,
+            districts: vec![],
+            disabled: false,
+        };
+        store.add_user(&user, "hash", at(0)).await.unwrap();
+        store
+            .add_device("d-1", "u-anna", "telefon", at(0))
+            .await
+            .unwrap();
+        store
+            .add_session(
+                "session",
+                "u-anna",
+                "d-1",
+                SessionKind::Session,
+                at(0),
+                at(1_000),
+            )
+            .await
+            .unwrap();
+        store
+            .add_session("sync", "u-anna", "d-1", SessionKind::Sync, at(0), at(1_000))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .session("session", SessionKind::Session, at(10))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .session("session", SessionKind::Sync, at(10))
+                .await
+                .unwrap()
+                .is_none(),
+            "kinds do not mix"
+        );
+        assert!(
+            store
+                .session("session", SessionKind::Session, at(1_000))
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        assert!(
+            store
+                .session("sync", SessionKind::Sync, at(10))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .session("sync", SessionKind::Sync, at(11))
+                .await
+                .unwrap()
+                .is_none(),
+            "single use"
+        );
+        store
+            .add_session(
+                "again",
+                "u-anna",
+                "d-1",
+                SessionKind::Session,
+                at(0),
+                at(1_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.revoke_device("d-1", at(20)).await.unwrap().as_deref(),
+            Some("u-anna")
+        );
+        assert!(
+            store
+                .session("again", SessionKind::Session, at(21))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .revoke_device("d-unknown", at(20))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_is_append_only_and_chained() {
+        let (store, _dir) = store().await;
+        let id = DocumentId::from_bytes([2; 16]);
+        for index in 0..5 {
+            store
+                .audit(at(index), "u-anna", "d-1", &id, "open", "sync started")
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.verify_audit_chain().await.unwrap(), None);
+        assert!(
+            sqlx::query("UPDATE audit_log SET detail = 'x'")
+                .execute(store.pool())
+                .await
+                .is_err()
+        );
+        assert!(
+            sqlx::query("DELETE FROM audit_log")
+                .execute(store.pool())
+                .await
+                .is_err()
+        );
+        let entries = store
+            .audit_entries(Some(&id.to_string()), None, 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            entries.iter().map(|entry| entry.seq).collect::<Vec<_>>(),
+            vec![5, 4, 3]
+        );
+    }
+}
