@@ -380,3 +380,23 @@ async fn the_api_answers_errors_as_json_and_every_response_carries_the_csp() {
         ),
     }
 }
+
+#[tokio::test]
+async fn nobody_can_take_over_another_users_peer_id() {
+    let server = TestServer::start(1).await.unwrap();
+    let anna = server.login("anna").await.unwrap();
+    let omar = server.login("omar").await.unwrap();
+    let mut annas_phone = SyncClient::connect(&server, &anna, "phone-7")
+        .await
+        .unwrap();
+    let error = SyncClient::connect(&server, &omar, "phone-7")
+        .await
+        .err()
+        .expect("the claim is refused");
+    assert!(error.to_string().contains("in use"), "{error}");
+    // Anna's connection is untouched and keeps syncing.
+    let document = server.caseload(&anna).await.unwrap()[0];
+    assert!(annas_phone.fetch(document).await.unwrap());
+    // Anna herself may reconnect under her own id (a phone whose old socket died).
+    assert!(SyncClient::connect(&server, &anna, "phone-7").await.is_ok());
+}

@@ -63,6 +63,13 @@ pub trait SharePolicy {
     fn may_write(&self, peer: &PeerId, document: &DocumentId) -> bool;
     /// Whether `peer` may bring a document this peer has never seen.
     fn may_create(&self, peer: &PeerId, document: &DocumentId) -> bool;
+    /// Whether a peer may join under this id on this connection. A server refuses an id
+    /// that another user's connection holds, so nobody can push someone else off by
+    /// claiming their peer id.
+    fn may_join(&self, peer: &PeerId, connection: ConnectionId) -> bool {
+        let _ = (peer, connection);
+        true
+    }
     /// Called when `peer` has brought a new document (after `may_create` allowed it), so the
     /// policy can let its creator go on reading and writing it.
     fn created(&mut self, peer: &PeerId, document: &DocumentId) {
@@ -237,6 +244,12 @@ pub enum SyncError {
         peer: PeerId,
         /// The document.
         document: DocumentId,
+    },
+    /// The peer id is held by someone else's connection.
+    #[error("the peer id {peer} is in use by another user's connection")]
+    PeerIdTaken {
+        /// The id claimed.
+        peer: PeerId,
     },
     /// The peer said it refuses the connection.
     #[error("the peer refused the connection: {0}")]
@@ -489,6 +502,10 @@ impl<P: SharePolicy> SyncPeer<P> {
                         },
                         out,
                     );
+                    return;
+                }
+                if !self.policy.may_join(&sender, connection) {
+                    self.refuse(connection, SyncError::PeerIdTaken { peer: sender }, out);
                     return;
                 }
                 // One connection per peer id: sync states are per peer, and a reconnecting

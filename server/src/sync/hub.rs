@@ -306,6 +306,10 @@ impl Hub {
             } => {
                 self.next_connection += 1;
                 let connection = ConnectionId(self.next_connection);
+                self.peer
+                    .policy_mut()
+                    .connections
+                    .insert(connection, principal.clone());
                 self.connections.insert(
                     connection,
                     Connection {
@@ -394,6 +398,7 @@ impl Hub {
     }
 
     fn disconnect(&mut self, now: Timestamp, connection: ConnectionId) {
+        self.peer.policy_mut().connections.remove(&connection);
         if let Some(entry) = self.connections.remove(&connection) {
             let _ = self.peer.handle(now, Input::Disconnected { connection });
             if let Some(peer) = entry.peer {

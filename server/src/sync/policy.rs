@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use lots_core::{DocumentId, PeerId, SharePolicy};
+use lots_core::{ConnectionId, DocumentId, PeerId, SharePolicy};
 
 use crate::store::Role;
 
@@ -50,6 +50,8 @@ pub struct CaseloadPolicy {
     pub peers: HashMap<PeerId, Principal>,
     /// Every household the server knows.
     pub households: HashMap<DocumentId, HouseholdIndex>,
+    /// The principal behind each open connection, known before its peer joins.
+    pub connections: HashMap<ConnectionId, Principal>,
 }
 
 impl SharePolicy for CaseloadPolicy {
@@ -60,6 +62,17 @@ impl SharePolicy for CaseloadPolicy {
             return false;
         };
         principal.may_read(household)
+    }
+
+    fn may_join(&self, peer: &PeerId, connection: ConnectionId) -> bool {
+        let joining = self
+            .connections
+            .get(&connection)
+            .map(|principal| &principal.user_id);
+        match self.peers.get(peer) {
+            Some(holder) => Some(&holder.user_id) == joining,
+            None => joining.is_some(),
+        }
     }
 
     fn may_write(&self, peer: &PeerId, document: &DocumentId) -> bool {
