@@ -49,8 +49,66 @@ pub struct Config {
 }
 
 impl Config {
+    /// Checks what clap cannot: the origin's form and the limits' ranges.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let origin = &self.public_origin;
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .ok_or_else(|| {
+                anyhow::anyhow!("--public-origin {origin:?} must start with http:// or https://")
+            })?;
+        if rest.is_empty() || rest.contains('/') {
+            anyhow::bail!(
+                "--public-origin {origin:?} must be scheme://host[:port], with no path or trailing slash"
+            );
+        }
+        if self.max_message_bytes < 1024 {
+            anyhow::bail!(
+                "--max-message-bytes {} is too small to hold one sync message",
+                self.max_message_bytes
+            );
+        }
+        if self.messages_per_second == 0 {
+            anyhow::bail!("--messages-per-second must be at least 1");
+        }
+        Ok(())
+    }
+
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("lots.sqlite3")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn origins_and_limits_are_checked() {
+        let parse = |args: &[&str]| {
+            Config::try_parse_from(std::iter::once("lots-server").chain(args.iter().copied()))
+        };
+        assert!(parse(&[]).unwrap().validate().is_ok());
+        let error = parse(&["--public-origin", "lots.example/"])
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains("must start with http"));
+        let error = parse(&["--public-origin", "https://lots.example/"])
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains("no path"));
+        assert!(
+            parse(&["--messages-per-second", "0"])
+                .unwrap()
+                .validate()
+                .is_err()
+        );
+        assert!(parse(&["--listen", "not an address"]).is_err());
     }
 }

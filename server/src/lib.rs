@@ -38,6 +38,7 @@ pub struct AppState {
 impl AppState {
     /// Opens storage, loads every document and starts the hub.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
         let store = Store::open_sqlite(&config.database_path()).await?;
         let peer_id = lots_core::PeerId::new(config.peer_id.clone())
             .ok_or_else(|| anyhow::anyhow!("the peer id must be 1–256 characters"))?;
