@@ -319,7 +319,7 @@ impl Generator {
                         &goal,
                         &StepId::from_random(self.random_u64()),
                         NewStep {
-                            description: step_text(area, position).to_owned(),
+                            description: step_text(position).to_owned(),
                             owner,
                             due_on: Some(spec.opened_on.plus_days(30 + 30 * position as i64)),
                         },
@@ -469,9 +469,8 @@ fn goal_text(area: GoalArea) -> &'static str {
     }
 }
 
-fn step_text(area: GoalArea, position: usize) -> &'static str {
+fn step_text(position: usize) -> &'static str {
     const STEPS: [&str; 3] = ["Boka möte", "Fyll i ansökan", "Följ upp beslutet"];
-    let _ = area;
     STEPS[position % STEPS.len()]
 }
 

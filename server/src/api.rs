@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lots_core::{DocumentId, Timestamp};
 
@@ -460,7 +460,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 }
 
 /// Answers API paths that do not exist with JSON, not the web app.
-pub async fn not_found(headers: HeaderMap) -> AppError {
-    let _ = headers;
+pub async fn not_found() -> AppError {
     AppError::NotFound("API endpoint")
 }

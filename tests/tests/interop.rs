@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -156,5 +156,4 @@ async fn a_javascript_client_and_core_sync_through_the_server_both_ways() {
     assert_eq!(found["ok"], true, "{found}");
     assert_eq!(found["notes"], "Från Rust-kärnan.");
     assert_eq!(found["status"], "done");
-    let _ = std::io::stdout().flush();
 }
