@@ -308,8 +308,8 @@ pub async fn update_user(
     }
     if update.disabled {
         state
-            .hub
-            .close_for(Some(id), None, "your account was disabled");
+            .close_everywhere(Some(id), None, "your account was disabled")
+            .await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -341,8 +341,8 @@ pub async fn revoke_device(
     }
     state.store.revoke_device(&id, now()).await?;
     state
-        .hub
-        .close_for(None, Some(id), "this device was revoked");
+        .close_everywhere(None, Some(id), "this device was revoked")
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -18,6 +18,11 @@ pub struct Config {
     #[arg(long, env = "LOTS_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
+    /// A PostgreSQL database to use instead of the embedded SQLite
+    /// (`postgres://user:password@host/database`); several server processes may share one.
+    #[arg(long, env = "LOTS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// Directory of the built web app to serve.
     #[arg(long, env = "LOTS_DIST", default_value = "dist")]
     pub dist: PathBuf,

@@ -39,16 +39,42 @@ impl AppState {
     /// Opens storage, loads every document and starts the hub.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        let store = Store::open_sqlite(&config.database_path()).await?;
+        let store = match &config.database_url {
+            Some(url) => Store::open_postgres(url).await?,
+            None => Store::open_sqlite(&config.database_path()).await?,
+        };
         let peer_id = lots_core::PeerId::new(config.peer_id.clone())
             .ok_or_else(|| anyhow::anyhow!("the peer id must be 1–256 characters"))?;
         let hub = sync::hub::start(store.clone(), peer_id, config.max_message_bytes).await?;
+        tokio::spawn(hub.clone().follow_other_processes(store.clone()));
         Ok(Self {
             store,
             hub,
             config: Arc::new(config),
             dummy_hash: Arc::new(auth::hash_password("not a password")?),
         })
+    }
+}
+
+impl AppState {
+    /// Closes every socket of a user or device, on this process and (through the database)
+    /// on every other server process sharing it.
+    pub async fn close_everywhere(
+        &self,
+        user_id: Option<String>,
+        device_id: Option<String>,
+        reason: &str,
+    ) {
+        self.hub
+            .close_for(user_id.clone(), device_id.clone(), reason);
+        let announcement = store::Announcement::Close {
+            user_id,
+            device_id,
+            reason: reason.to_owned(),
+        };
+        if let Err(error) = self.store.announce(announcement).await {
+            tracing::error!(%error, "cannot tell other server processes to close sockets");
+        }
     }
 }
 

@@ -55,6 +55,7 @@ impl TestServer {
             public_origin: format!("http://{addr}"),
             max_message_bytes: 1024 * 1024,
             messages_per_second,
+            database_url: None,
             demo: true,
             peer_id: "lots-server".into(),
         };
@@ -64,45 +65,160 @@ impl TestServer {
         tokio::spawn(async move { axum_serve(listener, router).await });
         Ok(Self { addr, state, data })
     }
+}
 
-    /// `http://addr/path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+/// A server as its own operating-system process (the built `lots-server` binary), for
+/// tests that kill it or run several: it binds 127.0.0.1 only and is killed when dropped.
+pub struct ServerProcess {
+    child: std::process::Child,
+    /// The loopback port it listens on.
+    pub port: u16,
+}
+
+/// The debug build of the server, built first when it is missing.
+pub fn server_binary() -> std::path::PathBuf {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let binary = root.join("target/debug/lots-server");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", "lots-server"])
+            .current_dir(&root)
+            .status();
+        assert!(
+            status.is_ok_and(|status| status.success()),
+            "building the server failed"
+        );
+    }
+    binary
+}
+
+impl ServerProcess {
+    /// Starts the server binary with demo data and `args` (its storage: `--data-dir` or
+    /// `--database-url`), and waits until it accepts connections.
+    pub async fn start(args: &[&str]) -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = std::process::Command::new(server_binary())
+            .arg("--demo")
+            .args(args)
+            .args(["--dist", "/nonexistent"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--public-origin", &format!("http://127.0.0.1:{port}")])
+            .args(["--messages-per-second", "100000"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .context("starting the server binary")?;
+        let mut server = Self { child, port };
+        for _ in 0..600 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!("the server exited before listening: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("the server did not start listening within 30 s")
     }
 
+    /// `host:port`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it with SIGKILL: no shutdown code runs.
+    pub fn kill(mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The JSON API of a running server, in-process or not.
+pub trait Api {
+    /// `http://host:port/path`.
+    fn url(&self, path: &str) -> String;
+
     /// Signs in a demo user; returns the session token.
-    pub async fn login(&self, username: &str) -> Result<String> {
-        let password = demo::DEMO_LOGINS
-            .iter()
-            .find(|login| login.username == username)
-            .context("not a demo user")?
-            .password;
-        let response = reqwest::Client::new()
-            .post(self.url("/api/login"))
-            .json(&serde_json::json!({ "username": username, "password": password, "device_label": "test" }))
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            bail!("login failed: {}", response.status());
+    fn login(&self, username: &str) -> impl Future<Output = Result<String>> {
+        let url = self.url("/api/login");
+        async move {
+            let password = demo::DEMO_LOGINS
+                .iter()
+                .find(|login| login.username == username)
+                .context("not a demo user")?
+                .password;
+            let response = reqwest::Client::new()
+                .post(url)
+                .json(&serde_json::json!({ "username": username, "password": password, "device_label": "test" }))
+                .send()
+                .await?;
+            if !response.status().is_success() {
+                bail!("login failed: {}", response.status());
+            }
+            let body: serde_json::Value = response.json().await?;
+            Ok(body["token"].as_str().context("no token")?.to_owned())
         }
-        let body: serde_json::Value = response.json().await?;
-        Ok(body["token"].as_str().context("no token")?.to_owned())
     }
 
     /// The caseload's document ids, as the API lists them for this token.
-    pub async fn caseload(&self, token: &str) -> Result<Vec<DocumentId>> {
-        let body: serde_json::Value = reqwest::Client::new()
+    fn caseload(&self, token: &str) -> impl Future<Output = Result<Vec<DocumentId>>> {
+        let request = reqwest::Client::new()
             .get(self.url("/api/caseload"))
-            .bearer_auth(token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        body.as_array()
-            .context("caseload is a list")?
-            .iter()
-            .map(|entry| Ok(entry["document_id"].as_str().context("id")?.parse()?))
-            .collect()
+            .bearer_auth(token);
+        async move {
+            let body: serde_json::Value = request.send().await?.json().await?;
+            body.as_array()
+                .context("caseload is a list")?
+                .iter()
+                .map(|entry| Ok(entry["document_id"].as_str().context("id")?.parse()?))
+                .collect()
+        }
+    }
+
+    /// The device a session token was issued to.
+    fn device_of(&self, token: &str) -> impl Future<Output = Result<String>> {
+        let request = reqwest::Client::new()
+            .get(self.url("/api/me"))
+            .bearer_auth(token);
+        async move {
+            let me: serde_json::Value = request.send().await?.json().await?;
+            Ok(me["device_id"].as_str().context("no device id")?.to_owned())
+        }
+    }
+
+    /// Revokes a device with an administrator's token; returns the response status.
+    fn revoke(&self, admin_token: &str, device: &str) -> impl Future<Output = Result<u16>> {
+        let request = reqwest::Client::new()
+            .post(self.url(&format!("/api/devices/{device}/revoke")))
+            .bearer_auth(admin_token);
+        async move { Ok(request.send().await?.status().as_u16()) }
+    }
+}
+
+impl Api for TestServer {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Api for ServerProcess {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
     }
 }
 
@@ -174,6 +290,42 @@ impl SyncClient {
             })
             .await?;
         Ok(client)
+    }
+
+    /// Records a held visit on `document` as staff member `staff` and sends the change; the
+    /// caller waits for whatever answer it needs.
+    pub async fn record_visit(
+        &mut self,
+        document: DocumentId,
+        visit: &lots_core::VisitId,
+        staff: &str,
+    ) -> Result<()> {
+        let now = now();
+        let staff = lots_core::StaffId::new(staff)?;
+        let device = lots_core::DeviceId::new(format!("d-{}", self.peer.peer_id()))?;
+        let doc = self
+            .peer
+            .document_mut(&document)
+            .context("the household is not here")?;
+        let mut household = lots_core::HouseholdDoc::new(doc);
+        let signature = lots_core::Signature::new(staff.clone(), device, now);
+        if household.profile()?.status == lots_core::CaseStatus::Closed {
+            household.reopen_case(&signature)?;
+        }
+        household.record_visit(
+            &signature,
+            visit,
+            lots_core::VisitRecord {
+                held_at: now.plus_minutes(-30),
+                staff,
+                present: lots_core::Set::new(),
+                interpreter: None,
+                duration_minutes: 30,
+                topics: lots_core::Set::new(),
+                notes: format!("Besök {visit}"),
+            },
+        )?;
+        self.input(Input::LocalChange { document }).await
     }
 
     /// Sends raw bytes, bypassing the peer (for hostile tests).

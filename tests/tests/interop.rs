@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use lots_core::automerge::{Automerge, ROOT, ReadDoc as _};
 use lots_core::*;
-use lots_tests::{SyncClient, TestServer};
+use lots_tests::{Api as _, SyncClient, TestServer};
 
 fn node_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lots_core::automerge::Automerge;
 use lots_core::*;
-use lots_tests::{SyncClient, TestServer};
+use lots_tests::{Api as _, SyncClient, TestServer};
 use rand::{Rng, SeedableRng};
 
 fn sign(staff: &str, at: Timestamp) -> Signature {
@@ -188,28 +188,17 @@ async fn revoking_a_device_closes_its_socket_and_keeps_it_out() {
     let mut phone = SyncClient::connect(&server, &token, "anna-lost-phone")
         .await
         .unwrap();
-    let me: serde_json::Value = reqwest::Client::new()
-        .get(server.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let device = me["device_id"].as_str().unwrap().to_owned();
+    let device = server.device_of(&token).await.unwrap();
     let admin = server.login("admin").await.unwrap();
     let started = std::time::Instant::now();
-    let response = reqwest::Client::new()
-        .post(server.url(&format!("/api/devices/{device}/revoke")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    assert_eq!(server.revoke(&admin, &device).await.unwrap(), 204);
     phone.settle(Duration::from_secs(2)).await.unwrap();
     let closed = phone.closed.clone().expect("the socket was closed");
-    assert!(started.elapsed() < Duration::from_secs(1) || closed.reason.contains("revoked"));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "closed after {:?}",
+        started.elapsed()
+    );
     assert!(closed.reason.contains("revoked"), "{closed:?}");
     assert!(
         SyncClient::connect(&server, &token, "anna-lost-phone")
@@ -313,13 +302,15 @@ async fn reads_and_changes_are_audited_and_tampering_is_detected() {
     assert!(log["first_broken_row"].is_null());
 
     // Someone with the database file rewrites history: the chain shows where.
-    let pool = server.state.store.pool();
-    sqlx_execute(pool, "DROP TRIGGER audit_log_no_update").await;
-    sqlx_execute(
-        pool,
-        "UPDATE audit_log SET user_id = 'u-omar' WHERE seq = 1",
-    )
-    .await;
+    let store = &server.state.store;
+    store
+        .execute_unchecked("DROP TRIGGER audit_log_no_update")
+        .await
+        .unwrap();
+    store
+        .execute_unchecked("UPDATE audit_log SET user_id = 'u-omar' WHERE seq = 1")
+        .await
+        .unwrap();
     assert_eq!(
         server.state.store.verify_audit_chain().await.unwrap(),
         Some(1)
@@ -331,13 +322,6 @@ async fn reads_and_changes_are_audited_and_tampering_is_detected() {
         .await
         .unwrap();
     assert_eq!(staff_reads.status(), 403, "staff do not read the audit log");
-}
-
-async fn sqlx_execute(pool: &lots_server::reexports::sqlx::SqlitePool, sql: &str) {
-    lots_server::reexports::sqlx::query(sql)
-        .execute(pool)
-        .await
-        .unwrap();
 }
 
 #[tokio::test]

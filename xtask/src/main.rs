@@ -6,6 +6,7 @@
 //! - `cargo xtask setup` only installs the tools.
 
 mod bench;
+mod postgres;
 mod run;
 mod test;
 mod tidy;
@@ -20,13 +21,16 @@ cargo xtask <command>
 Commands:
   run     start Lots on http://127.0.0.1:8080: the sync server with embedded SQLite in ./data,
           the web app from ./dist, and on first start synthetic demo data and demo logins
-  test    install missing tools, then run every test: native (cargo test --workspace),
-          core for wasm32, and core's browser tests (wasm-pack test --headless --chrome)
+  test    install missing tools, then run every test: native (cargo test --workspace, with
+          a throwaway PostgreSQL for the server's storage and scale-out tests), core for
+          wasm32, and core's browser tests (wasm-pack test --headless --chrome)
   bench   run core's criterion benchmarks (figures go in BENCHMARKS.md)
   setup   install missing tools only
   help    show this
 
 Environment:
+  LOTS_TEST_POSTGRES_URL
+          a PostgreSQL server for the tests to use instead of starting a throwaway one
   LOTS_CONVERGENCE_SEED, LOTS_CONVERGENCE_CASES, LOTS_CONVERGENCE_STEPS
           replay or enlarge the convergence property test
 ";

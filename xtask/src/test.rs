@@ -3,6 +3,8 @@
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
+use crate::postgres::TestPostgres;
+
 /// Runs every test; the first failure stops the run with a non-zero exit.
 pub fn run(sh: &Shell) -> Result<()> {
     eprintln!("xtask: formatting and lints");
@@ -14,7 +16,13 @@ pub fn run(sh: &Shell) -> Result<()> {
     eprintln!("xtask: native tests");
     // The durability test runs the server binary as a process it can SIGKILL.
     cmd!(sh, "cargo build -p lots-server").run()?;
-    cmd!(sh, "cargo test --workspace").run()?;
+    {
+        // The storage suite and the scale-out test run against PostgreSQL too.
+        let postgres = TestPostgres::start(sh)?;
+        let _url = sh.push_env("LOTS_TEST_POSTGRES_URL", &postgres.url);
+        let _required = sh.push_env("LOTS_REQUIRE_POSTGRES", "1");
+        cmd!(sh, "cargo test --workspace").run()?;
+    }
 
     eprintln!("xtask: core builds for WebAssembly");
     cmd!(

@@ -85,7 +85,8 @@ pub fn apt_install(sh: &Shell, packages: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn is_root(sh: &Shell) -> bool {
+/// Whether this runs as root.
+pub fn is_root(sh: &Shell) -> bool {
     cmd!(sh, "id -u")
         .quiet()
         .read()

@@ -18,7 +18,7 @@ use lots_core::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::policy::{CaseloadPolicy, HouseholdIndex, Principal};
-use crate::store::{Store, StoreError};
+use crate::store::{Announcement, Heard, Store, StoreError};
 
 /// After this many incremental chunks a document is compacted into one full save.
 const COMPACT_AFTER_CHUNKS: i64 = 64;
@@ -117,6 +117,13 @@ enum Command {
         device_id: Option<String>,
         reason: String,
     },
+    /// Another server process stored a chunk of this document.
+    Stored {
+        document: DocumentId,
+        seq: i64,
+    },
+    /// Announcements from other processes may have been missed: read every document again.
+    Reread,
 }
 
 /// A handle to the hub; cheap to clone.
@@ -200,13 +207,59 @@ impl HubHandle {
         answer.await.map_err(|_| HubError::Stopped)?
     }
 
-    /// Closes every socket of a user or a device (disabled, revoked).
+    /// Closes every socket of a user or a device (disabled, revoked) on this process. The
+    /// API also announces it, so that other processes on a shared database do the same.
     pub fn close_for(&self, user_id: Option<String>, device_id: Option<String>, reason: &str) {
         let _ = self.tx.send(Command::CloseFor {
             user_id,
             device_id,
             reason: reason.to_owned(),
         });
+    }
+
+    /// Hears other server processes on a shared PostgreSQL and passes on what they announce,
+    /// until the hub stops. On SQLite there are no others and this returns at once.
+    pub async fn follow_other_processes(self, store: Store) {
+        loop {
+            let mut listener = match store.listen().await {
+                Ok(Some(listener)) => listener,
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for other server processes; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            // Anything announced before this listener started is read again.
+            if self.tx.send(Command::Reread).is_err() {
+                return;
+            }
+            loop {
+                let command = match listener.next().await {
+                    Ok(Heard::Announcement(Announcement::Chunk { document, seq })) => {
+                        Command::Stored { document, seq }
+                    }
+                    Ok(Heard::Announcement(Announcement::Close {
+                        user_id,
+                        device_id,
+                        reason,
+                    })) => Command::CloseFor {
+                        user_id,
+                        device_id,
+                        reason,
+                    },
+                    Ok(Heard::Reconnected) => Command::Reread,
+                    Err(error) => {
+                        tracing::error!(%error, "lost the announcements of other server processes; reconnecting");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        break;
+                    }
+                };
+                if self.tx.send(command).is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -369,6 +422,25 @@ impl Hub {
                 .await;
                 let _ = reply.send(result);
             }
+            Command::Stored { document, seq } => {
+                if let Err(error) = self.merge_stored(now, document, Some(seq)).await {
+                    tracing::error!(%document, %error, "reading another process's change failed");
+                }
+            }
+            Command::Reread => {
+                let documents = match self.store.household_index().await {
+                    Ok(index) => index.into_iter().map(|(document, ..)| document).collect(),
+                    Err(error) => {
+                        tracing::error!(%error, "cannot read the household index again");
+                        Vec::new()
+                    }
+                };
+                for document in documents {
+                    if let Err(error) = self.merge_stored(now, document, None).await {
+                        tracing::error!(%document, %error, "reading a document again failed");
+                    }
+                }
+            }
             Command::CloseFor {
                 user_id,
                 device_id,
@@ -501,7 +573,7 @@ impl Hub {
         };
         self.store.append_chunk(&document, &bytes, now).await?;
         if self.store.chunk_count(&document).await? > COMPACT_AFTER_CHUNKS {
-            self.store.compact(&document, &doc.save(), now).await?;
+            self.store.compact(&document, now).await?;
         }
         // A document without a household profile keeps the index the policy gave it when its
         // creator brought it.
@@ -528,6 +600,73 @@ impl Hub {
             )
             .await;
         }
+        Ok(())
+    }
+
+    /// Takes in what another server process stored for a document: the one chunk it
+    /// announced, or (when that chunk was compacted away, or `seq` is `None`) every chunk.
+    /// What is read is already on disk, so it counts as saved; the peers of this process
+    /// then receive it like any other change.
+    async fn merge_stored(
+        &mut self,
+        now: Timestamp,
+        document: DocumentId,
+        seq: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let chunk = match seq {
+            Some(seq) if self.peer.document(&document).is_some() => {
+                self.store.chunk(&document, seq).await?
+            }
+            _ => None,
+        };
+        let bytes = match chunk {
+            Some(bytes) => bytes,
+            None => match self.store.document(&document).await? {
+                Some(bytes) => bytes,
+                None => return Ok(()),
+            },
+        };
+        let index = self
+            .store
+            .household(&document)
+            .await?
+            .map(|(district, assigned_staff)| HouseholdIndex {
+                district,
+                assigned_staff,
+            });
+        if let Some(index) = index {
+            self.peer.policy_mut().households.insert(document, index);
+        }
+        let Some(doc) = self.peer.document_mut(&document) else {
+            let doc = Automerge::load(&bytes).map_err(|error| {
+                StoreError::Damaged(format!("document {document} does not load: {error}"))
+            })?;
+            self.adopt(document, doc);
+            let outputs = self.peer.handle(now, Input::LocalChange { document });
+            self.apply(now, None, outputs).await;
+            return Ok(());
+        };
+        let before = doc.get_heads();
+        doc.load_incremental(&bytes).map_err(|error| {
+            StoreError::Damaged(format!(
+                "a chunk of document {document} does not load: {error}"
+            ))
+        })?;
+        let heads = doc.get_heads();
+        if heads == before {
+            return Ok(());
+        }
+        let index = index_of(doc);
+        if let Some(index) = index {
+            self.peer.policy_mut().households.insert(document, index);
+        }
+        // Only what is on disk counts as saved: had this process changes of its own not yet
+        // written (after a failed write), the next write still includes them.
+        if self.saved_heads.get(&document) == Some(&before) {
+            self.saved_heads.insert(document, heads);
+        }
+        let outputs = self.peer.handle(now, Input::LocalChange { document });
+        self.apply(now, None, outputs).await;
         Ok(())
     }
 

@@ -1,0 +1,392 @@
+//! The storage suite, run against SQLite and against PostgreSQL alike: each test is an
+//! `async fn(Store)`, and [`suite!`] makes one `#[tokio::test]` per database of it.
+
+use super::*;
+
+/// A fresh SQLite store in a temporary directory, kept alive with it.
+async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("lots.sqlite3"))
+        .await
+        .unwrap();
+    (store, dir)
+}
+
+/// A fresh PostgreSQL database, or `None` where there is no server to test against.
+async fn postgres() -> Option<(Store, String)> {
+    let admin = test_postgres_url()?;
+    let url = create_scratch_database(&admin).await.unwrap();
+    Some((Store::open_postgres(&url).await.unwrap(), url))
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let (store, _dir) = super::sqlite().await;
+                super::$name(store).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some((store, _url)) = super::postgres().await {
+                    super::$name(store).await;
+                }
+            }
+        }
+    )*};
+}
+
+suite!(
+    chunks_concatenate_and_compaction_keeps_the_document,
+    compaction_keeps_chunks_the_caller_never_saw,
+    sessions_expire_sync_tokens_are_single_use_and_revocation_ends_them,
+    the_audit_log_is_append_only_and_chained,
+    concurrent_audit_appends_chain_in_one_line,
+    users_devices_and_districts_round_trip,
+    the_household_index_is_upserted,
+);
+
+fn at(millis: i64) -> Timestamp {
+    Timestamp::from_millis(millis)
+}
+
+async fn chunks_concatenate_and_compaction_keeps_the_document(store: Store) {
+    let id = DocumentId::from_bytes([1; 16]);
+    let mut doc = lots_core::automerge::AutoCommit::new();
+    use lots_core::automerge::transaction::Transactable as _;
+    let mut heads = Vec::new();
+    for index in 0..10_i64 {
+        doc.put(lots_core::automerge::ROOT, format!("k{index}"), index)
+            .unwrap();
+        let chunk = doc.save_after(&heads);
+        heads = doc.get_heads();
+        store.append_chunk(&id, &chunk, at(index)).await.unwrap();
+    }
+    let loaded = |stored: Vec<(DocumentId, Vec<u8>)>| {
+        lots_core::automerge::Automerge::load(&stored[0].1)
+            .unwrap()
+            .get_heads()
+    };
+    assert_eq!(loaded(store.documents().await.unwrap()), doc.get_heads());
+    assert_eq!(store.chunk_count(&id).await.unwrap(), 10);
+    store.compact(&id, at(11)).await.unwrap();
+    assert_eq!(store.chunk_count(&id).await.unwrap(), 1);
+    assert_eq!(loaded(store.documents().await.unwrap()), doc.get_heads());
+}
+
+async fn sessions_expire_sync_tokens_are_single_use_and_revocation_ends_them(store: Store) {
+    let user = User {
+        id: "u-anna".into(),
+        username: "anna".into(),
+        display_name: "Anna".into(),
+        role: Role::Staff,
+        districts: vec![],
+        disabled: false,
+    };
+    store.add_user(&user, "hash", at(0)).await.unwrap();
+    store
+        .add_device("d-1", "u-anna", "telefon", at(0))
+        .await
+        .unwrap();
+    store
+        .add_session(
+            "session",
+            "u-anna",
+            "d-1",
+            SessionKind::Session,
+            at(0),
+            at(1_000),
+        )
+        .await
+        .unwrap();
+    store
+        .add_session("sync", "u-anna", "d-1", SessionKind::Sync, at(0), at(1_000))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .session("session", SessionKind::Session, at(10))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session("session", SessionKind::Sync, at(10))
+            .await
+            .unwrap()
+            .is_none(),
+        "kinds do not mix"
+    );
+    assert!(
+        store
+            .session("session", SessionKind::Session, at(1_000))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(
+        store
+            .session("sync", SessionKind::Sync, at(10))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session("sync", SessionKind::Sync, at(11))
+            .await
+            .unwrap()
+            .is_none(),
+        "single use"
+    );
+    store
+        .add_session(
+            "again",
+            "u-anna",
+            "d-1",
+            SessionKind::Session,
+            at(0),
+            at(1_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.revoke_device("d-1", at(20)).await.unwrap().as_deref(),
+        Some("u-anna")
+    );
+    assert!(
+        store
+            .session("again", SessionKind::Session, at(21))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .revoke_device("d-unknown", at(20))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn the_audit_log_is_append_only_and_chained(store: Store) {
+    let id = DocumentId::from_bytes([2; 16]);
+    for index in 0..5 {
+        store
+            .audit(at(index), "u-anna", "d-1", &id, "open", "sync started")
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.verify_audit_chain().await.unwrap(), None);
+    assert!(
+        store
+            .execute_unchecked("UPDATE audit_log SET detail = 'x'")
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .execute_unchecked("DELETE FROM audit_log")
+            .await
+            .is_err()
+    );
+    let entries = store
+        .audit_entries(Some(&id.to_string()), None, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        entries.iter().map(|entry| entry.seq).collect::<Vec<_>>(),
+        vec![5, 4, 3]
+    );
+}
+
+async fn compaction_keeps_chunks_the_caller_never_saw(store: Store) {
+    use lots_core::automerge::ReadDoc as _;
+    use lots_core::automerge::transaction::Transactable as _;
+    let id = DocumentId::from_bytes([3; 16]);
+    // Two writers of one document, as two server processes would be: neither has the other's
+    // changes in memory when the store compacts.
+    let mut first = lots_core::automerge::AutoCommit::new();
+    first
+        .put(lots_core::automerge::ROOT, "first", 1_i64)
+        .unwrap();
+    let mut second = first
+        .fork()
+        .with_actor(lots_core::automerge::ActorId::random());
+    store.append_chunk(&id, &first.save(), at(1)).await.unwrap();
+    second
+        .put(lots_core::automerge::ROOT, "second", 2_i64)
+        .unwrap();
+    store
+        .append_chunk(&id, &second.save_after(&first.get_heads()), at(2))
+        .await
+        .unwrap();
+    first
+        .put(lots_core::automerge::ROOT, "third", 3_i64)
+        .unwrap();
+    let seq = store
+        .append_chunk(&id, &first.save_after(&second.get_heads()), at(3))
+        .await
+        .unwrap();
+    assert!(store.chunk(&id, seq).await.unwrap().is_some());
+    store.compact(&id, at(4)).await.unwrap();
+    assert_eq!(store.chunk_count(&id).await.unwrap(), 1);
+    assert!(
+        store.chunk(&id, seq).await.unwrap().is_none(),
+        "a compacted chunk is gone"
+    );
+    let stored = store.document(&id).await.unwrap().unwrap();
+    let doc = lots_core::automerge::Automerge::load(&stored).unwrap();
+    for key in ["first", "second", "third"] {
+        assert!(
+            doc.get(lots_core::automerge::ROOT, key).unwrap().is_some(),
+            "{key} survived compaction"
+        );
+    }
+    let unknown = DocumentId::from_bytes([9; 16]);
+    assert!(store.document(&unknown).await.unwrap().is_none());
+}
+
+async fn concurrent_audit_appends_chain_in_one_line(store: Store) {
+    let id = DocumentId::from_bytes([4; 16]);
+    let appends = (0..40).map(|index| {
+        let store = store.clone();
+        async move {
+            store
+                .audit(at(index), "u-anna", "d-1", &id, "change", "concurrent")
+                .await
+        }
+    });
+    for result in futures_util::future::join_all(appends).await {
+        result.unwrap();
+    }
+    assert_eq!(store.verify_audit_chain().await.unwrap(), None);
+    let entries = store.audit_entries(None, None, 100).await.unwrap();
+    assert_eq!(
+        entries.iter().map(|entry| entry.seq).collect::<Vec<_>>(),
+        (1..=40).rev().collect::<Vec<_>>()
+    );
+}
+
+async fn users_devices_and_districts_round_trip(store: Store) {
+    assert!(!store.has_users().await.unwrap());
+    store.add_district("norrmalm", "Norrmalm").await.unwrap();
+    store
+        .add_district("kungsholmen", "Kungsholmen")
+        .await
+        .unwrap();
+    let sara = User {
+        id: "u-sara".into(),
+        username: "sara".into(),
+        display_name: "Sara".into(),
+        role: Role::Supervisor,
+        districts: vec!["norrmalm".into(), "kungsholmen".into()],
+        disabled: false,
+    };
+    store.add_user(&sara, "hash", at(0)).await.unwrap();
+    assert!(store.has_users().await.unwrap());
+    assert!(
+        store.add_user(&sara, "hash", at(0)).await.is_err(),
+        "usernames are unique"
+    );
+    let (found, hash) = store.user_by_username("sara").await.unwrap().unwrap();
+    assert_eq!(hash, "hash");
+    assert_eq!(found.districts, vec!["kungsholmen", "norrmalm"]);
+    assert_eq!(found.role, Role::Supervisor);
+    let names: Vec<String> = store
+        .districts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|district| district.name)
+        .collect();
+    assert_eq!(names, vec!["Kungsholmen", "Norrmalm"]);
+    store
+        .add_device("d-1", "u-sara", "dator", at(5))
+        .await
+        .unwrap();
+    store
+        .add_device("d-2", "u-sara", "telefon", at(6))
+        .await
+        .unwrap();
+    assert_eq!(store.devices(Some("u-sara")).await.unwrap().len(), 2);
+    assert_eq!(store.devices(Some("u-nobody")).await.unwrap().len(), 0);
+    assert_eq!(store.devices(None).await.unwrap()[0].label, "dator");
+    assert!(store.set_user_disabled("u-sara", true).await.unwrap());
+    assert!(store.user("u-sara").await.unwrap().unwrap().disabled);
+    assert!(!store.set_user_disabled("u-nobody", true).await.unwrap());
+    assert_eq!(store.users().await.unwrap().len(), 1);
+}
+
+async fn the_household_index_is_upserted(store: Store) {
+    let id = DocumentId::from_bytes([5; 16]);
+    store
+        .index_household(&id, Some("norrmalm"), Some("u-anna"), at(1))
+        .await
+        .unwrap();
+    store
+        .index_household(&id, Some("norrmalm"), Some("u-omar"), at(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.household_index().await.unwrap(),
+        vec![(id, Some("norrmalm".into()), Some("u-omar".into()))]
+    );
+    assert_eq!(
+        store.household(&id).await.unwrap(),
+        Some((Some("norrmalm".into()), Some("u-omar".into())))
+    );
+    let unknown = DocumentId::from_bytes([7; 16]);
+    assert_eq!(store.household(&unknown).await.unwrap(), None);
+    store.integrity_check().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_database_url_of_another_kind_is_refused_clearly() {
+    let error = Store::open_postgres("mysql://localhost/lots")
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("postgres://"), "{error}");
+}
+
+/// Two processes on one PostgreSQL: each hears the other's chunks and closes, never its own.
+#[tokio::test]
+async fn processes_hear_each_others_announcements() {
+    let Some((first, url)) = postgres().await else {
+        return;
+    };
+    let second = Store::open_postgres(&url).await.unwrap();
+    let mut first_hears = first.listen().await.unwrap().unwrap();
+    let mut second_hears = second.listen().await.unwrap().unwrap();
+    let id = DocumentId::from_bytes([6; 16]);
+    let seq = first.append_chunk(&id, b"bytes", at(1)).await.unwrap();
+    let close = Announcement::Close {
+        user_id: Some("u-anna".into()),
+        device_id: None,
+        reason: "your account was disabled".into(),
+    };
+    second.announce(close.clone()).await.unwrap();
+    let within = std::time::Duration::from_secs(5);
+    assert_eq!(
+        tokio::time::timeout(within, second_hears.next())
+            .await
+            .unwrap()
+            .unwrap(),
+        Heard::Announcement(Announcement::Chunk { document: id, seq })
+    );
+    assert_eq!(
+        tokio::time::timeout(within, first_hears.next())
+            .await
+            .unwrap()
+            .unwrap(),
+        Heard::Announcement(close),
+        "the first process skipped its own chunk announcement and heard the close"
+    );
+    let (sqlite, _dir) = sqlite().await;
+    assert!(sqlite.listen().await.unwrap().is_none());
+}

@@ -1,0 +1,113 @@
+//! Scale-out: two server processes on one PostgreSQL database. A change a phone sends to one
+//! reaches a phone connected to the other within a second, and revoking a device on one
+//! closes its socket on the other within a second.
+//!
+//! Needs a PostgreSQL server: `cargo xtask test` starts a throwaway one and sets
+//! `LOTS_TEST_POSTGRES_URL`; without it this test is skipped with a note.
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
+
+use std::time::{Duration, Instant};
+
+use lots_core::{DocumentId, Output, VisitId};
+use lots_server::store::{create_scratch_database, test_postgres_url};
+use lots_tests::{Api as _, ServerProcess, SyncClient};
+
+/// What the issue asks of propagation between processes, and of closing revoked sockets.
+const WITHIN: Duration = Duration::from_secs(1);
+
+fn has_visit(client: &SyncClient, document: DocumentId, visit: &VisitId) -> bool {
+    client.peer.document(&document).is_some_and(|doc| {
+        lots_core::HouseholdDoc::new(doc)
+            .household()
+            .is_ok_and(|household| household.visits.contains_key(visit))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_database_pass_changes_and_revocations_along() {
+    let Some(admin_url) = test_postgres_url() else {
+        return;
+    };
+    let url = create_scratch_database(&admin_url).await.unwrap();
+    // The first process creates the demo data; the second finds users and leaves it.
+    let first = ServerProcess::start(&["--database-url", &url])
+        .await
+        .unwrap();
+    let second = ServerProcess::start(&["--database-url", &url])
+        .await
+        .unwrap();
+
+    let first_token = first.login("anna").await.unwrap();
+    let second_token = second.login("anna").await.unwrap();
+    let households = second.caseload(&second_token).await.unwrap();
+    assert_eq!(households, first.caseload(&first_token).await.unwrap());
+    let document = households[0];
+
+    let mut phone = SyncClient::connect_to(&first.address(), &first_token, "anna-phone")
+        .await
+        .unwrap();
+    let mut tablet = SyncClient::connect_to(&second.address(), &second_token, "anna-tablet")
+        .await
+        .unwrap();
+    assert!(phone.fetch(document).await.unwrap());
+    assert!(tablet.fetch(document).await.unwrap());
+
+    // Changes go both ways, each through the database to the other process.
+    let mut slowest = Duration::ZERO;
+    for round in 0..10 {
+        let (writer, reader) = if round % 2 == 0 {
+            (&mut phone, &mut tablet)
+        } else {
+            (&mut tablet, &mut phone)
+        };
+        let visit = VisitId::new(format!("v-scale-out-{round}")).unwrap();
+        let sent = Instant::now();
+        writer
+            .record_visit(document, &visit, "u-anna")
+            .await
+            .unwrap();
+        while !has_visit(reader, document, &visit) {
+            let left = WITHIN.saturating_sub(sent.elapsed());
+            reader.events.clear();
+            reader
+                .pump_until(left, |events| {
+                    events.iter().any(|event| {
+                        matches!(event, Output::DocumentChanged { document: d } if *d == document)
+                    })
+                })
+                .await
+                .unwrap_or_else(|error| {
+                    panic!("round {round}: the visit did not arrive within {WITHIN:?}: {error}")
+                });
+        }
+        slowest = slowest.max(sent.elapsed());
+        writer.settle(Duration::from_millis(50)).await.unwrap();
+    }
+    println!("slowest propagation between processes: {slowest:?}");
+
+    // An administrator revokes the tablet on the first process; the second closes its socket.
+    let tablet_device = second.device_of(&second_token).await.unwrap();
+    let admin = first.login("admin").await.unwrap();
+    let revoked = Instant::now();
+    let status = first.revoke(&admin, &tablet_device).await.unwrap();
+    assert_eq!(status, 204);
+    let outcome = tablet.pump_until(WITHIN, |_| false).await;
+    assert!(outcome.is_err());
+    let closed = tablet
+        .closed
+        .clone()
+        .unwrap_or_else(|| panic!("the tablet's socket was not closed within {WITHIN:?}"));
+    println!(
+        "revocation closed the other process's socket after {:?}",
+        revoked.elapsed()
+    );
+    assert!(closed.reason.contains("revoked"), "{closed:?}");
+    assert!(
+        phone
+            .events
+            .iter()
+            .all(|event| !matches!(event, Output::Close { .. })),
+        "the phone stays connected"
+    );
+}
