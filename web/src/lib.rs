@@ -1,4 +1,37 @@
-//! The Lots web app. The field-app issue builds it; for now it only proves that core links
-//! into a WebAssembly build.
+//! The Lots web app: an offline-first Yew PWA for housing-support staff on phones (and, at
+//! desktop size, for supervisors).
+//!
+//! - [`storage`]: IndexedDB — documents, sync states, unsynced changes, who is signed in.
+//! - [`engine`]: documents in memory, core's sync peer, and the WebSocket to the server.
+//! - [`api`]: the server's JSON API (sign in, caseload).
+//! - [`i18n`]: Fluent translations (Swedish, English) and Swedish dates.
+//! - [`app`] and [`views`]: the screens.
 
+pub mod api;
+pub mod app;
+pub mod engine;
+pub mod i18n;
+pub mod storage;
+pub mod views;
+
+/// The schema version this app writes (re-exported for the about line).
 pub use lots_core::SCHEMA_VERSION;
+
+/// Starts the app in the page.
+pub fn start() {
+    register_service_worker();
+    yew::Renderer::<app::App>::new().render();
+}
+
+/// The service worker keeps the app shell, so the app starts with no network.
+fn register_service_worker() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let promise = window.navigator().service_worker().register("/sw.js");
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = wasm_bindgen_futures::JsFuture::from(promise).await {
+            web_sys::console::warn_2(&"the service worker was not registered".into(), &error);
+        }
+    });
+}

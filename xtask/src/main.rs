@@ -11,6 +11,7 @@ mod run;
 mod test;
 mod tidy;
 mod tools;
+mod web;
 
 use anyhow::{Result, bail};
 use xshell::Shell;
@@ -24,6 +25,7 @@ Commands:
   test    install missing tools, then run every test: native (cargo test --workspace, with
           a throwaway PostgreSQL for the server's storage and scale-out tests), core for
           wasm32, and core's browser tests (wasm-pack test --headless --chrome)
+  build-web  build the web app into ./dist (Trunk, release), as `run` does first
   bench   run core's criterion benchmarks (figures go in BENCHMARKS.md)
   setup   install missing tools only
   help    show this
@@ -44,7 +46,11 @@ fn main() -> Result<()> {
             tools::ensure_all(&sh)?;
             test::run(&sh)
         }
-        Some("run") => run::run(&sh, &args[1..]),
+        Some("run") => {
+            web::build(&sh)?;
+            run::run(&sh, &args[1..])
+        }
+        Some("build-web") => web::build(&sh),
         Some("bench") => bench::run(&sh, &args[1..]),
         Some("setup") => tools::ensure_all(&sh),
         Some("help" | "--help" | "-h") | None => {

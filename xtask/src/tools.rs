@@ -20,10 +20,18 @@ pub fn ensure_all(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
-/// The npm packages of the interop test (the JavaScript automerge-repo client), from the
-/// lockfile; reinstalled when the lockfile is newer than the installed tree.
+/// The npm packages of the interop test (the JavaScript automerge-repo client).
 fn node_packages(sh: &Shell) -> Result<()> {
-    let dir = std::path::Path::new("tests/node");
+    npm_install(
+        sh,
+        std::path::Path::new("tests/node"),
+        "the interop test's npm packages",
+    )
+}
+
+/// Installs the npm packages of `dir` from its lockfile; again when the lockfile is newer
+/// than the installed tree.
+pub fn npm_install(sh: &Shell, dir: &std::path::Path, what: &str) -> Result<()> {
     let installed = dir.join("node_modules/.package-lock.json");
     let lock = dir.join("package-lock.json");
     let modified = |path: &std::path::Path| {
@@ -34,22 +42,24 @@ fn node_packages(sh: &Shell) -> Result<()> {
     if modified(&installed).is_some() && modified(&installed) >= modified(&lock) {
         return Ok(());
     }
-    step("installing the interop test's npm packages");
+    step(&format!("installing {what}"));
     let _dir = sh.push_dir(dir);
     // Not `npm ci`: npm 11 leaves the other platforms' optional packages of cbor-extract out of
     // a lockfile written without registry addresses, and `npm ci` then refuses the lockfile.
     // `npm install --no-save` installs the locked versions and leaves the lockfile as it is.
     cmd!(sh, "npm install --no-save --no-audit --no-fund")
         .run()
-        .context("installing tests/node's packages failed; is Node.js with npm installed?")?;
+        .with_context(|| format!("installing {what} failed; is Node.js with npm installed?"))?;
     Ok(())
 }
 
-fn step(what: &str) {
+/// Says what xtask is doing.
+pub fn step(what: &str) {
     eprintln!("xtask: {what}");
 }
 
-fn wasm_target(sh: &Shell) -> Result<()> {
+/// The wasm32 target of rustc.
+pub fn wasm_target(sh: &Shell) -> Result<()> {
     let installed = cmd!(sh, "rustup target list --installed").quiet().read()?;
     if !installed
         .lines()
@@ -106,7 +116,8 @@ pub fn locked_version(sh: &Shell, package: &str) -> Result<String> {
     Ok(lock[start..end].to_owned())
 }
 
-fn installed_version(sh: &Shell, program: &str) -> Option<String> {
+/// The version a program reports, if it runs.
+pub fn installed_version(sh: &Shell, program: &str) -> Option<String> {
     let output = cmd!(sh, "{program} --version")
         .quiet()
         .ignore_stderr()
@@ -115,7 +126,8 @@ fn installed_version(sh: &Shell, program: &str) -> Option<String> {
     output.split_whitespace().nth(1).map(str::to_owned)
 }
 
-fn wasm_bindgen_cli(sh: &Shell) -> Result<()> {
+/// wasm-bindgen-cli at the version of Cargo.lock.
+pub fn wasm_bindgen_cli(sh: &Shell) -> Result<()> {
     let wanted = locked_version(sh, "wasm-bindgen")?;
     if installed_version(sh, "wasm-bindgen").as_deref() == Some(wanted.as_str())
         && installed_version(sh, "wasm-bindgen-test-runner").as_deref() == Some(wanted.as_str())

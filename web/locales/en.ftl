@@ -1,0 +1,205 @@
+app-name = Lots
+app-tagline = Home visits and individual plans for housing support
+
+## Status line
+status-synced = Synced
+status-waiting = { $count ->
+    [one] 1 change waiting
+   *[other] { $count } changes waiting
+}
+status-offline-since = Offline since { $time }
+status-connecting = Connecting…
+status-conflicts = { $count ->
+    [one] 1 conflict to review
+   *[other] { $count } conflicts to review
+}
+status-saving = Saving…
+status-saved = Saved on this device
+status-new-version = New version available
+status-reload = Reload
+
+## Sign in
+signin-title = Sign in
+signin-username = Username
+signin-password = Password
+signin-submit = Sign in
+signin-offline = You need to be online the first time you sign in.
+signin-failed = Wrong username or password.
+signin-error = Signing in failed: { $error }
+signout = Sign out
+language = Language
+
+## Navigation
+nav-households = My households
+nav-today = Today and this week
+nav-back = Back
+
+## Households
+households-search = Search name or address
+households-none = No households on this device yet.
+households-loading = Fetching the households…
+households-next-visit = Next visit { $when }
+households-no-next-visit = No visit booked
+households-overdue = { $count ->
+    [one] 1 follow-up overdue
+   *[other] { $count } follow-ups overdue
+}
+households-people = { $count ->
+    [one] 1 person
+   *[other] { $count } people
+}
+households-closed = Closed
+
+## Today
+today-title = Planned visits
+today-none = No planned visits in the next seven days.
+today-record = Record
+
+## Household
+household-members = People
+household-age = { $age } years
+household-languages = Languages: { $languages }
+household-interpreter = Needs an interpreter: { $language }
+household-establishment-end = Establishment period ends { $date }
+household-outside = Outside the target group: { $reasons }
+household-plan = Individual plan
+household-plan-empty = No goals yet.
+household-visits = Visits
+household-visits-empty = No visits yet.
+household-follow-ups = Follow-ups and referrals
+household-follow-ups-empty = No open follow-ups.
+household-record-visit = Record a visit
+household-book-visit = Book a visit
+household-close-case = Close the case
+household-conflicts = Fields with two values
+household-housing = { $form }, moved in { $date }
+household-due = by { $date }
+household-done = done { $date }
+household-now = Now
+household-next = Next
+
+outside-born-in-eea = born inside the EU/EEA
+outside-no-permit-date = no residence permit date
+outside-permit-not-granted = residence permit not yet granted
+outside-period-ended = more than 36 months since the residence permit
+outside-age = aged { $age }, outside 18–64
+outside-not-registered = not registered in the district
+
+## Visit form
+visit-title = Visit
+visit-present = Present
+visit-interpreter = Interpreter
+visit-interpreter-none = No interpreter
+visit-interpreter-language = Interpreter language
+visit-duration = Duration (minutes)
+visit-topics = Topics
+visit-notes = Notes
+visit-follow-up = Follow-up
+visit-follow-up-description = What is to be done
+visit-follow-up-owner = Who
+visit-follow-up-due = Due
+visit-next = Book the next visit
+visit-next-none = Do not book now
+visit-save = Save the visit
+visit-saved = The visit is saved on this device.
+visit-cancel = Cancel
+visit-error = The visit could not be saved: { $error }
+
+## Conflicts
+conflict-title = Two values for one field
+conflict-choose = Choose
+conflict-by = { $author }, { $time }
+
+## Codes (the keys are core's codes)
+
+housing-transitional_housing = Transitional housing
+housing-municipal_contract = Municipal contract
+housing-social_contract = Social contract
+housing-other_contract = Other contract
+housing-own_housing = Own housing
+
+route-assigned = Assigned
+route-quota_refugee = Quota refugee
+route-family_reunification = Family reunification
+route-unaccompanied_minor = Unaccompanied minor
+route-unaccompanied_minor_family = Family of unaccompanied minor
+route-own_housing = Own housing (EBO)
+
+case-active = Active
+case-closed = Closed
+
+close-work = Work
+close-studies = Studies
+close-moved = Moved
+close-other = Other
+
+gender-female = Woman/girl
+gender-male = Man/boy
+gender-other = Other
+
+visit-status-planned = Planned
+visit-status-done = Done
+visit-status-cancelled = Cancelled
+visit-status-no_show = No-show
+
+mode-in_person = In person
+mode-phone = Phone
+
+topic-letters = Reading and explaining letters
+topic-forms = Forms and applications
+topic-housing_search = Housing search
+topic-budget = Budget
+topic-online_bills = Paying bills online
+topic-home_equipment_loan = Home-equipment loan
+topic-home_insurance = Home insurance
+topic-bank_account = Bank account
+topic-tenancy = Tenancy: rights and duties
+topic-society = How society works
+topic-agencies = Finding the right agency
+topic-migration_agency = Migration Agency
+topic-tax_agency = Tax Agency
+topic-social_insurance = Social Insurance Agency
+topic-employment_service = Public Employment Service
+topic-csn = CSN
+topic-sfi = SFI
+topic-civic_orientation = Civic orientation
+topic-adult_education = Adult education
+topic-school = School and preschool
+topic-health_care = Health care
+topic-leisure = Leisure and associations
+topic-mentor = Mentor
+
+agency-migration_agency = Migration Agency
+agency-tax_agency = Tax Agency
+agency-social_insurance = Social Insurance Agency
+agency-employment_service = Public Employment Service
+agency-csn = CSN
+agency-social_services = Social services
+agency-adult_education = Adult education
+agency-school = School
+agency-health_care = Health care
+agency-landlord = Landlord
+agency-bank = Bank
+agency-other = Other
+
+owner-member = The person
+owner-staff = Me
+owner-agency = An agency
+
+goal-own_income = Own income
+goal-work_or_studies = Work or studies
+goal-sfi = SFI
+goal-permanent_home = A permanent home
+goal-health = Health
+goal-social_participation = Social network and participation
+goal-agency_registrations = Registrations with agencies
+
+goal-status-not_started = Not started
+goal-status-in_progress = In progress
+goal-status-stalled = Stalled
+goal-status-reached = Reached
+goal-status-dropped = Dropped
+
+step-status-open = Open
+step-status-done = Done
+step-status-cancelled = Cancelled

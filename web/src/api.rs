@@ -1,0 +1,121 @@
+//! The server's JSON API, as the app uses it: sign in and out, who am I, my caseload.
+//! The session is an HttpOnly cookie the browser sends by itself, also on the WebSocket.
+
+use gloo::net::http::Request;
+use lots_core::DocumentId;
+
+/// A signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct User {
+    /// Their id, also their staff id in documents.
+    pub id: String,
+    /// The name they sign in with.
+    pub username: String,
+    /// The name shown.
+    pub display_name: String,
+    /// `staff`, `supervisor` or `admin`.
+    pub role: String,
+    /// Their districts.
+    pub districts: Vec<String>,
+}
+
+/// Who is signed in on this device.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Me {
+    /// The person.
+    pub user: User,
+    /// This device, as the server registered it.
+    pub device_id: String,
+}
+
+/// One household of the caseload, as the server summarises it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct CaseloadEntry {
+    /// The document.
+    pub document_id: DocumentId,
+}
+
+/// Why an API call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// Wrong username or password, or the session has ended.
+    #[error("not signed in")]
+    Unauthorized,
+    /// No answer: offline, or the server is down.
+    #[error("the server cannot be reached: {0}")]
+    Network(String),
+    /// The server answered with an error.
+    #[error("{0}")]
+    Server(String),
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    error: String,
+}
+
+async fn check(response: gloo::net::http::Response) -> Result<gloo::net::http::Response, ApiError> {
+    match response.status() {
+        200..=299 => Ok(response),
+        401 => Err(ApiError::Unauthorized),
+        status => {
+            let message = response
+                .json::<ErrorBody>()
+                .await
+                .map(|body| body.error)
+                .unwrap_or_else(|_| format!("HTTP {status}"));
+            Err(ApiError::Server(message))
+        }
+    }
+}
+
+fn network(error: gloo::net::Error) -> ApiError {
+    ApiError::Network(error.to_string())
+}
+
+/// Signs in; the server sets the session cookie and registers this device.
+pub async fn login(username: &str, password: &str, device_label: &str) -> Result<Me, ApiError> {
+    let body = serde_json::json!({
+        "username": username,
+        "password": password,
+        "device_label": device_label,
+    });
+    let response = Request::post("/api/login")
+        .json(&body)
+        .map_err(network)?
+        .send()
+        .await
+        .map_err(network)?;
+    let response = check(response).await?;
+    response.json::<Me>().await.map_err(network)
+}
+
+/// Signs out on the server (the cookie is cleared).
+pub async fn logout() -> Result<(), ApiError> {
+    let response = Request::post("/api/logout").send().await.map_err(network)?;
+    check(response).await.map(|_| ())
+}
+
+/// The households this person may sync.
+pub async fn caseload() -> Result<Vec<CaseloadEntry>, ApiError> {
+    let response = Request::get("/api/caseload")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// The server's WebSocket address for this page.
+pub fn sync_url() -> String {
+    let location = web_sys::window().map(|window| window.location());
+    let (protocol, host) = location
+        .map(|location| {
+            (
+                location.protocol().unwrap_or_default(),
+                location.host().unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default();
+    let scheme = if protocol == "https:" { "wss" } else { "ws" };
+    format!("{scheme}://{host}/sync")
+}

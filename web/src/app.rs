@@ -1,0 +1,253 @@
+//! The root: start-up (open storage, find who is signed in), sign-in, and the signed-in
+//! shell with its routes.
+
+use std::rc::Rc;
+
+use lots_core::{DeviceId, PeerId, StaffId};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api::{self, Me};
+use crate::engine::Engine;
+use crate::i18n::{self, Language, t};
+use crate::storage::Storage;
+use crate::views;
+
+/// The app's addresses (after `#`, so any static server and the service worker serve them).
+#[derive(Debug, Clone, PartialEq, Routable)]
+pub enum Route {
+    /// My households.
+    #[at("/")]
+    Households,
+    /// Planned visits, today and this week.
+    #[at("/today")]
+    Today,
+    /// One household.
+    #[at("/h/:id")]
+    Household {
+        /// Its document id.
+        id: String,
+    },
+    /// Recording a visit (a new one, or a planned one by id).
+    #[at("/h/:id/visit/:visit")]
+    RecordVisit {
+        /// The household.
+        id: String,
+        /// `new`, or the planned visit's id.
+        visit: String,
+    },
+    /// Anything else.
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+/// The signed-in person on this device, with the engine holding their households. Provided
+/// as context; `revision` changes whenever the engine reports a change, so every screen that
+/// reads the engine renders again.
+#[derive(Clone, PartialEq)]
+pub struct Session {
+    /// Who.
+    pub me: Rc<Me>,
+    /// Their households and the sync.
+    pub engine: Engine,
+    /// Counts the engine's changes.
+    pub revision: u64,
+}
+
+impl Session {
+    /// Their staff id, for signing changes.
+    pub fn staff(&self) -> Option<StaffId> {
+        StaffId::new(self.me.user.id.clone()).ok()
+    }
+
+    /// This device, for signing changes.
+    pub fn device(&self) -> Option<DeviceId> {
+        DeviceId::new(self.me.device_id.clone()).ok()
+    }
+}
+
+enum Phase {
+    Starting,
+    Failed(String),
+    SignedOut(Storage),
+    SignedIn(Session),
+}
+
+const ME: &str = "me";
+const LANGUAGE_KEY: &str = "lots-language";
+
+fn stored_language() -> Language {
+    let tag = web_sys::window()
+        .and_then(|window| window.local_storage().ok().flatten())
+        .and_then(|storage| storage.get_item(LANGUAGE_KEY).ok().flatten())
+        .unwrap_or_default();
+    Language::from_tag(&tag)
+}
+
+/// Opens the engine for a signed-in person and starts syncing.
+async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
+    let peer = PeerId::new(format!("phone-{}", me.device_id))
+        .ok_or_else(|| "the device id is not usable as a peer id".to_owned())?;
+    let engine = Engine::open(storage, peer, api::sync_url())
+        .await
+        .map_err(|error| error.to_string())?;
+    engine.connect();
+    // The caseload lists households this device does not have yet; offline it waits.
+    let fetcher = engine.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(caseload) = api::caseload().await {
+            fetcher.want(caseload.into_iter().map(|entry| entry.document_id));
+        }
+    });
+    watch_connectivity(&engine);
+    Ok(Session {
+        me: Rc::new(me),
+        engine,
+        revision: 0,
+    })
+}
+
+/// Reconnects when the browser is online again or the app comes back into view.
+fn watch_connectivity(engine: &Engine) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let online = engine.clone();
+    gloo::events::EventListener::new(&window, "online", move |_| online.connect()).forget();
+    if let Some(document) = window.document() {
+        let visible = engine.clone();
+        let page = document.clone();
+        gloo::events::EventListener::new(&document, "visibilitychange", move |_| {
+            if page.visibility_state() == web_sys::VisibilityState::Visible {
+                visible.connect();
+            }
+        })
+        .forget();
+    }
+}
+
+/// The whole app.
+#[function_component(App)]
+pub fn app() -> Html {
+    let phase = use_state(|| Phase::Starting);
+    let language = use_state(stored_language);
+    let revision = use_state(|| 0_u64);
+    i18n::set_language(*language);
+
+    {
+        let phase = phase.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                request_persistent_storage();
+                let storage = match Storage::open().await {
+                    Ok(storage) => storage,
+                    Err(error) => return phase.set(Phase::Failed(error.to_string())),
+                };
+                match storage.meta::<Me>(ME).await {
+                    Ok(Some(me)) => match begin(storage, me).await {
+                        Ok(session) => phase.set(Phase::SignedIn(session)),
+                        Err(error) => phase.set(Phase::Failed(error)),
+                    },
+                    Ok(None) => phase.set(Phase::SignedOut(storage)),
+                    Err(error) => phase.set(Phase::Failed(error.to_string())),
+                }
+            });
+        });
+    }
+
+    let on_language = {
+        let language = language.clone();
+        Callback::from(move |chosen: Language| {
+            if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+            {
+                let _ = storage.set_item(LANGUAGE_KEY, chosen.tag());
+            }
+            i18n::set_language(chosen);
+            language.set(chosen);
+        })
+    };
+
+    match &*phase {
+        Phase::Starting => html! { <main class="center"><p>{ t("app-name") }</p></main> },
+        Phase::Failed(error) => html! {
+            <main class="center"><p class="problem" role="alert">{ error.clone() }</p></main>
+        },
+        Phase::SignedOut(storage) => {
+            let storage = storage.clone();
+            let signed_in = {
+                let phase = phase.clone();
+                let storage = storage.clone();
+                Callback::from(move |me: Me| {
+                    let phase = phase.clone();
+                    let storage = storage.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(error) = storage.set_meta(ME, Some(&me)).await {
+                            return phase.set(Phase::Failed(error.to_string()));
+                        }
+                        match begin(storage, me).await {
+                            Ok(session) => phase.set(Phase::SignedIn(session)),
+                            Err(error) => phase.set(Phase::Failed(error)),
+                        }
+                    });
+                })
+            };
+            html! {
+                <views::signin::SignIn on_signed_in={signed_in} language={*language} on_language={on_language} />
+            }
+        }
+        Phase::SignedIn(session) => {
+            let sign_out = {
+                let phase = phase.clone();
+                let session = session.clone();
+                Callback::from(move |()| {
+                    let phase = phase.clone();
+                    let session = session.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        session.engine.disconnect();
+                        let _ = api::logout().await;
+                        let storage = session.engine.storage().clone();
+                        // Everything of this person leaves the device with them.
+                        match storage.clear().await {
+                            Ok(()) => phase.set(Phase::SignedOut(storage)),
+                            Err(error) => phase.set(Phase::Failed(error.to_string())),
+                        }
+                    });
+                })
+            };
+            {
+                let revision = revision.clone();
+                // `UseStateHandle::set` from a callback outside render: each change renders once.
+                let counter = Rc::new(std::cell::Cell::new(*revision));
+                session.engine.on_change(move || {
+                    counter.set(counter.get() + 1);
+                    revision.set(counter.get());
+                });
+            }
+            let context = Session {
+                revision: *revision,
+                ..session.clone()
+            };
+            html! {
+                <ContextProvider<Session> context={context}>
+                    <HashRouter>
+                        <views::shell::Shell on_sign_out={sign_out} language={*language} on_language={on_language} />
+                    </HashRouter>
+                </ContextProvider<Session>>
+            }
+        }
+    }
+}
+
+/// Asks the browser not to evict the app's data under storage pressure.
+fn request_persistent_storage() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let storage = window.navigator().storage();
+    if let Ok(promise) = storage.persist() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
+    }
+}

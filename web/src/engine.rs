@@ -1,0 +1,587 @@
+//! The app's engine: every household document in memory, core's sync peer, the device's
+//! storage and the WebSocket to the server, driven together.
+//!
+//! Views read households from here and change them through [`Engine::act`], which runs one
+//! of core's actions, stores the change in IndexedDB and only then reports it saved, and
+//! offers it to the server when a socket is open. The socket is opened at start, when the
+//! browser comes back online, when the app becomes visible again, and after a failure with a
+//! growing pause; every document with unsynced changes is offered again on each connection.
+//!
+//! Everything runs on the browser's one thread: state sits in `RefCell`s, and no borrow is
+//! held across an `await`.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
+
+use lots_core::automerge::{Automerge, ChangeHash};
+use lots_core::{
+    ActionError, ConnectionId, DocumentId, Household, HouseholdDoc, Input, Output, PeerConfig,
+    PeerId, Role, Signature, SyncPeer, Timestamp,
+};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::closure::Closure;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+use crate::storage::{COMPACT_AFTER_CHUNKS, Storage, StorageError};
+
+/// The one connection a phone has: to its server.
+const SERVER: ConnectionId = ConnectionId(1);
+
+/// The longest pause between reconnection attempts.
+const MAX_BACKOFF_MS: u32 = 60_000;
+
+/// Now, from the browser's clock (core never reads it).
+pub fn now() -> Timestamp {
+    Timestamp::from_millis(js_sys::Date::now() as i64)
+}
+
+/// Whether the socket is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// Connected and handshaken.
+    Online,
+    /// Not connected (or still connecting) since this instant.
+    Offline(Timestamp),
+}
+
+/// What the status line shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The connection.
+    pub link: Connection,
+    /// Households with changes the server does not have yet.
+    pub waiting: usize,
+    /// Fields waiting for a person to choose between values.
+    pub conflicts: usize,
+    /// Changes being written to the device right now.
+    pub saving: usize,
+    /// The last thing that went wrong, in words for the person.
+    pub problem: Option<String>,
+}
+
+/// What went wrong with a change.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    /// The household refused it (a rule of core).
+    #[error(transparent)]
+    Action(#[from] ActionError),
+    /// It is in memory but could not be written to the device.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The household is not on this device.
+    #[error("this household is not on this device")]
+    Missing,
+}
+
+struct Socket {
+    socket: WebSocket,
+    // Kept alive as long as the socket: the browser calls them.
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+struct State {
+    peer: SyncPeer,
+    saved_heads: HashMap<DocumentId, Vec<ChangeHash>>,
+    chunks: HashMap<DocumentId, usize>,
+    hydrated: HashMap<DocumentId, (Vec<ChangeHash>, Rc<Household>)>,
+    socket: Option<Socket>,
+    link: Connection,
+    saving: usize,
+    problem: Option<String>,
+    backoff_ms: u32,
+    server_peer: Option<PeerId>,
+    pending_states: BTreeSet<(PeerId, DocumentId)>,
+    /// Households the caseload lists that are not on the device yet.
+    wanted: BTreeSet<DocumentId>,
+}
+
+/// The engine; cheap to clone (all clones are one engine).
+#[derive(Clone)]
+pub struct Engine {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    state: RefCell<State>,
+    storage: Storage,
+    sync_url: String,
+    on_change: RefCell<Option<Rc<dyn Fn()>>>,
+}
+
+impl PartialEq for Engine {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Engine {
+    /// Loads every household stored on the device. `peer_id` names this device in the sync
+    /// protocol; `sync_url` is the server's `ws(s)://…/sync`.
+    pub async fn open(
+        storage: Storage,
+        peer_id: PeerId,
+        sync_url: String,
+    ) -> Result<Self, StorageError> {
+        let stored = storage.load().await?;
+        let mut peer = SyncPeer::new(PeerConfig::new(peer_id, Role::Client));
+        let mut saved_heads = HashMap::new();
+        let mut chunks = HashMap::new();
+        for (document, (bytes, count)) in stored.documents {
+            match Automerge::load(&bytes) {
+                Ok(doc) => {
+                    saved_heads.insert(document, doc.get_heads());
+                    chunks.insert(document, count);
+                    peer.insert_document(document, doc);
+                }
+                Err(error) => {
+                    web_sys::console::error_1(
+                        &format!("household {document} does not load: {error}").into(),
+                    );
+                }
+            }
+        }
+        for document in stored.dirty {
+            peer.mark_dirty(document);
+        }
+        for (peer_id, document, state) in stored.sync_states {
+            if let Some(peer_id) = PeerId::new(peer_id) {
+                let _ = peer.import_sync_state(peer_id, document, &state);
+            }
+        }
+        Ok(Self {
+            inner: Rc::new(Inner {
+                state: RefCell::new(State {
+                    peer,
+                    saved_heads,
+                    chunks,
+                    hydrated: HashMap::new(),
+                    socket: None,
+                    link: Connection::Offline(now()),
+                    saving: 0,
+                    problem: None,
+                    backoff_ms: 1_000,
+                    server_peer: None,
+                    pending_states: BTreeSet::new(),
+                    wanted: BTreeSet::new(),
+                }),
+                storage,
+                sync_url,
+                on_change: RefCell::new(None),
+            }),
+        })
+    }
+
+    /// Sets what runs whenever something shown may have changed.
+    pub fn on_change(&self, callback: impl Fn() + 'static) {
+        *self.inner.on_change.borrow_mut() = Some(Rc::new(callback));
+    }
+
+    fn changed(&self) {
+        let callback = self.inner.on_change.borrow().clone();
+        if let Some(callback) = callback {
+            callback();
+        }
+    }
+
+    /// The device's storage.
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+
+    /// Every household on the device, read from its document (cached until it changes).
+    pub fn households(&self) -> BTreeMap<DocumentId, Rc<Household>> {
+        let mut state = self.inner.state.borrow_mut();
+        let state = &mut *state;
+        let mut households = BTreeMap::new();
+        let ids: Vec<DocumentId> = state.peer.document_ids().copied().collect();
+        for document in ids {
+            let Some(doc) = state.peer.document(&document) else {
+                continue;
+            };
+            let heads = doc.get_heads();
+            if let Some((cached_heads, household)) = state.hydrated.get(&document)
+                && *cached_heads == heads
+            {
+                households.insert(document, household.clone());
+                continue;
+            }
+            match HouseholdDoc::new(doc).household() {
+                Ok(household) => {
+                    let household = Rc::new(household);
+                    state.hydrated.insert(document, (heads, household.clone()));
+                    households.insert(document, household);
+                }
+                Err(error) => web_sys::console::warn_1(
+                    &format!("household {document} does not read: {error}").into(),
+                ),
+            }
+        }
+        households
+    }
+
+    /// Runs `read` on one household document.
+    pub fn with_document<T>(
+        &self,
+        document: &DocumentId,
+        read: impl FnOnce(HouseholdDoc<&Automerge>) -> T,
+    ) -> Option<T> {
+        let state = self.inner.state.borrow();
+        state
+            .peer
+            .document(document)
+            .map(|doc| read(HouseholdDoc::new(doc)))
+    }
+
+    /// The status line's facts.
+    pub fn status(&self) -> Status {
+        let state = self.inner.state.borrow();
+        let conflicts = state
+            .peer
+            .document_ids()
+            .filter_map(|document| state.peer.document(document))
+            .map(|doc| {
+                HouseholdDoc::new(doc)
+                    .conflicts()
+                    .map(|c| c.len())
+                    .unwrap_or(0)
+            })
+            .sum();
+        Status {
+            link: state.link,
+            waiting: state.peer.status().dirty_documents,
+            conflicts,
+            saving: state.saving,
+            problem: state.problem.clone(),
+        }
+    }
+
+    /// Runs one of core's actions on a household: exactly one signed change, written to the
+    /// device before this returns `Ok`, then offered to the server.
+    pub async fn act<T>(
+        &self,
+        document: DocumentId,
+        action: impl FnOnce(&mut HouseholdDoc<&mut Automerge>) -> Result<T, ActionError>,
+    ) -> Result<T, ActError> {
+        let result = {
+            let mut state = self.inner.state.borrow_mut();
+            let doc = state
+                .peer
+                .document_mut(&document)
+                .ok_or(ActError::Missing)?;
+            let mut household = HouseholdDoc::new(doc);
+            action(&mut household)?
+        };
+        self.local_change(document).await?;
+        Ok(result)
+    }
+
+    /// Adds a household made on this device (a new case).
+    pub async fn add(&self, document: DocumentId, doc: Automerge) -> Result<(), ActError> {
+        self.inner
+            .state
+            .borrow_mut()
+            .peer
+            .insert_document(document, doc);
+        self.local_change(document).await?;
+        Ok(())
+    }
+
+    async fn local_change(&self, document: DocumentId) -> Result<(), StorageError> {
+        let outputs = {
+            let mut state = self.inner.state.borrow_mut();
+            state.peer.handle(now(), Input::LocalChange { document })
+        };
+        self.carry_out(outputs);
+        let saved = self.persist(document, true).await;
+        self.changed();
+        saved
+    }
+
+    /// Writes what is new in a document since it was last written.
+    async fn persist(&self, document: DocumentId, dirty: bool) -> Result<(), StorageError> {
+        let (bytes, heads, full) = {
+            let mut state = self.inner.state.borrow_mut();
+            let Some(doc) = state.peer.document(&document) else {
+                return Ok(());
+            };
+            let heads = doc.get_heads();
+            let saved = state.saved_heads.get(&document);
+            if saved == Some(&heads) {
+                return Ok(());
+            }
+            let bytes = match saved {
+                Some(saved) => doc.save_after(saved),
+                None => doc.save(),
+            };
+            let count = state.chunks.get(&document).copied().unwrap_or(0);
+            let full = (count + 1 > COMPACT_AFTER_CHUNKS).then(|| doc.save());
+            state.saving += 1;
+            (bytes, heads, full)
+        };
+        let result = match &full {
+            Some(full) => {
+                // A full save replaces the chunks; the dirty mark is written first.
+                match self.inner.storage.append(&document, &bytes, dirty).await {
+                    Ok(()) => self.inner.storage.compact(&document, full).await,
+                    Err(error) => Err(error),
+                }
+            }
+            None => self.inner.storage.append(&document, &bytes, dirty).await,
+        };
+        let mut state = self.inner.state.borrow_mut();
+        state.saving -= 1;
+        match &result {
+            Ok(()) => {
+                state.saved_heads.insert(document, heads);
+                let count = if full.is_some() {
+                    1
+                } else {
+                    state.chunks.get(&document).copied().unwrap_or(0) + 1
+                };
+                state.chunks.insert(document, count);
+                state.problem = None;
+            }
+            Err(error) => state.problem = Some(error.to_string()),
+        }
+        result
+    }
+
+    /// Asks the server for households of the caseload that are not on the device.
+    pub fn want(&self, documents: impl IntoIterator<Item = DocumentId>) {
+        let outputs = {
+            let mut state = self.inner.state.borrow_mut();
+            let missing: Vec<DocumentId> = documents
+                .into_iter()
+                .filter(|document| state.peer.document(document).is_none())
+                .collect();
+            state.wanted.extend(missing.iter().copied());
+            if state.link != Connection::Online {
+                return;
+            }
+            let now = now();
+            missing
+                .into_iter()
+                .flat_map(|document| state.peer.handle(now, Input::Want { document }))
+                .collect::<Vec<_>>()
+        };
+        self.carry_out(outputs);
+    }
+
+    /// Opens the socket unless it is open or opening.
+    pub fn connect(&self) {
+        {
+            let state = self.inner.state.borrow();
+            if state.socket.is_some() {
+                return;
+            }
+        }
+        let socket = match WebSocket::new(&self.inner.sync_url) {
+            Ok(socket) => socket,
+            Err(error) => {
+                self.inner.state.borrow_mut().problem =
+                    Some(format!("cannot open the connection: {error:?}"));
+                self.retry_later();
+                return;
+            }
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let engine = self.clone();
+        let on_open = Closure::<dyn FnMut()>::new(move || engine.opened());
+        let engine = self.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
+                engine.received(js_sys::Uint8Array::new(&buffer).to_vec());
+            }
+        });
+        let engine = self.clone();
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            engine.closed(event.code(), event.reason());
+        });
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let mut state = self.inner.state.borrow_mut();
+        state.socket = Some(Socket {
+            socket,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        });
+        drop(state);
+        self.changed();
+    }
+
+    fn opened(&self) {
+        let outputs = self
+            .inner
+            .state
+            .borrow_mut()
+            .peer
+            .handle(now(), Input::Connected { connection: SERVER });
+        self.carry_out(outputs);
+    }
+
+    fn received(&self, bytes: Vec<u8>) {
+        let outputs = self.inner.state.borrow_mut().peer.handle(
+            now(),
+            Input::Received {
+                connection: SERVER,
+                bytes,
+            },
+        );
+        self.carry_out(outputs);
+    }
+
+    fn closed(&self, code: u16, reason: String) {
+        let outputs = {
+            let mut state = self.inner.state.borrow_mut();
+            state.socket = None;
+            if state.link == Connection::Online {
+                state.link = Connection::Offline(now());
+            }
+            if code == 1008 || !reason.is_empty() {
+                state.problem = Some(reason);
+            }
+            state
+                .peer
+                .handle(now(), Input::Disconnected { connection: SERVER })
+        };
+        self.carry_out(outputs);
+        self.changed();
+        // Refused sign-ins (1008) wait for the person; anything else is tried again.
+        if code != 1008 {
+            self.retry_later();
+        }
+    }
+
+    fn retry_later(&self) {
+        let delay = {
+            let mut state = self.inner.state.borrow_mut();
+            let delay = state.backoff_ms;
+            state.backoff_ms = (state.backoff_ms * 2).min(MAX_BACKOFF_MS);
+            delay
+        };
+        let engine = self.clone();
+        gloo::timers::callback::Timeout::new(delay, move || engine.connect()).forget();
+    }
+
+    /// Closes the socket (signing out).
+    pub fn disconnect(&self) {
+        let socket = self.inner.state.borrow_mut().socket.take();
+        if let Some(socket) = socket {
+            socket.socket.set_onclose(None);
+            let _ = socket.socket.close();
+        }
+        let outputs = {
+            let mut state = self.inner.state.borrow_mut();
+            state.link = Connection::Offline(now());
+            state
+                .peer
+                .handle(now(), Input::Disconnected { connection: SERVER })
+        };
+        self.carry_out(outputs);
+    }
+
+    /// Carries out the peer's outputs: sends at once, saves in the background.
+    fn carry_out(&self, outputs: Vec<Output>) {
+        let mut changed = false;
+        for output in outputs {
+            match output {
+                Output::Send { bytes, .. } => {
+                    let state = self.inner.state.borrow();
+                    if let Some(socket) = &state.socket {
+                        let _ = socket.socket.send_with_u8_array(&bytes);
+                    }
+                }
+                Output::Close { reason, .. } => {
+                    let socket = self.inner.state.borrow_mut().socket.take();
+                    if let Some(socket) = socket {
+                        let _ = socket.socket.close_with_code_and_reason(1000, &reason);
+                    }
+                }
+                Output::PeerReady { peer, .. } => {
+                    let wanted: Vec<DocumentId> = {
+                        let mut state = self.inner.state.borrow_mut();
+                        state.link = Connection::Online;
+                        state.backoff_ms = 1_000;
+                        state.problem = None;
+                        state.server_peer = Some(peer);
+                        state.wanted.iter().copied().collect()
+                    };
+                    self.want(wanted);
+                    changed = true;
+                }
+                Output::DocumentChanged { document } => {
+                    self.inner.state.borrow_mut().wanted.remove(&document);
+                    let engine = self.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = engine.persist(document, false).await;
+                        engine.changed();
+                    });
+                    changed = true;
+                }
+                Output::DocumentSynced { document, .. } => {
+                    let engine = self.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(error) = engine.inner.storage.mark_clean(&[document]).await {
+                            engine.inner.state.borrow_mut().problem = Some(error.to_string());
+                        }
+                        engine.changed();
+                    });
+                    changed = true;
+                }
+                Output::SyncStateChanged { peer, document } => {
+                    self.queue_sync_state(peer, document);
+                }
+                Output::DocumentUnavailable { document } => {
+                    self.inner.state.borrow_mut().wanted.remove(&document);
+                }
+                Output::Rejected { error, .. } => {
+                    web_sys::console::warn_1(&format!("sync refused: {error}").into());
+                }
+            }
+        }
+        if changed {
+            self.changed();
+        }
+    }
+
+    /// Sync states are written in batches, a moment after they change.
+    fn queue_sync_state(&self, peer: PeerId, document: DocumentId) {
+        let first = {
+            let mut state = self.inner.state.borrow_mut();
+            let first = state.pending_states.is_empty();
+            state.pending_states.insert((peer, document));
+            first
+        };
+        if !first {
+            return;
+        }
+        let engine = self.clone();
+        gloo::timers::callback::Timeout::new(500, move || {
+            let states: Vec<(String, DocumentId, Vec<u8>)> = {
+                let mut state = engine.inner.state.borrow_mut();
+                let pending = std::mem::take(&mut state.pending_states);
+                pending
+                    .into_iter()
+                    .filter_map(|(peer, document)| {
+                        let bytes = state.peer.export_sync_state(&peer, &document)?;
+                        Some((peer.to_string(), document, bytes))
+                    })
+                    .collect()
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = engine.inner.storage.save_sync_states(&states).await;
+            });
+        })
+        .forget();
+    }
+
+    /// Signs a change by this person on this device, now.
+    pub fn signature(&self, staff: &lots_core::StaffId, device: &lots_core::DeviceId) -> Signature {
+        Signature::new(staff.clone(), device.clone(), now())
+    }
+}

@@ -1,0 +1,281 @@
+//! Every string the app shows comes from a Fluent file (`web/locales/*.ftl`): Swedish by
+//! default, English selectable. Dates and times are always written the Swedish way.
+
+use std::cell::RefCell;
+
+use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
+use lots_core::{Date, Timestamp};
+use unic_langid::{LanguageIdentifier, langid};
+
+/// A language the app speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// Svenska (the default).
+    Swedish,
+    /// English.
+    English,
+}
+
+impl Language {
+    /// Both, in the order the picker shows them.
+    pub const ALL: [Language; 2] = [Language::Swedish, Language::English];
+
+    /// The BCP 47 tag, also stored as the person's choice.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::Swedish => "sv",
+            Language::English => "en",
+        }
+    }
+
+    /// Its name in itself.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Swedish => "Svenska",
+            Language::English => "English",
+        }
+    }
+
+    /// From a stored tag; anything else is Swedish.
+    pub fn from_tag(tag: &str) -> Self {
+        if tag == "en" {
+            Language::English
+        } else {
+            Language::Swedish
+        }
+    }
+
+    fn source(self) -> (&'static str, LanguageIdentifier) {
+        match self {
+            Language::Swedish => (include_str!("../locales/sv.ftl"), langid!("sv")),
+            Language::English => (include_str!("../locales/en.ftl"), langid!("en")),
+        }
+    }
+}
+
+thread_local! {
+    static BUNDLE: RefCell<(Language, FluentBundle<FluentResource>)> =
+        RefCell::new((Language::Swedish, bundle(Language::Swedish)));
+}
+
+fn bundle(language: Language) -> FluentBundle<FluentResource> {
+    let (source, id) = language.source();
+    let mut bundle = FluentBundle::new(vec![id]);
+    // No Unicode isolation marks around arguments: the app is left-to-right only.
+    bundle.set_use_isolating(false);
+    match FluentResource::try_new(source.to_owned()) {
+        Ok(resource) => {
+            if let Err(errors) = bundle.add_resource(resource) {
+                web_log(&format!("translation file {}: {errors:?}", language.tag()));
+            }
+        }
+        Err((_, errors)) => web_log(&format!("translation file {}: {errors:?}", language.tag())),
+    }
+    bundle
+}
+
+fn web_log(message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    web_sys::console::error_1(&message.into());
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{message}");
+}
+
+/// Switches the language of everything formatted from now on.
+pub fn set_language(language: Language) {
+    BUNDLE.with(|cell| {
+        let mut current = cell.borrow_mut();
+        if current.0 != language {
+            *current = (language, bundle(language));
+        }
+    });
+}
+
+/// The language in use.
+pub fn language() -> Language {
+    BUNDLE.with(|cell| cell.borrow().0)
+}
+
+/// The message `key`; its key itself when the file lacks it (visible, never a crash).
+pub fn t(key: &str) -> String {
+    format(key, None)
+}
+
+/// The message `key` with arguments.
+pub fn t_args(key: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+    let mut fluent_args = FluentArgs::new();
+    for (name, value) in args {
+        fluent_args.set(*name, value.clone());
+    }
+    format(key, Some(&fluent_args))
+}
+
+/// The message `key` with one text argument.
+pub fn t1(key: &str, name: &str, value: impl Into<String>) -> String {
+    t_args(key, &[(name, FluentValue::from(value.into()))])
+}
+
+/// The message `key` with a count (plural forms).
+pub fn t_count(key: &str, count: usize) -> String {
+    t_args(key, &[("count", FluentValue::from(count))])
+}
+
+/// The label of one of core's codes: `prefix-code`.
+pub fn code(prefix: &str, code: &str) -> String {
+    t(&format!("{prefix}-{code}"))
+}
+
+fn format(key: &str, args: Option<&FluentArgs<'_>>) -> String {
+    BUNDLE.with(|cell| {
+        let current = cell.borrow();
+        let bundle = &current.1;
+        let Some(pattern) = bundle.get_message(key).and_then(|message| message.value()) else {
+            web_log(&format!("missing translation {key}"));
+            return key.to_owned();
+        };
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, args, &mut errors);
+        if !errors.is_empty() {
+            web_log(&format!("translation {key}: {errors:?}"));
+        }
+        text.into_owned()
+    })
+}
+
+const WEEKDAYS_SV: [&str; 7] = ["mån", "tis", "ons", "tors", "fre", "lör", "sön"];
+const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// The browser's offset from UTC at `at`, in minutes (Sweden: +60 or +120).
+pub fn local_offset_minutes(at: Timestamp) -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.as_millis() as f64));
+        -(date.get_timezone_offset() as i64)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = at;
+        60
+    }
+}
+
+/// The local calendar day of an instant.
+pub fn local_date(at: Timestamp) -> Date {
+    at.plus_minutes(local_offset_minutes(at)).date()
+}
+
+/// `14:32`, local time.
+pub fn time(at: Timestamp) -> String {
+    let local = at.as_millis() + local_offset_minutes(at) * 60_000;
+    let minutes = local.rem_euclid(86_400_000) / 60_000;
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// `2026-11-23` — the Swedish way to write a date.
+pub fn date(date: Date) -> String {
+    date.to_string()
+}
+
+/// `mån 23/11 14:32`, local time.
+pub fn date_time(at: Timestamp) -> String {
+    let day = local_date(at);
+    let weekday = weekday_index(day);
+    let names = match language() {
+        Language::Swedish => WEEKDAYS_SV,
+        Language::English => WEEKDAYS_EN,
+    };
+    format!(
+        "{} {}/{} {}",
+        names[weekday],
+        day.day(),
+        day.month(),
+        time(at)
+    )
+}
+
+/// Monday = 0.
+fn weekday_index(day: Date) -> usize {
+    // 1970-01-01 was a Thursday (index 3).
+    let epoch = Date::from_ymd(1970, 1, 1).unwrap_or(day);
+    (epoch.days_until(day) + 3).rem_euclid(7) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_every_message_and_plurals() {
+        for language in Language::ALL {
+            set_language(language);
+            assert_ne!(t("signin-title"), "signin-title");
+            assert_ne!(t_count("status-waiting", 2), "status-waiting");
+            assert_ne!(code("topic", "letters"), "topic-letters");
+        }
+        set_language(Language::Swedish);
+        assert_eq!(t_count("status-waiting", 1), "1 ändring väntar");
+        assert_eq!(t_count("status-waiting", 3), "3 ändringar väntar");
+    }
+
+    #[test]
+    fn every_code_has_a_label() {
+        use lots_core::*;
+        for language in Language::ALL {
+            set_language(language);
+            let mut keys = Vec::new();
+            keys.extend(Topic::ALL.iter().map(|c| format!("topic-{}", c.code())));
+            keys.extend(Agency::ALL.iter().map(|c| format!("agency-{}", c.code())));
+            keys.extend(
+                HousingForm::ALL
+                    .iter()
+                    .map(|c| format!("housing-{}", c.code())),
+            );
+            keys.extend(
+                ArrivalRoute::ALL
+                    .iter()
+                    .map(|c| format!("route-{}", c.code())),
+            );
+            keys.extend(
+                CloseReason::ALL
+                    .iter()
+                    .map(|c| format!("close-{}", c.code())),
+            );
+            keys.extend(GoalArea::ALL.iter().map(|c| format!("goal-{}", c.code())));
+            keys.extend(
+                GoalStatus::ALL
+                    .iter()
+                    .map(|c| format!("goal-status-{}", c.code())),
+            );
+            keys.extend(
+                StepStatus::ALL
+                    .iter()
+                    .map(|c| format!("step-status-{}", c.code())),
+            );
+            keys.extend(
+                VisitStatus::ALL
+                    .iter()
+                    .map(|c| format!("visit-status-{}", c.code())),
+            );
+            keys.extend(
+                InterpreterMode::ALL
+                    .iter()
+                    .map(|c| format!("mode-{}", c.code())),
+            );
+            keys.extend(OwnerKind::ALL.iter().map(|c| format!("owner-{}", c.code())));
+            keys.extend(Gender::ALL.iter().map(|c| format!("gender-{}", c.code())));
+            for key in keys {
+                assert_ne!(t(&key), key, "{} lacks {key}", language.tag());
+            }
+        }
+    }
+
+    #[test]
+    fn dates_are_written_the_swedish_way() {
+        let day = Date::from_ymd(2026, 11, 23).unwrap();
+        assert_eq!(date(day), "2026-11-23");
+        assert_eq!(weekday_index(day), 0, "2026-11-23 is a Monday");
+        let at = Timestamp::start_of(day).plus_minutes(13 * 60 + 32);
+        set_language(Language::Swedish);
+        assert_eq!(date_time(at), "mån 23/11 14:32");
+    }
+}

@@ -1,0 +1,340 @@
+//! The phone's own copy of everything, in IndexedDB: each household document as a full save
+//! followed by incremental chunks (compacted now and then), the sync state per peer and
+//! document, the documents with changes the server has not acknowledged yet, and who is
+//! signed in.
+//!
+//! A write returns only once its IndexedDB transaction has completed: that is when the app
+//! may say "Saved". A failed or aborted transaction is an error the person sees.
+
+use std::collections::BTreeMap;
+
+use idb::{
+    Database, DatabaseEvent as _, Factory, IndexParams, KeyPath, ObjectStoreParams, Query,
+    TransactionMode,
+};
+use js_sys::{Object, Reflect, Uint8Array};
+use lots_core::DocumentId;
+use wasm_bindgen::{JsCast as _, JsValue};
+
+const DATABASE: &str = "lots";
+/// Raised whenever the object stores change shape.
+const VERSION: u32 = 1;
+
+const CHUNKS: &str = "chunks";
+const CHUNKS_BY_DOCUMENT: &str = "by_document";
+const SYNC_STATES: &str = "sync_states";
+const DIRTY: &str = "dirty";
+const META: &str = "meta";
+/// Between peer id and document id in a sync state's key; neither contains it.
+const SEPARATOR: char = '\u{1f}';
+
+/// After this many chunks a document is rewritten as one full save.
+pub const COMPACT_AFTER_CHUNKS: usize = 32;
+
+/// What went wrong in local storage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The browser offers no IndexedDB (private mode in some browsers, or disabled).
+    #[error("this browser does not let Lots store data on the device: {0}")]
+    Unavailable(String),
+    /// A request or transaction failed (the device may be full).
+    #[error("saving on the device failed: {0}")]
+    Failed(String),
+    /// The transaction was aborted, so nothing of it was written.
+    #[error("saving on the device was interrupted; nothing of this change was stored")]
+    Aborted,
+    /// Stored data that does not read back.
+    #[error("data stored on the device is damaged: {0}")]
+    Damaged(String),
+}
+
+impl From<idb::Error> for StorageError {
+    fn from(error: idb::Error) -> Self {
+        StorageError::Failed(error.to_string())
+    }
+}
+
+/// The device's database.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    database: std::rc::Rc<Database>,
+}
+
+/// Everything stored, as read at start.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// Each document's bytes (chunks in order) and how many chunks it has.
+    pub documents: BTreeMap<DocumentId, (Vec<u8>, usize)>,
+    /// Documents with changes the server has not acknowledged.
+    pub dirty: Vec<DocumentId>,
+    /// Sync states: with which peer, for which document.
+    pub sync_states: Vec<(String, DocumentId, Vec<u8>)>,
+}
+
+fn bytes_value(bytes: &[u8]) -> JsValue {
+    Uint8Array::from(bytes).into()
+}
+
+fn key(text: &str) -> JsValue {
+    JsValue::from_str(text)
+}
+
+impl Storage {
+    /// Opens (creating or upgrading) the database.
+    pub async fn open() -> Result<Self, StorageError> {
+        Self::open_named(DATABASE).await
+    }
+
+    /// Opens a database of another name (tests use throwaway ones).
+    pub async fn open_named(name: &str) -> Result<Self, StorageError> {
+        let factory =
+            Factory::new().map_err(|error| StorageError::Unavailable(error.to_string()))?;
+        let mut request = factory
+            .open(name, Some(VERSION))
+            .map_err(|error| StorageError::Unavailable(error.to_string()))?;
+        request.on_upgrade_needed(|event| {
+            let Ok(database) = event.database() else {
+                return;
+            };
+            let existing = database.store_names();
+            if !existing.iter().any(|store| store == CHUNKS) {
+                let mut params = ObjectStoreParams::new();
+                params.auto_increment(true);
+                if let Ok(chunks) = database.create_object_store(CHUNKS, params) {
+                    let _ = chunks.create_index(
+                        CHUNKS_BY_DOCUMENT,
+                        KeyPath::new_single("document"),
+                        Some(IndexParams::new()),
+                    );
+                }
+            }
+            for store in [SYNC_STATES, DIRTY, META] {
+                if !existing.iter().any(|name| name == store) {
+                    let _ = database.create_object_store(store, ObjectStoreParams::new());
+                }
+            }
+        });
+        let database = request.await?;
+        Ok(Self {
+            database: std::rc::Rc::new(database),
+        })
+    }
+
+    /// Deletes a database entirely (signing out on a shared device, tests).
+    pub async fn delete_named(name: &str) -> Result<(), StorageError> {
+        let factory =
+            Factory::new().map_err(|error| StorageError::Unavailable(error.to_string()))?;
+        factory.delete(name)?.await?;
+        Ok(())
+    }
+
+    /// Reads every document and the dirty list.
+    pub async fn load(&self) -> Result<Stored, StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[CHUNKS, DIRTY, SYNC_STATES], TransactionMode::ReadOnly)?;
+        let chunks = transaction
+            .object_store(CHUNKS)?
+            .get_all(None, None)?
+            .await?;
+        let dirty = transaction
+            .object_store(DIRTY)?
+            .get_all_keys(None, None)?
+            .await?;
+        let states = transaction.object_store(SYNC_STATES)?;
+        let state_keys = states.get_all_keys(None, None)?.await?;
+        let state_values = states.get_all(None, None)?.await?;
+        transaction.await?;
+        let mut stored = Stored::default();
+        // Keys are increasing, so each document's chunks come in the order they were written.
+        for chunk in chunks {
+            let document = Reflect::get(&chunk, &key("document"))
+                .ok()
+                .and_then(|value| value.as_string())
+                .ok_or_else(|| StorageError::Damaged("a chunk without its document".into()))?;
+            let document: DocumentId = document
+                .parse()
+                .map_err(|error| StorageError::Damaged(format!("{error}")))?;
+            let bytes = Reflect::get(&chunk, &key("bytes"))
+                .ok()
+                .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+                .ok_or_else(|| StorageError::Damaged("a chunk without bytes".into()))?
+                .to_vec();
+            let entry = stored.documents.entry(document).or_default();
+            entry.0.extend(bytes);
+            entry.1 += 1;
+        }
+        // Both lists come in key order, so they pair up.
+        for (state_key, value) in state_keys.into_iter().zip(state_values) {
+            let Some((peer, document)) = state_key.as_string().and_then(|text| {
+                text.split_once(SEPARATOR)
+                    .map(|(p, d)| (p.to_owned(), d.to_owned()))
+            }) else {
+                continue;
+            };
+            let (Ok(document), Ok(bytes)) = (document.parse(), value.dyn_into::<Uint8Array>())
+            else {
+                continue;
+            };
+            stored.sync_states.push((peer, document, bytes.to_vec()));
+        }
+        for document in dirty {
+            if let Some(Ok(document)) = document.as_string().map(|id| id.parse()) {
+                stored.dirty.push(document);
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Appends a chunk to a document and, when `dirty`, lists the document as waiting for
+    /// the server — both in one transaction.
+    pub async fn append(
+        &self,
+        document: &DocumentId,
+        bytes: &[u8],
+        dirty: bool,
+    ) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[CHUNKS, DIRTY], TransactionMode::ReadWrite)?;
+        let record = Object::new();
+        let id = document.to_string();
+        Reflect::set(&record, &key("document"), &key(&id))
+            .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
+        Reflect::set(&record, &key("bytes"), &bytes_value(bytes))
+            .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
+        transaction
+            .object_store(CHUNKS)?
+            .put(&record.into(), None)?
+            .await?;
+        if dirty {
+            transaction
+                .object_store(DIRTY)?
+                .put(&JsValue::TRUE, Some(&key(&id)))?
+                .await?;
+        }
+        finish(transaction).await
+    }
+
+    /// Replaces a document's chunks with one full save.
+    pub async fn compact(&self, document: &DocumentId, full: &[u8]) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[CHUNKS], TransactionMode::ReadWrite)?;
+        let chunks = transaction.object_store(CHUNKS)?;
+        let id = document.to_string();
+        let keys = chunks
+            .index(CHUNKS_BY_DOCUMENT)?
+            .get_all_keys(Some(Query::from(key(&id))), None)?
+            .await?;
+        for chunk_key in keys {
+            chunks.delete(Query::from(chunk_key))?.await?;
+        }
+        let record = Object::new();
+        Reflect::set(&record, &key("document"), &key(&id))
+            .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
+        Reflect::set(&record, &key("bytes"), &bytes_value(full))
+            .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
+        chunks.put(&record.into(), None)?.await?;
+        finish(transaction).await
+    }
+
+    /// The server has everything of these documents.
+    pub async fn mark_clean(&self, documents: &[DocumentId]) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[DIRTY], TransactionMode::ReadWrite)?;
+        let dirty = transaction.object_store(DIRTY)?;
+        for document in documents {
+            dirty
+                .delete(Query::from(key(&document.to_string())))?
+                .await?;
+        }
+        finish(transaction).await
+    }
+
+    /// Saves sync states (peer, document, state), several in one transaction.
+    pub async fn save_sync_states(
+        &self,
+        states: &[(String, DocumentId, Vec<u8>)],
+    ) -> Result<(), StorageError> {
+        if states.is_empty() {
+            return Ok(());
+        }
+        let transaction = self
+            .database
+            .transaction(&[SYNC_STATES], TransactionMode::ReadWrite)?;
+        let store = transaction.object_store(SYNC_STATES)?;
+        for (peer, document, state) in states {
+            let state_key = format!("{peer}{SEPARATOR}{document}");
+            store
+                .put(&bytes_value(state), Some(&key(&state_key)))?
+                .await?;
+        }
+        finish(transaction).await
+    }
+
+    /// A small value by name (who is signed in, preferences), as JSON.
+    pub async fn meta<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[META], TransactionMode::ReadOnly)?;
+        let value = transaction
+            .object_store(META)?
+            .get(Query::from(key(name)))?
+            .await?;
+        transaction.await?;
+        match value.and_then(|value| value.as_string()) {
+            Some(json) => serde_json::from_str(&json)
+                .map(Some)
+                .map_err(|error| StorageError::Damaged(format!("{name}: {error}"))),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores a small value by name, as JSON; `None` removes it.
+    pub async fn set_meta<T: serde::Serialize>(
+        &self,
+        name: &str,
+        value: Option<&T>,
+    ) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[META], TransactionMode::ReadWrite)?;
+        let store = transaction.object_store(META)?;
+        match value {
+            Some(value) => {
+                let json = serde_json::to_string(value)
+                    .map_err(|error| StorageError::Failed(error.to_string()))?;
+                store.put(&key(&json), Some(&key(name)))?.await?;
+            }
+            None => store.delete(Query::from(key(name)))?.await?,
+        }
+        finish(transaction).await
+    }
+
+    /// Forgets everything on this device (signing out).
+    pub async fn clear(&self) -> Result<(), StorageError> {
+        let stores = [CHUNKS, SYNC_STATES, DIRTY, META];
+        let transaction = self
+            .database
+            .transaction(&stores, TransactionMode::ReadWrite)?;
+        for store in stores {
+            transaction.object_store(store)?.clear()?.await?;
+        }
+        finish(transaction).await
+    }
+}
+
+/// Commits and waits: `Ok` only when the transaction has completed.
+async fn finish(transaction: idb::Transaction) -> Result<(), StorageError> {
+    let result = transaction.commit()?.await?;
+    if result.is_committed() {
+        Ok(())
+    } else {
+        Err(StorageError::Aborted)
+    }
+}

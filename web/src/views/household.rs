@@ -1,0 +1,316 @@
+//! One household: its people and who falls outside the target group, the plan (where each
+//! person is now and what comes next), follow-ups, visits, and fields to choose between.
+
+use std::rc::Rc;
+
+use lots_core::{
+    ConflictValue, DocumentId, FieldPath, FieldValue, GoalStatus, Household, StepStatus,
+    VisitStatus, household_establishment_end, target_group_exclusions,
+};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::{Route, Session};
+use crate::engine::now;
+use crate::i18n::{self, code, t, t1};
+use crate::views::household_name;
+
+/// Props of [`HouseholdView`].
+#[derive(Properties, PartialEq)]
+pub struct HouseholdProps {
+    /// The household's document id.
+    pub id: String,
+}
+
+/// The household screen.
+#[function_component(HouseholdView)]
+pub fn household_view(props: &HouseholdProps) -> Html {
+    let session = use_context::<Session>().expect("the session is provided");
+    let Ok(document) = props.id.parse::<DocumentId>() else {
+        return html! { <p class="problem">{ t("households-none") }</p> };
+    };
+    let Some(household) = session.engine.households().get(&document).cloned() else {
+        return html! { <p class="empty">{ t("households-loading") }</p> };
+    };
+    let today = i18n::local_date(now());
+    html! {
+        <article class="household">
+            <h1>{ household_name(&household) }</h1>
+            <p class="meta">{ format!("{}, {}", household.profile.address, household.profile.unit) }</p>
+            <p class="meta">{ t_args_housing(&household) }</p>
+            <Link<Route> to={Route::RecordVisit { id: props.id.clone(), visit: "new".into() }} classes="button primary wide">
+                { t("household-record-visit") }
+            </Link<Route>>
+            <Conflicts document={document} />
+            { members(&household, today) }
+            { plan(&household) }
+            { follow_ups(&household) }
+            { visits(&household) }
+        </article>
+    }
+}
+
+fn t_args_housing(household: &Household) -> String {
+    crate::i18n::t_args(
+        "household-housing",
+        &[
+            (
+                "form",
+                code("housing", household.profile.housing_form.code()).into(),
+            ),
+            ("date", i18n::date(household.profile.arrived_on).into()),
+        ],
+    )
+}
+
+fn members(household: &Household, today: lots_core::Date) -> Html {
+    let end = household_establishment_end(household.members.values());
+    html! {
+        <section>
+            <h2>{ t("household-members") }</h2>
+            if let Some(end) = end {
+                <p class="meta">{ t1("household-establishment-end", "date", i18n::date(end)) }</p>
+            }
+            <ul class="plain">
+                { for household.members.iter().map(|(id, member)| {
+                    let age = lots_core::age_on(member.birth_date, today);
+                    let outside: Vec<String> = target_group_exclusions(member, today)
+                        .iter()
+                        .map(outside_reason)
+                        .collect();
+                    html! {
+                        <li key={id.to_string()} class="member">
+                            <strong>{ member.name.clone() }</strong>
+                            { " " }
+                            <span class="meta">{ t1("household-age", "age", age.to_string()) }</span>
+                            if !member.languages.is_empty() {
+                                <div class="meta">{ t1("household-languages", "languages", member.languages.join(", ")) }</div>
+                            }
+                            if let Some(language) = &member.interpreter_language {
+                                <div class="meta">{ t1("household-interpreter", "language", language.clone()) }</div>
+                            }
+                            if !outside.is_empty() {
+                                <div class="outside">{ t1("household-outside", "reasons", outside.join(", ")) }</div>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}
+
+fn outside_reason(reason: &lots_core::OutsideReason) -> String {
+    use lots_core::OutsideReason::*;
+    match reason {
+        BornInsideEeaOrEu => t("outside-born-in-eea"),
+        NoPermitDate => t("outside-no-permit-date"),
+        PermitNotYetGranted { .. } => t("outside-permit-not-granted"),
+        EstablishmentPeriodEnded { .. } => t("outside-period-ended"),
+        Age { age, .. } => t1("outside-age", "age", age.to_string()),
+        NotRegisteredInDistrict => t("outside-not-registered"),
+    }
+}
+
+fn plan(household: &Household) -> Html {
+    html! {
+        <section>
+            <h2>{ t("household-plan") }</h2>
+            if household.plan.goals.is_empty() {
+                <p class="empty">{ t("household-plan-empty") }</p>
+            }
+            <ul class="plain">
+                { for household.plan.goals.iter().map(|(id, goal)| {
+                    let person = household.members.get(&goal.member).map(|m| m.name.clone()).unwrap_or_default();
+                    let mut steps: Vec<_> = goal.steps.values().collect();
+                    steps.sort_by_key(|step| step.position);
+                    let now_step = steps.iter().rev().find(|step| step.status == StepStatus::Done);
+                    let next_step = steps.iter().find(|step| step.status == StepStatus::Open);
+                    let class = match goal.status {
+                        GoalStatus::Reached => "goal reached",
+                        GoalStatus::Stalled => "goal stalled",
+                        _ => "goal",
+                    };
+                    html! {
+                        <li key={id.to_string()} class={class}>
+                            <strong>{ format!("{} — {}", code("goal", goal.area.code()), person) }</strong>
+                            <span class="badge">{ code("goal-status", goal.status.code()) }</span>
+                            <div>{ goal.description.clone() }</div>
+                            if let Some(step) = now_step {
+                                <div class="meta">{ format!("{}: {}", t("household-now"), step.description) }</div>
+                            }
+                            if let Some(step) = next_step {
+                                <div class="meta">{ format!("{}: {}", t("household-next"), step.description) }
+                                    if let Some(due) = step.due_on {
+                                        { format!(" ({})", t1("household-due", "date", i18n::date(due))) }
+                                    }
+                                </div>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}
+
+fn follow_ups(household: &Household) -> Html {
+    let mut open: Vec<_> = household
+        .visits
+        .values()
+        .flat_map(|visit| visit.follow_ups.iter())
+        .filter(|(_, follow_up)| follow_up.done_on.is_none())
+        .collect();
+    open.sort_by_key(|(_, follow_up)| follow_up.due_on);
+    html! {
+        <section>
+            <h2>{ t("household-follow-ups") }</h2>
+            if open.is_empty() {
+                <p class="empty">{ t("household-follow-ups-empty") }</p>
+            }
+            <ul class="plain">
+                { for open.into_iter().map(|(id, follow_up)| html! {
+                    <li key={id.to_string()}>
+                        <span>{ follow_up.description.clone() }</span>
+                        if let Some(agency) = follow_up.agency {
+                            <span class="badge">{ code("agency", agency.code()) }</span>
+                        }
+                        <div class="meta">{ t1("household-due", "date", i18n::date(follow_up.due_on)) }</div>
+                    </li>
+                }) }
+            </ul>
+        </section>
+    }
+}
+
+fn visits(household: &Household) -> Html {
+    let mut visits: Vec<_> = household.visits.iter().collect();
+    visits.sort_by_key(|(_, visit)| std::cmp::Reverse(visit.planned_at));
+    html! {
+        <section>
+            <h2>{ t("household-visits") }</h2>
+            if visits.is_empty() {
+                <p class="empty">{ t("household-visits-empty") }</p>
+            }
+            <ul class="plain">
+                { for visits.into_iter().take(30).map(|(id, visit)| html! {
+                    <li key={id.to_string()} class="visit">
+                        <strong>{ i18n::date_time(visit.planned_at) }</strong>
+                        { " " }
+                        <span class={classes!("badge", (visit.status == VisitStatus::Done).then_some("ok"))}>
+                            { code("visit-status", visit.status.code()) }
+                        </span>
+                        if !visit.topics.is_empty() {
+                            <div class="meta">{ visit.topics.iter().map(|topic| code("topic", topic.code())).collect::<Vec<_>>().join(", ") }</div>
+                        }
+                        if !visit.notes.as_str().is_empty() {
+                            <p class="note">{ visit.notes.as_str().to_owned() }</p>
+                        }
+                    </li>
+                }) }
+            </ul>
+        </section>
+    }
+}
+
+/// Props of [`Conflicts`].
+#[derive(Properties, PartialEq)]
+pub struct ConflictsProps {
+    /// The household.
+    pub document: DocumentId,
+}
+
+/// Fields two devices set differently while apart: both values, who and when; one tap
+/// keeps one.
+#[function_component(Conflicts)]
+pub fn conflicts(props: &ConflictsProps) -> Html {
+    let session = use_context::<Session>().expect("the session is provided");
+    let document = props.document;
+    let conflicts = session
+        .engine
+        .with_document(&document, |doc| doc.conflicts().unwrap_or_default())
+        .unwrap_or_default();
+    if conflicts.is_empty() {
+        return html! {};
+    }
+    let choose = {
+        let session = session.clone();
+        Callback::from(move |(field, value): (Rc<FieldPath>, Rc<FieldValue>)| {
+            let session = session.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let (Some(staff), Some(device)) = (session.staff(), session.device()) else {
+                    return;
+                };
+                let signature = session.engine.signature(&staff, &device);
+                let _ = session
+                    .engine
+                    .act(document, |household| {
+                        household.resolve_conflict(&signature, &field, &value)
+                    })
+                    .await;
+            });
+        })
+    };
+    html! {
+        <section class="conflicts" aria-labelledby="conflicts-title">
+            <h2 id="conflicts-title">{ t("household-conflicts") }</h2>
+            { for conflicts.into_iter().map(|conflict| {
+                let field = Rc::new(conflict.field.clone());
+                html! {
+                    <div class="card conflict" key={conflict.field.to_string()}>
+                        <strong>{ field_label(&conflict.field) }</strong>
+                        { for conflict.values.iter().map(|value| value_button(&field, value, &choose)) }
+                    </div>
+                }
+            }) }
+        </section>
+    }
+}
+
+fn field_label(field: &FieldPath) -> String {
+    field.field().replace('_', " ")
+}
+
+fn value_button(
+    field: &Rc<FieldPath>,
+    value: &ConflictValue,
+    choose: &Callback<(Rc<FieldPath>, Rc<FieldValue>)>,
+) -> Html {
+    let shown = match &value.value {
+        FieldValue::Text(text) => text.clone(),
+        FieldValue::Int(number) => number.to_string(),
+        FieldValue::Uint(number) => number.to_string(),
+        FieldValue::Float(number) => number.to_string(),
+        FieldValue::Bool(flag) => flag.to_string(),
+        FieldValue::Timestamp(millis) => {
+            i18n::date_time(lots_core::Timestamp::from_millis(*millis))
+        }
+        FieldValue::Null => "—".to_owned(),
+        FieldValue::Other(other) => other.clone(),
+    };
+    let author = value
+        .written
+        .signature
+        .as_ref()
+        .map(|signature| signature.staff.to_string())
+        .unwrap_or_default();
+    let by = crate::i18n::t_args(
+        "conflict-by",
+        &[
+            ("author", author.into()),
+            ("time", i18n::date_time(value.written.at).into()),
+        ],
+    );
+    let onclick = {
+        let choose = choose.clone();
+        let chosen = (field.clone(), Rc::new(value.value.clone()));
+        Callback::from(move |_: MouseEvent| choose.emit(chosen.clone()))
+    };
+    html! {
+        <button class="choice" {onclick}>
+            <span class="value">{ shown }</span>
+            <span class="meta">{ by }</span>
+            <span class="action">{ t("conflict-choose") }</span>
+        </button>
+    }
+}

@@ -1,0 +1,88 @@
+//! Signing in: once online; afterwards the app opens offline for the signed-in person.
+
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::api::{self, ApiError, Me};
+use crate::i18n::{Language, t, t1};
+
+/// Props of [`SignIn`].
+#[derive(Properties, PartialEq)]
+pub struct SignInProps {
+    /// Called with who signed in.
+    pub on_signed_in: Callback<Me>,
+    /// The language in use.
+    pub language: Language,
+    /// Picks a language.
+    pub on_language: Callback<Language>,
+}
+
+/// The sign-in form.
+#[function_component(SignIn)]
+pub fn sign_in(props: &SignInProps) -> Html {
+    let username = use_node_ref();
+    let password = use_node_ref();
+    let error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let onsubmit = {
+        let (username, password) = (username.clone(), password.clone());
+        let (error, busy) = (error.clone(), busy.clone());
+        let on_signed_in = props.on_signed_in.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let read = |node: &NodeRef| {
+                node.cast::<HtmlInputElement>()
+                    .map(|input| input.value())
+                    .unwrap_or_default()
+            };
+            let (name, secret) = (read(&username), read(&password));
+            let (error, busy, on_signed_in) = (error.clone(), busy.clone(), on_signed_in.clone());
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let label = web_sys::window()
+                    .and_then(|window| window.navigator().user_agent().ok())
+                    .map(|agent| agent.chars().take(100).collect::<String>())
+                    .unwrap_or_default();
+                match api::login(name.trim(), &secret, &label).await {
+                    Ok(me) => on_signed_in.emit(me),
+                    Err(ApiError::Unauthorized) => error.set(Some(t("signin-failed"))),
+                    Err(ApiError::Network(_)) => error.set(Some(t("signin-offline"))),
+                    Err(other) => error.set(Some(t1("signin-error", "error", other.to_string()))),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let on_language = {
+        let on_language = props.on_language.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            on_language.emit(Language::from_tag(&select.value()));
+        })
+    };
+    html! {
+        <main class="signin">
+            <h1>{ t("app-name") }</h1>
+            <p class="tagline">{ t("app-tagline") }</p>
+            <form {onsubmit} class="card">
+                <h2>{ t("signin-title") }</h2>
+                <label for="username">{ t("signin-username") }</label>
+                <input id="username" ref={username} autocomplete="username" autocapitalize="none" required=true />
+                <label for="password">{ t("signin-password") }</label>
+                <input id="password" ref={password} type="password" autocomplete="current-password" required=true />
+                if let Some(message) = &*error {
+                    <p class="problem" role="alert">{ message.clone() }</p>
+                }
+                <button class="primary" type="submit" disabled={*busy}>{ t("signin-submit") }</button>
+            </form>
+            <label class="language">
+                { t("language") }{ " " }
+                <select onchange={on_language}>
+                    { for Language::ALL.iter().map(|language| html! {
+                        <option value={language.tag()} selected={*language == props.language}>{ language.name() }</option>
+                    }) }
+                </select>
+            </label>
+        </main>
+    }
+}

@@ -1,0 +1,370 @@
+//! Recording a visit in under a minute: who was present, interpreter, duration, topics as
+//! chips, notes, a follow-up with owner, agency and due date, and the next visit booked.
+
+use std::collections::BTreeSet;
+
+use lots_core::{
+    Agency, Date, DocumentId, FollowUpId, Interpreter, InterpreterMode, MemberId, NewFollowUp,
+    Owner, OwnerKind, Set, Timestamp, Topic, VisitId, VisitRecord,
+};
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::{Route, Session};
+use crate::engine::now;
+use crate::i18n::{self, code, t, t1};
+use crate::views::household_name;
+
+/// Props of [`RecordVisit`].
+#[derive(Properties, PartialEq)]
+pub struct RecordVisitProps {
+    /// The household's document id.
+    pub id: String,
+    /// `new`, or the id of the planned visit being recorded.
+    pub visit: String,
+}
+
+/// What the form holds until it is saved.
+#[derive(Clone, PartialEq)]
+struct Form {
+    present: BTreeSet<MemberId>,
+    interpreter_language: String,
+    interpreter_mode: Option<InterpreterMode>,
+    duration: String,
+    topics: BTreeSet<Topic>,
+    notes: String,
+    follow_up: String,
+    follow_up_owner: OwnerKind,
+    follow_up_agency: Option<Agency>,
+    follow_up_due: String,
+    next_visit: String,
+}
+
+fn random_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 8];
+    // Ids only need to be unique; the browser's generator is the one at hand.
+    if let Some(crypto) = web_sys::window().and_then(|window| window.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    let number = u64::from_le_bytes(bytes);
+    format!("{prefix}-{number:016x}")
+}
+
+/// Local `YYYY-MM-DDTHH:MM` (a datetime-local input) to an instant.
+fn parse_local(text: &str) -> Option<Timestamp> {
+    let (day, clock) = text.split_once('T')?;
+    let day: Date = day.parse().ok()?;
+    let (hours, minutes) = clock.split_once(':')?;
+    let minutes = hours.parse::<i64>().ok()? * 60 + minutes.get(..2)?.parse::<i64>().ok()?;
+    let guess = Timestamp::start_of(day).plus_minutes(minutes);
+    Some(guess.plus_minutes(-i18n::local_offset_minutes(guess)))
+}
+
+/// The visit form.
+#[function_component(RecordVisit)]
+pub fn record_visit(props: &RecordVisitProps) -> Html {
+    let session = use_context::<Session>().expect("the session is provided");
+    let navigator = use_navigator();
+    let error = use_state(|| None::<String>);
+    let saving = use_state(|| false);
+    let form = use_state(|| Form {
+        present: BTreeSet::new(),
+        interpreter_language: String::new(),
+        interpreter_mode: None,
+        duration: "45".into(),
+        topics: BTreeSet::new(),
+        notes: String::new(),
+        follow_up: String::new(),
+        follow_up_owner: OwnerKind::Member,
+        follow_up_agency: None,
+        follow_up_due: i18n::local_date(now()).plus_days(14).to_string(),
+        next_visit: String::new(),
+    });
+    let Ok(document) = props.id.parse::<DocumentId>() else {
+        return html! { <p class="problem">{ t("households-none") }</p> };
+    };
+    let Some(household) = session.engine.households().get(&document).cloned() else {
+        return html! { <p class="empty">{ t("households-loading") }</p> };
+    };
+
+    let update = |change: fn(&mut Form, String)| {
+        let form = form.clone();
+        Callback::from(move |value: String| {
+            let mut next = (*form).clone();
+            change(&mut next, value);
+            form.set(next);
+        })
+    };
+    let input_value = |callback: Callback<String>| {
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            callback.emit(input.value());
+        })
+    };
+    let select_value = |callback: Callback<String>| {
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            callback.emit(select.value());
+        })
+    };
+
+    let onsubmit = {
+        let (form, error, saving) = (form.clone(), error.clone(), saving.clone());
+        let session = session.clone();
+        let visit_param = props.visit.clone();
+        let navigator = navigator.clone();
+        let id = props.id.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let form = (*form).clone();
+            let (error, saving, session) = (error.clone(), saving.clone(), session.clone());
+            let visit_param = visit_param.clone();
+            let navigator = navigator.clone();
+            let id = id.clone();
+            let (Some(staff), Some(device)) = (session.staff(), session.device()) else {
+                return;
+            };
+            let Ok(duration) = form.duration.trim().parse::<u32>() else {
+                error.set(Some(t1("visit-error", "error", t("visit-duration"))));
+                return;
+            };
+            saving.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let now = now();
+                let visit = if visit_param == "new" {
+                    VisitId::new(random_id("v"))
+                } else {
+                    VisitId::new(visit_param)
+                };
+                let result = match visit {
+                    Ok(visit) => {
+                        save(
+                            &session, document, &visit, &form, &staff, &device, duration, now,
+                        )
+                        .await
+                    }
+                    Err(bad) => Err(bad.to_string()),
+                };
+                saving.set(false);
+                match result {
+                    Ok(()) => {
+                        if let Some(navigator) = navigator {
+                            navigator.push(&Route::Household { id });
+                        }
+                    }
+                    Err(message) => error.set(Some(t1("visit-error", "error", message))),
+                }
+            });
+        })
+    };
+
+    let toggle_member = |member: MemberId| {
+        let form = form.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut next = (*form).clone();
+            if !next.present.remove(&member) {
+                next.present.insert(member.clone());
+            }
+            form.set(next);
+        })
+    };
+    let toggle_topic = |topic: Topic| {
+        let form = form.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut next = (*form).clone();
+            if !next.topics.remove(&topic) {
+                next.topics.insert(topic);
+            }
+            form.set(next);
+        })
+    };
+    let on_notes = {
+        let form = form.clone();
+        Callback::from(move |event: InputEvent| {
+            let area: HtmlTextAreaElement = event.target_unchecked_into();
+            let mut next = (*form).clone();
+            next.notes = area.value();
+            form.set(next);
+        })
+    };
+    let languages: BTreeSet<String> = household
+        .members
+        .values()
+        .filter_map(|member| member.interpreter_language.clone())
+        .collect();
+
+    html! {
+        <form class="visit-form" {onsubmit}>
+            <h1>{ format!("{} — {}", t("visit-title"), household_name(&household)) }</h1>
+            <fieldset>
+                <legend>{ t("visit-present") }</legend>
+                <div class="chips">
+                    { for household.members.iter().map(|(id, member)| html! {
+                        <button type="button" class={classes!("chip", form.present.contains(id).then_some("on"))}
+                            aria-pressed={form.present.contains(id).to_string()} onclick={toggle_member(id.clone())}>
+                            { member.name.clone() }
+                        </button>
+                    }) }
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>{ t("visit-interpreter") }</legend>
+                <label for="interpreter-language">{ t("visit-interpreter-language") }</label>
+                <input id="interpreter-language" list="languages" value={form.interpreter_language.clone()}
+                    oninput={input_value(update(|form, value| form.interpreter_language = value))} />
+                <datalist id="languages">
+                    { for languages.iter().map(|language| html! { <option value={language.clone()} /> }) }
+                </datalist>
+                <div class="chips">
+                    { for InterpreterMode::ALL.iter().map(|mode| {
+                        let on = form.interpreter_mode == Some(*mode);
+                        let form = form.clone();
+                        let mode = *mode;
+                        let onclick = Callback::from(move |_: MouseEvent| {
+                            let mut next = (*form).clone();
+                            next.interpreter_mode = if on { None } else { Some(mode) };
+                            form.set(next);
+                        });
+                        html! {
+                            <button type="button" class={classes!("chip", on.then_some("on"))} aria-pressed={on.to_string()} {onclick}>
+                                { code("mode", mode.code()) }
+                            </button>
+                        }
+                    }) }
+                </div>
+            </fieldset>
+            <label for="duration">{ t("visit-duration") }</label>
+            <input id="duration" type="number" inputmode="numeric" min="1" max="600" value={form.duration.clone()}
+                oninput={input_value(update(|form, value| form.duration = value))} />
+            <fieldset>
+                <legend>{ t("visit-topics") }</legend>
+                <div class="chips">
+                    { for Topic::ALL.iter().map(|topic| html! {
+                        <button type="button" class={classes!("chip", form.topics.contains(topic).then_some("on"))}
+                            aria-pressed={form.topics.contains(topic).to_string()} onclick={toggle_topic(*topic)}>
+                            { code("topic", topic.code()) }
+                        </button>
+                    }) }
+                </div>
+            </fieldset>
+            <label for="notes">{ t("visit-notes") }</label>
+            <textarea id="notes" rows="5" value={form.notes.clone()} oninput={on_notes} />
+            <fieldset>
+                <legend>{ t("visit-follow-up") }</legend>
+                <label for="follow-up">{ t("visit-follow-up-description") }</label>
+                <input id="follow-up" value={form.follow_up.clone()}
+                    oninput={input_value(update(|form, value| form.follow_up = value))} />
+                <label for="follow-up-owner">{ t("visit-follow-up-owner") }</label>
+                <select id="follow-up-owner" onchange={select_value(update(|form, value| {
+                    form.follow_up_owner = value.parse().unwrap_or(OwnerKind::Member);
+                }))}>
+                    { for OwnerKind::ALL.iter().map(|kind| html! {
+                        <option value={kind.code()} selected={*kind == form.follow_up_owner}>{ code("owner", kind.code()) }</option>
+                    }) }
+                </select>
+                if form.follow_up_owner == OwnerKind::Agency {
+                    <select aria-label={t("visit-follow-up-owner")} onchange={select_value(update(|form, value| {
+                        form.follow_up_agency = value.parse().ok();
+                    }))}>
+                        <option value="">{ "—" }</option>
+                        { for Agency::ALL.iter().map(|agency| html! {
+                            <option value={agency.code()} selected={Some(*agency) == form.follow_up_agency}>{ code("agency", agency.code()) }</option>
+                        }) }
+                    </select>
+                }
+                <label for="follow-up-due">{ t("visit-follow-up-due") }</label>
+                <input id="follow-up-due" type="date" value={form.follow_up_due.clone()}
+                    oninput={input_value(update(|form, value| form.follow_up_due = value))} />
+            </fieldset>
+            <label for="next-visit">{ t("visit-next") }</label>
+            <input id="next-visit" type="datetime-local" value={form.next_visit.clone()}
+                oninput={input_value(update(|form, value| form.next_visit = value))} />
+            if let Some(message) = &*error {
+                <p class="problem" role="alert">{ message.clone() }</p>
+            }
+            <div class="actions">
+                <button class="primary" type="submit" disabled={*saving}>{ t("visit-save") }</button>
+                <Link<Route> to={Route::Household { id: props.id.clone() }} classes="button">{ t("visit-cancel") }</Link<Route>>
+            </div>
+        </form>
+    }
+}
+
+/// Records the visit, its follow-up and the next booking: each one signed change, each on
+/// the device before the next.
+#[allow(clippy::too_many_arguments)]
+async fn save(
+    session: &Session,
+    document: DocumentId,
+    visit: &VisitId,
+    form: &Form,
+    staff: &lots_core::StaffId,
+    device: &lots_core::DeviceId,
+    duration: u32,
+    now: Timestamp,
+) -> Result<(), String> {
+    let engine = &session.engine;
+    let interpreter = match (form.interpreter_language.trim(), form.interpreter_mode) {
+        ("", _) => None,
+        (language, mode) => Some(Interpreter {
+            language: language.to_owned(),
+            mode: mode.unwrap_or(InterpreterMode::InPerson),
+        }),
+    };
+    let record = VisitRecord {
+        held_at: now,
+        staff: staff.clone(),
+        present: form.present.iter().cloned().collect::<Set<_>>(),
+        interpreter,
+        duration_minutes: duration,
+        topics: form.topics.iter().copied().collect::<Set<_>>(),
+        notes: form.notes.clone(),
+    };
+    let signature = engine.signature(staff, device);
+    engine
+        .act(document, |household| {
+            household.record_visit(&signature, visit, record)
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+    if !form.follow_up.trim().is_empty() {
+        let due_on: Date = form
+            .follow_up_due
+            .parse()
+            .map_err(|_| t("visit-follow-up-due"))?;
+        let owner = match form.follow_up_owner {
+            OwnerKind::Member => match form.present.iter().next() {
+                Some(member) => Owner::Member(member.clone()),
+                None => Owner::Staff(staff.clone()),
+            },
+            OwnerKind::Staff => Owner::Staff(staff.clone()),
+            OwnerKind::Agency => Owner::Agency(form.follow_up_agency.unwrap_or(Agency::Other)),
+        };
+        let follow_up = FollowUpId::new(random_id("f")).map_err(|error| error.to_string())?;
+        let new = NewFollowUp {
+            description: form.follow_up.trim().to_owned(),
+            owner,
+            agency: form.follow_up_agency,
+            due_on,
+        };
+        let signature = engine.signature(staff, device);
+        engine
+            .act(document, |household| {
+                household.add_follow_up(&signature, visit, &follow_up, new)
+            })
+            .await
+            .map_err(|error| error.to_string())?;
+    }
+    if let Some(at) = parse_local(&form.next_visit) {
+        let next = VisitId::new(random_id("v")).map_err(|error| error.to_string())?;
+        let signature = engine.signature(staff, device);
+        engine
+            .act(document, |household| {
+                household.schedule_visit(&signature, &next, at, staff)
+            })
+            .await
+            .map_err(|error| error.to_string())?;
+    }
+    Ok(())
+}
