@@ -20,9 +20,10 @@ pub fn ensure_all(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
-/// The npm packages of the interop test (the JavaScript automerge-repo client), from the
-/// lockfile; reinstalled when the lockfile is newer than the installed tree.
-fn node_packages(sh: &Shell) -> Result<()> {
+/// The npm packages of the interop test (the JavaScript automerge-repo client) and of the
+/// server benchmark's reference server, from the lockfile; reinstalled when the lockfile is
+/// newer than the installed tree.
+pub fn node_packages(sh: &Shell) -> Result<()> {
     let dir = std::path::Path::new("tests/node");
     let installed = dir.join("node_modules/.package-lock.json");
     let lock = dir.join("package-lock.json");
@@ -34,7 +35,7 @@ fn node_packages(sh: &Shell) -> Result<()> {
     if modified(&installed).is_some() && modified(&installed) >= modified(&lock) {
         return Ok(());
     }
-    step("installing the interop test's npm packages");
+    step("installing tests/node's npm packages (automerge-repo client and reference server)");
     let _dir = sh.push_dir(dir);
     // Not `npm ci`: npm 11 leaves the other platforms' optional packages of cbor-extract out of
     // a lockfile written without registry addresses, and `npm ci` then refuses the lockfile.
