@@ -212,6 +212,15 @@ fn ms(duration: Option<Duration>, drain: Duration) -> String {
     }
 }
 
+/// [`ms`] for prose: "12 ms", or "> 15 s" as it is.
+fn with_unit(text: String) -> String {
+    if text.starts_with('>') {
+        text
+    } else {
+        format!("{text} ms")
+    }
+}
+
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
@@ -223,7 +232,7 @@ fn percent(part: Duration, whole: Duration) -> f64 {
 fn describe(report: &Report, drain: Duration) -> String {
     let mut text = format!(
         "  connected {}/{}, synced {}/{} in {:.1} s; offered {:.0}, written {}, delivered {} \
-         ({:.0}/s), undelivered {}, held back {} of {} ticks; p50 {} ms, p99 {} ms; \
+         ({:.0}/s), undelivered {}, held back {} of {} ticks; p50 {}, p99 {}; \
          RSS {:.0} MB at start, {:.0} MB after sign-in, {:.0} MB after setup, {:.0} MB at \
          end, peak {:.0} MB; server CPU {:.0}%, load generator CPU {:.0}%",
         report.connected,
@@ -238,8 +247,8 @@ fn describe(report: &Report, drain: Duration) -> String {
         report.undelivered,
         report.deferred,
         report.ticks,
-        ms(report.latency(0.5), drain),
-        ms(report.latency(0.99), drain),
+        with_unit(ms(report.latency(0.5), drain)),
+        with_unit(ms(report.latency(0.99), drain)),
         mb(report.memory_at_start.resident),
         mb(report.memory_after_sign_in.resident),
         mb(report.memory_after_setup.resident),
