@@ -238,6 +238,18 @@ pub struct Closed {
     pub reason: String,
 }
 
+impl Closed {
+    /// How a close frame (or its absence) ended the socket.
+    fn by(frame: Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>) -> Self {
+        Self {
+            code: frame.as_ref().map(|frame| u16::from(frame.code)),
+            reason: frame
+                .map(|frame| frame.reason.to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// A sync client: core's peer in the client role over a real WebSocket.
 pub struct SyncClient {
     /// The peer.
@@ -265,10 +277,18 @@ impl SyncClient {
 
     /// Like [`SyncClient::connect`], to a server at `host:port`.
     pub async fn connect_to(address: &str, token: &str, peer_id: &str) -> Result<Self> {
-        let mut request = format!("ws://{address}/sync").into_client_request()?;
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse()?);
+        Self::connect_url(&format!("ws://{address}/sync"), Some(token), peer_id).await
+    }
+
+    /// Opens the sync WebSocket at `url` — with a bearer token when one is given, without
+    /// for servers that ask for none — and completes the handshake.
+    pub async fn connect_url(url: &str, token: Option<&str>, peer_id: &str) -> Result<Self> {
+        let mut request = url.into_client_request()?;
+        if let Some(token) = token {
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse()?);
+        }
         let (socket, _) = tokio_tungstenite::connect_async(request).await?;
         let peer_id = PeerId::new(peer_id).context("peer id")?;
         let mut client = Self {
@@ -352,6 +372,46 @@ impl SyncClient {
         Ok(())
     }
 
+    /// Waits for the server's next protocol message and returns its bytes, to pass to
+    /// [`SyncClient::receive`]; `None` once the socket has ended ([`SyncClient::closed`] says
+    /// how). Cancel-safe: it only reads, so it can race a timer in `tokio::select!` and a
+    /// message is never lost when the timer wins.
+    pub async fn next_message(&mut self) -> Option<Vec<u8>> {
+        loop {
+            match self.socket.next().await {
+                Some(Ok(Message::Binary(bytes))) => return Some(bytes.to_vec()),
+                Some(Ok(Message::Close(frame))) => {
+                    self.closed = Some(Closed::by(frame));
+                    return None;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => {
+                    self.closed.get_or_insert(Closed {
+                        code: None,
+                        reason: format!("socket error: {error}"),
+                    });
+                    return None;
+                }
+                None => {
+                    self.closed.get_or_insert(Closed {
+                        code: None,
+                        reason: "the socket ended".into(),
+                    });
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Hands a message from [`SyncClient::next_message`] to the peer and sends its answers.
+    pub async fn receive(&mut self, bytes: Vec<u8>) -> Result<()> {
+        self.input(Input::Received {
+            connection: CONNECTION,
+            bytes,
+        })
+        .await
+    }
+
     /// Receives and handles messages until `done(events)` holds or `timeout` passes.
     pub async fn pump_until(
         &mut self,
@@ -372,12 +432,7 @@ impl SyncClient {
                     .await?;
                 }
                 Some(Ok(Message::Close(frame))) => {
-                    self.closed = Some(Closed {
-                        code: frame.as_ref().map(|frame| u16::from(frame.code)),
-                        reason: frame
-                            .map(|frame| frame.reason.to_string())
-                            .unwrap_or_default(),
-                    });
+                    self.closed = Some(Closed::by(frame));
                     bail!("the server closed the socket: {:?}", self.closed);
                 }
                 Some(Ok(_)) => {}
@@ -401,12 +456,7 @@ impl SyncClient {
                     .await?;
                 }
                 Ok(Some(Ok(Message::Close(frame)))) => {
-                    self.closed = Some(Closed {
-                        code: frame.as_ref().map(|frame| u16::from(frame.code)),
-                        reason: frame
-                            .map(|frame| frame.reason.to_string())
-                            .unwrap_or_default(),
-                    });
+                    self.closed = Some(Closed::by(frame));
                     return Ok(());
                 }
                 Ok(Some(Ok(_))) => {}

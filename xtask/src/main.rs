@@ -3,9 +3,11 @@
 //! - `cargo xtask run`   installs what is missing and runs Lots locally with demo data.
 //! - `cargo xtask test`  installs what is missing, then runs every test.
 //! - `cargo xtask bench` runs the benchmarks whose figures go in BENCHMARKS.md.
+//! - `cargo xtask bench-server` loads the sync server and the reference automerge-repo server.
 //! - `cargo xtask setup` only installs the tools.
 
 mod bench;
+mod bench_server;
 mod postgres;
 mod run;
 mod test;
@@ -27,6 +29,11 @@ Commands:
           wasm32, and core's browser tests (wasm-pack test --headless --chrome)
   build-web  build the web app into ./dist (Trunk, release), as `run` does first
   bench   run core's criterion benchmarks (figures go in BENCHMARKS.md)
+  bench-server [--clients 100,500,1000] [--seconds N]
+          the sync server under load: pairs of clients sync their caseloads and record
+          visits; changes/s, p50/p99 propagation latency and server memory, against the
+          reference automerge-repo server (Node) in the same run (about fifteen minutes;
+          `cargo xtask bench-server --help` lists every option)
   setup   install missing tools only
   help    show this
 
@@ -52,6 +59,7 @@ fn main() -> Result<()> {
         }
         Some("build-web") => web::build(&sh),
         Some("bench") => bench::run(&sh, &args[1..]),
+        Some("bench-server") => bench_server::run(&sh, &args[1..]),
         Some("setup") => tools::ensure_all(&sh),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");

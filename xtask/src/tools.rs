@@ -20,12 +20,13 @@ pub fn ensure_all(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
-/// The npm packages of the interop test (the JavaScript automerge-repo client).
-fn node_packages(sh: &Shell) -> Result<()> {
+/// The npm packages of the interop test (the JavaScript automerge-repo client) and of the
+/// server benchmark's reference server.
+pub fn node_packages(sh: &Shell) -> Result<()> {
     npm_install(
         sh,
         std::path::Path::new("tests/node"),
-        "the interop test's npm packages",
+        "tests/node's npm packages (automerge-repo client and reference server)",
     )
 }
 
