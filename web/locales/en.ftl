@@ -27,6 +27,10 @@ signin-offline = You need to be online the first time you sign in.
 signin-failed = Wrong username or password.
 signin-error = Signing in failed: { $error }
 signout = Sign out
+signout-unsynced = { $count ->
+    [one] 1 household has changes that are not synced yet. Connect and wait for "Synced" before signing out, or they would be lost.
+   *[other] { $count } households have changes that are not synced yet. Connect and wait for "Synced" before signing out, or they would be lost.
+}
 language = Language
 
 ## Navigation
@@ -104,6 +108,31 @@ visit-save = Save the visit
 visit-saved = The visit is saved on this device.
 visit-cancel = Cancel
 visit-error = The visit could not be saved: { $error }
+
+## Plan editing
+plan-goal-status = Goal status
+plan-steps = { $count ->
+    [one] 1 step
+   *[other] { $count } steps
+}
+plan-add-step = Add step
+plan-step-description = New step
+plan-step-owner = Who does it
+plan-step-due = Due by
+plan-add-goal = Add goal
+plan-goal-member = For whom
+plan-goal-area = Area
+plan-goal-description = The goal in the household's own words
+plan-notes = Plan notes
+plan-notes-save = Save the note
+plan-error = Could not be saved: { $error }
+
+## Closing a case
+close-reason = Reason
+close-date = Date
+close-submit = Close the case
+close-closed = Closed { $date }: { $reason }
+close-reopen = Reopen the case
 
 ## Conflicts
 conflict-title = Two values for one field

@@ -27,6 +27,10 @@ signin-offline = Du behöver vara uppkopplad första gången du loggar in.
 signin-failed = Fel användarnamn eller lösenord.
 signin-error = Inloggningen misslyckades: { $error }
 signout = Logga ut
+signout-unsynced = { $count ->
+    [one] 1 hushåll har ändringar som inte har synkats. Anslut och vänta tills det står "Synkat" innan du loggar ut, annars försvinner de.
+   *[other] { $count } hushåll har ändringar som inte har synkats. Anslut och vänta tills det står "Synkat" innan du loggar ut, annars försvinner de.
+}
 language = Språk
 
 ## Navigation
@@ -103,6 +107,31 @@ visit-save = Spara besöket
 visit-saved = Besöket är sparat på enheten.
 visit-cancel = Avbryt
 visit-error = Besöket kunde inte sparas: { $error }
+
+## Plan editing
+plan-goal-status = Målets status
+plan-steps = { $count ->
+    [one] 1 steg
+   *[other] { $count } steg
+}
+plan-add-step = Lägg till steg
+plan-step-description = Nytt steg
+plan-step-owner = Vem gör det
+plan-step-due = Klart senast
+plan-add-goal = Lägg till mål
+plan-goal-member = För vem
+plan-goal-area = Område
+plan-goal-description = Målet med hushållets egna ord
+plan-notes = Anteckningar om planen
+plan-notes-save = Spara anteckningen
+plan-error = Kunde inte sparas: { $error }
+
+## Closing a case
+close-reason = Anledning
+close-date = Datum
+close-submit = Avsluta ärendet
+close-closed = Avslutat { $date }: { $reason }
+close-reopen = Öppna ärendet igen
 
 ## Conflicts
 conflict-title = Två värden för samma fält

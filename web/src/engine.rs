@@ -202,6 +202,9 @@ impl Engine {
                 continue;
             };
             let heads = doc.get_heads();
+            if heads.is_empty() {
+                continue; // Asked for and not arrived yet.
+            }
             if let Some((cached_heads, household)) = state.hydrated.get(&document)
                 && *cached_heads == heads
             {
@@ -273,6 +276,34 @@ impl Engine {
                 .ok_or(ActError::Missing)?;
             let mut household = HouseholdDoc::new(doc);
             action(&mut household)?
+        };
+        self.local_change(document).await?;
+        Ok(result)
+    }
+
+    /// Runs an action on the household as it stood at `base` (the heads when the person
+    /// began editing) and merges the result in: a text edited for a while merges with what
+    /// other devices wrote meanwhile instead of overwriting it. The fork writes as a fresh
+    /// actor, because this device's actor may already have changes after `base`.
+    pub async fn act_at<T>(
+        &self,
+        document: DocumentId,
+        base: &[ChangeHash],
+        action: impl FnOnce(&mut HouseholdDoc<&mut Automerge>) -> Result<T, ActionError>,
+    ) -> Result<T, ActError> {
+        let result = {
+            let mut state = self.inner.state.borrow_mut();
+            let doc = state
+                .peer
+                .document_mut(&document)
+                .ok_or(ActError::Missing)?;
+            let mut fork = doc
+                .fork_at(base)
+                .map_err(ActionError::from)?
+                .with_actor(lots_core::automerge::ActorId::random());
+            let result = action(&mut HouseholdDoc::new(&mut fork))?;
+            doc.merge(&mut fork).map_err(ActionError::from)?;
+            result
         };
         self.local_change(document).await?;
         Ok(result)

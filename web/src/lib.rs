@@ -5,6 +5,7 @@
 //! - [`engine`]: documents in memory, core's sync peer, and the WebSocket to the server.
 //! - [`api`]: the server's JSON API (sign in, caseload).
 //! - [`i18n`]: Fluent translations (Swedish, English) and Swedish dates.
+//! - [`update`]: the service worker, and "new version — reload".
 //! - [`app`] and [`views`]: the screens.
 
 pub mod api;
@@ -12,6 +13,7 @@ pub mod app;
 pub mod engine;
 pub mod i18n;
 pub mod storage;
+pub mod update;
 pub mod views;
 
 /// The schema version this app writes (re-exported for the about line).
@@ -19,19 +21,6 @@ pub use lots_core::SCHEMA_VERSION;
 
 /// Starts the app in the page.
 pub fn start() {
-    register_service_worker();
+    update::register_service_worker();
     yew::Renderer::<app::App>::new().render();
-}
-
-/// The service worker keeps the app shell, so the app starts with no network.
-fn register_service_worker() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let promise = window.navigator().service_worker().register("/sw.js");
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Err(error) = wasm_bindgen_futures::JsFuture::from(promise).await {
-            web_sys::console::warn_2(&"the service worker was not registered".into(), &error);
-        }
-    });
 }

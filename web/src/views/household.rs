@@ -4,16 +4,17 @@
 use std::rc::Rc;
 
 use lots_core::{
-    ConflictValue, DocumentId, FieldPath, FieldValue, GoalStatus, Household, StepStatus,
+    CaseStatus, CloseReason, ConflictValue, DocumentId, FieldPath, FieldValue, Household,
     VisitStatus, household_establishment_end, target_group_exclusions,
 };
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::{Route, Session};
 use crate::engine::now;
 use crate::i18n::{self, code, t, t1};
-use crate::views::household_name;
+use crate::views::{change, household_name};
 
 /// Props of [`HouseholdView`].
 #[derive(Properties, PartialEq)]
@@ -43,9 +44,10 @@ pub fn household_view(props: &HouseholdProps) -> Html {
             </Link<Route>>
             <Conflicts document={document} />
             { members(&household, today) }
-            { plan(&household) }
+            <crate::views::plan::PlanEditor document={document} />
             { follow_ups(&household) }
             { visits(&household) }
+            <CloseCase document={document} />
         </article>
     }
 }
@@ -109,48 +111,6 @@ fn outside_reason(reason: &lots_core::OutsideReason) -> String {
         EstablishmentPeriodEnded { .. } => t("outside-period-ended"),
         Age { age, .. } => t1("outside-age", "age", age.to_string()),
         NotRegisteredInDistrict => t("outside-not-registered"),
-    }
-}
-
-fn plan(household: &Household) -> Html {
-    html! {
-        <section>
-            <h2>{ t("household-plan") }</h2>
-            if household.plan.goals.is_empty() {
-                <p class="empty">{ t("household-plan-empty") }</p>
-            }
-            <ul class="plain">
-                { for household.plan.goals.iter().map(|(id, goal)| {
-                    let person = household.members.get(&goal.member).map(|m| m.name.clone()).unwrap_or_default();
-                    let mut steps: Vec<_> = goal.steps.values().collect();
-                    steps.sort_by_key(|step| step.position);
-                    let now_step = steps.iter().rev().find(|step| step.status == StepStatus::Done);
-                    let next_step = steps.iter().find(|step| step.status == StepStatus::Open);
-                    let class = match goal.status {
-                        GoalStatus::Reached => "goal reached",
-                        GoalStatus::Stalled => "goal stalled",
-                        _ => "goal",
-                    };
-                    html! {
-                        <li key={id.to_string()} class={class}>
-                            <strong>{ format!("{} — {}", code("goal", goal.area.code()), person) }</strong>
-                            <span class="badge">{ code("goal-status", goal.status.code()) }</span>
-                            <div>{ goal.description.clone() }</div>
-                            if let Some(step) = now_step {
-                                <div class="meta">{ format!("{}: {}", t("household-now"), step.description) }</div>
-                            }
-                            if let Some(step) = next_step {
-                                <div class="meta">{ format!("{}: {}", t("household-next"), step.description) }
-                                    if let Some(due) = step.due_on {
-                                        { format!(" ({})", t1("household-due", "date", i18n::date(due))) }
-                                    }
-                                </div>
-                            }
-                        </li>
-                    }
-                }) }
-            </ul>
-        </section>
     }
 }
 
@@ -312,5 +272,114 @@ fn value_button(
             <span class="meta">{ by }</span>
             <span class="action">{ t("conflict-choose") }</span>
         </button>
+    }
+}
+
+/// Props of [`CloseCase`].
+#[derive(Properties, PartialEq)]
+pub struct CloseCaseProps {
+    /// The household.
+    pub document: DocumentId,
+}
+
+/// Closing the case with its reason and date, or reopening a closed one.
+#[function_component(CloseCase)]
+pub fn close_case(props: &CloseCaseProps) -> Html {
+    let session = use_context::<Session>().expect("the session is provided");
+    let error = use_state(|| None::<String>);
+    let reason = use_node_ref();
+    let date = use_node_ref();
+    let document = props.document;
+    let Some(household) = session.engine.households().get(&document).cloned() else {
+        return html! {};
+    };
+    let report = {
+        let error = error.clone();
+        Callback::from(move |result: Result<(), String>| {
+            error.set(
+                result
+                    .err()
+                    .map(|problem| t1("plan-error", "error", problem)),
+            );
+        })
+    };
+    let problem = (*error)
+        .clone()
+        .map(|message| html! { <p class="problem" role="alert">{ message }</p> });
+    if household.profile.status == CaseStatus::Closed {
+        let reopen = {
+            let (session, report) = (session.clone(), report.clone());
+            Callback::from(move |_: MouseEvent| {
+                change(
+                    &session,
+                    document,
+                    report.clone(),
+                    |signature, household| household.reopen_case(signature),
+                )
+            })
+        };
+        let reason = household
+            .profile
+            .close_reason
+            .map(|reason| code("close", reason.code()))
+            .unwrap_or_default();
+        let date = household
+            .profile
+            .closed_on
+            .map(i18n::date)
+            .unwrap_or_default();
+        return html! {
+            <section class="close-case" aria-labelledby="close-title">
+                <h2 id="close-title">{ t("household-close-case") }</h2>
+                <p>{ crate::i18n::t_args("close-closed", &[("date", date.into()), ("reason", reason.into())]) }</p>
+                <button onclick={reopen}>{ t("close-reopen") }</button>
+                { for problem }
+            </section>
+        };
+    }
+    let onsubmit = {
+        let (reason, date, error) = (reason.clone(), date.clone(), error.clone());
+        let session = session.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let (Some(reason), Some(date)) = (
+                reason.cast::<HtmlSelectElement>(),
+                date.cast::<HtmlInputElement>(),
+            ) else {
+                return;
+            };
+            let Ok(reason) = reason.value().parse::<CloseReason>() else {
+                return error.set(Some(t("close-reason")));
+            };
+            let Ok(on) = date.value().parse::<lots_core::Date>() else {
+                return error.set(Some(t1("plan-error", "error", t("close-date"))));
+            };
+            change(
+                &session,
+                document,
+                report.clone(),
+                move |signature, household| household.close_case(signature, reason, on),
+            );
+        })
+    };
+    html! {
+        <section class="close-case" aria-labelledby="close-title">
+            <details>
+                <summary id="close-title">{ t("household-close-case") }</summary>
+                <form class="inline-form" {onsubmit}>
+                    <label for="close-reason">{ t("close-reason") }</label>
+                    <select id="close-reason" ref={reason}>
+                        { for CloseReason::ALL.iter().map(|reason| html! {
+                            <option value={reason.code()}>{ code("close", reason.code()) }</option>
+                        }) }
+                    </select>
+                    <label for="close-date">{ t("close-date") }</label>
+                    <input id="close-date" type="date" ref={date} value={i18n::local_date(now()).to_string()}
+                        max={i18n::local_date(now()).to_string()} />
+                    <button type="submit" class="danger">{ t("close-submit") }</button>
+                </form>
+            </details>
+            { for problem }
+        </section>
     }
 }

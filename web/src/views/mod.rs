@@ -2,12 +2,19 @@
 
 pub mod household;
 pub mod households;
+pub mod plan;
 pub mod shell;
 pub mod signin;
 pub mod today;
 pub mod visit;
 
-use lots_core::{Household, Timestamp, VisitStatus};
+use lots_core::automerge::Automerge;
+use lots_core::{
+    ActionError, DocumentId, Household, HouseholdDoc, Signature, Timestamp, VisitStatus,
+};
+use yew::Callback;
+
+use crate::app::Session;
 
 /// The next planned visit from `now` on.
 pub fn next_visit(household: &Household, now: Timestamp) -> Option<Timestamp> {
@@ -44,4 +51,44 @@ pub fn household_name(household: &Household) -> String {
         })
         .collect();
     names.join(", ")
+}
+
+/// A new id for something made on this device: `prefix-` and 16 random hex digits.
+pub fn random_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 8];
+    // Ids only need to be unique; the browser's generator is the one at hand, and
+    // `Math.random` the fallback where it is missing.
+    let filled = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .is_some_and(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for byte in &mut bytes {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    let number = u64::from_le_bytes(bytes);
+    format!("{prefix}-{number:016x}")
+}
+
+/// Runs one of core's actions on a household as the signed-in person, now, and reports the
+/// outcome: `Ok` once the change is on the device, or the error in words.
+pub fn change(
+    session: &Session,
+    document: DocumentId,
+    report: Callback<Result<(), String>>,
+    action: impl FnOnce(&Signature, &mut HouseholdDoc<&mut Automerge>) -> Result<(), ActionError>
+    + 'static,
+) {
+    let (Some(staff), Some(device)) = (session.staff(), session.device()) else {
+        return report.emit(Err("this device has no signed-in person".to_owned()));
+    };
+    let session = session.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let signature = session.engine.signature(&staff, &device);
+        let result = session
+            .engine
+            .act(document, |household| action(&signature, household))
+            .await;
+        report.emit(result.map_err(|error| error.to_string()));
+    });
 }

@@ -24,7 +24,20 @@ pub struct ShellProps {
 pub fn shell(props: &ShellProps) -> Html {
     let session = use_context::<Session>().expect("the session is provided");
     let route = use_route::<Route>().unwrap_or(Route::Households);
-    let sign_out = props.on_sign_out.reform(|_: MouseEvent| ());
+    let refused = use_state(|| false);
+    let waiting = session.engine.status().waiting;
+    // Signing out removes this person's data from the device: never with changes the server
+    // does not have yet.
+    let sign_out = {
+        let (on_sign_out, refused) = (props.on_sign_out.clone(), refused.clone());
+        Callback::from(move |_: MouseEvent| {
+            if waiting > 0 {
+                refused.set(true);
+            } else {
+                on_sign_out.emit(());
+            }
+        })
+    };
     let on_language = {
         let on_language = props.on_language.clone();
         Callback::from(move |event: Event| {
@@ -36,6 +49,7 @@ pub fn shell(props: &ShellProps) -> Html {
         <>
             <header class="top">
                 <StatusLine />
+                <crate::update::NewVersion />
                 <nav aria-label={t("app-name")}>
                     <Link<Route> to={Route::Households} classes={classes!("tab", matches!(route, Route::Households).then_some("active"))}>
                         { t("nav-households") }
@@ -60,6 +74,9 @@ pub fn shell(props: &ShellProps) -> Html {
                 </label>
                 <button class="link" onclick={sign_out}>{ t("signout") }</button>
             </footer>
+            if *refused && waiting > 0 {
+                <p class="problem signout-refused" role="alert">{ t_count("signout-unsynced", waiting) }</p>
+            }
         </>
     }
 }

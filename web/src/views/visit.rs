@@ -14,7 +14,7 @@ use yew_router::prelude::*;
 use crate::app::{Route, Session};
 use crate::engine::now;
 use crate::i18n::{self, code, t, t1};
-use crate::views::household_name;
+use crate::views::{household_name, random_id};
 
 /// Props of [`RecordVisit`].
 #[derive(Properties, PartialEq)]
@@ -39,16 +39,6 @@ struct Form {
     follow_up_agency: Option<Agency>,
     follow_up_due: String,
     next_visit: String,
-}
-
-fn random_id(prefix: &str) -> String {
-    let mut bytes = [0u8; 8];
-    // Ids only need to be unique; the browser's generator is the one at hand.
-    if let Some(crypto) = web_sys::window().and_then(|window| window.crypto().ok()) {
-        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-    }
-    let number = u64::from_le_bytes(bytes);
-    format!("{prefix}-{number:016x}")
 }
 
 /// Local `YYYY-MM-DDTHH:MM` (a datetime-local input) to an instant.
