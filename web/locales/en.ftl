@@ -232,3 +232,22 @@ goal-status-dropped = Dropped
 step-status-open = Open
 step-status-done = Done
 step-status-cancelled = Cancelled
+
+## Field names, for conflicts
+field-status = Status
+field-description = Description
+field-due_on = Due by
+field-address = Address
+field-unit = Flat
+field-housing_form = Housing form
+field-arrival_route = Arrival route
+field-assigned_staff = Assigned to
+field-name = Name
+field-phone = Phone
+field-duration_minutes = Duration (minutes)
+field-planned_at = Time
+field-interpreter_language = Interpreter language
+field-area = Area
+field-in-goal = The goal “{ $name }”
+field-in-step = The step “{ $name }”
+field-in-visit = The visit { $when }

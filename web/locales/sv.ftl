@@ -231,3 +231,22 @@ goal-status-dropped = Avbrutet
 step-status-open = Öppet
 step-status-done = Klart
 step-status-cancelled = Inställt
+
+## Field names, for conflicts
+field-status = Status
+field-description = Beskrivning
+field-due_on = Klart senast
+field-address = Adress
+field-unit = Lägenhet
+field-housing_form = Boendeform
+field-arrival_route = Mottagningsform
+field-assigned_staff = Ansvarig
+field-name = Namn
+field-phone = Telefon
+field-duration_minutes = Längd (minuter)
+field-planned_at = Tid
+field-interpreter_language = Tolkspråk
+field-area = Område
+field-in-goal = Målet ”{ $name }”
+field-in-step = Steget ”{ $name }”
+field-in-visit = Besöket { $when }

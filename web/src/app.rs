@@ -114,13 +114,15 @@ fn watch_connectivity(engine: &Engine) {
         return;
     };
     let online = engine.clone();
-    gloo::events::EventListener::new(&window, "online", move |_| online.connect()).forget();
+    gloo::events::EventListener::new(&window, "online", move |_| online.reconnect()).forget();
+    let offline = engine.clone();
+    gloo::events::EventListener::new(&window, "offline", move |_| offline.offline()).forget();
     if let Some(document) = window.document() {
         let visible = engine.clone();
         let page = document.clone();
         gloo::events::EventListener::new(&document, "visibilitychange", move |_| {
             if page.visibility_state() == web_sys::VisibilityState::Visible {
-                visible.connect();
+                visible.reconnect();
             }
         })
         .forget();

@@ -499,6 +499,24 @@ impl Engine {
         gloo::timers::callback::Timeout::new(delay, move || engine.connect()).forget();
     }
 
+    /// Connects at once, not at the next backoff step: the browser says the network is back
+    /// or the app is in view again. A socket still trying from before is dropped.
+    pub fn reconnect(&self) {
+        if self.inner.state.borrow().link == Connection::Online {
+            return;
+        }
+        self.disconnect();
+        self.inner.state.borrow_mut().backoff_ms = 1_000;
+        self.connect();
+    }
+
+    /// The browser says the network is gone: stop using the socket now rather than when it
+    /// times out, so the status line says so. The next `online` event reconnects.
+    pub fn offline(&self) {
+        self.disconnect();
+        self.changed();
+    }
+
     /// Closes the socket (signing out).
     pub fn disconnect(&self) {
         let socket = self.inner.state.borrow_mut().socket.take();
@@ -508,7 +526,9 @@ impl Engine {
         }
         let outputs = {
             let mut state = self.inner.state.borrow_mut();
-            state.link = Connection::Offline(now());
+            if state.link == Connection::Online {
+                state.link = Connection::Offline(now());
+            }
             state
                 .peer
                 .handle(now(), Input::Disconnected { connection: SERVER })

@@ -120,6 +120,12 @@ pub fn t_count(key: &str, count: usize) -> String {
     t_args(key, &[("count", FluentValue::from(count))])
 }
 
+/// The message `key`, or `None` when the file lacks it.
+pub fn try_t(key: &str) -> Option<String> {
+    let exists = BUNDLE.with(|cell| cell.borrow().1.has_message(key));
+    exists.then(|| t(key))
+}
+
 /// The label of one of core's codes: `prefix-code`.
 pub fn code(prefix: &str, code: &str) -> String {
     t(&format!("{prefix}-{code}"))

@@ -19,6 +19,9 @@ thread_local! {
     static WAITING: RefCell<Option<ServiceWorker>> = const { RefCell::new(None) };
     /// Who to tell when one appears.
     static LISTENER: RefCell<Option<Callback<()>>> = const { RefCell::new(None) };
+    /// Whether the person tapped "reload". The first install also changes the controller
+    /// (the worker claims the page); that must not reload a page someone is typing in.
+    static REQUESTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 fn announce(worker: ServiceWorker) {
@@ -45,6 +48,9 @@ pub fn register_service_worker() {
     });
     // When the new version has taken over (after the tap), load it.
     let on_controller_change = Closure::<dyn FnMut()>::new(move || {
+        if !REQUESTED.with(std::cell::Cell::get) {
+            return;
+        }
         if let Some(window) = web_sys::window() {
             let _ = window.location().reload();
         }
@@ -109,6 +115,7 @@ pub fn new_version() -> Html {
     }
     let onclick = Callback::from(|_: MouseEvent| {
         if let Some(worker) = WAITING.with(|waiting| waiting.borrow().clone()) {
+            REQUESTED.with(|requested| requested.set(true));
             let _ = worker.post_message(&"activate-new-version".into());
         }
     });

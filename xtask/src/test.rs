@@ -3,7 +3,10 @@
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
+use std::path::Path;
+
 use crate::postgres::TestPostgres;
+use crate::{tools, web};
 
 /// Runs every test; the first failure stops the run with a non-zero exit.
 pub fn run(sh: &Shell) -> Result<()> {
@@ -32,10 +35,34 @@ pub fn run(sh: &Shell) -> Result<()> {
     .run()?;
 
     eprintln!("xtask: core's tests in headless Chromium");
-    let _dir = sh.push_dir("core");
-    cmd!(sh, "wasm-pack test --headless --chrome --mode no-install")
-        .run()
-        .context("core's browser tests failed")?;
-    eprintln!("xtask: all tests passed");
+    {
+        let _dir = sh.push_dir("core");
+        cmd!(sh, "wasm-pack test --headless --chrome --mode no-install")
+            .run()
+            .context("core's browser tests failed")?;
+    }
+
+    eprintln!("xtask: the web app end to end (Playwright, Chromium, the real server)");
+    web::build(sh)?;
+    tools::npm_install(
+        sh,
+        Path::new("tests/e2e"),
+        "the end-to-end tests' npm packages",
+    )?;
+    let root = sh.current_dir();
+    let artifacts = root.join("target/e2e");
+    let _server = sh.push_env("LOTS_SERVER_BIN", root.join("target/debug/lots-server"));
+    let _dist = sh.push_env("LOTS_DIST", root.join("dist"));
+    let _artifacts = sh.push_env("LOTS_ARTIFACTS", &artifacts);
+    cmd!(
+        sh,
+        "node --test --test-reporter=spec tests/e2e/field.test.mjs"
+    )
+    .run()
+    .context("the end-to-end tests failed")?;
+    eprintln!(
+        "xtask: all tests passed; screenshots in {}",
+        artifacts.display()
+    );
     Ok(())
 }

@@ -190,6 +190,9 @@ pub fn conflicts(props: &ConflictsProps) -> Html {
         .engine
         .with_document(&document, |doc| doc.conflicts().unwrap_or_default())
         .unwrap_or_default();
+    let Some(household) = session.engine.households().get(&document).cloned() else {
+        return html! {};
+    };
     if conflicts.is_empty() {
         return html! {};
     }
@@ -218,7 +221,7 @@ pub fn conflicts(props: &ConflictsProps) -> Html {
                 let field = Rc::new(conflict.field.clone());
                 html! {
                     <div class="card conflict" key={conflict.field.to_string()}>
-                        <strong>{ field_label(&conflict.field) }</strong>
+                        <strong>{ field_label(&household, &conflict.field) }</strong>
                         { for conflict.values.iter().map(|value| value_button(&field, value, &choose)) }
                     </div>
                 }
@@ -227,8 +230,59 @@ pub fn conflicts(props: &ConflictsProps) -> Html {
     }
 }
 
-fn field_label(field: &FieldPath) -> String {
-    field.field().replace('_', " ")
+/// Where the field sits, in words: "Goal «Own income»: Status".
+fn field_label(household: &Household, field: &FieldPath) -> String {
+    let path: Vec<&str> = field.0.iter().map(String::as_str).collect();
+    let name = field.field();
+    let name = i18n::try_t(&format!("field-{name}")).unwrap_or_else(|| name.replace('_', " "));
+    let place = match path.as_slice() {
+        ["plan", "goals", goal, "steps", step, ..] => household
+            .plan
+            .goals
+            .iter()
+            .find(|(id, _)| id.as_str() == *goal)
+            .and_then(|(_, goal)| goal.steps.iter().find(|(id, _)| id.as_str() == *step))
+            .map(|(_, step)| t1("field-in-step", "name", step.description.clone())),
+        ["plan", "goals", goal, ..] => household
+            .plan
+            .goals
+            .iter()
+            .find(|(id, _)| id.as_str() == *goal)
+            .map(|(_, goal)| t1("field-in-goal", "name", goal.description.clone())),
+        ["members", member, ..] => household
+            .members
+            .iter()
+            .find(|(id, _)| id.as_str() == *member)
+            .map(|(_, member)| member.name.clone()),
+        ["visits", visit, ..] => household
+            .visits
+            .iter()
+            .find(|(id, _)| id.as_str() == *visit)
+            .map(|(_, visit)| t1("field-in-visit", "when", i18n::date_time(visit.planned_at))),
+        _ => None,
+    };
+    match place {
+        Some(place) => format!("{place}: {name}"),
+        None => name,
+    }
+}
+
+/// The code list a field's values come from, so "reached" reads "Uppnått".
+fn code_prefix(field: &FieldPath) -> Option<&'static str> {
+    let inside = |segment: &str| field.0.iter().any(|part| part == segment);
+    Some(match field.field() {
+        "status" if inside("steps") => "step-status",
+        "status" if inside("goals") => "goal-status",
+        "status" if inside("visits") => "visit-status",
+        "status" => "case",
+        "area" => "goal",
+        "housing_form" => "housing",
+        "arrival_route" => "route",
+        "close_reason" => "close",
+        "gender" => "gender",
+        "mode" => "mode",
+        _ => return None,
+    })
 }
 
 fn value_button(
@@ -237,7 +291,10 @@ fn value_button(
     choose: &Callback<(Rc<FieldPath>, Rc<FieldValue>)>,
 ) -> Html {
     let shown = match &value.value {
-        FieldValue::Text(text) => text.clone(),
+        FieldValue::Text(text) => match code_prefix(field) {
+            Some(prefix) => code(prefix, text),
+            None => text.clone(),
+        },
         FieldValue::Int(number) => number.to_string(),
         FieldValue::Uint(number) => number.to_string(),
         FieldValue::Float(number) => number.to_string(),

@@ -1,0 +1,206 @@
+// The field app end to end, in Debian's Chromium against the real built app and the real
+// server: two phones apart merging, a reload with no network, a conflict settled on the phone,
+// and every screen at phone size with axe-core. Run by `cargo xtask test` (`node --test`).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  ANNA,
+  check,
+  editPlanNotes,
+  goOffline,
+  goOnline,
+  householdId,
+  launch,
+  openHousehold,
+  phone,
+  recordVisit,
+  signIn,
+  startServer,
+  status,
+  waitForHouseholds,
+  waitSynced,
+} from "./harness.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** A new device signing in sees what the server has. */
+async function freshPhone() {
+  const fresh = await phone(browser, server.base);
+  await signIn(fresh.page, ANNA);
+  return fresh;
+}
+
+test("every screen at phone size, with no accessibility violations", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  await page.goto("/");
+  await page.waitForSelector("#username");
+  await check(page, "phone-signin");
+  await signIn(page, ANNA);
+  await waitSynced(page);
+  await check(page, "phone-households");
+  await page.click(".tab >> nth=1");
+  await page.waitForSelector("main h1");
+  await check(page, "phone-today");
+  await page.click(".tab >> nth=0");
+  const id = await householdId(page, 0);
+  await openHousehold(page, id);
+  await check(page, "phone-household");
+  await page.locator("details.steps").first().locator("summary").click();
+  await page.locator("details.add-goal summary").click();
+  await page.locator("#plan-title").scrollIntoViewIfNeeded();
+  await check(page, "phone-household-plan");
+  await page.locator(".close-case summary").click();
+  await page.locator(".close-case").scrollIntoViewIfNeeded();
+  await check(page, "phone-household-close");
+  await page.goto(`/#/h/${id}/visit/new`);
+  await page.waitForSelector("form.visit-form");
+  await check(page, "phone-visit-form");
+  await recordVisit(page, id, "Gick igenom brev från Försäkringskassan.");
+  await check(page, "phone-household-after-visit");
+  await page.selectOption("footer select", "en");
+  await page.locator("footer button.link", { hasText: "Sign out" }).waitFor();
+  await check(page, "phone-household-english");
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
+});
+
+test("two phones apart: both visits and both note edits arrive everywhere", async () => {
+  const a = await phone(browser, server.base);
+  const b = await phone(browser, server.base);
+  await signIn(a.page, ANNA);
+  await signIn(b.page, ANNA);
+  await waitSynced(a.page);
+  await waitSynced(b.page);
+  const id = await householdId(a.page, 1);
+  await openHousehold(a.page, id);
+  await openHousehold(b.page, id);
+  await editPlanNotes(a.page, () => "Planen ses över i december.");
+  await b.page.waitForFunction(
+    () => document.querySelector("#plan-notes")?.value === "Planen ses över i december.",
+    null,
+    { timeout: 10_000 },
+  );
+
+  await goOffline(a);
+  await goOffline(b);
+  await recordVisit(a.page, id, "Besök från telefon A: bankkonto klart.");
+  await recordVisit(b.page, id, "Besök från telefon B: SFI-anmälan.");
+  await editPlanNotes(a.page, (text) => `${text} Boka tolk (dari).`);
+  await editPlanNotes(b.page, (text) => `Viktigt: ${text}`);
+  assert.match(await status(a.page), /ändringar? väntar/);
+  await check(a.page, "phone-offline-changes-waiting");
+
+  await goOnline(a);
+  await goOnline(b);
+  await waitSynced(a.page);
+  await waitSynced(b.page);
+  const merged = "Viktigt: Planen ses över i december. Boka tolk (dari).";
+  for (const { page } of [a, b]) {
+    await page.locator(".note", { hasText: "telefon A" }).waitFor({ timeout: 15_000 });
+    await page.locator(".note", { hasText: "telefon B" }).waitFor({ timeout: 15_000 });
+    await page.waitForFunction(
+      (merged) => document.querySelector("#plan-notes")?.value === merged,
+      merged,
+      { timeout: 15_000 },
+    );
+  }
+  await check(b.page, "phone-merged");
+
+  // The server has both: a device that never saw either phone gets them from it.
+  const c = await freshPhone();
+  await openHousehold(c.page, id);
+  await c.page.locator(".note", { hasText: "telefon A" }).waitFor({ timeout: 15_000 });
+  await c.page.locator(".note", { hasText: "telefon B" }).waitFor({ timeout: 15_000 });
+  assert.equal(await c.page.locator("#plan-notes").inputValue(), merged);
+  for (const one of [a, b, c]) {
+    assert.deepEqual(one.errors, []);
+    await one.context.close();
+  }
+});
+
+test("reload with no network: everything is there, and a visit recorded then syncs", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  await signIn(page, ANNA);
+  await waitSynced(page);
+  // The service worker has taken over the page once it controls it.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+  const id = await householdId(page, 2);
+  const count = await page.locator(".card.household").count();
+
+  await goOffline(one);
+  await page.reload();
+  await waitForHouseholds(page, count);
+  assert.match(await status(page), /Offline/);
+  await openHousehold(page, id);
+  await recordVisit(page, id, "Inspelat utan nät efter omladdning.");
+  assert.match(await status(page), /1 ändring väntar/);
+  await check(page, "phone-offline-after-reload");
+
+  await goOnline(one);
+  await waitSynced(page);
+  const fresh = await freshPhone();
+  await openHousehold(fresh.page, id);
+  await fresh.page.locator(".note", { hasText: "utan nät efter omladdning" }).waitFor({ timeout: 15_000 });
+  for (const phone of [one, fresh]) {
+    assert.deepEqual(phone.errors, []);
+    await phone.context.close();
+  }
+});
+
+test("a field set differently on two phones is shown with both values and settled on one", async () => {
+  const a = await phone(browser, server.base);
+  const b = await phone(browser, server.base);
+  await signIn(a.page, ANNA);
+  await signIn(b.page, ANNA);
+  await waitSynced(a.page);
+  await waitSynced(b.page);
+  const id = await householdId(a.page, 3);
+  await openHousehold(a.page, id);
+  await openHousehold(b.page, id);
+  // A goal to disagree about, made while connected so both phones have it.
+  await a.page.locator("details.add-goal summary").click();
+  await a.page.fill("#new-goal-description", "Få ett förstahandskontrakt");
+  await a.page.click("details.add-goal button[type=submit]");
+  const goal = b.page.locator("li.goal", { hasText: "Få ett förstahandskontrakt" });
+  await goal.waitFor({ timeout: 15_000 });
+
+  await goOffline(a);
+  await goOffline(b);
+  await a.page.locator("li.goal", { hasText: "Få ett förstahandskontrakt" }).locator("select").first().selectOption("reached");
+  await a.page.locator(".plan .saved").first().waitFor();
+  await goal.locator("select").first().selectOption("stalled");
+  await b.page.locator(".plan .saved").first().waitFor();
+  await goOnline(a);
+  await goOnline(b);
+
+  const conflict = b.page.locator(".conflicts .conflict");
+  await conflict.waitFor({ timeout: 30_000 });
+  assert.match(await conflict.innerText(), /Uppnått/);
+  assert.match(await conflict.innerText(), /Står still/);
+  assert.match(await status(b.page), /konflikt/);
+  await check(b.page, "phone-conflict");
+  await conflict.locator("button.choice", { hasText: "Uppnått" }).click();
+  for (const { page } of [a, b]) {
+    await page.locator(".conflicts").waitFor({ state: "detached", timeout: 15_000 });
+    await waitSynced(page);
+    const chosen = page.locator("li.goal", { hasText: "Få ett förstahandskontrakt" }).locator("select").first();
+    assert.equal(await chosen.inputValue(), "reached");
+  }
+  for (const one of [a, b]) {
+    assert.deepEqual(one.errors, []);
+    await one.context.close();
+  }
+});

@@ -1,0 +1,187 @@
+// What every browser end-to-end test needs: the real server (started here, on a free
+// loopback port, with a fresh data directory and the synthetic demo data), Debian's Chromium
+// through playwright-core, phones at 390×844, screenshots as artifacts, and axe-core.
+//
+// Environment (set by `cargo xtask test`):
+//   LOTS_SERVER_BIN  the lots-server binary to run
+//   LOTS_DIST        the built web app (dist/)
+//   LOTS_ARTIFACTS   where screenshots go
+//   CHROMIUM         the browser binary (default /usr/bin/chromium)
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "../..");
+const serverBin = process.env.LOTS_SERVER_BIN ?? join(root, "target/debug/lots-server");
+const dist = process.env.LOTS_DIST ?? join(root, "dist");
+export const artifacts = process.env.LOTS_ARTIFACTS ?? join(root, "target/e2e");
+mkdirSync(artifacts, { recursive: true });
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** Demo logins (synthetic; created by the server's --demo). */
+export const ANNA = { username: "anna", password: "demo-anna-2026" };
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.on("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+/** Starts lots-server with demo data; resolves once it answers. */
+export async function startServer() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), "lots-e2e-"));
+  const child = spawn(
+    serverBin,
+    ["--demo", "--data-dir", dataDir, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--public-origin", base],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } },
+  );
+  let log = "";
+  child.stdout.on("data", (chunk) => (log += chunk));
+  child.stderr.on("data", (chunk) => (log += chunk));
+  // The server never outlives the tests, however they end.
+  const stop = () => {
+    child.kill("SIGTERM");
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.on("exit", stop);
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`lots-server exited (${child.exitCode}):\n${log}`);
+    try {
+      const response = await fetch(`${base}/api/openapi.json`);
+      if (response.ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`lots-server did not answer within 180 s:\n${log}`);
+    await new Promise((wait) => setTimeout(wait, 250));
+  }
+  return { base, stop, log: () => log };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
+}
+
+/**
+ * A phone: its own browser context (own IndexedDB, own service worker), 390×844. Errors on
+ * the page fail the test that reads `phone.errors`.
+ */
+export async function phone(browser, base, viewport = { width: 390, height: 844 }) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 2, baseURL: base });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  return { context, page, errors };
+}
+
+/** Signs in and waits until `households` households are on the device. */
+export async function signIn(page, login, households = 20) {
+  await page.goto("/");
+  await page.waitForSelector("#username");
+  await page.fill("#username", login.username);
+  await page.fill("#password", login.password);
+  await page.click("button[type=submit]");
+  await waitForHouseholds(page, households);
+}
+
+export async function waitForHouseholds(page, count) {
+  await page.waitForFunction(
+    (count) => document.querySelectorAll(".card.household").length >= count,
+    count,
+    { timeout: 90_000 },
+  );
+}
+
+/** The status line's text. */
+export function status(page) {
+  return page.locator("header .status").innerText();
+}
+
+/** Waits until the status line says everything is synced (Swedish, the default language). */
+export async function waitSynced(page, timeout = 60_000) {
+  await page.waitForFunction(
+    () => document.querySelector("header .status")?.innerText.trim() === "Synkat",
+    null,
+    { timeout },
+  );
+}
+
+/** Goes offline the way a phone does: the network disappears and the page is told. */
+export async function goOffline(phone) {
+  await phone.context.setOffline(true);
+  await phone.page.waitForFunction(
+    () => document.querySelector("header .status")?.innerText.includes("Offline"),
+    null,
+    { timeout: 10_000 },
+  );
+}
+
+export async function goOnline(phone) {
+  await phone.context.setOffline(false);
+}
+
+/** Saves a screenshot artifact and fails on any WCAG 2.1 AA violation axe-core finds. */
+export async function check(page, name) {
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: join(artifacts, `${name}.png`) });
+  // Evaluated through the DevTools protocol: the app's CSP rightly refuses injected scripts.
+  const result = await page.evaluate(
+    `${axeSource}; axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] })`,
+  );
+  const problems = result.violations.map(
+    (violation) =>
+      `${violation.id}: ${violation.description} — ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`,
+  );
+  if (problems.length > 0) {
+    throw new Error(`${name}: ${problems.length} accessibility violations:\n${problems.join("\n")}`);
+  }
+}
+
+/** Opens the household whose card shows `name` (from the list). */
+export async function openHousehold(page, id) {
+  await page.goto(`/#/h/${id}`);
+  await page.waitForSelector("article.household h1");
+}
+
+/** The document id of the n-th household card in the list. */
+export async function householdId(page, n = 0) {
+  const href = await page.locator(".card.household").nth(n).getAttribute("href");
+  return href.replace(/^.*#\/h\//, "");
+}
+
+/** Records a visit with the form: first member present, one topic, `notes`. */
+export async function recordVisit(page, id, notes) {
+  await page.goto(`/#/h/${id}/visit/new`);
+  await page.waitForSelector("form.visit-form");
+  await page.locator("form.visit-form .chips").first().locator(".chip").first().click();
+  await page.locator("form.visit-form fieldset").nth(2).locator(".chip").first().click();
+  await page.fill("#notes", notes);
+  await page.click("form.visit-form button[type=submit]");
+  await page.waitForSelector("article.household h1");
+  await page.locator(".note", { hasText: notes }).waitFor();
+}
+
+/** Types into the plan notes (at the start or end) and saves. */
+export async function editPlanNotes(page, edit) {
+  const area = page.locator("#plan-notes");
+  const text = await area.inputValue();
+  await area.fill(edit(text));
+  await page.click(".plan-notes button[type=submit]");
+  await page.locator(".plan-notes .saved").waitFor();
+}
