@@ -1,5 +1,5 @@
-//! The follow-up: the tertial report to the steering group and the district committees, with
-//! its tables (CSV).
+//! The follow-up: the tertial report to the steering group and the district committees, and
+//! the cost share between cooperating districts, with their tables (CSV).
 //!
 //! Everything here is a pure function of household values (as they stood at a period's end)
 //! and the period: no document, clock or IO is touched, so the supervisor's browser, the
@@ -9,8 +9,10 @@
 //! - `split.rs` — [`AgeBand`] and [`GenderAgeSplit`], the split every figure carries.
 //! - `tertial.rs` — [`tertial_report`] and [`households_at_end`]; what each figure counts is
 //!   in [`TertialReport`]'s field docs.
+//! - `cost_share.rs` — [`count_newcomers`] and [`cost_share`].
 //! - `table.rs` — [`Table`], its [`Label`]s and CSV export through a [`Labeller`].
 
+mod cost_share;
 mod period;
 mod split;
 mod table;
@@ -18,6 +20,10 @@ mod tertial;
 #[cfg(test)]
 mod tests;
 
+pub use cost_share::{
+    CostShare, CostShareError, DistrictShare, NewcomerCount, Share, cost_share, count_newcomers,
+    is_registered_newcomer,
+};
 pub use period::{Period, PeriodError, Tertial, TertialError};
 pub use split::{AgeBand, GenderAgeSplit};
 pub use table::{

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::io;
 
+use crate::ids::DistrictId;
 use crate::report::split::{AgeBand, GenderAgeSplit};
 use crate::schema::codes::{CloseReason, Gender, GoalArea, Topic, VisitStatus};
 
@@ -26,6 +27,8 @@ pub enum TableKind {
     Topics,
     /// Plan goals reached, by area.
     GoalsReached,
+    /// The cost share between districts.
+    CostShare,
 }
 
 impl TableKind {
@@ -37,6 +40,7 @@ impl TableKind {
             TableKind::Interpreters => "interpreters",
             TableKind::Topics => "topics",
             TableKind::GoalsReached => "goals_reached",
+            TableKind::CostShare => "cost_share",
         }
     }
 }
@@ -54,6 +58,8 @@ pub enum Column {
     Topic,
     /// The row names of the goals table.
     GoalArea,
+    /// The row names of the cost-share table.
+    District,
     /// Households.
     Households,
     /// Visits.
@@ -70,6 +76,16 @@ pub enum Column {
     Goals,
     /// People: the total of the split that follows.
     People,
+    /// Registered newcomers aged 18–64.
+    Newcomers,
+    /// The share's numerator (the district's newcomers).
+    ShareNumerator,
+    /// The share's denominator (all districts' newcomers).
+    ShareDenominator,
+    /// The share in thousandths, rounded so that the districts' add up to 1,000.
+    PerMille,
+    /// The district's amount in öre.
+    AmountOre,
 }
 
 impl Column {
@@ -80,6 +96,7 @@ impl Column {
             Column::Language => "language",
             Column::Topic => "topic",
             Column::GoalArea => "goal_area",
+            Column::District => "district",
             Column::Households => "households",
             Column::Visits => "visits",
             Column::InPerson => "in_person",
@@ -88,6 +105,11 @@ impl Column {
             Column::VisitsWithoutMinutes => "visits_without_minutes",
             Column::Goals => "goals",
             Column::People => "people",
+            Column::Newcomers => "newcomers",
+            Column::ShareNumerator => "share_numerator",
+            Column::ShareDenominator => "share_denominator",
+            Column::PerMille => "per_mille",
+            Column::AmountOre => "amount_ore",
         }
     }
 }
@@ -129,6 +151,8 @@ pub enum Label {
     Topic(Topic),
     /// A row of the goals table.
     GoalArea(GoalArea),
+    /// A row of the cost-share table.
+    District(DistrictId),
     /// A row of totals.
     Total,
 }
@@ -156,6 +180,7 @@ impl Label {
             Label::Language(None) => "not_recorded".into(),
             Label::Topic(topic) => topic.code().into(),
             Label::GoalArea(area) => area.code().into(),
+            Label::District(district) => district.as_str().into(),
             Label::Total => "total".into(),
         }
     }

@@ -782,3 +782,86 @@ fn documents_are_read_as_they_stood_at_the_period_end() {
         Tally::default()
     );
 }
+
+#[test]
+fn newcomers_count_by_the_agreements_rules() {
+    let period = Period::new(date("2017-01-01"), date("2018-02-28")).unwrap();
+    let person = |birth: &str, permit: Option<&str>| Member {
+        name: "Testperson".into(),
+        birth_date: date(birth),
+        gender: F,
+        residence_permit_on: permit.map(date),
+        born_outside_eea: true,
+        registered_in_district: true,
+        languages: vec![],
+        interpreter_language: None,
+    };
+    let mut household = Fixture::new("norrmalm", "2017-03-01").0;
+    let mut add = |name: &str, member: Member| {
+        household.members.insert(id(name), member);
+    };
+    add("counts", person("1990-01-01", Some("2017-02-01")));
+    add("first-day", person("1990-01-01", Some("2017-01-01")));
+    add("last-day", person("1990-01-01", Some("2018-02-28")));
+    // 18 on the period's last day counts; 17 does not; 64 counts, 65 does not.
+    add("just-18", person("2000-02-28", Some("2017-06-01")));
+    add("still-17", person("2000-03-01", Some("2017-06-01")));
+    add("just-64", person("1953-03-01", Some("2017-06-01")));
+    add("already-65", person("1953-02-28", Some("2017-06-01")));
+    add("permit-before", person("1990-01-01", Some("2016-12-31")));
+    add("permit-after", person("1990-01-01", Some("2018-03-01")));
+    add("no-permit", person("1990-01-01", None));
+    let mut inside_eea = person("1990-01-01", Some("2017-06-01"));
+    inside_eea.born_outside_eea = false;
+    add("inside-eea", inside_eea);
+    let mut elsewhere = person("1990-01-01", Some("2017-06-01"));
+    elsewhere.registered_in_district = false;
+    add("registered-elsewhere", elsewhere);
+    // A closed case's residents still count: the agreement counts residents.
+    let mut kungsholmen = Fixture::new("kungsholmen", "2017-01-05")
+        .closed("2017-12-01", Some(CloseReason::Work))
+        .0;
+    kungsholmen
+        .members
+        .insert(id("k1"), person("1980-01-01", Some("2017-01-02")));
+    let mut solna = Fixture::new("solna", "2017-01-05").0;
+    solna
+        .members
+        .insert(id("s1"), person("1980-01-01", Some("2017-01-02")));
+
+    let districts = [
+        district("norrmalm"),
+        district("kungsholmen"),
+        district("ostermalm"),
+    ];
+    let counts = count_newcomers([&household, &kungsholmen, &solna], period, &districts);
+    assert_eq!(
+        counts,
+        vec![
+            // counts, first-day, last-day, just-18, just-64.
+            NewcomerCount {
+                district: district("norrmalm"),
+                newcomers: 5
+            },
+            NewcomerCount {
+                district: district("kungsholmen"),
+                newcomers: 1
+            },
+            NewcomerCount {
+                district: district("ostermalm"),
+                newcomers: 0
+            },
+        ]
+    );
+    // 1,000 kr over 5 + 1 + 0: 833.33 and 166.67 kr.
+    let share = cost_share(&counts, 100_000).unwrap();
+    let amounts: Vec<u64> = share.districts.iter().map(|row| row.amount_ore).collect();
+    assert_eq!(amounts, vec![83_333, 16_667, 0]);
+    // No newcomers in a period with none: a clear error, not a division by zero.
+    let before = Period::new(date("2010-01-01"), date("2010-12-31")).unwrap();
+    let none = count_newcomers([&household, &kungsholmen], before, &districts);
+    assert_eq!(
+        cost_share(&none, 100_000),
+        Err(CostShareError::NoNewcomers { districts: 3 })
+    );
+}
