@@ -4,9 +4,9 @@
 //! is a typed, validated method that commits exactly one signed change ([`Signature`]); edits
 //! made apart merge when replicas sync, concurrent values of one field are all kept and shown
 //! ([`Conflict`]), and the household can be read as it was at any past instant. Replicas sync
-//! through a sans-IO automerge-repo peer ([`SyncPeer`]). The follow-up (the tertial report,
-//! the districts' cost share and their CSV tables) is pure functions of households as they
-//! stood at a period's end ([`tertial_report`], [`cost_share`]).
+//! through a sans-IO automerge-repo peer ([`SyncPeer`]). The follow-up reports (the tertial
+//! report, the districts' cost share, their CSV tables and SVG charts) are pure functions of
+//! households as they stood at a period's end ([`tertial_report`], [`cost_share`]).
 //!
 //! Core does no IO and never reads the clock: time and randomness come in as arguments, so
 //! the same code runs natively, in the browser (WebAssembly) and in seeded tests.
@@ -35,11 +35,12 @@ pub use ids::{
     VisitId,
 };
 pub use report::{
-    AgeBand, CaseRow, ClosedFor, Column, CostShare, CostShareError, CsvError, DistrictShare,
+    AgeBand, Bar, CaseRow, ClosedFor, Column, CostShare, CostShareError, CsvError, DistrictShare,
     GenderAgeSplit, GoalsReached, HouseholdsAtError, InterpreterUse, Label, Labeller, MachineKeys,
-    NewcomerCount, Period, PeriodError, Row, Scope, Share, Table, TableKind, Tally, Tertial,
-    TertialError, TertialReport, TopicCount, Visits, cost_share, count_newcomers,
-    households_at_end, is_registered_newcomer, split_columns, tertial_report,
+    NewcomerCount, Period, PeriodError, Row, Scope, Share, StackedBar, Table, TableKind, Tally,
+    Tertial, TertialError, TertialReport, TopicCount, Visits, bar_chart, cost_share,
+    count_newcomers, escape_svg, households_at_end, is_registered_newcomer, split_chart,
+    split_columns, stacked_bar_chart, tertial_report,
 };
 pub use rules::{
     ESTABLISHMENT_PERIOD_MONTHS, MAX_AGE, MIN_AGE, OutsideReason, QUOTA_SUPPORT_MONTHS, age_on,

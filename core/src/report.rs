@@ -1,5 +1,5 @@
 //! The follow-up: the tertial report to the steering group and the district committees, and
-//! the cost share between cooperating districts, with their tables (CSV).
+//! the cost share between cooperating districts, with their tables (CSV) and charts (SVG).
 //!
 //! Everything here is a pure function of household values (as they stood at a period's end)
 //! and the period: no document, clock or IO is touched, so the supervisor's browser, the
@@ -11,7 +11,9 @@
 //!   in [`TertialReport`]'s field docs.
 //! - `cost_share.rs` — [`count_newcomers`] and [`cost_share`].
 //! - `table.rs` — [`Table`], its [`Label`]s and CSV export through a [`Labeller`].
+//! - `chart.rs` — accessible SVG bar and stacked-bar charts.
 
+mod chart;
 mod cost_share;
 mod period;
 mod split;
@@ -20,6 +22,7 @@ mod tertial;
 #[cfg(test)]
 mod tests;
 
+pub use chart::{Bar, StackedBar, bar_chart, escape as escape_svg, split_chart, stacked_bar_chart};
 pub use cost_share::{
     CostShare, CostShareError, DistrictShare, NewcomerCount, Share, cost_share, count_newcomers,
     is_registered_newcomer,

@@ -672,6 +672,19 @@ fn the_report_serialises_for_the_web_app() {
     assert_eq!(table["rows"][3]["key"], "closed_work");
 }
 
+#[test]
+fn the_report_draws_its_charts() {
+    let report = norrmalm();
+    let people = report.people_chart(&MachineKeys);
+    assert!(people.contains("<title>supported</title>"));
+    assert!(people.contains("age_0_17: 2 (female 0, male 2, other 0)"));
+    let topics = report.topics_chart(&MachineKeys);
+    // Only topics dealt with, most visits first.
+    assert!(topics.contains("<desc>budget: 3; letters: 1; housing_search: 1; sfi: 1</desc>"));
+    let interpreters = report.interpreters_chart(&MachineKeys);
+    assert!(interpreters.contains("<desc>ar: 2; so: 1; not_recorded: 1</desc>"));
+}
+
 // From documents: the households as they stood at the period's end.
 
 fn sign(when: &str) -> Signature {
