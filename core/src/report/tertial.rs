@@ -263,7 +263,7 @@ impl Builder {
         let supported = profile.opened_on <= period.end()
             && closed_on.is_none_or(|closed_on| closed_on >= period.start());
         if supported {
-            let members: Vec<_> = people(household.members.values(), period.end()).collect();
+            let people = split_of(household.members.values(), period.end());
             let mut tallies = vec![&mut self.supported];
             if period.contains(profile.opened_on) {
                 tallies.push(&mut self.new_cases);
@@ -277,7 +277,7 @@ impl Builder {
                 );
             }
             for tally in tallies {
-                count(tally, members.iter().copied(), period.end());
+                count(tally, &people);
             }
         }
         for visit in household.visits.values() {
@@ -291,9 +291,8 @@ impl Builder {
                 continue;
             };
             if goal.status == GoalStatus::Reached && period.contains(reached_on) {
-                let member = household.members.get(&goal.member);
-                let tally = self.goals.entry(goal.area).or_default();
-                count(tally, [member], reached_on);
+                let person = split_of(household.members.get(&goal.member), reached_on);
+                count(self.goals.entry(goal.area).or_default(), &person);
             }
         }
     }
@@ -306,22 +305,15 @@ impl Builder {
             VisitStatus::Planned => &mut self.visits.planned,
         };
         // Nobody was present: count those the visit was booked for.
-        count(tally, people(household.members.values(), day), day);
+        count(tally, &split_of(household.members.values(), day));
     }
 
     fn add_done_visit(&mut self, household: &Household, visit: &Visit, day: Date) {
-        let present: Vec<Option<&Member>> = visit
-            .present
-            .iter()
-            .map(|member| household.members.get(member))
-            .collect();
-        count(&mut self.visits.done, present.iter().copied(), day);
+        let members = &household.members;
+        let present = split_of(visit.present.iter().filter_map(|id| members.get(id)), day);
+        count(&mut self.visits.done, &present);
         for topic in visit.topics.iter() {
-            count(
-                self.topics.entry(*topic).or_default(),
-                present.iter().copied(),
-                day,
-            );
+            count(self.topics.entry(*topic).or_default(), &present);
         }
         let language = visit
             .interpreter_language
@@ -342,9 +334,7 @@ impl Builder {
             Some(minutes) => interpreter.minutes += u64::from(minutes),
             None => interpreter.visits_without_minutes += 1,
         }
-        for member in present.iter().flatten() {
-            interpreter.people.add_member(member, day);
-        }
+        interpreter.people += &present;
     }
 
     fn finish(self, scope: Scope) -> TertialReport {
@@ -418,23 +408,22 @@ fn every<K: Ord + Copy, T>(
         .collect()
 }
 
-/// The members born by `on`: a child born after the period is no one the period counts.
-fn people<'a>(
-    members: impl IntoIterator<Item = &'a Member>,
-    on: Date,
-) -> impl Iterator<Item = Option<&'a Member>> {
-    members
-        .into_iter()
-        .filter(move |member| member.birth_date <= on)
-        .map(Some)
+/// The people among `members` by gender and age band on `on`; anyone born after it (a
+/// child born after the period) is no one the period counts.
+fn split_of<'a>(members: impl IntoIterator<Item = &'a Member>, on: Date) -> GenderAgeSplit {
+    let mut split = GenderAgeSplit::new();
+    for member in members {
+        if member.birth_date <= on {
+            split.add_member(member, on);
+        }
+    }
+    split
 }
 
-/// Counts one more household, visit or goal, with its people aged on `on`.
-fn count<'a>(tally: &mut Tally, people: impl IntoIterator<Item = Option<&'a Member>>, on: Date) {
+/// Counts one more household, visit or goal, with its people.
+fn count(tally: &mut Tally, people: &GenderAgeSplit) {
     tally.count += 1;
-    for member in people.into_iter().flatten() {
-        tally.people.add_member(member, on);
-    }
+    tally.people += people;
 }
 
 impl TertialReport {
