@@ -4,7 +4,9 @@
 //! is a typed, validated method that commits exactly one signed change ([`Signature`]); edits
 //! made apart merge when replicas sync, concurrent values of one field are all kept and shown
 //! ([`Conflict`]), and the household can be read as it was at any past instant. Replicas sync
-//! through a sans-IO automerge-repo peer ([`SyncPeer`]).
+//! through a sans-IO automerge-repo peer ([`SyncPeer`]). The follow-up reports (the tertial
+//! report, the districts' cost share, their CSV tables and SVG charts) are pure functions of
+//! households as they stood at a period's end ([`tertial_report`], [`cost_share`]).
 //!
 //! Core does no IO and never reads the clock: time and randomness come in as arguments, so
 //! the same code runs natively, in the browser (WebAssembly) and in seeded tests.
@@ -14,6 +16,7 @@ mod calendar;
 mod document;
 mod history;
 mod ids;
+mod report;
 mod rules;
 mod schema;
 mod signature;
@@ -30,6 +33,14 @@ pub use history::HistoryEntry;
 pub use ids::{
     DeviceId, DistrictId, FollowUpId, GoalId, IdError, MAX_ID_LEN, MemberId, StaffId, StepId,
     VisitId,
+};
+pub use report::{
+    AgeBand, Bar, CaseRow, ClosedFor, Column, CostShare, CostShareError, CsvError, DistrictShare,
+    GenderAgeSplit, GoalsReached, HouseholdsAtError, InterpreterUse, Label, Labeller, MachineKeys,
+    NewcomerCount, Period, PeriodError, Row, Scope, Share, StackedBar, Table, TableKind, Tally,
+    Tertial, TertialError, TertialReport, TopicCount, Visits, bar_chart, cost_share,
+    count_newcomers, escape_svg, households_at_end, is_registered_newcomer, split_chart,
+    split_columns, stacked_bar_chart, tertial_report,
 };
 pub use rules::{
     ESTABLISHMENT_PERIOD_MONTHS, MAX_AGE, MIN_AGE, OutsideReason, QUOTA_SUPPORT_MONTHS, age_on,
