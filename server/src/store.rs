@@ -12,8 +12,10 @@
 //! returns: the sync hub writes a document's new changes here before it sends anything that
 //! depends on them.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use lots_core::{DocumentId, Timestamp};
 use sha2::{Digest, Sha256};
@@ -253,7 +255,13 @@ pub struct Store {
     pool: Pool,
     /// This process's name in announcements, so it can skip its own.
     instance: String,
+    /// When this process last wrote each device's last-seen time (ms).
+    last_seen: Arc<Mutex<HashMap<String, i64>>>,
 }
+
+/// A device's last-seen time is written at most this often (ms): it is shown to the minute,
+/// and writing it on every request would cost a write to disk per request.
+const LAST_SEEN_EVERY_MS: i64 = 60_000;
 
 /// What one server process tells the others on a shared PostgreSQL.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -411,6 +419,7 @@ impl Store {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             instance: random_instance(),
+            last_seen: Arc::default(),
         })
     }
 
@@ -433,6 +442,7 @@ impl Store {
         Ok(Self {
             pool: Pool::Postgres(pool),
             instance: random_instance(),
+            last_seen: Arc::default(),
         })
     }
 
@@ -732,7 +742,28 @@ impl Store {
         Ok(())
     }
 
-    /// The user and device of a live session, touching the device's last-seen time.
+    /// Whether a device's last-seen time is to be written now; notes it as written if so.
+    fn last_seen_is_due(&self, device_id: &str, now: Timestamp) -> bool {
+        let now = now.as_millis();
+        let Ok(mut last_seen) = self.last_seen.lock() else {
+            return true;
+        };
+        if last_seen
+            .get(device_id)
+            .is_some_and(|at| now - at < LAST_SEEN_EVERY_MS)
+        {
+            return false;
+        }
+        // Forget devices not seen for a while, so the map holds only the active ones.
+        if last_seen.len() >= 4096 {
+            last_seen.retain(|_, at| now - *at < LAST_SEEN_EVERY_MS);
+        }
+        last_seen.insert(device_id.to_owned(), now);
+        true
+    }
+
+    /// The user and device of a live session, touching the device's last-seen time (at most
+    /// once a minute per device and process).
     /// Sync tokens are single-use: they are deleted as they are read, in one statement, so two
     /// sockets racing with one token cannot both open.
     pub async fn session(
@@ -765,7 +796,9 @@ impl Store {
                     .fetch_optional(pool)
                     .await?
             };
-            if let Some((_, device_id)) = &found {
+            if let Some((_, device_id)) = &found
+                && self.last_seen_is_due(device_id, now)
+            {
                 sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")
                     .bind(now.as_millis())
                     .bind(device_id)

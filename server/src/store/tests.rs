@@ -47,6 +47,7 @@ suite!(
     users_devices_and_districts_round_trip,
     the_household_index_is_upserted,
     a_batch_commits_whole_or_not_at_all,
+    last_seen_is_written_at_most_once_a_minute,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -450,4 +451,35 @@ async fn a_batch_commits_whole_or_not_at_all(store: Store) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn last_seen_is_written_at_most_once_a_minute(store: Store) {
+    anna_on_a_device(&store).await;
+    store
+        .add_session(
+            "token",
+            "u-anna",
+            "d-1",
+            SessionKind::Session,
+            at(0),
+            at(600_000),
+        )
+        .await
+        .unwrap();
+    let last_seen = || async { store.devices(Some("u-anna")).await.unwrap()[0].last_seen_at };
+    for (now, expected) in [
+        (1_000, 1_000),
+        (50_000, 1_000),
+        (61_000, 61_000),
+        (62_000, 61_000),
+    ] {
+        assert!(
+            store
+                .session("token", SessionKind::Session, at(now))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(last_seen().await, expected, "after a request at {now} ms");
+    }
 }
