@@ -54,7 +54,7 @@ pub use schema::codes::{
 pub use schema::conflicts::{Conflict, ConflictValue, FieldPath, FieldValue, ResolveError};
 pub use schema::household::{FollowUp, Goal, Household, Member, Plan, Profile, Step, Visit};
 pub use schema::values::{Note, Set};
-pub use schema::{NoteRef, SCHEMA_VERSION, SchemaError};
+pub use schema::{NoteRef, SCHEMA_VERSION, SchemaError, TEXT_ENCODING};
 pub use signature::{ChangeInfo, Signature};
 pub use sync::document_id::{DocumentId, DocumentIdError};
 pub use sync::message::{

@@ -1,6 +1,8 @@
 //! The JSON API: sign in and out, who am I, my caseload, users, districts, devices,
 //! assignments and the audit log. Input types are separate from the stored model.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::SET_COOKIE;
@@ -9,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use lots_core::{DocumentId, Timestamp};
 
 use crate::AppState;
-use crate::auth::{COOKIE_NAME, Session, hash_password, new_token, verify_password};
+use crate::auth::{COOKIE_NAME, Session, new_token};
 use crate::error::AppError;
 use crate::store::{AuditEntry, Device, District, Role, SessionKind, User};
 use crate::sync::hub::{HouseholdSummary, now};
@@ -68,10 +70,18 @@ pub async fn login(
         .await?
     else {
         // Spend the same time as a real check so timing does not tell which usernames exist.
-        let _ = verify_password(&request.password, &state.dummy_hash);
+        let _ = state
+            .hashing
+            .verify(request.password, state.dummy_hash.clone())
+            .await;
         return Err(AppError::BadCredentials);
     };
-    if !verify_password(&request.password, &stored_hash) || user.disabled {
+    let verified = state
+        .hashing
+        .verify(request.password, Arc::new(stored_hash))
+        .await
+        .map_err(AppError::Internal)?;
+    if !verified || user.disabled {
         return Err(AppError::BadCredentials);
     }
     let now = now();
@@ -283,7 +293,7 @@ pub async fn create_user(
     };
     state
         .store
-        .add_user(&user, &hash_password(&new.password)?, now())
+        .add_user(&user, &state.hashing.hash(new.password).await?, now())
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }

@@ -3,10 +3,17 @@
 //! Passwords are hashed with Argon2id. A session is a random 256-bit token: the PWA holds it
 //! in an HttpOnly, SameSite=Strict cookie (Secure whenever the server is reached over HTTPS),
 //! other clients send it as a bearer token. Only the token's SHA-256 is stored.
+//!
+//! An Argon2id hash takes tens of milliseconds of CPU and 19 MiB of memory, so the server
+//! hashes on a thread per core of its own ([`Hashing`]): a burst of sign-ins can then
+//! neither stall the async workers that carry sync traffic nor hold a hash's memory per
+//! request.
 
-use argon2::Argon2;
+use std::sync::Arc;
+
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
@@ -23,22 +30,180 @@ pub const COOKIE_NAME: &str = "lots_session";
 
 /// Hashes a password for storage.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))
+    hash_password_in(&mut Vec::new(), password)
 }
 
 /// Whether `password` matches a stored hash.
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    verify_password_in(&mut Vec::new(), password, stored)
+}
+
+/// Argon2 with its working memory taken from `memory` (grown when too small), so that a
+/// thread that hashes again and again keeps one buffer rather than allocating and freeing
+/// 19 MiB a time, which the allocator would hold on to.
+fn argon2_into(
+    memory: &mut Vec<Block>,
+    argon2: &Argon2,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let blocks = argon2.params().block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+}
+
+/// [`hash_password`] in the given working memory: the PHC string `Argon2::hash_password`
+/// makes, with the default Argon2id parameters and a random salt.
+fn hash_password_in(memory: &mut Vec<Block>, password: &str) -> anyhow::Result<String> {
+    let failed =
+        |error: &dyn std::fmt::Display| anyhow::anyhow!("hashing a password failed: {error}");
+    let salt = SaltString::generate(&mut OsRng);
+    let argon2 = Argon2::default();
+    let mut salt_buffer = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_buffer)
+        .map_err(|error| failed(&error))?;
+    let output_len = argon2
+        .params()
+        .output_len()
+        .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(output_len, |out| {
+        Ok(argon2_into(
+            memory,
+            &argon2,
+            password.as_bytes(),
+            salt_bytes,
+            out,
+        )?)
+    })
+    .map_err(|error| failed(&error))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params()).map_err(|error| failed(&error))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// [`verify_password`] in the given working memory: the stored hash's own algorithm,
+/// version and parameters, compared in constant time, as `Argon2::verify_password` does.
+fn verify_password_in(memory: &mut Vec<Block>, password: &str, stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return false;
+    };
+    let version = match hash.version {
+        Some(version) => Version::try_from(version).ok(),
+        None => Some(Version::default()),
+    };
+    let (Ok(algorithm), Some(version), Ok(params)) = (
+        Algorithm::try_from(hash.algorithm),
+        version,
+        Params::try_from(&hash),
+    ) else {
+        return false;
+    };
+    let mut salt_buffer = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buffer) else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version, params);
+    Output::init_with(expected.len(), |out| {
+        Ok(argon2_into(
+            memory,
+            &argon2,
+            password.as_bytes(),
+            salt,
+            out,
+        )?)
+    })
+    // `Output`'s equality is constant-time.
+    .is_ok_and(|computed| computed == expected)
+}
+
+/// Password hashing on a few threads of its own, one hash per thread at a time; cheap to
+/// clone.
+///
+/// Not on the async workers, where a burst of sign-ins would stall sync traffic. Each thread
+/// keeps one Argon2 working buffer (19 MiB) for all its hashes: allocated and freed per hash,
+/// as `Argon2::hash_password` does, glibc kept the freed buffers in its per-thread arenas and
+/// a burst of 500 sign-ins left the server at 240–430 MB.
+#[derive(Debug, Clone)]
+pub struct Hashing {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+/// Work for a hashing thread, given the thread's Argon2 working memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+impl Hashing {
+    /// `threads` hashing threads (at least one); they end when the last clone is dropped.
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for index in 0..threads.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("lots-hashing-{index}"))
+                .spawn(move || {
+                    // Grown to 19 MiB by the first hash and kept: one buffer per thread.
+                    let mut memory = Vec::new();
+                    loop {
+                        // One thread waits for the next job while holding the lock; the others
+                        // wait for the lock.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&mut memory),
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// As many hashing threads as the machine has cores.
+    pub fn per_core() -> std::io::Result<Self> {
+        Self::new(std::thread::available_parallelism().map_or(1, usize::from))
+    }
+
+    /// [`hash_password`], waiting for a turn.
+    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        self.run(move |memory| hash_password_in(memory, &password))
+            .await?
+    }
+
+    /// [`verify_password`], waiting for a turn.
+    pub async fn verify(&self, password: String, stored: Arc<String>) -> anyhow::Result<bool> {
+        self.run(move |memory| verify_password_in(memory, &password, &stored))
+            .await
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |memory: &mut Vec<Block>| {
+                let _ = reply.send(work(memory));
+            }))
+            .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("a password hashing thread failed"))
+    }
 }
 
 /// A fresh random token.
@@ -123,5 +288,65 @@ mod tests {
         assert!(verify_password("correct horse", &stored));
         assert!(!verify_password("correct horsE", &stored));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let ours = hash_password("correct horse").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horsE", &parsed)
+                .is_err()
+        );
+        assert_eq!(
+            ours.split('$').take(4).collect::<Vec<_>>(),
+            ["", "argon2id", "v=19", "m=19456,t=2,p=1"]
+        );
+        // Hashes the crate made, with the default and with other parameters, verify here.
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        let params = Params::new(4096, 3, 2, Some(24)).unwrap();
+        let other = Argon2::new(Algorithm::Argon2i, Version::V0x10, params)
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        let mut memory = Vec::new();
+        for stored in [&theirs, &other] {
+            assert!(verify_password_in(&mut memory, "correct horse", stored));
+            assert!(!verify_password_in(&mut memory, "correct horsE", stored));
+        }
+        assert_eq!(
+            memory.len(),
+            19456,
+            "the buffer grew to the largest hash and stayed"
+        );
+    }
+
+    #[tokio::test]
+    async fn hashing_off_the_workers_verifies_the_same() {
+        let hashing = Hashing::new(1).unwrap();
+        let stored = Arc::new(hashing.hash("correct horse".into()).await.unwrap());
+        assert!(
+            hashing
+                .verify("correct horse".into(), stored.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hashing
+                .verify("correct horsE".into(), stored)
+                .await
+                .unwrap()
+        );
     }
 }

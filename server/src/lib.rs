@@ -33,6 +33,8 @@ pub struct AppState {
     /// A password hash to verify against when a username does not exist, so that a failed
     /// sign-in takes as long whether or not the user exists.
     pub dummy_hash: Arc<String>,
+    /// Password hashing, on threads of its own.
+    pub hashing: auth::Hashing,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             hub,
             config: Arc::new(config),
             dummy_hash: Arc::new(auth::hash_password("not a password")?),
+            hashing: auth::Hashing::per_core()?,
         })
     }
 }

@@ -12,8 +12,10 @@
 //! returns: the sync hub writes a document's new changes here before it sends anything that
 //! depends on them.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use lots_core::{DocumentId, Timestamp};
 use sha2::{Digest, Sha256};
@@ -137,6 +139,80 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// Writes that are made durable together, in one transaction and so one sync to disk: new
+/// document chunks, household index entries and audit rows, applied in that order. The sync
+/// hub gathers everything a burst of messages changed into one of these (group commit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Writes {
+    chunks: Vec<(DocumentId, Vec<u8>)>,
+    households: Vec<(DocumentId, Option<String>, Option<String>)>,
+    audit: Vec<AuditRow>,
+}
+
+/// An audit row waiting in [`Writes`]; its position and chain hash are given at commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AuditRow {
+    at: Timestamp,
+    user_id: String,
+    device_id: String,
+    document: DocumentId,
+    action: String,
+    detail: String,
+}
+
+impl Writes {
+    /// Appends a chunk (a save or an incremental save) to a document.
+    pub fn chunk(&mut self, document: DocumentId, bytes: Vec<u8>) {
+        self.chunks.push((document, bytes));
+    }
+
+    /// Records which district and staff member a household belongs to.
+    pub fn household(
+        &mut self,
+        document: DocumentId,
+        district: Option<String>,
+        assigned_staff: Option<String>,
+    ) {
+        self.households.push((document, district, assigned_staff));
+    }
+
+    /// Appends a row to the audit log.
+    pub fn audit(
+        &mut self,
+        at: Timestamp,
+        user_id: &str,
+        device_id: &str,
+        document: DocumentId,
+        action: &str,
+        detail: &str,
+    ) {
+        self.audit.push(AuditRow {
+            at,
+            user_id: user_id.to_owned(),
+            device_id: device_id.to_owned(),
+            document,
+            action: action.to_owned(),
+            detail: detail.to_owned(),
+        });
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty() && self.households.is_empty() && self.audit.is_empty()
+    }
+}
+
+/// A chunk that [`Store::commit`] appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Its document.
+    pub document: DocumentId,
+    /// Its position.
+    pub seq: i64,
+    /// How many chunks the document has now, this one included.
+    pub chunks: i64,
+}
+
 /// Where a session is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionKind {
@@ -179,7 +255,13 @@ pub struct Store {
     pool: Pool,
     /// This process's name in announcements, so it can skip its own.
     instance: String,
+    /// When this process last wrote each device's last-seen time (ms).
+    last_seen: Arc<Mutex<HashMap<String, i64>>>,
 }
+
+/// A device's last-seen time is written at most this often (ms): it is shown to the minute,
+/// and writing it on every request would cost a write to disk per request.
+const LAST_SEEN_EVERY_MS: i64 = 60_000;
 
 /// What one server process tells the others on a shared PostgreSQL.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -274,6 +356,13 @@ fn audit_hash(prev_hash: &str, entry: &AuditEntry) -> String {
 
 const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Takes a document's advisory lock until the transaction ends (PostgreSQL): its writers
+/// and its compaction take turns.
+const LOCK_DOCUMENT: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
+/// How many chunks a document has.
+const COUNT_CHUNKS: &str = "SELECT COUNT(*) FROM document_chunks WHERE document_id = $1";
+
 /// The advisory lock key of the audit chain (PostgreSQL).
 const AUDIT_LOCK: i64 = 0x4c6f_7473_4175_6474; // "LotsAudt"
 
@@ -330,6 +419,7 @@ impl Store {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             instance: random_instance(),
+            last_seen: Arc::default(),
         })
     }
 
@@ -352,6 +442,7 @@ impl Store {
         Ok(Self {
             pool: Pool::Postgres(pool),
             instance: random_instance(),
+            last_seen: Arc::default(),
         })
     }
 
@@ -651,7 +742,28 @@ impl Store {
         Ok(())
     }
 
-    /// The user and device of a live session, touching the device's last-seen time.
+    /// Whether a device's last-seen time is to be written now; notes it as written if so.
+    fn last_seen_is_due(&self, device_id: &str, now: Timestamp) -> bool {
+        let now = now.as_millis();
+        let Ok(mut last_seen) = self.last_seen.lock() else {
+            return true;
+        };
+        if last_seen
+            .get(device_id)
+            .is_some_and(|at| now - at < LAST_SEEN_EVERY_MS)
+        {
+            return false;
+        }
+        // Forget devices not seen for a while, so the map holds only the active ones.
+        if last_seen.len() >= 4096 {
+            last_seen.retain(|_, at| now - *at < LAST_SEEN_EVERY_MS);
+        }
+        last_seen.insert(device_id.to_owned(), now);
+        true
+    }
+
+    /// The user and device of a live session, touching the device's last-seen time (at most
+    /// once a minute per device and process).
     /// Sync tokens are single-use: they are deleted as they are read, in one statement, so two
     /// sockets racing with one token cannot both open.
     pub async fn session(
@@ -684,7 +796,9 @@ impl Store {
                     .fetch_optional(pool)
                     .await?
             };
-            if let Some((_, device_id)) = &found {
+            if let Some((_, device_id)) = &found
+                && self.last_seen_is_due(device_id, now)
+            {
                 sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")
                     .bind(now.as_millis())
                     .bind(device_id)
@@ -768,42 +882,150 @@ impl Store {
         bytes: &[u8],
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        let insert = "INSERT INTO document_chunks (document_id, bytes, created_at) VALUES ($1, $2, $3) RETURNING seq";
-        match &self.pool {
-            Pool::Sqlite(pool) => Ok(sqlx::query_scalar(insert)
-                .bind(document.to_string())
-                .bind(bytes)
-                .bind(now.as_millis())
-                .fetch_one(pool)
-                .await?),
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin_with(self.begin_writing()).await?;
-                lock_document(&mut tx, document).await?;
-                let seq: i64 = sqlx::query_scalar(insert)
+        let mut writes = Writes::default();
+        writes.chunk(*document, bytes.to_vec());
+        self.commit(&writes, now)
+            .await?
+            .first()
+            .map(|appended| appended.seq)
+            .ok_or_else(|| StoreError::Damaged("the appended chunk has no position".into()))
+    }
+
+    /// Makes `writes` durable in one transaction: when this returns, every one of them is on
+    /// disk; when it fails, none is. Returns the chunks appended, in order. On PostgreSQL each
+    /// written document's advisory lock is held until the commit (taken in document order, so
+    /// two processes' commits cannot deadlock), and the other server processes hear of each
+    /// chunk once it is committed.
+    pub async fn commit(
+        &self,
+        writes: &Writes,
+        now: Timestamp,
+    ) -> Result<Vec<Appended>, StoreError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let postgres = matches!(self.pool, Pool::Postgres(_));
+        let insert_chunk = "INSERT INTO document_chunks (document_id, bytes, created_at) VALUES ($1, $2, $3) RETURNING seq";
+        let mut documents: Vec<DocumentId> = writes
+            .chunks
+            .iter()
+            .map(|(document, _)| *document)
+            .collect();
+        documents.sort();
+        documents.dedup();
+        Ok(on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_writing()).await?;
+            if postgres {
+                for document in &documents {
+                    sqlx::query(LOCK_DOCUMENT)
+                        .bind(document.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            let mut appended = Vec::with_capacity(writes.chunks.len());
+            for (document, bytes) in &writes.chunks {
+                let seq: i64 = sqlx::query_scalar(insert_chunk)
                     .bind(document.to_string())
                     .bind(bytes)
                     .bind(now.as_millis())
                     .fetch_one(&mut *tx)
                     .await?;
-                // Delivered at commit, and only if the commit succeeds.
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(self.envelope(Announcement::Chunk {
-                        document: *document,
+                if postgres {
+                    // Delivered at commit, and only if the commit succeeds.
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHANNEL)
+                        .bind(self.envelope(Announcement::Chunk {
+                            document: *document,
+                            seq,
+                        }))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                appended.push(Appended {
+                    document: *document,
+                    seq,
+                    chunks: 0,
+                });
+            }
+            for document in &documents {
+                let chunks: i64 = sqlx::query_scalar(COUNT_CHUNKS)
+                    .bind(document.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                for entry in appended
+                    .iter_mut()
+                    .filter(|entry| entry.document == *document)
+                {
+                    entry.chunks = chunks;
+                }
+            }
+            for (document, district, assigned_staff) in &writes.households {
+                sqlx::query(
+                    "INSERT INTO households (document_id, district_id, assigned_staff, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (document_id) DO UPDATE SET district_id = $2, assigned_staff = $3, updated_at = $4",
+                )
+                .bind(document.to_string())
+                .bind(district)
+                .bind(assigned_staff)
+                .bind(now.as_millis())
+                .execute(&mut *tx)
+                .await?;
+            }
+            if !writes.audit.is_empty() {
+                if postgres {
+                    // Several processes append: one at a time, or two rows would chain to one.
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(AUDIT_LOCK)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let last: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let (mut seq, mut prev_hash) = last
+                    .map(|(seq, hash)| (seq + 1, hash))
+                    .unwrap_or_else(|| (1, GENESIS_HASH.to_owned()));
+                for row in &writes.audit {
+                    let entry = AuditEntry {
                         seq,
-                    }))
+                        at: row.at.as_millis(),
+                        user_id: row.user_id.clone(),
+                        device_id: row.device_id.clone(),
+                        document_id: row.document.to_string(),
+                        action: row.action.clone(),
+                        detail: row.detail.clone(),
+                    };
+                    let hash = audit_hash(&prev_hash, &entry);
+                    sqlx::query(
+                        "INSERT INTO audit_log (seq, at, user_id, device_id, document_id, action, detail, prev_hash, hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(entry.seq)
+                    .bind(entry.at)
+                    .bind(&entry.user_id)
+                    .bind(&entry.device_id)
+                    .bind(&entry.document_id)
+                    .bind(&entry.action)
+                    .bind(&entry.detail)
+                    .bind(&prev_hash)
+                    .bind(&hash)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                Ok(seq)
+                    seq += 1;
+                    prev_hash = hash;
+                }
             }
-        }
+            tx.commit().await?;
+            appended
+        }))
     }
 
     /// How many chunks a document has.
     pub async fn chunk_count(&self, document: &DocumentId) -> Result<i64, StoreError> {
         Ok(on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT COUNT(*) FROM document_chunks WHERE document_id = $1")
+            sqlx::query_scalar(COUNT_CHUNKS)
                 .bind(document.to_string())
                 .fetch_one(pool)
                 .await?
@@ -823,7 +1045,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_writing()).await?;
             if let Pool::Postgres(_) = &self.pool {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                sqlx::query(LOCK_DOCUMENT)
                     .bind(document.to_string())
                     .execute(&mut *tx)
                     .await?;
@@ -867,18 +1089,13 @@ impl Store {
         assigned_staff: Option<&str>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO households (document_id, district_id, assigned_staff, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (document_id) DO UPDATE SET district_id = $2, assigned_staff = $3, updated_at = $4",
-            )
-            .bind(document.to_string())
-            .bind(district)
-            .bind(assigned_staff)
-            .bind(now.as_millis())
-            .execute(pool)
-            .await?;
-        });
+        let mut writes = Writes::default();
+        writes.household(
+            *document,
+            district.map(str::to_owned),
+            assigned_staff.map(str::to_owned),
+        );
+        self.commit(&writes, now).await?;
         Ok(())
     }
 
@@ -921,49 +1138,9 @@ impl Store {
         action: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_with(self.begin_writing()).await?;
-            if let Pool::Postgres(_) = &self.pool {
-                // Several processes append: one at a time, or two rows would chain to one.
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(AUDIT_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let last: Option<(i64, String)> =
-                sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let (seq, prev_hash) = last
-                .map(|(seq, hash)| (seq + 1, hash))
-                .unwrap_or_else(|| (1, GENESIS_HASH.to_owned()));
-            let entry = AuditEntry {
-                seq,
-                at: at.as_millis(),
-                user_id: user_id.to_owned(),
-                device_id: device_id.to_owned(),
-                document_id: document.to_string(),
-                action: action.to_owned(),
-                detail: detail.to_owned(),
-            };
-            let hash = audit_hash(&prev_hash, &entry);
-            sqlx::query(
-                "INSERT INTO audit_log (seq, at, user_id, device_id, document_id, action, detail, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(entry.seq)
-            .bind(entry.at)
-            .bind(&entry.user_id)
-            .bind(&entry.device_id)
-            .bind(&entry.document_id)
-            .bind(&entry.action)
-            .bind(&entry.detail)
-            .bind(&prev_hash)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?
-        });
+        let mut writes = Writes::default();
+        writes.audit(at, user_id, device_id, *document, action, detail);
+        self.commit(&writes, at).await?;
         Ok(())
     }
 
@@ -1058,18 +1235,6 @@ impl Store {
             sqlx::query(statement).execute(pool).await?.rows_affected()
         }))
     }
-}
-
-/// Holds a document's advisory lock until the transaction ends (PostgreSQL).
-async fn lock_document(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    document: &DocumentId,
-) -> Result<(), StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(document.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -19,6 +19,24 @@ use crate::calendar::Timestamp;
 /// small enough that one client cannot make the server buffer without end.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
+/// A document to fill from a peer's data, counting text as the schema does.
+fn empty_document() -> Automerge {
+    Automerge::new_with_encoding(crate::schema::TEXT_ENCODING)
+}
+
+/// The sync state with `peer` for `document`, made when there is none yet.
+fn state_entry<'a>(
+    sync_states: &'a mut HashMap<DocumentId, BTreeMap<PeerId, sync::State>>,
+    peer: &PeerId,
+    document: DocumentId,
+) -> &'a mut sync::State {
+    sync_states
+        .entry(document)
+        .or_default()
+        .entry(peer.clone())
+        .or_default()
+}
+
 /// Which end of a connection this peer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -282,7 +300,11 @@ pub struct SyncPeer<P = AllowAll> {
     policy: P,
     documents: BTreeMap<DocumentId, Automerge>,
     connections: BTreeMap<ConnectionId, Handshake>,
-    sync_states: HashMap<(PeerId, DocumentId), sync::State>,
+    /// The connection each ready peer is on.
+    peer_connections: HashMap<PeerId, ConnectionId>,
+    /// Per document, the sync state with each peer that has synced it: a change is offered to
+    /// these peers only, without looking at every connection.
+    sync_states: HashMap<DocumentId, BTreeMap<PeerId, sync::State>>,
     dirty: BTreeSet<DocumentId>,
     offline_since: Option<Timestamp>,
 }
@@ -302,6 +324,7 @@ impl<P: SharePolicy> SyncPeer<P> {
             policy,
             documents: BTreeMap::new(),
             connections: BTreeMap::new(),
+            peer_connections: HashMap::new(),
             sync_states: HashMap::new(),
             dirty: BTreeSet::new(),
             offline_since: None,
@@ -333,7 +356,7 @@ impl<P: SharePolicy> SyncPeer<P> {
     /// Removes a document and everything about it (retention: the household's erasure).
     pub fn remove_document(&mut self, document: &DocumentId) -> Option<Automerge> {
         self.dirty.remove(document);
-        self.sync_states.retain(|(_, doc), _| doc != document);
+        self.sync_states.remove(document);
         self.documents.remove(document)
     }
 
@@ -375,7 +398,8 @@ impl<P: SharePolicy> SyncPeer<P> {
     /// The sync state with `peer` for `document`, encoded for storage.
     pub fn export_sync_state(&self, peer: &PeerId, document: &DocumentId) -> Option<Vec<u8>> {
         self.sync_states
-            .get(&(peer.clone(), *document))
+            .get(document)?
+            .get(peer)
             .map(sync::State::encode)
     }
 
@@ -388,7 +412,10 @@ impl<P: SharePolicy> SyncPeer<P> {
         bytes: &[u8],
     ) -> Result<(), sync::DecodeStateError> {
         let state = sync::State::decode(bytes)?;
-        self.sync_states.insert((peer, document), state);
+        self.sync_states
+            .entry(document)
+            .or_default()
+            .insert(peer, state);
         Ok(())
     }
 
@@ -421,6 +448,9 @@ impl<P: SharePolicy> SyncPeer<P> {
             }
             Input::Disconnected { connection } => {
                 if let Some(Handshake::Ready(peer)) = self.connections.remove(&connection) {
+                    if self.peer_connections.get(&peer) == Some(&connection) {
+                        self.peer_connections.remove(&peer);
+                    }
                     self.reset_sync_states(&peer);
                 }
                 if self.ready_connections().next().is_none() {
@@ -451,7 +481,9 @@ impl<P: SharePolicy> SyncPeer<P> {
                 }
             }
             Input::Want { document } => {
-                self.documents.entry(document).or_default();
+                self.documents
+                    .entry(document)
+                    .or_insert_with(empty_document);
                 self.offer_to_all(document, None, &mut out);
             }
         }
@@ -623,7 +655,9 @@ impl<P: SharePolicy> SyncPeer<P> {
                     .is_some_and(|doc| doc.get_heads().is_empty())
                 {
                     self.documents.remove(&document);
-                    self.sync_states.remove(&(peer, document));
+                    if let Some(states) = self.sync_states.get_mut(&document) {
+                        states.remove(&peer);
+                    }
                 }
                 out.push(Output::DocumentUnavailable { document });
             }
@@ -679,6 +713,7 @@ impl<P: SharePolicy> SyncPeer<P> {
     fn become_ready(&mut self, connection: ConnectionId, peer: PeerId, out: &mut Vec<Output>) {
         self.connections
             .insert(connection, Handshake::Ready(peer.clone()));
+        self.peer_connections.insert(peer.clone(), connection);
         self.offline_since = None;
         out.push(Output::PeerReady { connection, peer });
     }
@@ -686,8 +721,8 @@ impl<P: SharePolicy> SyncPeer<P> {
     /// After a reconnect the other side remembers nothing of what was in flight: keep only
     /// the heads both sides are known to share, as Automerge's sync protocol prescribes.
     fn reset_sync_states(&mut self, peer: &PeerId) {
-        for ((state_peer, _), state) in self.sync_states.iter_mut() {
-            if state_peer == peer {
+        for states in self.sync_states.values_mut() {
+            if let Some(state) = states.get_mut(peer) {
                 *state = sync::State::decode(&state.encode()).unwrap_or_default();
             }
         }
@@ -740,7 +775,7 @@ impl<P: SharePolicy> SyncPeer<P> {
                 unavailable(out, self);
                 return;
             }
-            self.documents.insert(document, Automerge::new());
+            self.documents.insert(document, empty_document());
             self.policy.created(&peer, &document);
         }
         if brings_changes && !self.policy.may_write(&peer, &document) {
@@ -756,10 +791,7 @@ impl<P: SharePolicy> SyncPeer<P> {
         let Some(doc) = self.documents.get_mut(&document) else {
             return;
         };
-        let state = self
-            .sync_states
-            .entry((peer.clone(), document))
-            .or_default();
+        let state = state_entry(&mut self.sync_states, &peer, document);
         let before = doc.get_heads();
         if let Err(error) = doc.receive_sync_message(state, message) {
             let error = SyncError::Payload {
@@ -793,7 +825,11 @@ impl<P: SharePolicy> SyncPeer<P> {
         let Some(doc) = self.documents.get(&document) else {
             return;
         };
-        let Some(state) = self.sync_states.get(&(peer.clone(), document)) else {
+        let Some(state) = self
+            .sync_states
+            .get(&document)
+            .and_then(|states| states.get(peer))
+        else {
             return;
         };
         let mut ours = doc.get_heads();
@@ -819,19 +855,28 @@ impl<P: SharePolicy> SyncPeer<P> {
         except: Option<ConnectionId>,
         out: &mut Vec<Output>,
     ) {
-        let targets: Vec<(ConnectionId, PeerId)> = self
-            .ready_connections()
-            .filter(|(connection, _)| Some(*connection) != except)
-            .map(|(connection, peer)| (connection, peer.clone()))
-            .collect();
+        let mut targets: Vec<(ConnectionId, PeerId)> = match self.config.role {
+            Role::Client => self
+                .ready_connections()
+                .map(|(connection, peer)| (connection, peer.clone()))
+                .collect(),
+            // Only the peers that synced the document are looked at, however many are
+            // connected.
+            Role::Server => self
+                .sync_states
+                .get(&document)
+                .into_iter()
+                .flat_map(BTreeMap::keys)
+                .filter_map(|peer| {
+                    let connection = *self.peer_connections.get(peer)?;
+                    Some((connection, peer.clone()))
+                })
+                .collect(),
+        };
+        targets.retain(|(connection, _)| Some(*connection) != except);
+        targets.sort_unstable_by_key(|(connection, _)| *connection);
         for (connection, peer) in targets {
-            let shares = match self.config.role {
-                Role::Client => true,
-                Role::Server => self.sync_states.contains_key(&(peer.clone(), document)),
-            };
-            if shares {
-                self.offer(connection, &peer, document, out);
-            }
+            self.offer(connection, &peer, document, out);
         }
     }
 
@@ -849,10 +894,7 @@ impl<P: SharePolicy> SyncPeer<P> {
         let Some(doc) = self.documents.get(&document) else {
             return;
         };
-        let state = self
-            .sync_states
-            .entry((peer.clone(), document))
-            .or_default();
+        let state = state_entry(&mut self.sync_states, peer, document);
         let Some(message) = doc.generate_sync_message(state) else {
             return;
         };

@@ -46,10 +46,29 @@ suite!(
     concurrent_audit_appends_chain_in_one_line,
     users_devices_and_districts_round_trip,
     the_household_index_is_upserted,
+    a_batch_commits_whole_or_not_at_all,
+    last_seen_is_written_at_most_once_a_minute,
 );
 
 fn at(millis: i64) -> Timestamp {
     Timestamp::from_millis(millis)
+}
+
+/// Staff member `u-anna`, signed in on device `d-1`.
+async fn anna_on_a_device(store: &Store) {
+    let user = User {
+        id: "u-anna".into(),
+        username: "anna".into(),
+        display_name: "Anna".into(),
+        role: Role::Staff,
+        districts: vec![],
+        disabled: false,
+    };
+    store.add_user(&user, "hash", at(0)).await.unwrap();
+    store
+        .add_device("d-1", "u-anna", "telefon", at(0))
+        .await
+        .unwrap();
 }
 
 async fn chunks_concatenate_and_compaction_keeps_the_document(store: Store) {
@@ -77,19 +96,7 @@ async fn chunks_concatenate_and_compaction_keeps_the_document(store: Store) {
 }
 
 async fn sessions_expire_sync_tokens_are_single_use_and_revocation_ends_them(store: Store) {
-    let user = User {
-        id: "u-anna".into(),
-        username: "anna".into(),
-        display_name: "Anna".into(),
-        role: Role::Staff,
-        districts: vec![],
-        disabled: false,
-    };
-    store.add_user(&user, "hash", at(0)).await.unwrap();
-    store
-        .add_device("d-1", "u-anna", "telefon", at(0))
-        .await
-        .unwrap();
+    anna_on_a_device(&store).await;
     store
         .add_session(
             "session",
@@ -389,4 +396,90 @@ async fn processes_hear_each_others_announcements() {
     );
     let (sqlite, _dir) = sqlite().await;
     assert!(sqlite.listen().await.unwrap().is_none());
+}
+
+async fn a_batch_commits_whole_or_not_at_all(store: Store) {
+    let first = DocumentId::from_bytes([21; 16]);
+    let second = DocumentId::from_bytes([22; 16]);
+    store.append_chunk(&first, b"zero", at(1)).await.unwrap();
+    let mut writes = Writes::default();
+    writes.chunk(first, b"one".to_vec());
+    writes.chunk(second, b"two".to_vec());
+    writes.chunk(first, b"three".to_vec());
+    writes.household(first, Some("norrmalm".into()), Some("u-anna".into()));
+    for action in ["open", "change", "change"] {
+        writes.audit(at(2), "u-anna", "d-1", first, action, "batched");
+    }
+    let appended = store.commit(&writes, at(2)).await.unwrap();
+    let chunks: Vec<(DocumentId, i64)> = appended
+        .iter()
+        .map(|appended| (appended.document, appended.chunks))
+        .collect();
+    assert_eq!(chunks, [(first, 3), (second, 1), (first, 3)]);
+    assert!(appended.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+    assert_eq!(
+        store.document(&first).await.unwrap().unwrap(),
+        b"zeroonethree"
+    );
+    assert_eq!(
+        store.household(&first).await.unwrap(),
+        Some((Some("norrmalm".into()), Some("u-anna".into())))
+    );
+    let entries = store.audit_entries(None, None, 10).await.unwrap();
+    assert_eq!(
+        entries.iter().map(|entry| entry.seq).collect::<Vec<_>>(),
+        [3, 2, 1]
+    );
+    assert_eq!(store.verify_audit_chain().await.unwrap(), None);
+
+    // A batch whose last write fails leaves nothing of itself behind.
+    store
+        .execute_unchecked("DROP TABLE households")
+        .await
+        .unwrap();
+    let mut failing = Writes::default();
+    failing.chunk(second, b"lost".to_vec());
+    failing.audit(at(3), "u-anna", "d-1", second, "change", "lost");
+    failing.household(second, None, Some("u-anna".into()));
+    assert!(store.commit(&failing, at(3)).await.is_err());
+    assert_eq!(store.document(&second).await.unwrap().unwrap(), b"two");
+    assert_eq!(store.audit_entries(None, None, 10).await.unwrap().len(), 3);
+    assert!(
+        store
+            .commit(&Writes::default(), at(4))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn last_seen_is_written_at_most_once_a_minute(store: Store) {
+    anna_on_a_device(&store).await;
+    store
+        .add_session(
+            "token",
+            "u-anna",
+            "d-1",
+            SessionKind::Session,
+            at(0),
+            at(600_000),
+        )
+        .await
+        .unwrap();
+    let last_seen = || async { store.devices(Some("u-anna")).await.unwrap()[0].last_seen_at };
+    for (now, expected) in [
+        (1_000, 1_000),
+        (50_000, 1_000),
+        (61_000, 61_000),
+        (62_000, 61_000),
+    ] {
+        assert!(
+            store
+                .session("token", SessionKind::Session, at(now))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(last_seen().await, expected, "after a request at {now} ms");
+    }
 }

@@ -1,27 +1,35 @@
 //! The hub: one task that owns the sync peer, every loaded document and the access policy.
 //!
 //! Every socket talks to the hub through a channel, so the peer (which is not thread-safe and
-//! needs no locks) sees one input at a time. For each input the hub first makes durable
-//! whatever changed — new document chunks and audit rows, committed with `synchronous=FULL` —
-//! and only then sends the messages that depend on it. If storage fails, nothing is sent, the
-//! connection is closed and the document is reloaded from disk, so memory never runs ahead of
-//! what the server has acknowledged.
+//! needs no locks) sees one input at a time. The hub takes whatever inputs have queued up (a
+//! batch), feeds them to the peer one by one, gathers everything they changed — new document
+//! chunks, household index entries and audit rows — and commits it in one transaction (group
+//! commit: one sync to disk for the whole batch, `synchronous=FULL`). Only then does it send
+//! the batch's messages, in the order the peer produced them, so nothing that depends on a
+//! change leaves before the change is on disk. If the commit fails, nothing of the batch is
+//! sent: every connection that had a message in it is closed and the changed documents are
+//! reloaded from disk, so memory never runs ahead of what the server has acknowledged.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lots_core::automerge::{Automerge, ChangeHash};
 use lots_core::{
     ConnectionId, DeviceId, DocumentId, HouseholdDoc, Input, Output, PeerConfig, PeerId,
-    Role as PeerRole, Signature, StaffId, SyncError, SyncPeer, Timestamp, VisitStatus,
+    Role as PeerRole, Signature, StaffId, SyncError, SyncPeer, Timestamp,
 };
 use tokio::sync::{mpsc, oneshot};
 
+pub use super::caseload::HouseholdSummary;
+use super::caseload::summaries;
 use super::policy::{CaseloadPolicy, HouseholdIndex, Principal};
-use crate::store::{Announcement, Heard, Store, StoreError};
+use crate::store::{Announcement, Heard, Store, StoreError, Writes};
 
 /// After this many incremental chunks a document is compacted into one full save.
 const COMPACT_AFTER_CHUNKS: i64 = 64;
+
+/// The most commands one batch takes: bounds how long a batch holds back its first message.
+const MAX_BATCH: usize = 256;
 
 /// What the hub sends a socket's writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,38 +38,6 @@ pub enum Outbound {
     Binary(Vec<u8>),
     /// Close the socket with this reason.
     Close(String),
-}
-
-/// A household as the caseload list shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct HouseholdSummary {
-    /// The document id.
-    pub document_id: String,
-    /// Its `automerge:` URL.
-    pub url: String,
-    /// Its district.
-    pub district: String,
-    /// Street address.
-    pub address: String,
-    /// Flat or unit.
-    pub unit: String,
-    /// The staff member whose caseload it is in.
-    pub assigned_staff: Option<String>,
-    /// Active or closed.
-    #[schema(value_type = String, example = "active")]
-    pub status: lots_core::CaseStatus,
-    /// How many people.
-    pub members: usize,
-    /// The next planned visit (milliseconds since the Unix epoch).
-    #[schema(value_type = Option<i64>)]
-    pub next_visit: Option<Timestamp>,
-    /// The last held visit (milliseconds since the Unix epoch).
-    #[schema(value_type = Option<i64>)]
-    pub last_visit: Option<Timestamp>,
-    /// Follow-ups past their due date and not done.
-    pub overdue_follow_ups: usize,
-    /// Fields with concurrent values waiting for a person to choose.
-    pub conflicts: usize,
 }
 
 /// Why a hub request failed.
@@ -270,11 +246,34 @@ struct Connection {
     opened: HashSet<DocumentId>,
 }
 
+/// What a batch of inputs changed and wants sent, until its commit.
+#[derive(Default)]
+struct Batch {
+    /// Chunks, index entries and audit rows to commit.
+    writes: Writes,
+    /// Each document's heads as of its last chunk in `writes`.
+    heads: HashMap<DocumentId, Vec<ChangeHash>>,
+    /// The index entries in `writes`.
+    indexed: HashMap<DocumentId, HouseholdIndex>,
+    /// Messages and closes (only [`Output::Send`] and [`Output::Close`]), in order.
+    outputs: Vec<Output>,
+    /// Connections whose inputs are in the batch.
+    sources: HashSet<ConnectionId>,
+    /// Connections the peer has closed in this batch: their further messages are ignored.
+    closing: HashSet<ConnectionId>,
+}
+
 struct Hub {
     peer: SyncPeer<CaseloadPolicy>,
     store: Store,
     connections: HashMap<ConnectionId, Connection>,
+    /// The connection each joined peer id is on.
+    by_peer: HashMap<PeerId, ConnectionId>,
+    /// Each document's heads as stored on disk.
     saved_heads: HashMap<DocumentId, Vec<ChangeHash>>,
+    /// Each household's entry as stored in the index table.
+    stored_index: HashMap<DocumentId, HouseholdIndex>,
+    batch: Batch,
     next_connection: u64,
 }
 
@@ -299,22 +298,24 @@ pub async fn start(
         peer: SyncPeer::with_policy(config, CaseloadPolicy::default()),
         store,
         connections: HashMap::new(),
+        by_peer: HashMap::new(),
         saved_heads: HashMap::new(),
+        stored_index: HashMap::new(),
+        batch: Batch::default(),
         next_connection: 0,
     };
     // The stored index covers documents without a household profile (brought by other
     // automerge-repo clients), which belong to their creator.
     for (document, district, assigned_staff) in hub.store.household_index().await? {
-        hub.peer.policy_mut().households.insert(
-            document,
-            HouseholdIndex {
-                district,
-                assigned_staff,
-            },
-        );
+        let index = HouseholdIndex {
+            district,
+            assigned_staff,
+        };
+        hub.stored_index.insert(document, index.clone());
+        hub.peer.policy_mut().households.insert(document, index);
     }
     for (document, bytes) in hub.store.documents().await? {
-        match Automerge::load(&bytes) {
+        match load(&bytes) {
             Ok(doc) => hub.adopt(document, doc),
             Err(error) => {
                 tracing::error!(%document, %error, "a stored document does not load; it is left out")
@@ -324,11 +325,33 @@ pub async fn start(
     tracing::info!(documents = hub.saved_heads.len(), "documents loaded");
     let (tx, mut rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        while let Some(command) = rx.recv().await {
-            hub.command(command).await;
+        let mut commands = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut commands, MAX_BATCH).await > 0 {
+            let started = std::time::Instant::now();
+            let inputs = commands.len();
+            for command in commands.drain(..) {
+                hub.command(command).await;
+            }
+            let processed = started.elapsed();
+            let _ = hub.flush(now()).await;
+            tracing::debug!(
+                target: "lots_server::sync::batch",
+                inputs,
+                processed_us = processed.as_micros(),
+                flushed_us = (started.elapsed() - processed).as_micros(),
+                "batch"
+            );
         }
     });
     Ok(HubHandle { tx })
+}
+
+/// Loads a stored document, with the schema's text encoding.
+fn load(bytes: &[u8]) -> Result<Automerge, lots_core::automerge::AutomergeError> {
+    Automerge::load_with_options(
+        bytes,
+        lots_core::automerge::LoadOptions::new().text_encoding(lots_core::TEXT_ENCODING),
+    )
 }
 
 fn index_of(doc: &Automerge) -> Option<HouseholdIndex> {
@@ -374,20 +397,25 @@ impl Hub {
                 );
                 let outputs = self.peer.handle(now, Input::Connected { connection });
                 let _ = reply.send(connection);
-                self.apply(now, Some(connection), outputs).await;
+                self.process(now, Some(connection), outputs);
             }
             Command::Received { connection, bytes } => {
-                if !self.connections.contains_key(&connection) {
+                if !self.connections.contains_key(&connection)
+                    || self.batch.closing.contains(&connection)
+                {
                     return;
                 }
                 if tracing::enabled!(tracing::Level::DEBUG) {
                     tracing::debug!(connection = connection.0, message = ?lots_core::Message::decode(&bytes), "received");
                 }
                 let outputs = self.peer.handle(now, Input::Received { connection, bytes });
-                self.apply(now, Some(connection), outputs).await;
+                self.process(now, Some(connection), outputs);
             }
             Command::Disconnected { connection } => self.disconnect(now, connection),
+            // The rest are rare; each first commits and sends what the batch holds so far, so
+            // that it reads and changes only what is on disk.
             Command::Caseload { principal, reply } => {
+                let _ = self.flush(now).await;
                 let _ = reply.send(self.caseload(&principal, now));
             }
             Command::Assign {
@@ -396,6 +424,7 @@ impl Hub {
                 staff,
                 reply,
             } => {
+                let _ = self.flush(now).await;
                 let result = self.assign(now, &principal, document, staff).await;
                 let _ = reply.send(result);
             }
@@ -404,30 +433,18 @@ impl Hub {
                 doc,
                 reply,
             } => {
-                let result = async {
-                    self.store.append_chunk(&document, &doc.save(), now).await?;
-                    if let Some(index) = index_of(&doc) {
-                        self.store
-                            .index_household(
-                                &document,
-                                index.district.as_deref(),
-                                index.assigned_staff.as_deref(),
-                                now,
-                            )
-                            .await?;
-                    }
-                    self.adopt(document, *doc);
-                    Ok(())
-                }
-                .await;
+                let _ = self.flush(now).await;
+                let result = self.insert(now, document, *doc).await;
                 let _ = reply.send(result);
             }
             Command::Stored { document, seq } => {
+                let _ = self.flush(now).await;
                 if let Err(error) = self.merge_stored(now, document, Some(seq)).await {
                     tracing::error!(%document, %error, "reading another process's change failed");
                 }
             }
             Command::Reread => {
+                let _ = self.flush(now).await;
                 let documents = match self.store.household_index().await {
                     Ok(index) => index.into_iter().map(|(document, ..)| document).collect(),
                     Err(error) => {
@@ -446,6 +463,7 @@ impl Hub {
                 device_id,
                 reason,
             } => {
+                let _ = self.flush(now).await;
                 let doomed: Vec<ConnectionId> = self
                     .connections
                     .iter()
@@ -460,146 +478,221 @@ impl Hub {
                     .map(|(id, _)| *id)
                     .collect();
                 for connection in doomed {
-                    if let Some(entry) = self.connections.get(&connection) {
-                        let _ = entry.outbound.send(Outbound::Close(reason.clone()));
-                    }
-                    self.disconnect(now, connection);
+                    self.close(now, connection, reason.clone());
                 }
             }
         }
+    }
+
+    /// Sends a close frame and forgets the connection.
+    fn close(&mut self, now: Timestamp, connection: ConnectionId, reason: String) {
+        if let Some(entry) = self.connections.get(&connection) {
+            let _ = entry.outbound.send(Outbound::Close(reason));
+        }
+        self.disconnect(now, connection);
     }
 
     fn disconnect(&mut self, now: Timestamp, connection: ConnectionId) {
         self.peer.policy_mut().connections.remove(&connection);
         if let Some(entry) = self.connections.remove(&connection) {
             let _ = self.peer.handle(now, Input::Disconnected { connection });
-            if let Some(peer) = entry.peer {
-                // Forget the binding unless the peer id already lives on a newer connection.
-                if !self
-                    .connections
-                    .values()
-                    .any(|other| other.peer.as_ref() == Some(&peer))
-                {
-                    self.peer.policy_mut().peers.remove(&peer);
-                }
+            // Forget the binding unless the peer id already lives on a newer connection.
+            if let Some(peer) = entry.peer
+                && self.by_peer.get(&peer) == Some(&connection)
+            {
+                self.by_peer.remove(&peer);
+                self.peer.policy_mut().peers.remove(&peer);
             }
         }
     }
 
-    /// Carries out a batch of the peer's outputs: durable effects first, then messages.
-    async fn apply(&mut self, now: Timestamp, source: Option<ConnectionId>, outputs: Vec<Output>) {
-        let mut failed = false;
-        for output in &outputs {
+    /// Takes the peer's outputs for one input into the batch: what must be stored is staged
+    /// for the commit, messages wait for it.
+    fn process(&mut self, now: Timestamp, source: Option<ConnectionId>, outputs: Vec<Output>) {
+        if let Some(connection) = source {
+            self.batch.sources.insert(connection);
+        }
+        for output in outputs {
             if !matches!(output, Output::Send { .. }) {
                 tracing::debug!(?output, "sync peer output");
             }
             match output {
                 Output::PeerReady { connection, peer } => {
-                    if let Some(entry) = self.connections.get_mut(connection) {
+                    if let Some(entry) = self.connections.get_mut(&connection) {
                         entry.peer = Some(peer.clone());
                         let principal = entry.principal.clone();
-                        self.peer.policy_mut().peers.insert(peer.clone(), principal);
+                        self.by_peer.insert(peer.clone(), connection);
+                        self.peer.policy_mut().peers.insert(peer, principal);
                     }
                 }
-                Output::DocumentChanged { document } => {
-                    if let Err(error) = self.persist(now, source, *document).await {
-                        tracing::error!(%document, %error, "storing a change failed; the connection is closed and the document reloaded");
-                        failed = true;
-                    }
-                }
+                Output::DocumentChanged { document } => self.stage_change(now, source, document),
                 Output::SyncStateChanged { peer, document } => {
-                    self.audit_open(now, peer, *document).await;
+                    self.audit_open(now, &peer, document);
                 }
                 Output::Rejected { connection, error } => {
                     tracing::warn!(connection = connection.0, %error, "refused a sync message");
                     if let SyncError::WriteRefused { document, .. } = error {
-                        self.audit_for(
+                        self.stage_audit(
                             now,
-                            *connection,
+                            connection,
                             document,
                             "refused",
                             "changes refused: no write access",
-                        )
-                        .await;
+                        );
                     }
                 }
+                Output::Close { connection, .. } => {
+                    self.batch.closing.insert(connection);
+                    self.batch.outputs.push(output);
+                }
+                Output::Send { .. } => self.batch.outputs.push(output),
                 _ => {}
             }
         }
-        if failed {
-            if let Some(connection) = source {
-                if let Some(entry) = self.connections.get(&connection) {
-                    let _ = entry.outbound.send(Outbound::Close(
-                        "the server could not store your changes; try again".into(),
-                    ));
-                }
-                self.disconnect(now, connection);
-            }
-            self.reload_unsaved().await;
+    }
+
+    /// Stages a document's changes since it was last written (one chunk), its index entry
+    /// when that changed, and (for a change from a connection) the audit row.
+    fn stage_change(&mut self, now: Timestamp, source: Option<ConnectionId>, document: DocumentId) {
+        let Some(doc) = self.peer.document(&document) else {
+            return;
+        };
+        let heads = doc.get_heads();
+        let written = self
+            .batch
+            .heads
+            .get(&document)
+            .or_else(|| self.saved_heads.get(&document));
+        if written == Some(&heads) {
             return;
         }
-        for output in outputs {
+        let bytes = match written {
+            Some(written) => doc.save_after(written),
+            None => doc.save(),
+        };
+        // A document without a household profile keeps the index the policy gave it when its
+        // creator brought it.
+        let index = index_of(doc).or_else(|| self.peer.policy().households.get(&document).cloned());
+        let size = bytes.len();
+        self.batch.writes.chunk(document, bytes);
+        self.batch.heads.insert(document, heads);
+        if let Some(index) = index {
+            let stored = self
+                .batch
+                .indexed
+                .get(&document)
+                .or_else(|| self.stored_index.get(&document));
+            if stored != Some(&index) {
+                self.batch.writes.household(
+                    document,
+                    index.district.clone(),
+                    index.assigned_staff.clone(),
+                );
+                self.batch.indexed.insert(document, index.clone());
+            }
+            self.peer.policy_mut().households.insert(document, index);
+        }
+        if let Some(connection) = source {
+            self.stage_audit(
+                now,
+                connection,
+                document,
+                "change",
+                &format!("{size} bytes"),
+            );
+        }
+    }
+
+    /// Commits the batch, then sends its messages; on failure sends nothing, closes every
+    /// connection the batch touched and reloads the changed documents from disk.
+    async fn flush(&mut self, now: Timestamp) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut self.batch);
+        let mut compact = BTreeSet::new();
+        if !batch.writes.is_empty() {
+            let started = std::time::Instant::now();
+            let committed = self.store.commit(&batch.writes, now).await;
+            tracing::debug!(
+                target: "lots_server::sync::batch",
+                commit_us = started.elapsed().as_micros(),
+                messages = batch.outputs.len(),
+                "commit"
+            );
+            match committed {
+                Ok(appended) => {
+                    self.saved_heads.extend(batch.heads);
+                    self.stored_index.extend(batch.indexed);
+                    compact.extend(
+                        appended
+                            .iter()
+                            .filter(|appended| appended.chunks > COMPACT_AFTER_CHUNKS)
+                            .map(|appended| appended.document),
+                    );
+                }
+                Err(error) => {
+                    tracing::error!(%error, "storing changes failed; their connections are closed and the documents reloaded");
+                    let mut doomed: BTreeSet<ConnectionId> = batch.sources.into_iter().collect();
+                    doomed.extend(batch.outputs.iter().filter_map(|output| match output {
+                        Output::Send { connection, .. } | Output::Close { connection, .. } => {
+                            Some(*connection)
+                        }
+                        _ => None,
+                    }));
+                    for connection in doomed {
+                        self.close(
+                            now,
+                            connection,
+                            "the server could not store your changes; try again".into(),
+                        );
+                    }
+                    self.reload_unsaved().await;
+                    return Err(error);
+                }
+            }
+        }
+        for output in batch.outputs {
             match output {
                 Output::Send { connection, bytes } => {
                     if let Some(entry) = self.connections.get(&connection) {
                         let _ = entry.outbound.send(Outbound::Binary(bytes));
                     }
                 }
-                Output::Close { connection, reason } => {
-                    if let Some(entry) = self.connections.get(&connection) {
-                        let _ = entry.outbound.send(Outbound::Close(reason));
-                    }
-                    self.disconnect(now, connection);
-                }
+                Output::Close { connection, reason } => self.close(now, connection, reason),
                 _ => {}
             }
         }
+        if !compact.is_empty() {
+            tracing::debug!(target: "lots_server::sync::batch", documents = compact.len(), "compact");
+        }
+        for document in compact {
+            if let Err(error) = self.store.compact(&document, now).await {
+                tracing::error!(%document, %error, "compacting a document failed; it is kept as it is");
+            }
+        }
+        Ok(())
     }
 
-    /// Writes a document's new changes to disk, indexes it and audits the change.
-    async fn persist(
+    /// Stores a new document (demo data, imports) and its index entry, then takes it in.
+    async fn insert(
         &mut self,
         now: Timestamp,
-        source: Option<ConnectionId>,
         document: DocumentId,
-    ) -> Result<(), StoreError> {
-        let Some(doc) = self.peer.document(&document) else {
-            return Ok(());
-        };
-        let heads = doc.get_heads();
-        let bytes = match self.saved_heads.get(&document) {
-            Some(saved) => doc.save_after(saved),
-            None => doc.save(),
-        };
-        self.store.append_chunk(&document, &bytes, now).await?;
-        if self.store.chunk_count(&document).await? > COMPACT_AFTER_CHUNKS {
-            self.store.compact(&document, now).await?;
+        doc: Automerge,
+    ) -> Result<(), HubError> {
+        let mut writes = Writes::default();
+        writes.chunk(document, doc.save());
+        let index = index_of(&doc);
+        if let Some(index) = &index {
+            writes.household(
+                document,
+                index.district.clone(),
+                index.assigned_staff.clone(),
+            );
         }
-        // A document without a household profile keeps the index the policy gave it when its
-        // creator brought it.
-        let index = index_of(doc).or_else(|| self.peer.policy().households.get(&document).cloned());
+        self.store.commit(&writes, now).await?;
         if let Some(index) = index {
-            self.store
-                .index_household(
-                    &document,
-                    index.district.as_deref(),
-                    index.assigned_staff.as_deref(),
-                    now,
-                )
-                .await?;
-            self.peer.policy_mut().households.insert(document, index);
+            self.stored_index.insert(document, index);
         }
-        self.saved_heads.insert(document, heads);
-        if let Some(connection) = source {
-            self.audit_for(
-                now,
-                connection,
-                &document,
-                "change",
-                &format!("{} bytes", bytes.len()),
-            )
-            .await;
-        }
+        self.adopt(document, doc);
         Ok(())
     }
 
@@ -635,15 +728,16 @@ impl Hub {
                 assigned_staff,
             });
         if let Some(index) = index {
+            self.stored_index.insert(document, index.clone());
             self.peer.policy_mut().households.insert(document, index);
         }
         let Some(doc) = self.peer.document_mut(&document) else {
-            let doc = Automerge::load(&bytes).map_err(|error| {
+            let doc = load(&bytes).map_err(|error| {
                 StoreError::Damaged(format!("document {document} does not load: {error}"))
             })?;
             self.adopt(document, doc);
             let outputs = self.peer.handle(now, Input::LocalChange { document });
-            self.apply(now, None, outputs).await;
+            self.process(now, None, outputs);
             return Ok(());
         };
         let before = doc.get_heads();
@@ -666,7 +760,7 @@ impl Hub {
             self.saved_heads.insert(document, heads);
         }
         let outputs = self.peer.handle(now, Input::LocalChange { document });
-        self.apply(now, None, outputs).await;
+        self.process(now, None, outputs);
         Ok(())
     }
 
@@ -692,37 +786,33 @@ impl Hub {
             self.peer.remove_document(&document);
             self.saved_heads.remove(&document);
             if let Some((_, bytes)) = stored.iter().find(|(id, _)| *id == document)
-                && let Ok(doc) = Automerge::load(bytes)
+                && let Ok(doc) = load(bytes)
             {
                 self.adopt(document, doc);
             }
         }
     }
 
-    async fn audit_open(&mut self, now: Timestamp, peer: &PeerId, document: DocumentId) {
-        let Some((connection, _)) = self
-            .connections
-            .iter()
-            .find(|(_, entry)| entry.peer.as_ref() == Some(peer))
-        else {
+    /// Stages an `open` audit row the first time a connection syncs a document.
+    fn audit_open(&mut self, now: Timestamp, peer: &PeerId, document: DocumentId) {
+        let Some(&connection) = self.by_peer.get(peer) else {
             return;
         };
-        let connection = *connection;
         let first = self
             .connections
             .get_mut(&connection)
             .is_some_and(|entry| entry.opened.insert(document));
         if first {
-            self.audit_for(now, connection, &document, "open", "sync started")
-                .await;
+            self.stage_audit(now, connection, document, "open", "sync started");
         }
     }
 
-    async fn audit_for(
-        &self,
+    /// Stages an audit row for what a connection's user did.
+    fn stage_audit(
+        &mut self,
         now: Timestamp,
         connection: ConnectionId,
-        document: &DocumentId,
+        document: DocumentId,
         action: &str,
         detail: &str,
     ) {
@@ -730,83 +820,18 @@ impl Hub {
             return;
         };
         let principal = &entry.principal;
-        if let Err(error) = self
-            .store
-            .audit(
-                now,
-                &principal.user_id,
-                &principal.device_id,
-                document,
-                action,
-                detail,
-            )
-            .await
-        {
-            tracing::error!(%error, "writing the audit log failed");
-        }
+        self.batch.writes.audit(
+            now,
+            &principal.user_id,
+            &principal.device_id,
+            document,
+            action,
+            detail,
+        );
     }
 
     fn caseload(&self, principal: &Principal, now: Timestamp) -> Vec<HouseholdSummary> {
-        let mut summaries = Vec::new();
-        for (document, index) in &self.peer.policy().households {
-            if !principal.may_read(index) {
-                continue;
-            }
-            let Some(doc) = self.peer.document(document) else {
-                continue;
-            };
-            let doc = HouseholdDoc::new(doc);
-            let Ok(household) = doc.household() else {
-                continue;
-            };
-            let today = now.date();
-            let next_visit = household
-                .visits
-                .values()
-                .filter(|visit| visit.status == VisitStatus::Planned && visit.planned_at >= now)
-                .map(|visit| visit.planned_at)
-                .min();
-            let last_visit = household
-                .visits
-                .values()
-                .filter(|visit| visit.status == VisitStatus::Done)
-                .map(|visit| visit.planned_at)
-                .max();
-            let overdue_follow_ups = household
-                .visits
-                .values()
-                .flat_map(|visit| visit.follow_ups.values())
-                .filter(|follow_up| follow_up.done_on.is_none() && follow_up.due_on < today)
-                .count();
-            summaries.push(HouseholdSummary {
-                document_id: document.to_string(),
-                url: document.url(),
-                district: household.profile.district.to_string(),
-                address: household.profile.address.clone(),
-                unit: household.profile.unit.clone(),
-                assigned_staff: household
-                    .profile
-                    .assigned_staff
-                    .as_ref()
-                    .map(ToString::to_string),
-                status: household.profile.status,
-                members: household.members.len(),
-                next_visit,
-                last_visit,
-                overdue_follow_ups,
-                conflicts: doc
-                    .conflicts()
-                    .map(|conflicts| conflicts.len())
-                    .unwrap_or(0),
-            });
-        }
-        summaries.sort_by(|a, b| {
-            b.overdue_follow_ups
-                .cmp(&a.overdue_follow_ups)
-                .then(a.next_visit.cmp(&b.next_visit))
-                .then(a.address.cmp(&b.address))
-        });
-        summaries
+        summaries(&self.peer, principal, now)
     }
 
     async fn assign(
@@ -836,18 +861,17 @@ impl Hub {
         };
         HouseholdDoc::new(doc).assign_staff(&signature, staff.as_ref())?;
         let outputs = self.peer.handle(now, Input::LocalChange { document });
-        self.persist(now, None, document).await?;
-        self.store
-            .audit(
-                now,
-                &principal.user_id,
-                &principal.device_id,
-                &document,
-                "change",
-                "assigned staff",
-            )
-            .await?;
-        self.apply(now, None, outputs).await;
+        self.stage_change(now, None, document);
+        self.batch.writes.audit(
+            now,
+            &principal.user_id,
+            &principal.device_id,
+            document,
+            "change",
+            "assigned staff",
+        );
+        self.process(now, None, outputs);
+        self.flush(now).await?;
         Ok(())
     }
 }

@@ -22,6 +22,11 @@ use crate::store::SessionKind;
 const POLICY_VIOLATION: u16 = 1008;
 /// The WebSocket close code for a message too big to process.
 const MESSAGE_TOO_BIG: u16 = 1009;
+/// Each socket's read buffer, and how much it writes at once. tungstenite's defaults (128 KiB
+/// each) cost a thousand sockets 125 MB before they carry anything, as the read buffer is
+/// filled to its size; sync messages are mostly a few kilobytes, and a larger one grows the
+/// buffer for as long as it takes to read it.
+const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
 
 /// The query of `/sync`: a short-lived token for clients that cannot set headers.
 #[derive(Debug, serde::Deserialize)]
@@ -63,6 +68,8 @@ pub async fn upgrade(
     };
     let max_message_bytes = state.config.max_message_bytes;
     Ok(upgrade
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(max_message_bytes)
         .max_frame_size(max_message_bytes)
         .on_upgrade(move |socket| pump(socket, state, principal)))
