@@ -1,5 +1,6 @@
 //! The screens, one module each.
 
+pub mod choice;
 pub mod household;
 pub mod households;
 pub mod plan;

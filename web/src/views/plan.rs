@@ -17,6 +17,7 @@ use yew::prelude::*;
 use crate::app::Session;
 use crate::engine::{ActError, now};
 use crate::i18n::{self, code, t, t1};
+use crate::views::choice::{Choice, coded};
 use crate::views::{change, random_id};
 
 /// Props of [`PlanEditor`].
@@ -67,9 +68,8 @@ pub fn plan_editor(props: &PlanProps) -> Html {
 
     let goal_status = |goal: GoalId| {
         let (session, outcome) = (session.clone(), outcome.clone());
-        Callback::from(move |event: Event| {
-            let select: HtmlSelectElement = event.target_unchecked_into();
-            let Ok(status) = select.value().parse::<GoalStatus>() else {
+        Callback::from(move |value: String| {
+            let Ok(status) = value.parse::<GoalStatus>() else {
                 return;
             };
             let goal = goal.clone();
@@ -80,9 +80,8 @@ pub fn plan_editor(props: &PlanProps) -> Html {
     };
     let step_status = |goal: GoalId, step: StepId| {
         let (session, outcome) = (session.clone(), outcome.clone());
-        Callback::from(move |event: Event| {
-            let select: HtmlSelectElement = event.target_unchecked_into();
-            let Ok(status) = select.value().parse::<StepStatus>() else {
+        Callback::from(move |value: String| {
+            let Ok(status) = value.parse::<StepStatus>() else {
                 return;
             };
             let (goal, step) = (goal.clone(), step.clone());
@@ -91,6 +90,15 @@ pub fn plan_editor(props: &PlanProps) -> Html {
             });
         })
     };
+
+    let goal_statuses = coded(
+        "goal-status",
+        GoalStatus::ALL.iter().map(|status| status.code()),
+    );
+    let step_statuses = coded(
+        "step-status",
+        StepStatus::ALL.iter().map(|status| status.code()),
+    );
 
     html! {
         <section class="plan" aria-labelledby="plan-title">
@@ -126,11 +134,8 @@ pub fn plan_editor(props: &PlanProps) -> Html {
                                 </div>
                             }
                             <label for={status_id.clone()} class="inline">{ t("plan-goal-status") }</label>
-                            <select id={status_id} onchange={goal_status(id.clone())}>
-                                { for GoalStatus::ALL.iter().map(|status| html! {
-                                    <option value={status.code()} selected={*status == goal.status}>{ code("goal-status", status.code()) }</option>
-                                }) }
-                            </select>
+                            <Choice id={status_id} value={goal.status.code()} options={goal_statuses.clone()}
+                                onchange={goal_status(id.clone())} />
                             <details class="steps">
                                 <summary>{ t1("plan-steps", "count", steps.len().to_string()) }</summary>
                                 <ol class="plain">
@@ -143,11 +148,8 @@ pub fn plan_editor(props: &PlanProps) -> Html {
                                                         <span class="meta">{ format!(" ({})", t1("household-due", "date", i18n::date(due))) }</span>
                                                     }
                                                 </label>
-                                                <select id={select_id} onchange={step_status(id.clone(), (*step_id).clone())}>
-                                                    { for StepStatus::ALL.iter().map(|status| html! {
-                                                        <option value={status.code()} selected={*status == step.status}>{ code("step-status", status.code()) }</option>
-                                                    }) }
-                                                </select>
+                                                <Choice id={select_id} value={step.status.code()} options={step_statuses.clone()}
+                                                    onchange={step_status(id.clone(), (*step_id).clone())} />
                                             </li>
                                         }
                                     }) }

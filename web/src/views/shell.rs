@@ -7,6 +7,7 @@ use crate::app::{Route, Session};
 use crate::engine::Connection;
 use crate::i18n::{self, Language, t, t_count, t1};
 use crate::views;
+use crate::views::choice::{Choice, languages};
 
 /// Props of [`Shell`].
 #[derive(Properties, PartialEq)]
@@ -38,13 +39,9 @@ pub fn shell(props: &ShellProps) -> Html {
             }
         })
     };
-    let on_language = {
-        let on_language = props.on_language.clone();
-        Callback::from(move |event: Event| {
-            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
-            on_language.emit(Language::from_tag(&select.value()));
-        })
-    };
+    let on_language = props
+        .on_language
+        .reform(|tag: String| Language::from_tag(&tag));
     html! {
         <>
             <header class="top">
@@ -66,11 +63,7 @@ pub fn shell(props: &ShellProps) -> Html {
                 <span>{ session.me.user.display_name.clone() }</span>
                 <label class="language">
                     <span class="visually-hidden">{ t("language") }</span>
-                    <select onchange={on_language} aria-label={t("language")}>
-                        { for Language::ALL.iter().map(|language| html! {
-                            <option value={language.tag()} selected={*language == props.language}>{ language.name() }</option>
-                        }) }
-                    </select>
+                    <Choice label={t("language")} value={props.language.tag()} options={languages()} onchange={on_language} />
                 </label>
                 <button class="link" onclick={sign_out}>{ t("signout") }</button>
             </footer>

@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use crate::api::{self, ApiError, Me};
 use crate::i18n::{Language, t, t1};
+use crate::views::choice::{Choice, languages};
 
 /// Props of [`SignIn`].
 #[derive(Properties, PartialEq)]
@@ -53,13 +54,9 @@ pub fn sign_in(props: &SignInProps) -> Html {
             });
         })
     };
-    let on_language = {
-        let on_language = props.on_language.clone();
-        Callback::from(move |event: Event| {
-            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
-            on_language.emit(Language::from_tag(&select.value()));
-        })
-    };
+    let on_language = props
+        .on_language
+        .reform(|tag: String| Language::from_tag(&tag));
     html! {
         <main class="signin">
             <h1>{ t("app-name") }</h1>
@@ -77,11 +74,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
             </form>
             <label class="language">
                 { t("language") }{ " " }
-                <select onchange={on_language}>
-                    { for Language::ALL.iter().map(|language| html! {
-                        <option value={language.tag()} selected={*language == props.language}>{ language.name() }</option>
-                    }) }
-                </select>
+                <Choice value={props.language.tag()} options={languages()} onchange={on_language} />
             </label>
         </main>
     }

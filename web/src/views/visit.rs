@@ -7,13 +7,14 @@ use lots_core::{
     Agency, Date, DocumentId, FollowUpId, Interpreter, InterpreterMode, MemberId, NewFollowUp,
     Owner, OwnerKind, Set, Timestamp, Topic, VisitId, VisitRecord,
 };
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::{Route, Session};
 use crate::engine::now;
 use crate::i18n::{self, code, t, t1};
+use crate::views::choice::{Choice, coded};
 use crate::views::{household_name, random_id};
 
 /// Props of [`RecordVisit`].
@@ -90,12 +91,6 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
         Callback::from(move |event: InputEvent| {
             let input: HtmlInputElement = event.target_unchecked_into();
             callback.emit(input.value());
-        })
-    };
-    let select_value = |callback: Callback<String>| {
-        Callback::from(move |event: Event| {
-            let select: HtmlSelectElement = event.target_unchecked_into();
-            callback.emit(select.value());
         })
     };
 
@@ -246,22 +241,18 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
                 <input id="follow-up" value={form.follow_up.clone()}
                     oninput={input_value(update(|form, value| form.follow_up = value))} />
                 <label for="follow-up-owner">{ t("visit-follow-up-owner") }</label>
-                <select id="follow-up-owner" onchange={select_value(update(|form, value| {
-                    form.follow_up_owner = value.parse().unwrap_or(OwnerKind::Member);
-                }))}>
-                    { for OwnerKind::ALL.iter().map(|kind| html! {
-                        <option value={kind.code()} selected={*kind == form.follow_up_owner}>{ code("owner", kind.code()) }</option>
-                    }) }
-                </select>
+                <Choice id="follow-up-owner" value={form.follow_up_owner.code()}
+                    options={coded("owner", OwnerKind::ALL.iter().map(|kind| kind.code()))}
+                    onchange={update(|form, value| {
+                        form.follow_up_owner = value.parse().unwrap_or(OwnerKind::Member);
+                    })} />
                 if form.follow_up_owner == OwnerKind::Agency {
-                    <select aria-label={t("visit-follow-up-owner")} onchange={select_value(update(|form, value| {
-                        form.follow_up_agency = value.parse().ok();
-                    }))}>
-                        <option value="">{ "—" }</option>
-                        { for Agency::ALL.iter().map(|agency| html! {
-                            <option value={agency.code()} selected={Some(*agency) == form.follow_up_agency}>{ code("agency", agency.code()) }</option>
-                        }) }
-                    </select>
+                    <Choice label={t("visit-follow-up-owner")}
+                        value={form.follow_up_agency.map_or("", |agency| agency.code())}
+                        options={[(AttrValue::Static(""), AttrValue::Static("—"))].into_iter()
+                            .chain(coded("agency", Agency::ALL.iter().map(|agency| agency.code())))
+                            .collect::<Vec<_>>()}
+                        onchange={update(|form, value| form.follow_up_agency = value.parse().ok())} />
                 }
                 <label for="follow-up-due">{ t("visit-follow-up-due") }</label>
                 <input id="follow-up-due" type="date" value={form.follow_up_due.clone()}
