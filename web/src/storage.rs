@@ -6,7 +6,9 @@
 //! A write returns only once its IndexedDB transaction has completed: that is when the app
 //! may say "Saved". A failed or aborted transaction is an error the person sees.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use idb::{
     Database, DatabaseEvent as _, Factory, IndexParams, KeyPath, ObjectStoreParams, Query,
@@ -15,6 +17,7 @@ use idb::{
 use js_sys::{Object, Reflect, Uint8Array};
 use lots_core::DocumentId;
 use wasm_bindgen::{JsCast as _, JsValue};
+use web_sys::IdbDatabase;
 
 const DATABASE: &str = "lots";
 /// Raised whenever the object stores change shape.
@@ -46,6 +49,13 @@ pub enum StorageError {
     /// Stored data that does not read back.
     #[error("data stored on the device is damaged: {0}")]
     Damaged(String),
+    /// The connection was closed: a newer Lots in another tab is upgrading the database, or
+    /// the browser closed it (site data cleared).
+    #[error(
+        "the device's storage was closed, perhaps by a newer version of Lots in another tab; \
+         reload this page to keep saving"
+    )]
+    Closed,
 }
 
 impl From<idb::Error> for StorageError {
@@ -57,7 +67,9 @@ impl From<idb::Error> for StorageError {
 /// The device's database.
 #[derive(Debug, Clone)]
 pub struct Storage {
-    database: std::rc::Rc<Database>,
+    database: Rc<Database>,
+    /// Set once the connection is closed; every later transaction is refused as `Closed`.
+    closed: Rc<Cell<bool>>,
 }
 
 /// Everything stored, as read at start.
@@ -114,10 +126,48 @@ impl Storage {
                 }
             }
         });
-        let database = request.await?;
+        let mut database = request.await?;
+        let closed = Rc::new(Cell::new(false));
+        // Another tab opening a newer version waits until every connection closes: close
+        // this one so the upgrade can go on, and refuse writes here from then on.
+        database.on_version_change({
+            let closed = closed.clone();
+            move |event| {
+                if let Some(connection) = event
+                    .target()
+                    .and_then(|target| target.dyn_into::<IdbDatabase>().ok())
+                {
+                    connection.close();
+                }
+                closed.set(true);
+            }
+        });
+        // The browser closes a connection itself when site data is cleared.
+        database.on_close({
+            let closed = closed.clone();
+            move |_| closed.set(true)
+        });
         Ok(Self {
-            database: std::rc::Rc::new(database),
+            database: Rc::new(database),
+            closed,
         })
+    }
+
+    /// Closes the connection; later calls fail with [`StorageError::Closed`].
+    pub fn close(&self) {
+        self.database.close();
+        self.closed.set(true);
+    }
+
+    fn transaction(
+        &self,
+        stores: &[&str],
+        mode: TransactionMode,
+    ) -> Result<idb::Transaction, StorageError> {
+        if self.closed.get() {
+            return Err(StorageError::Closed);
+        }
+        Ok(self.database.transaction(stores, mode)?)
     }
 
     /// Deletes a database entirely (signing out on a shared device, tests).
@@ -130,9 +180,8 @@ impl Storage {
 
     /// Reads every document and the dirty list.
     pub async fn load(&self) -> Result<Stored, StorageError> {
-        let transaction = self
-            .database
-            .transaction(&[CHUNKS, DIRTY, SYNC_STATES], TransactionMode::ReadOnly)?;
+        let transaction =
+            self.transaction(&[CHUNKS, DIRTY, SYNC_STATES], TransactionMode::ReadOnly)?;
         let chunks = transaction
             .object_store(CHUNKS)?
             .get_all(None, None)?
@@ -194,9 +243,7 @@ impl Storage {
         bytes: &[u8],
         dirty: bool,
     ) -> Result<(), StorageError> {
-        let transaction = self
-            .database
-            .transaction(&[CHUNKS, DIRTY], TransactionMode::ReadWrite)?;
+        let transaction = self.transaction(&[CHUNKS, DIRTY], TransactionMode::ReadWrite)?;
         let record = Object::new();
         let id = document.to_string();
         Reflect::set(&record, &key("document"), &key(&id))
@@ -218,9 +265,7 @@ impl Storage {
 
     /// Replaces a document's chunks with one full save.
     pub async fn compact(&self, document: &DocumentId, full: &[u8]) -> Result<(), StorageError> {
-        let transaction = self
-            .database
-            .transaction(&[CHUNKS], TransactionMode::ReadWrite)?;
+        let transaction = self.transaction(&[CHUNKS], TransactionMode::ReadWrite)?;
         let chunks = transaction.object_store(CHUNKS)?;
         let id = document.to_string();
         let keys = chunks
@@ -241,9 +286,7 @@ impl Storage {
 
     /// The server has everything of these documents.
     pub async fn mark_clean(&self, documents: &[DocumentId]) -> Result<(), StorageError> {
-        let transaction = self
-            .database
-            .transaction(&[DIRTY], TransactionMode::ReadWrite)?;
+        let transaction = self.transaction(&[DIRTY], TransactionMode::ReadWrite)?;
         let dirty = transaction.object_store(DIRTY)?;
         for document in documents {
             dirty
@@ -261,9 +304,7 @@ impl Storage {
         if states.is_empty() {
             return Ok(());
         }
-        let transaction = self
-            .database
-            .transaction(&[SYNC_STATES], TransactionMode::ReadWrite)?;
+        let transaction = self.transaction(&[SYNC_STATES], TransactionMode::ReadWrite)?;
         let store = transaction.object_store(SYNC_STATES)?;
         for (peer, document, state) in states {
             let state_key = format!("{peer}{SEPARATOR}{document}");
@@ -279,9 +320,7 @@ impl Storage {
         &self,
         name: &str,
     ) -> Result<Option<T>, StorageError> {
-        let transaction = self
-            .database
-            .transaction(&[META], TransactionMode::ReadOnly)?;
+        let transaction = self.transaction(&[META], TransactionMode::ReadOnly)?;
         let value = transaction
             .object_store(META)?
             .get(Query::from(key(name)))?
@@ -301,9 +340,7 @@ impl Storage {
         name: &str,
         value: Option<&T>,
     ) -> Result<(), StorageError> {
-        let transaction = self
-            .database
-            .transaction(&[META], TransactionMode::ReadWrite)?;
+        let transaction = self.transaction(&[META], TransactionMode::ReadWrite)?;
         let store = transaction.object_store(META)?;
         match value {
             Some(value) => {
@@ -319,9 +356,7 @@ impl Storage {
     /// Forgets everything on this device (signing out).
     pub async fn clear(&self) -> Result<(), StorageError> {
         let stores = [CHUNKS, SYNC_STATES, DIRTY, META];
-        let transaction = self
-            .database
-            .transaction(&stores, TransactionMode::ReadWrite)?;
+        let transaction = self.transaction(&stores, TransactionMode::ReadWrite)?;
         for store in stores {
             transaction.object_store(store)?.clear()?.await?;
         }

@@ -1,0 +1,193 @@
+//! The device's storage in a real browser (headless Chromium through `wasm-pack test`):
+//! documents written in chunks read back after reopening, the engine compacts them, and a
+//! write that fails is reported without losing what was saved before or what is on screen.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
+
+use idb::{Factory, TransactionMode};
+use lots_core::automerge::{ActorId, Automerge};
+use lots_core::synthetic::{Generator, HouseholdSpec};
+use lots_core::{
+    Date, DeviceId, DistrictId, DocumentId, HouseholdDoc, NoteRef, PeerId, Signature, StaffId,
+    Timestamp,
+};
+use lots_web::engine::{ActError, Engine};
+use lots_web::storage::{COMPACT_AFTER_CHUNKS, Storage, StorageError};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A database name no other test (or earlier run) uses.
+fn fresh_name(what: &str) -> String {
+    format!("lots-test-{what}-{}", js_sys::Math::random().to_bits())
+}
+
+fn staff() -> StaffId {
+    StaffId::new("u-anna").unwrap()
+}
+
+fn signature(minute: i64) -> Signature {
+    let at = Timestamp::start_of(Date::from_ymd(2026, 3, 2).unwrap()).plus_minutes(9 * 60 + minute);
+    Signature::new(staff(), DeviceId::new("d-test").unwrap(), at)
+}
+
+/// A synthetic household with a few visits, as a document.
+fn household(seed: u64) -> HouseholdDoc {
+    Generator::new(seed)
+        .household(&HouseholdSpec {
+            district: DistrictId::new("norrmalm").unwrap(),
+            staff: staff(),
+            device: DeviceId::new("d-test").unwrap(),
+            opened_on: Date::from_ymd(2025, 9, 1).unwrap(),
+            visits: 6,
+            today: Date::from_ymd(2026, 3, 1).unwrap(),
+        })
+        .unwrap()
+}
+
+fn plan_notes(doc: &HouseholdDoc<&Automerge>) -> String {
+    doc.household().unwrap().plan.notes.as_str().to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn a_document_written_in_chunks_reads_back_after_reopening() {
+    let name = fresh_name("reopen");
+    let document = DocumentId::from_bytes([1; 16]);
+    let mut doc = household(1);
+    let storage = Storage::open_named(&name).await.unwrap();
+    storage.append(&document, &doc.save(), false).await.unwrap();
+    let saved = doc.heads();
+    doc.splice_note(&signature(1), &NoteRef::Plan, 0, 0, "Boka tolk. ")
+        .unwrap();
+    storage
+        .append(&document, &doc.save_after(&saved), true)
+        .await
+        .unwrap();
+    storage.close();
+
+    let again = Storage::open_named(&name).await.unwrap();
+    let stored = again.load().await.unwrap();
+    let (bytes, chunks) = &stored.documents[&document];
+    assert_eq!(*chunks, 2);
+    let loaded = HouseholdDoc::load(bytes, ActorId::random()).unwrap();
+    assert_eq!(loaded.heads(), doc.heads());
+    assert_eq!(loaded.household().unwrap(), doc.household().unwrap());
+    assert_eq!(stored.dirty, vec![document]);
+
+    // Once the server has it, the document is no longer waiting — also after a reload.
+    again.mark_clean(&[document]).await.unwrap();
+    again.close();
+    let third = Storage::open_named(&name).await.unwrap();
+    assert!(third.load().await.unwrap().dirty.is_empty());
+    third.close();
+    Storage::delete_named(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_engine_compacts_a_document_it_keeps_changing() {
+    let name = fresh_name("compact");
+    let document = DocumentId::from_bytes([2; 16]);
+    let storage = Storage::open_named(&name).await.unwrap();
+    let engine = Engine::open(
+        storage.clone(),
+        PeerId::new("test-compact").unwrap(),
+        "ws://127.0.0.1:9/sync".into(),
+    )
+    .await
+    .unwrap();
+    engine
+        .add(document, household(2).into_automerge())
+        .await
+        .unwrap();
+    let edits = COMPACT_AFTER_CHUNKS + 8;
+    for minute in 0..edits {
+        engine
+            .act(document, |doc| {
+                doc.splice_note(&signature(minute as i64), &NoteRef::Plan, 0, 0, "x")
+            })
+            .await
+            .unwrap();
+    }
+    let expected_heads = engine.with_document(&document, |doc| doc.heads()).unwrap();
+    storage.close();
+
+    let again = Storage::open_named(&name).await.unwrap();
+    let stored = again.load().await.unwrap();
+    let (bytes, chunks) = &stored.documents[&document];
+    assert!(
+        *chunks <= COMPACT_AFTER_CHUNKS,
+        "{chunks} chunks after {edits} edits: the document was never compacted"
+    );
+    let loaded = HouseholdDoc::load(bytes, ActorId::random()).unwrap();
+    assert_eq!(loaded.heads(), expected_heads);
+    assert!(plan_notes(&HouseholdDoc::new(loaded.as_automerge())).starts_with(&"x".repeat(edits)));
+    again.close();
+    Storage::delete_named(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_write_is_reported_and_loses_nothing() {
+    let name = fresh_name("closed");
+    let document = DocumentId::from_bytes([3; 16]);
+    let storage = Storage::open_named(&name).await.unwrap();
+    let engine = Engine::open(
+        storage,
+        PeerId::new("test-closed").unwrap(),
+        "ws://127.0.0.1:9/sync".into(),
+    )
+    .await
+    .unwrap();
+    engine
+        .add(document, household(2).into_automerge())
+        .await
+        .unwrap();
+    engine
+        .act(document, |doc| {
+            doc.splice_note(&signature(1), &NoteRef::Plan, 0, 0, "Sparad. ")
+        })
+        .await
+        .unwrap();
+
+    // A newer version of the app opens the database in another tab: this tab's connection
+    // closes so that the upgrade can go on.
+    let newer = Factory::new()
+        .unwrap()
+        .open(&name, Some(1_000))
+        .unwrap()
+        .await
+        .unwrap();
+
+    let error = engine
+        .act(document, |doc| {
+            doc.splice_note(&signature(2), &NoteRef::Plan, 0, 0, "Osparad. ")
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ActError::Storage(StorageError::Closed)),
+        "{error:?}"
+    );
+    let problem = engine.status().problem.unwrap();
+    assert!(problem.contains("reload"), "{problem}");
+    // What the person typed is still on screen…
+    let shown = engine
+        .with_document(&document, |doc| plan_notes(&doc))
+        .unwrap();
+    assert!(shown.starts_with("Osparad. Sparad. "), "{shown}");
+    // …and what was saved before is still on the device.
+    let transaction = newer
+        .transaction(&["chunks"], TransactionMode::ReadOnly)
+        .unwrap();
+    let chunks = transaction
+        .object_store("chunks")
+        .unwrap()
+        .count(None)
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(chunks, 2, "the full save and the first change");
+    transaction.await.unwrap();
+    newer.close();
+    Storage::delete_named(&name).await.unwrap();
+}
