@@ -26,7 +26,8 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 /** Demo logins (synthetic; created by the server's --demo). */
 export const ANNA = { username: "anna", password: "demo-anna-2026" };
 
-function freePort() {
+/** A loopback port nothing listens on right now. */
+export function freePort() {
   return new Promise((done, fail) => {
     const probe = createServer();
     probe.on("error", fail);
@@ -37,14 +38,17 @@ function freePort() {
   });
 }
 
-/** Starts lots-server with demo data; resolves once it answers. */
-export async function startServer() {
+/**
+ * Starts lots-server with demo data; resolves once it answers. Its sockets accept pages from
+ * `publicOrigin`, by default its own address.
+ */
+export async function startServer({ publicOrigin } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), "lots-e2e-"));
   const child = spawn(
     serverBin,
-    ["--demo", "--data-dir", dataDir, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--public-origin", base],
+    ["--demo", "--data-dir", dataDir, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--public-origin", publicOrigin ?? base],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } },
   );
   let log = "";

@@ -6,49 +6,17 @@
 #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
 
 use idb::{Factory, TransactionMode};
-use lots_core::automerge::{ActorId, Automerge};
-use lots_core::synthetic::{Generator, HouseholdSpec};
-use lots_core::{
-    Date, DeviceId, DistrictId, DocumentId, HouseholdDoc, NoteRef, PeerId, Signature, StaffId,
-    Timestamp,
-};
-use lots_web::engine::{ActError, Engine};
+use lots_core::automerge::ActorId;
+use lots_core::{DocumentId, HouseholdDoc, NoteRef};
+use lots_web::engine::ActError;
 use lots_web::storage::{COMPACT_AFTER_CHUNKS, Storage, StorageError};
 use wasm_bindgen_test::*;
 
+mod common;
+
+use common::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A database name no other test (or earlier run) uses.
-fn fresh_name(what: &str) -> String {
-    format!("lots-test-{what}-{}", js_sys::Math::random().to_bits())
-}
-
-fn staff() -> StaffId {
-    StaffId::new("u-anna").unwrap()
-}
-
-fn signature(minute: i64) -> Signature {
-    let at = Timestamp::start_of(Date::from_ymd(2026, 3, 2).unwrap()).plus_minutes(9 * 60 + minute);
-    Signature::new(staff(), DeviceId::new("d-test").unwrap(), at)
-}
-
-/// A synthetic household with a few visits, as a document.
-fn household(seed: u64) -> HouseholdDoc {
-    Generator::new(seed)
-        .household(&HouseholdSpec {
-            district: DistrictId::new("norrmalm").unwrap(),
-            staff: staff(),
-            device: DeviceId::new("d-test").unwrap(),
-            opened_on: Date::from_ymd(2025, 9, 1).unwrap(),
-            visits: 6,
-            today: Date::from_ymd(2026, 3, 1).unwrap(),
-        })
-        .unwrap()
-}
-
-fn plan_notes(doc: &HouseholdDoc<&Automerge>) -> String {
-    doc.household().unwrap().plan.notes.as_str().to_owned()
-}
 
 #[wasm_bindgen_test]
 async fn a_document_written_in_chunks_reads_back_after_reopening() {
@@ -86,20 +54,8 @@ async fn a_document_written_in_chunks_reads_back_after_reopening() {
 
 #[wasm_bindgen_test]
 async fn the_engine_compacts_a_document_it_keeps_changing() {
-    let name = fresh_name("compact");
     let document = DocumentId::from_bytes([2; 16]);
-    let storage = Storage::open_named(&name).await.unwrap();
-    let engine = Engine::open(
-        storage.clone(),
-        PeerId::new("test-compact").unwrap(),
-        "ws://127.0.0.1:9/sync".into(),
-    )
-    .await
-    .unwrap();
-    engine
-        .add(document, household(2).into_automerge())
-        .await
-        .unwrap();
+    let (name, storage, engine) = engine_holding("compact", document, household(2)).await;
     let edits = COMPACT_AFTER_CHUNKS + 8;
     for minute in 0..edits {
         engine
@@ -128,20 +84,8 @@ async fn the_engine_compacts_a_document_it_keeps_changing() {
 
 #[wasm_bindgen_test]
 async fn a_failed_write_is_reported_and_loses_nothing() {
-    let name = fresh_name("closed");
     let document = DocumentId::from_bytes([3; 16]);
-    let storage = Storage::open_named(&name).await.unwrap();
-    let engine = Engine::open(
-        storage,
-        PeerId::new("test-closed").unwrap(),
-        "ws://127.0.0.1:9/sync".into(),
-    )
-    .await
-    .unwrap();
-    engine
-        .add(document, household(2).into_automerge())
-        .await
-        .unwrap();
+    let (name, _storage, engine) = engine_holding("closed", document, household(2)).await;
     engine
         .act(document, |doc| {
             doc.splice_note(&signature(1), &NoteRef::Plan, 0, 0, "Sparad. ")

@@ -42,7 +42,6 @@ pub fn run(sh: &Shell) -> Result<()> {
             .context("core's browser tests failed")?;
     }
 
-    eprintln!("xtask: the web app end to end (Playwright, Chromium, the real server)");
     web::build(sh)?;
     tools::npm_install(
         sh,
@@ -54,6 +53,14 @@ pub fn run(sh: &Shell) -> Result<()> {
     let _server = sh.push_env("LOTS_SERVER_BIN", root.join("target/debug/lots-server"));
     let _dist = sh.push_env("LOTS_DIST", root.join("dist"));
     let _artifacts = sh.push_env("LOTS_ARTIFACTS", &artifacts);
+
+    eprintln!("xtask: the web app's storage and sync client in headless Chromium");
+    // The script starts the server the sync tests talk to and runs `wasm-pack test` in web/.
+    cmd!(sh, "node tests/e2e/web-sync.mjs")
+        .run()
+        .context("the web app's browser tests failed")?;
+
+    eprintln!("xtask: the web app end to end (Playwright, Chromium, the real server)");
     cmd!(
         sh,
         "node --test --test-reporter=spec tests/e2e/field.test.mjs"
