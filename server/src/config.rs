@@ -48,6 +48,16 @@ pub struct Config {
     #[arg(long, env = "LOTS_DEMO")]
     pub demo: bool,
 
+    /// With --demo: households per field worker (benchmarks use larger caseloads).
+    #[arg(long, env = "LOTS_DEMO_HOUSEHOLDS", default_value_t = 20,
+          value_parser = clap::value_parser!(u16).range(1..=5_000))]
+    pub demo_households: u16,
+
+    /// With --demo: give every household exactly this many weekly visits (by default each
+    /// has had a visit a week or so since its case opened, within the last two years).
+    #[arg(long, env = "LOTS_DEMO_VISITS", value_parser = clap::value_parser!(u16).range(1..=1_000))]
+    pub demo_visits: Option<u16>,
+
     /// The server's peer id in the sync protocol.
     #[arg(long, env = "LOTS_PEER_ID", default_value = "lots-server")]
     pub peer_id: String,

@@ -44,12 +44,29 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
     },
 ];
 
+/// How much demo data to create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSize {
+    /// Households in each field worker's caseload.
+    pub households_per_staff: usize,
+    /// Every household gets exactly this many weekly visits; by default each has had a
+    /// visit a week or so since its case opened, within the last two years.
+    pub visits: Option<usize>,
+}
+
+impl DemoSize {
+    /// `households_per_staff` households each, visited since their cases opened.
+    pub fn households(households_per_staff: usize) -> Self {
+        Self {
+            households_per_staff,
+            visits: None,
+        }
+    }
+}
+
 /// Creates the demo data if the database has no users; returns whether it did.
-pub async fn seed_if_empty(
-    store: &Store,
-    hub: &HubHandle,
-    households_per_staff: usize,
-) -> anyhow::Result<bool> {
+pub async fn seed_if_empty(store: &Store, hub: &HubHandle, size: DemoSize) -> anyhow::Result<bool> {
+    let households_per_staff = size.households_per_staff;
     if store.has_users().await? {
         return Ok(false);
     }
@@ -99,16 +116,21 @@ pub async fn seed_if_empty(
         ("u-omar", "district-kungsholmen"),
     ] {
         for index in 0..households_per_staff {
-            // Cases opened over the last two years, visited weekly or fortnightly since.
-            let opened_on =
-                today.plus_days(-30 - (index as i64 * 700 / households_per_staff.max(1) as i64));
+            // Cases opened over the last two years, visited weekly or fortnightly since; or,
+            // for a fixed number of visits, opened long enough ago to hold them.
+            let opened_on = match size.visits {
+                Some(visits) => today.plus_days(-30 - 7 * visits as i64),
+                None => {
+                    today.plus_days(-30 - (index as i64 * 700 / households_per_staff.max(1) as i64))
+                }
+            };
             let weeks = (opened_on.days_until(today) / 7).max(1) as usize;
             let spec = HouseholdSpec {
                 district: DistrictId::new(district)?,
                 staff: StaffId::new(staff)?,
                 device: DeviceId::new("d-demo")?,
                 opened_on,
-                visits: (weeks + 4).min(120),
+                visits: size.visits.unwrap_or((weeks + 4).min(120)),
                 today,
             };
             let doc = generator.household(&spec)?;

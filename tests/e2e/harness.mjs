@@ -40,15 +40,15 @@ export function freePort() {
 
 /**
  * Starts lots-server with demo data; resolves once it answers. Its sockets accept pages from
- * `publicOrigin`, by default its own address.
+ * `publicOrigin`, by default its own address; `args` are more of its options.
  */
-export async function startServer({ publicOrigin } = {}) {
+export async function startServer({ publicOrigin, args = [] } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), "lots-e2e-"));
   const child = spawn(
     serverBin,
-    ["--demo", "--data-dir", dataDir, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--public-origin", publicOrigin ?? base],
+    ["--demo", "--data-dir", dataDir, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--public-origin", publicOrigin ?? base, ...args],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } },
   );
   let log = "";

@@ -57,10 +57,17 @@ impl TestServer {
             messages_per_second,
             database_url: None,
             demo: true,
+            demo_households: 20,
+            demo_visits: None,
             peer_id: "lots-server".into(),
         };
         let state = AppState::open(config).await?;
-        demo::seed_if_empty(&state.store, &state.hub, households).await?;
+        demo::seed_if_empty(
+            &state.store,
+            &state.hub,
+            demo::DemoSize::households(households),
+        )
+        .await?;
         let router = app(state.clone());
         tokio::spawn(async move { axum_serve(listener, router).await });
         Ok(Self { addr, state, data })

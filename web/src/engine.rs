@@ -28,8 +28,44 @@ use crate::storage::{COMPACT_AFTER_CHUNKS, Storage, StorageError};
 /// The one connection a phone has: to its server.
 const SERVER: ConnectionId = ConnectionId(1);
 
+/// The measure of a change saved on the device.
+const SAVE: &str = "lots:save";
+/// The measure of reading the device's storage at start.
+const OPEN: &str = "lots:open";
+
 /// The longest pause between reconnection attempts.
 const MAX_BACKOFF_MS: u32 = 60_000;
+
+/// A User Timing measure in the browser's performance timeline, from `start` until
+/// `finish`: benchmarks read them (`performance.getEntriesByName`), and so do the browser's
+/// developer tools. `lots:save` is a change from the action to its IndexedDB commit;
+/// `lots:open` is reading everything stored at start.
+pub struct Measure {
+    mark: Option<String>,
+}
+
+impl Measure {
+    /// Starts measuring `name`.
+    pub fn start(name: &str) -> Self {
+        let performance = web_sys::window().and_then(|window| window.performance());
+        let mark = performance.and_then(|performance| {
+            let mark = format!("{name}:{}", js_sys::Math::random());
+            performance.mark(&mark).ok().map(|()| mark)
+        });
+        Self { mark }
+    }
+
+    /// Records the measure as `name`.
+    pub fn finish(self, name: &str) {
+        if let (Some(performance), Some(mark)) = (
+            web_sys::window().and_then(|window| window.performance()),
+            self.mark,
+        ) {
+            let _ = performance.measure_with_start_mark(name, &mark);
+            performance.clear_marks_with_mark_name(&mark);
+        }
+    }
+}
 
 /// Now, from the browser's clock (core never reads it).
 pub fn now() -> Timestamp {
@@ -87,6 +123,9 @@ struct State {
     saved_heads: HashMap<DocumentId, Vec<ChangeHash>>,
     chunks: HashMap<DocumentId, usize>,
     hydrated: HashMap<DocumentId, (Vec<ChangeHash>, Rc<Household>)>,
+    /// Each document's count of fields in conflict, as of the heads it was counted at:
+    /// finding conflicts reads the whole document, and the status line asks on every render.
+    conflicts: HashMap<DocumentId, (Vec<ChangeHash>, usize)>,
     socket: Option<Socket>,
     link: Connection,
     saving: usize,
@@ -125,6 +164,7 @@ impl Engine {
         peer_id: PeerId,
         sync_url: String,
     ) -> Result<Self, StorageError> {
+        let measure = Measure::start(OPEN);
         let stored = storage.load().await?;
         let mut peer = SyncPeer::new(PeerConfig::new(peer_id, Role::Client));
         let mut saved_heads = HashMap::new();
@@ -151,6 +191,7 @@ impl Engine {
                 let _ = peer.import_sync_state(peer_id, document, &state);
             }
         }
+        measure.finish(OPEN);
         Ok(Self {
             inner: Rc::new(Inner {
                 state: RefCell::new(State {
@@ -158,6 +199,7 @@ impl Engine {
                     saved_heads,
                     chunks,
                     hydrated: HashMap::new(),
+                    conflicts: HashMap::new(),
                     socket: None,
                     link: Connection::Offline(now()),
                     saving: 0,
@@ -240,18 +282,26 @@ impl Engine {
 
     /// The status line's facts.
     pub fn status(&self) -> Status {
-        let state = self.inner.state.borrow();
-        let conflicts = state
-            .peer
-            .document_ids()
-            .filter_map(|document| state.peer.document(document))
-            .map(|doc| {
-                HouseholdDoc::new(doc)
-                    .conflicts()
-                    .map(|c| c.len())
-                    .unwrap_or(0)
-            })
-            .sum();
+        let mut state = self.inner.state.borrow_mut();
+        let state = &mut *state;
+        let mut conflicts = 0;
+        for document in state.peer.document_ids() {
+            let Some(doc) = state.peer.document(document) else {
+                continue;
+            };
+            let heads = doc.get_heads();
+            conflicts += match state.conflicts.get(document) {
+                Some((counted_at, count)) if *counted_at == heads => *count,
+                _ => {
+                    let count = HouseholdDoc::new(doc)
+                        .conflicts()
+                        .map(|c| c.len())
+                        .unwrap_or(0);
+                    state.conflicts.insert(*document, (heads, count));
+                    count
+                }
+            };
+        }
         Status {
             link: state.link,
             waiting: state.peer.status().dirty_documents,
@@ -268,6 +318,7 @@ impl Engine {
         document: DocumentId,
         action: impl FnOnce(&mut HouseholdDoc<&mut Automerge>) -> Result<T, ActionError>,
     ) -> Result<T, ActError> {
+        let measure = Measure::start(SAVE);
         let result = {
             let mut state = self.inner.state.borrow_mut();
             let doc = state
@@ -278,6 +329,7 @@ impl Engine {
             action(&mut household)?
         };
         self.local_change(document).await?;
+        measure.finish(SAVE);
         Ok(result)
     }
 
@@ -291,6 +343,7 @@ impl Engine {
         base: &[ChangeHash],
         action: impl FnOnce(&mut HouseholdDoc<&mut Automerge>) -> Result<T, ActionError>,
     ) -> Result<T, ActError> {
+        let measure = Measure::start(SAVE);
         let result = {
             let mut state = self.inner.state.borrow_mut();
             let doc = state
@@ -306,6 +359,7 @@ impl Engine {
             result
         };
         self.local_change(document).await?;
+        measure.finish(SAVE);
         Ok(result)
     }
 

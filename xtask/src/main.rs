@@ -4,10 +4,12 @@
 //! - `cargo xtask test`  installs what is missing, then runs every test.
 //! - `cargo xtask bench` runs the benchmarks whose figures go in BENCHMARKS.md.
 //! - `cargo xtask bench-server` loads the sync server and the reference automerge-repo server.
+//! - `cargo xtask bench-web` measures the web app's budgets in throttled Chromium.
 //! - `cargo xtask setup` only installs the tools.
 
 mod bench;
 mod bench_server;
+mod bench_web;
 mod postgres;
 mod run;
 mod test;
@@ -34,6 +36,10 @@ Commands:
           visits; changes/s, p50/p99 propagation latency and server memory, against the
           reference automerge-repo server (Node) in the same run (about fifteen minutes;
           `cargo xtask bench-server --help` lists every option)
+  bench-web
+          the web app's budgets in Chromium with CDP throttling (Fast 3G, 4x CPU): wasm
+          size, cold and warm start, a 60-household caseload list from IndexedDB, saving a
+          visit, the first sync of that caseload (about five minutes)
   setup   install missing tools only
   help    show this
 
@@ -60,6 +66,7 @@ fn main() -> Result<()> {
         Some("build-web") => web::build(&sh),
         Some("bench") => bench::run(&sh, &args[1..]),
         Some("bench-server") => bench_server::run(&sh, &args[1..]),
+        Some("bench-web") => bench_web::run(&sh, &args[1..]),
         Some("setup") => tools::ensure_all(&sh),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");

@@ -1,0 +1,144 @@
+// `cargo xtask bench-web`: the field app's budgets, measured in Debian's Chromium with
+// Chrome DevTools Protocol throttling against the real server (release build) holding a
+// synthetic caseload of 60 households with 100 visits each. Prints one line per figure and
+// a JSON summary; the figures go in BENCHMARKS.md.
+//
+//   wasm size        the app's .wasm, brotli (quality 11) as the server sends it
+//   cold start       first visit, empty cache, to the sign-in form: Fast 3G, 4× CPU slowdown
+//   first sync       sign in to 60 households on the device and "Synkat": Fast 3G
+//   warm start       reload, shell from the service worker, to the 60-household list: 4× CPU
+//   list from IDB    in that reload, from reading IndexedDB (`lots:open`) to the list shown
+//   visit saved      submitting the visit form to the change committed in IndexedDB
+//                    (`lots:save`, the app's own User Timing measure), median of 5
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { brotliCompressSync, constants } from "node:zlib";
+import { ANNA, householdId, launch, phone, signIn, startServer, waitSynced } from "./harness.mjs";
+
+const HOUSEHOLDS = 60;
+const VISITS = 100;
+const RUNS = Number(process.env.LOTS_BENCH_RUNS ?? 3);
+// Chrome DevTools' "Fast 3G" preset (as in its network panel), in bytes per second.
+const FAST_3G = {
+  offline: false,
+  latency: 562.5,
+  downloadThroughput: (1.6 * 1024 * 1024 * 0.9) / 8,
+  uploadThroughput: (750 * 1024 * 0.9) / 8,
+};
+const UNTHROTTLED = { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
+
+const dist = process.env.LOTS_DIST;
+const results = {};
+
+function record(name, value, unit, budget) {
+  const verdict = budget === undefined ? "" : value <= budget ? `  (budget ${budget} ${unit}: met)` : `  (budget ${budget} ${unit}: NOT met)`;
+  console.log(`${name.padEnd(34)} ${String(value).padStart(8)} ${unit}${verdict}`);
+  results[name] = { value, unit, budget };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function throttle(page, network, cpu) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", network);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: cpu });
+  return cdp;
+}
+
+// The wasm, compressed as the server's precompressed copy is.
+const wasmFile = readdirSync(dist).find((file) => file.endsWith(".wasm"));
+const wasm = readFileSync(join(dist, wasmFile));
+const brotli = brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
+record("wasm size (brotli)", Math.round(brotli.length / 1024), "KB", 350);
+
+const server = await startServer({
+  args: ["--demo-households", String(HOUSEHOLDS), "--demo-visits", String(VISITS)],
+});
+const browser = await launch();
+try {
+  const cold = [];
+  for (let run = 0; run < RUNS; run++) {
+    const one = await phone(browser, server.base);
+    await throttle(one.page, FAST_3G, 4);
+    await one.page.goto("/");
+    await one.page.waitForSelector("#username");
+    cold.push(await one.page.evaluate(() => performance.now()));
+    await one.context.close();
+  }
+  record("cold start, Fast 3G, 4x CPU", Math.round(median(cold)), "ms", 3000);
+
+  const sync = [];
+  let device;
+  for (let run = 0; run < RUNS; run++) {
+    device = await phone(browser, server.base);
+    const { page } = device;
+    await page.goto("/");
+    await page.waitForSelector("#username");
+    const cdp = await throttle(page, FAST_3G, 1);
+    await page.fill("#username", ANNA.username);
+    await page.fill("#password", ANNA.password);
+    const started = await page.evaluate(() => performance.now());
+    await page.click("button[type=submit]");
+    await page.waitForFunction(
+      (count) => document.querySelectorAll(".card.household").length >= count,
+      HOUSEHOLDS,
+      { timeout: 120_000 },
+    );
+    await waitSynced(page, 120_000);
+    sync.push((await page.evaluate(() => performance.now())) - started);
+    await cdp.send("Network.emulateNetworkConditions", UNTHROTTLED);
+    if (run < RUNS - 1) await device.context.close();
+  }
+  record(`first sync, ${HOUSEHOLDS} households, Fast 3G`, Math.round(median(sync)), "ms", 10_000);
+
+  // The last device stays signed in: warm starts and saves on it.
+  const { page } = device;
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+  await throttle(page, UNTHROTTLED, 4);
+  const warm = [];
+  const list = [];
+  for (let run = 0; run < RUNS; run++) {
+    await page.reload();
+    await page.waitForFunction(
+      (count) => document.querySelectorAll(".card.household").length >= count,
+      HOUSEHOLDS,
+      { timeout: 60_000, polling: "raf" },
+    );
+    const { shown, open, fromWorker } = await page.evaluate(() => {
+      const [navigation] = performance.getEntriesByType("navigation");
+      return {
+        shown: performance.now(),
+        open: performance.getEntriesByName("lots:open")[0]?.startTime,
+        fromWorker: navigation.workerStart > 0,
+      };
+    });
+    if (!fromWorker) throw new Error("the reload did not go through the service worker");
+    if (open === undefined) throw new Error("the app recorded no lots:open measure");
+    warm.push(shown);
+    list.push(shown - open);
+  }
+  record("warm start (service worker), 4x CPU", Math.round(median(warm)), "ms", 1000);
+  record(`${HOUSEHOLDS}-household list from IndexedDB, 4x CPU`, Math.round(median(list)), "ms", 500);
+
+  const id = await householdId(page, 0);
+  for (const [label, cpu] of [["", 1], [", 4x CPU", 4]]) {
+    await throttle(page, UNTHROTTLED, cpu);
+    const saves = [];
+    for (let run = 0; run < 5; run++) {
+      await page.goto(`/#/h/${id}/visit/new`);
+      await page.waitForSelector("form.visit-form");
+      await page.locator("form.visit-form .chips").first().locator(".chip").first().click();
+      await page.fill("#notes", `Benchmark ${run}${label}.`);
+      await page.evaluate(() => performance.clearMeasures("lots:save"));
+      await page.click("form.visit-form button[type=submit]");
+      await page.waitForFunction(() => performance.getEntriesByName("lots:save").length > 0);
+      saves.push(await page.evaluate(() => performance.getEntriesByName("lots:save")[0].duration));
+    }
+    record(`visit saved${label}`, Math.round(median(saves) * 10) / 10, "ms", cpu === 1 ? 50 : undefined);
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}
+console.log(JSON.stringify({ machine: process.env.LOTS_MACHINE, results }));
