@@ -110,6 +110,87 @@ pub enum ActError {
     Missing,
 }
 
+/// What the views show of one household, as of its document's heads.
+struct Summary {
+    heads: Vec<ChangeHash>,
+    household: Rc<Household>,
+    conflicts: usize,
+}
+
+/// A summary as IndexedDB keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSummary<H> {
+    heads: Vec<String>,
+    conflicts: usize,
+    household: H,
+}
+
+impl Summary {
+    fn read(doc: HouseholdDoc<&Automerge>, heads: Vec<ChangeHash>) -> Result<Self, String> {
+        let household = doc.household().map_err(|error| error.to_string())?;
+        let conflicts = doc.conflicts().map(|c| c.len()).unwrap_or(0);
+        Ok(Self {
+            heads,
+            household: Rc::new(household),
+            conflicts,
+        })
+    }
+
+    fn to_json(&self) -> String {
+        let stored = StoredSummary {
+            heads: self.heads.iter().map(ToString::to_string).collect(),
+            conflicts: self.conflicts,
+            household: &*self.household,
+        };
+        serde_json::to_string(&stored).unwrap_or_default()
+    }
+
+    /// `None` for a summary that does not read (an older shape): the document is loaded
+    /// before its household shows.
+    fn from_json(json: &str) -> Option<Self> {
+        let stored: StoredSummary<Household> = serde_json::from_str(json).ok()?;
+        let heads = stored
+            .heads
+            .iter()
+            .map(|head| head.parse().ok())
+            .collect::<Option<Vec<ChangeHash>>>()?;
+        Some(Self {
+            heads,
+            household: Rc::new(stored.household),
+            conflicts: stored.conflicts,
+        })
+    }
+}
+
+impl State {
+    /// Loads a stored document into the peer, if it is still waiting to be.
+    fn load(&mut self, document: DocumentId) {
+        let Some((bytes, count)) = self.unloaded.remove(&document) else {
+            return;
+        };
+        match Automerge::load(&bytes) {
+            Ok(doc) => {
+                self.saved_heads.insert(document, doc.get_heads());
+                self.chunks.insert(document, count);
+                self.peer.insert_document(document, doc);
+                if self.unloaded_dirty.remove(&document) {
+                    self.peer.mark_dirty(document);
+                }
+                for (peer_id, state) in self.unloaded_states.remove(&document).unwrap_or_default() {
+                    let _ = self.peer.import_sync_state(peer_id, document, &state);
+                }
+            }
+            Err(error) => {
+                self.unloaded_dirty.remove(&document);
+                self.summaries.remove(&document);
+                web_sys::console::error_1(
+                    &format!("household {document} does not load: {error}").into(),
+                );
+            }
+        }
+    }
+}
+
 struct Socket {
     socket: WebSocket,
     // Kept alive as long as the socket: the browser calls them.
@@ -122,10 +203,19 @@ struct State {
     peer: SyncPeer,
     saved_heads: HashMap<DocumentId, Vec<ChangeHash>>,
     chunks: HashMap<DocumentId, usize>,
-    hydrated: HashMap<DocumentId, (Vec<ChangeHash>, Rc<Household>)>,
-    /// Each document's count of fields in conflict, as of the heads it was counted at:
-    /// finding conflicts reads the whole document, and the status line asks on every render.
-    conflicts: HashMap<DocumentId, (Vec<ChangeHash>, usize)>,
+    /// Each document's household and conflict count as of some heads: views ask on every
+    /// render, and reading a document costs milliseconds. Kept in IndexedDB too, so the
+    /// list shows at start before the documents are loaded.
+    summaries: HashMap<DocumentId, Rc<Summary>>,
+    /// Documents stored on the device and not loaded yet (their bytes), loaded in the
+    /// background after start or at once when something needs one.
+    unloaded: BTreeMap<DocumentId, (Vec<u8>, usize)>,
+    /// What start-up read for the documents not loaded yet: waiting for the server…
+    unloaded_dirty: BTreeSet<DocumentId>,
+    /// …and their sync states.
+    unloaded_states: HashMap<DocumentId, Vec<(PeerId, Vec<u8>)>>,
+    /// `connect` was called while documents were still loading.
+    connect_when_loaded: bool,
     socket: Option<Socket>,
     link: Connection,
     saving: usize,
@@ -166,40 +256,34 @@ impl Engine {
     ) -> Result<Self, StorageError> {
         let measure = Measure::start(OPEN);
         let stored = storage.load().await?;
-        let mut peer = SyncPeer::new(PeerConfig::new(peer_id, Role::Client));
-        let mut saved_heads = HashMap::new();
-        let mut chunks = HashMap::new();
-        for (document, (bytes, count)) in stored.documents {
-            match Automerge::load(&bytes) {
-                Ok(doc) => {
-                    saved_heads.insert(document, doc.get_heads());
-                    chunks.insert(document, count);
-                    peer.insert_document(document, doc);
-                }
-                Err(error) => {
-                    web_sys::console::error_1(
-                        &format!("household {document} does not load: {error}").into(),
-                    );
-                }
-            }
-        }
-        for document in stored.dirty {
-            peer.mark_dirty(document);
-        }
+        let peer = SyncPeer::new(PeerConfig::new(peer_id, Role::Client));
+        let mut unloaded_states: HashMap<DocumentId, Vec<(PeerId, Vec<u8>)>> = HashMap::new();
         for (peer_id, document, state) in stored.sync_states {
             if let Some(peer_id) = PeerId::new(peer_id) {
-                let _ = peer.import_sync_state(peer_id, document, &state);
+                unloaded_states
+                    .entry(document)
+                    .or_default()
+                    .push((peer_id, state));
             }
         }
+        let summaries = stored
+            .summaries
+            .into_iter()
+            .filter(|(document, _)| stored.documents.contains_key(document))
+            .filter_map(|(document, json)| Some((document, Rc::new(Summary::from_json(&json)?))))
+            .collect();
         measure.finish(OPEN);
-        Ok(Self {
+        let engine = Self {
             inner: Rc::new(Inner {
                 state: RefCell::new(State {
                     peer,
-                    saved_heads,
-                    chunks,
-                    hydrated: HashMap::new(),
-                    conflicts: HashMap::new(),
+                    saved_heads: HashMap::new(),
+                    chunks: HashMap::new(),
+                    summaries,
+                    unloaded: stored.documents,
+                    unloaded_dirty: stored.dirty.into_iter().collect(),
+                    unloaded_states,
+                    connect_when_loaded: false,
                     socket: None,
                     link: Connection::Offline(now()),
                     saving: 0,
@@ -213,7 +297,32 @@ impl Engine {
                 sync_url,
                 on_change: RefCell::new(None),
             }),
-        })
+        };
+        wasm_bindgen_futures::spawn_local(engine.clone().load_all());
+        Ok(engine)
+    }
+
+    /// Loads the stored documents one by one, letting the page run between them (each
+    /// takes milliseconds, a caseload seconds on a slow phone), then connects if asked to.
+    async fn load_all(self) {
+        let mut loaded = 0;
+        loop {
+            let next = self.inner.state.borrow().unloaded.keys().next().copied();
+            let Some(document) = next else {
+                break;
+            };
+            self.inner.state.borrow_mut().load(document);
+            loaded += 1;
+            if loaded % 10 == 0 {
+                self.changed();
+            }
+            gloo::timers::future::TimeoutFuture::new(0).await;
+        }
+        self.changed();
+        let connect = std::mem::take(&mut self.inner.state.borrow_mut().connect_when_loaded);
+        if connect {
+            self.connect();
+        }
     }
 
     /// Sets what runs whenever something shown may have changed.
@@ -233,38 +342,66 @@ impl Engine {
         &self.inner.storage
     }
 
-    /// Every household on the device, read from its document (cached until it changes).
+    /// Every household on the device, read from its document (cached until it changes) or,
+    /// while the document is still loading, from its stored summary.
     pub fn households(&self) -> BTreeMap<DocumentId, Rc<Household>> {
-        let mut state = self.inner.state.borrow_mut();
-        let state = &mut *state;
-        let mut households = BTreeMap::new();
-        let ids: Vec<DocumentId> = state.peer.document_ids().copied().collect();
-        for document in ids {
-            let Some(doc) = state.peer.document(&document) else {
-                continue;
-            };
-            let heads = doc.get_heads();
-            if heads.is_empty() {
-                continue; // Asked for and not arrived yet.
-            }
-            if let Some((cached_heads, household)) = state.hydrated.get(&document)
-                && *cached_heads == heads
-            {
-                households.insert(document, household.clone());
-                continue;
-            }
-            match HouseholdDoc::new(doc).household() {
-                Ok(household) => {
-                    let household = Rc::new(household);
-                    state.hydrated.insert(document, (heads, household.clone()));
-                    households.insert(document, household);
+        self.summaries()
+            .into_iter()
+            .map(|(document, summary)| (document, summary.household.clone()))
+            .collect()
+    }
+
+    /// Every document's summary, brought up to date with its heads; new ones are stored.
+    fn summaries(&self) -> BTreeMap<DocumentId, Rc<Summary>> {
+        let mut fresh = Vec::new();
+        let summaries = {
+            let mut state = self.inner.state.borrow_mut();
+            let state = &mut *state;
+            let mut summaries = BTreeMap::new();
+            for document in state.peer.document_ids() {
+                let Some(doc) = state.peer.document(document) else {
+                    continue;
+                };
+                let heads = doc.get_heads();
+                if heads.is_empty() {
+                    continue; // Asked for and not arrived yet.
                 }
-                Err(error) => web_sys::console::warn_1(
-                    &format!("household {document} does not read: {error}").into(),
-                ),
+                if let Some(summary) = state.summaries.get(document)
+                    && summary.heads == heads
+                {
+                    summaries.insert(*document, summary.clone());
+                    continue;
+                }
+                match Summary::read(HouseholdDoc::new(doc), heads) {
+                    Ok(summary) => {
+                        let summary = Rc::new(summary);
+                        state.summaries.insert(*document, summary.clone());
+                        fresh.push((*document, summary.clone()));
+                        summaries.insert(*document, summary);
+                    }
+                    Err(error) => web_sys::console::warn_1(
+                        &format!("household {document} does not read: {error}").into(),
+                    ),
+                }
             }
+            for document in state.unloaded.keys() {
+                if let Some(summary) = state.summaries.get(document) {
+                    summaries.insert(*document, summary.clone());
+                }
+            }
+            summaries
+        };
+        for (document, summary) in fresh {
+            let storage = self.inner.storage.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                // Only a shortcut for the next start: if it fails, that start loads the
+                // document before showing it.
+                if let Err(error) = storage.save_summary(&document, &summary.to_json()).await {
+                    web_sys::console::warn_1(&format!("summary of {document}: {error}").into());
+                }
+            });
         }
-        households
+        summaries
     }
 
     /// Runs `read` on one household document.
@@ -273,7 +410,8 @@ impl Engine {
         document: &DocumentId,
         read: impl FnOnce(HouseholdDoc<&Automerge>) -> T,
     ) -> Option<T> {
-        let state = self.inner.state.borrow();
+        let mut state = self.inner.state.borrow_mut();
+        state.load(*document);
         state
             .peer
             .document(document)
@@ -282,29 +420,15 @@ impl Engine {
 
     /// The status line's facts.
     pub fn status(&self) -> Status {
-        let mut state = self.inner.state.borrow_mut();
-        let state = &mut *state;
-        let mut conflicts = 0;
-        for document in state.peer.document_ids() {
-            let Some(doc) = state.peer.document(document) else {
-                continue;
-            };
-            let heads = doc.get_heads();
-            conflicts += match state.conflicts.get(document) {
-                Some((counted_at, count)) if *counted_at == heads => *count,
-                _ => {
-                    let count = HouseholdDoc::new(doc)
-                        .conflicts()
-                        .map(|c| c.len())
-                        .unwrap_or(0);
-                    state.conflicts.insert(*document, (heads, count));
-                    count
-                }
-            };
-        }
+        let conflicts = self
+            .summaries()
+            .values()
+            .map(|summary| summary.conflicts)
+            .sum();
+        let state = self.inner.state.borrow();
         Status {
             link: state.link,
-            waiting: state.peer.status().dirty_documents,
+            waiting: state.peer.status().dirty_documents + state.unloaded_dirty.len(),
             conflicts,
             saving: state.saving,
             problem: state.problem.clone(),
@@ -321,6 +445,7 @@ impl Engine {
         let measure = Measure::start(SAVE);
         let result = {
             let mut state = self.inner.state.borrow_mut();
+            state.load(document);
             let doc = state
                 .peer
                 .document_mut(&document)
@@ -346,6 +471,7 @@ impl Engine {
         let measure = Measure::start(SAVE);
         let result = {
             let mut state = self.inner.state.borrow_mut();
+            state.load(document);
             let doc = state
                 .peer
                 .document_mut(&document)
@@ -440,7 +566,10 @@ impl Engine {
             let mut state = self.inner.state.borrow_mut();
             let missing: Vec<DocumentId> = documents
                 .into_iter()
-                .filter(|document| state.peer.document(document).is_none())
+                .filter(|document| {
+                    state.peer.document(document).is_none()
+                        && !state.unloaded.contains_key(document)
+                })
                 .collect();
             state.wanted.extend(missing.iter().copied());
             if state.link != Connection::Online {
@@ -458,8 +587,14 @@ impl Engine {
     /// Opens the socket unless it is open or opening.
     pub fn connect(&self) {
         {
-            let state = self.inner.state.borrow();
+            let mut state = self.inner.state.borrow_mut();
             if state.socket.is_some() {
+                return;
+            }
+            // Every stored document is in the peer before the first handshake, so each one
+            // waiting for the server is offered on it.
+            if !state.unloaded.is_empty() {
+                state.connect_when_loaded = true;
                 return;
             }
         }

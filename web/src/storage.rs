@@ -20,14 +20,15 @@ use wasm_bindgen::{JsCast as _, JsValue};
 use web_sys::IdbDatabase;
 
 const DATABASE: &str = "lots";
-/// Raised whenever the object stores change shape.
-const VERSION: u32 = 1;
+/// Raised whenever the object stores change shape (2: summaries).
+const VERSION: u32 = 2;
 
 const CHUNKS: &str = "chunks";
 const CHUNKS_BY_DOCUMENT: &str = "by_document";
 const SYNC_STATES: &str = "sync_states";
 const DIRTY: &str = "dirty";
 const META: &str = "meta";
+const SUMMARIES: &str = "summaries";
 /// Between peer id and document id in a sync state's key; neither contains it.
 const SEPARATOR: char = '\u{1f}';
 
@@ -81,6 +82,9 @@ pub struct Stored {
     pub dirty: Vec<DocumentId>,
     /// Sync states: with which peer, for which document.
     pub sync_states: Vec<(String, DocumentId, Vec<u8>)>,
+    /// Each document's summary as the engine last wrote it (JSON), to show before the
+    /// document itself is loaded.
+    pub summaries: Vec<(DocumentId, String)>,
 }
 
 fn bytes_value(bytes: &[u8]) -> JsValue {
@@ -120,7 +124,7 @@ impl Storage {
                     );
                 }
             }
-            for store in [SYNC_STATES, DIRTY, META] {
+            for store in [SYNC_STATES, DIRTY, META, SUMMARIES] {
                 if !existing.iter().any(|name| name == store) {
                     let _ = database.create_object_store(store, ObjectStoreParams::new());
                 }
@@ -180,8 +184,10 @@ impl Storage {
 
     /// Reads every document and the dirty list.
     pub async fn load(&self) -> Result<Stored, StorageError> {
-        let transaction =
-            self.transaction(&[CHUNKS, DIRTY, SYNC_STATES], TransactionMode::ReadOnly)?;
+        let transaction = self.transaction(
+            &[CHUNKS, DIRTY, SYNC_STATES, SUMMARIES],
+            TransactionMode::ReadOnly,
+        )?;
         let chunks = transaction
             .object_store(CHUNKS)?
             .get_all(None, None)?
@@ -193,6 +199,9 @@ impl Storage {
         let states = transaction.object_store(SYNC_STATES)?;
         let state_keys = states.get_all_keys(None, None)?.await?;
         let state_values = states.get_all(None, None)?.await?;
+        let summaries = transaction.object_store(SUMMARIES)?;
+        let summary_keys = summaries.get_all_keys(None, None)?.await?;
+        let summary_values = summaries.get_all(None, None)?.await?;
         transaction.await?;
         let mut stored = Stored::default();
         // Keys are increasing, so each document's chunks come in the order they were written.
@@ -230,6 +239,15 @@ impl Storage {
         for document in dirty {
             if let Some(Ok(document)) = document.as_string().map(|id| id.parse()) {
                 stored.dirty.push(document);
+            }
+        }
+        // A summary that does not read is only a lost shortcut: the document is the truth.
+        for (document, summary) in summary_keys.into_iter().zip(summary_values) {
+            if let (Some(Ok(document)), Some(summary)) = (
+                document.as_string().map(|id| id.parse::<DocumentId>()),
+                summary.as_string(),
+            ) {
+                stored.summaries.push((document, summary));
             }
         }
         Ok(stored)
@@ -281,6 +299,20 @@ impl Storage {
         Reflect::set(&record, &key("bytes"), &bytes_value(full))
             .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
         chunks.put(&record.into(), None)?.await?;
+        finish(transaction).await
+    }
+
+    /// Replaces a document's summary (JSON).
+    pub async fn save_summary(
+        &self,
+        document: &DocumentId,
+        summary: &str,
+    ) -> Result<(), StorageError> {
+        let transaction = self.transaction(&[SUMMARIES], TransactionMode::ReadWrite)?;
+        transaction
+            .object_store(SUMMARIES)?
+            .put(&key(summary), Some(&key(&document.to_string())))?
+            .await?;
         finish(transaction).await
     }
 
@@ -355,7 +387,7 @@ impl Storage {
 
     /// Forgets everything on this device (signing out).
     pub async fn clear(&self) -> Result<(), StorageError> {
-        let stores = [CHUNKS, SYNC_STATES, DIRTY, META];
+        let stores = [CHUNKS, SYNC_STATES, DIRTY, META, SUMMARIES];
         let transaction = self.transaction(&stores, TransactionMode::ReadWrite)?;
         for store in stores {
             transaction.object_store(store)?.clear()?.await?;

@@ -135,3 +135,44 @@ async fn a_failed_write_is_reported_and_loses_nothing() {
     newer.close();
     Storage::delete_named(&name).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn households_show_from_their_summaries_before_the_documents_load() {
+    let document = DocumentId::from_bytes([4; 16]);
+    let (name, storage, engine) = engine_holding("summary", document, household(2)).await;
+    engine
+        .act(document, |doc| {
+            doc.splice_note(&signature(1), &NoteRef::Plan, 0, 0, "Sammanfattad. ")
+        })
+        .await
+        .unwrap();
+    let shown = engine.households()[&document].clone();
+    // The summary is written in the background once the household has been read.
+    for _ in 0..100 {
+        if !storage.load().await.unwrap().summaries.is_empty() {
+            break;
+        }
+        pause().await;
+    }
+
+    let reopened = lots_web::engine::Engine::open(
+        storage.clone(),
+        lots_core::PeerId::new("summary-again").unwrap(),
+        "ws://127.0.0.1:9/sync".into(),
+    )
+    .await
+    .unwrap();
+    // Straight after opening, before the document is loaded, the household is there…
+    assert_eq!(*reopened.households()[&document], *shown);
+    // …and once loaded it is read from the document, the same.
+    let heads = reopened
+        .with_document(&document, |doc| doc.heads())
+        .unwrap();
+    assert_eq!(
+        heads,
+        engine.with_document(&document, |doc| doc.heads()).unwrap()
+    );
+    assert_eq!(*reopened.households()[&document], *shown);
+    storage.close();
+    Storage::delete_named(&name).await.unwrap();
+}

@@ -32,7 +32,7 @@ use crate::schema::codes::{
 use crate::schema::values::{Note, Set};
 
 /// A household as it stands in its document.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Household {
     /// Where the household lives and where its case stands.
     pub profile: Profile,
@@ -47,7 +47,7 @@ pub struct Household {
 }
 
 /// The household's situation and case.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     /// The district whose resident the household is.
     pub district: DistrictId,
@@ -74,7 +74,7 @@ pub struct Profile {
 }
 
 /// A person in the household.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     /// Full name.
     pub name: String,
@@ -95,7 +95,7 @@ pub struct Member {
 }
 
 /// A visit to the household, planned or held.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Visit {
     /// When the visit is (or was) planned to start.
     pub planned_at: Timestamp,
@@ -121,7 +121,7 @@ pub struct Visit {
 }
 
 /// An action agreed at a visit; a referral when aimed at an agency.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct FollowUp {
     /// What is to be done.
     pub description: String,
@@ -138,7 +138,7 @@ pub struct FollowUp {
 }
 
 /// The household's individual plan.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     /// Goals, each for one member.
     #[autosurgeon(with = "autosurgeon::map_with_parseable_keys")]
@@ -148,7 +148,7 @@ pub struct Plan {
 }
 
 /// A goal of the plan for one member.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Goal {
     /// Whose goal.
     pub member: MemberId,
@@ -168,7 +168,7 @@ pub struct Goal {
 }
 
 /// A step towards a goal.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Step {
     /// What is to be done.
     pub description: String,
@@ -186,4 +186,25 @@ pub struct Step {
     pub done_on: Option<Date>,
     /// The order in which steps are shown.
     pub position: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
+
+    use crate::synthetic::Generator;
+
+    /// The web app keeps each household as JSON to show it before its document is loaded.
+    #[test]
+    fn a_household_survives_json() {
+        let mut generator = Generator::new(11);
+        for _ in 0..5 {
+            let household = generator.household_value();
+            let json = serde_json::to_string(&household).unwrap();
+            assert_eq!(
+                serde_json::from_str::<super::Household>(&json).unwrap(),
+                household
+            );
+        }
+    }
 }
