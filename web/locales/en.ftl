@@ -138,6 +138,8 @@ close-reopen = Reopen the case
 conflict-title = Two values for one field
 conflict-choose = Choose
 conflict-by = { $author }, { $time }
+conflict-this-device = this device
+conflict-other-device = another device
 
 ## Codes (the keys are core's codes)
 

@@ -137,6 +137,8 @@ close-reopen = Öppna ärendet igen
 conflict-title = Två värden för samma fält
 conflict-choose = Välj
 conflict-by = { $author }, { $time }
+conflict-this-device = den här enheten
+conflict-other-device = en annan enhet
 
 ## Codes (the keys are core's codes)
 

@@ -222,7 +222,7 @@ pub fn conflicts(props: &ConflictsProps) -> Html {
                 html! {
                     <div class="card conflict" key={conflict.field.to_string()}>
                         <strong>{ field_label(&household, &conflict.field) }</strong>
-                        { for conflict.values.iter().map(|value| value_button(&field, value, &choose)) }
+                        { for conflict.values.iter().map(|value| value_button(&session.me, &field, value, &choose)) }
                     </div>
                 }
             }) }
@@ -286,6 +286,7 @@ fn code_prefix(field: &FieldPath) -> Option<&'static str> {
 }
 
 fn value_button(
+    me: &crate::api::Me,
     field: &Rc<FieldPath>,
     value: &ConflictValue,
     choose: &Callback<(Rc<FieldPath>, Rc<FieldValue>)>,
@@ -305,11 +306,25 @@ fn value_button(
         FieldValue::Null => "—".to_owned(),
         FieldValue::Other(other) => other.clone(),
     };
+    // Who and on which device, in words: the person reading is most often the author of
+    // both values, on two devices. Other staff show by id (the phone has no staff list).
     let author = value
         .written
         .signature
         .as_ref()
-        .map(|signature| signature.staff.to_string())
+        .map(|signature| {
+            let who = if signature.staff.as_str() == me.user.id {
+                me.user.display_name.clone()
+            } else {
+                signature.staff.to_string()
+            };
+            let device = if signature.device.as_str() == me.device_id {
+                t("conflict-this-device")
+            } else {
+                t("conflict-other-device")
+            };
+            format!("{who} ({device})")
+        })
         .unwrap_or_default();
     let by = crate::i18n::t_args(
         "conflict-by",
