@@ -48,6 +48,11 @@ pub struct Config {
     #[arg(long, env = "LOTS_DEMO")]
     pub demo: bool,
 
+    /// With `--demo`: households per demo staff member (two staff; the supervisor sees
+    /// both caseloads), to try the supervisor's desk at scale.
+    #[arg(long, env = "LOTS_DEMO_HOUSEHOLDS", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=5000))]
+    pub demo_households: u16,
+
     /// The server's peer id in the sync protocol.
     #[arg(long, env = "LOTS_PEER_ID", default_value = "lots-server")]
     pub peer_id: String,

@@ -17,8 +17,9 @@ async fn main() -> anyhow::Result<()> {
     let listen = config.listen;
     let origin = config.public_origin.clone();
     let seed_demo = config.demo;
+    let demo_households = usize::from(config.demo_households);
     let state = AppState::open(config).await?;
-    if seed_demo && demo::seed_if_empty(&state.store, &state.hub, 20).await? {
+    if seed_demo && demo::seed_if_empty(&state.store, &state.hub, demo_households).await? {
         println!("\nDemo data created (synthetic). Demo logins:");
         for login in demo::DEMO_LOGINS {
             println!(

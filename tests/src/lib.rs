@@ -57,6 +57,7 @@ impl TestServer {
             messages_per_second,
             database_url: None,
             demo: true,
+            demo_households: u16::try_from(households).unwrap_or(u16::MAX),
             peer_id: "lots-server".into(),
         };
         let state = AppState::open(config).await?;

@@ -204,7 +204,12 @@ impl Labeller for Words<'_> {
             Label::AgeBand(band) => band.label().to_owned(),
             Label::Case(_) => code("report-case", &label.key()),
             Label::VisitStatus(status) => code("visit-status", status.code()),
-            Label::Language(Some(language)) => language.clone(),
+            // Phones record ISO 639 codes; a code the app knows is named, anything else is
+            // shown as recorded.
+            Label::Language(Some(language)) => {
+                crate::i18n::try_t(&format!("language-name-{language}"))
+                    .unwrap_or_else(|| language.clone())
+            }
             Label::Language(None) => t("report-language-none"),
             Label::Topic(topic) => code("topic", topic.code()),
             Label::GoalArea(area) => code("goal", area.code()),

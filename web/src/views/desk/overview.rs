@@ -384,7 +384,7 @@ fn row(line: &Line, directory: &Directory, assigning: &UseReducerHandle<Assignin
         <tr key={id.clone()}>
             <th scope="row">
                 <Link<Route> to={Route::ReadHousehold { id: id.clone() }} classes="household-link">{ name.clone() }</Link<Route>>
-                <div class="meta">{ format!("{}, {}", profile.address, profile.unit) }</div>
+                <span class="meta">{ format!("{}, {} · ", profile.address, profile.unit) }</span>
                 <Link<Route> to={Route::Household { id: id.clone() }} classes="edit-link">
                     { t("household-edit") }<span class="visually-hidden">{ format!(": {name}") }</span>
                 </Link<Route>>
@@ -401,8 +401,8 @@ fn row(line: &Line, directory: &Directory, assigning: &UseReducerHandle<Assignin
             <td>{ code("case", profile.status.code()) }</td>
             <td>{ code("housing", profile.housing_form.code()) }</td>
             <td>{ code("route", profile.arrival_route.code()) }</td>
-            <td>{ line.next.map(i18n::date_time).unwrap_or_else(|| t("households-no-next-visit")) }</td>
-            <td>{ line.last.map(i18n::date_time).unwrap_or_default() }</td>
+            <td class="when">{ line.next.map(i18n::date_time).unwrap_or_else(|| t("households-no-next-visit")) }</td>
+            <td class="when">{ line.last.map(i18n::date_time).unwrap_or_default() }</td>
             <td class={classes!("number", (line.overdue > 0).then_some("warn"))}>{ line.overdue }</td>
         </tr>
     }

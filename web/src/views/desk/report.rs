@@ -75,11 +75,11 @@ pub fn report_view() -> Html {
 
     let period = tertial.period();
     let state = use_households_as_of(period.end_instant());
-    let cost_period = Period::new(
-        cost_from.unwrap_or(period.start()),
-        cost_to.unwrap_or(period.end()),
-    )
-    .ok();
+    // The cost is shared over a year by default (a tertial alone often has too few new
+    // permits to split a year's budget by); the supervisor can choose any period.
+    let cost_start = cost_from.unwrap_or(period.end().plus_months(-12).plus_days(1));
+    let cost_end = cost_to.unwrap_or(period.end());
+    let cost_period = Period::new(cost_start, cost_end).ok();
     let cost_at = cost_period
         .map(Period::end_instant)
         .unwrap_or(period.end_instant());
@@ -258,8 +258,8 @@ pub fn report_view() -> Html {
                     };
                     html! {
                         <div class="report-table" data-table={table.kind.key()}>
-                            { report_table(&table, &words) }
                             <CsvButton file_name={file_name} what={title} csv={csv} />
+                            { report_table(&table, &words) }
                         </div>
                     }
                 }) }
@@ -269,10 +269,10 @@ pub fn report_view() -> Html {
             <p class="meta">{ t("cost-share-explained") }</p>
             <div class="filters no-print">
                 <label>{ t("cost-share-from") }
-                    <input type="date" value={cost_from.unwrap_or(period.start()).to_string()} onchange={date_input(cost_from.clone())} />
+                    <input type="date" value={cost_start.to_string()} onchange={date_input(cost_from.clone())} />
                 </label>
                 <label>{ t("cost-share-to") }
-                    <input type="date" value={cost_to.unwrap_or(period.end()).to_string()} onchange={date_input(cost_to.clone())} />
+                    <input type="date" value={cost_end.to_string()} onchange={date_input(cost_to.clone())} />
                 </label>
                 <label>{ t("cost-share-amount") }
                     <input type="text" inputmode="decimal" value={(*amount).clone()} oninput={on_amount} />
@@ -336,8 +336,8 @@ fn cost_share_section(
             html! {
                 <>
                     <div class="report-table" data-table="cost_share">
-                        { report_table(&table, words) }
                         <CsvButton file_name={format!("kostnadsfordelning-{}-{}.csv", period.start(), period.end())} what={t("cost-share-title")} csv={csv} />
+                        { report_table(&table, words) }
                     </div>
                     { chart(bar_chart(&t("cost-share-chart"), &bars)) }
                 </>
