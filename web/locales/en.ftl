@@ -389,3 +389,4 @@ language-name-ti = Tigrinya
 language-name-uk = Ukrainian
 language-name-en = English
 language-name-sv = Swedish
+cost-share-amount-of = { $district }: { $amount } ({ $per_mille } ‰)

@@ -388,3 +388,4 @@ language-name-ti = Tigrinja
 language-name-uk = Ukrainska
 language-name-en = Engelska
 language-name-sv = Svenska
+cost-share-amount-of = { $district }: { $amount } ({ $per_mille } ‰)

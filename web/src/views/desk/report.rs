@@ -48,6 +48,19 @@ fn parse_kronor(text: &str) -> Result<u64, String> {
         .ok_or_else(invalid)
 }
 
+/// Öre as kronor the Swedish way: `1 633 333,33 kr` (spaces between thousands).
+fn kronor(ore: u64) -> String {
+    let whole = (ore / 100).to_string();
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
+            grouped.push('\u{a0}');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped},{:02}\u{a0}kr", ore % 100)
+}
+
 fn cost_share_problem(error: &CostShareError) -> String {
     match error {
         CostShareError::NoDistricts => t("cost-share-no-districts"),
@@ -339,6 +352,15 @@ fn cost_share_section(
                         <CsvButton file_name={format!("kostnadsfordelning-{}-{}.csv", period.start(), period.end())} what={t("cost-share-title")} csv={csv} />
                         { report_table(&table, words) }
                     </div>
+                    <ul class="plain amounts">
+                        { for share.districts.iter().map(|district| html! {
+                            <li>{ i18n::t_args("cost-share-amount-of", &[
+                                ("district", words.label(&Label::District(district.district.clone())).into()),
+                                ("amount", kronor(district.amount_ore).into()),
+                                ("per_mille", district.per_mille.to_string().into()),
+                            ]) }</li>
+                        }) }
+                    </ul>
                     { chart(bar_chart(&t("cost-share-chart"), &bars)) }
                 </>
             }
@@ -353,5 +375,27 @@ fn cost_share_section(
                 </ul>
             </>
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{kronor, parse_kronor};
+
+    #[test]
+    fn amounts_in_kronor_are_read_to_the_ore_and_nonsense_is_refused() {
+        assert_eq!(parse_kronor("2 800 000"), Ok(280_000_000));
+        assert_eq!(parse_kronor("12,5"), Ok(1_250));
+        assert_eq!(parse_kronor("12.05"), Ok(1_205));
+        for bad in ["", "abc", "1,234", "-5", "1,2,3", "99999999999999999999"] {
+            assert!(parse_kronor(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn kronor_are_grouped_in_thousands_with_ore_after_a_comma() {
+        assert_eq!(kronor(163_333_333), "1\u{a0}633\u{a0}333,33\u{a0}kr");
+        assert_eq!(kronor(5), "0,05\u{a0}kr");
+        assert_eq!(kronor(100_000), "1\u{a0}000,00\u{a0}kr");
     }
 }
