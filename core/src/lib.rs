@@ -29,7 +29,7 @@ pub use actions::{
 };
 pub use calendar::{Date, DateError, Timestamp};
 pub use document::HouseholdDoc;
-pub use history::HistoryEntry;
+pub use history::{AsOfCache, HistoryEntry};
 pub use ids::{
     DeviceId, DistrictId, FollowUpId, GoalId, IdError, MAX_ID_LEN, MemberId, StaffId, StepId,
     VisitId,
@@ -42,6 +42,7 @@ pub use report::{
     count_newcomers, escape_svg, households_at_end, is_registered_newcomer, split_chart,
     split_columns, stacked_bar_chart, tertial_report,
 };
+pub use report::{PlanProgress, Workload, overdue_follow_ups, plan_progress, text_csv, workload};
 pub use rules::{
     ESTABLISHMENT_PERIOD_MONTHS, MAX_AGE, MIN_AGE, OutsideReason, QUOTA_SUPPORT_MONTHS, age_on,
     establishment_period_end, household_establishment_end, in_quota_support_window,

@@ -11,10 +11,12 @@
 //!   in [`TertialReport`]'s field docs.
 //! - `cost_share.rs` — [`count_newcomers`] and [`cost_share`].
 //! - `table.rs` — [`Table`], its [`Label`]s and CSV export through a [`Labeller`].
+//! - `desk.rs` — [`workload`] per staff member and [`plan_progress`] per district.
 //! - `chart.rs` — accessible SVG bar and stacked-bar charts.
 
 mod chart;
 mod cost_share;
+mod desk;
 mod period;
 mod split;
 mod table;
@@ -27,10 +29,12 @@ pub use cost_share::{
     CostShare, CostShareError, DistrictShare, NewcomerCount, Share, cost_share, count_newcomers,
     is_registered_newcomer,
 };
+pub use desk::{PlanProgress, Workload, overdue_follow_ups, plan_progress, workload};
 pub use period::{Period, PeriodError, Tertial, TertialError};
 pub use split::{AgeBand, GenderAgeSplit};
 pub use table::{
     CaseRow, Column, CsvError, Label, Labeller, MachineKeys, Row, Table, TableKind, split_columns,
+    text_csv,
 };
 pub use tertial::{
     ClosedFor, GoalsReached, HouseholdsAtError, InterpreterUse, Scope, Tally, TertialReport,

@@ -57,7 +57,7 @@ impl TestServer {
             messages_per_second,
             database_url: None,
             demo: true,
-            demo_households: 20,
+            demo_households: u16::try_from(households).unwrap_or(u16::MAX),
             demo_visits: None,
             peer_id: "lots-server".into(),
         };

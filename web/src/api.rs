@@ -119,3 +119,107 @@ pub fn sync_url() -> String {
     let scheme = if protocol == "https:" { "wss" } else { "ws" };
     format!("{scheme}://{host}/sync")
 }
+
+/// A user, as supervisors see them (to assign households and name who did what).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Person {
+    /// Their id, also their staff id in documents.
+    pub id: String,
+    /// The name they sign in with.
+    pub username: String,
+    /// The name shown.
+    pub display_name: String,
+    /// `staff`, `supervisor` or `admin`.
+    pub role: String,
+    /// Their districts.
+    pub districts: Vec<String>,
+    /// Whether they are shut out.
+    pub disabled: bool,
+}
+
+/// A district.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct District {
+    /// Its id, as household documents record it.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// One row of the access log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log.
+    pub seq: i64,
+    /// When (milliseconds since the Unix epoch).
+    pub at: i64,
+    /// Who.
+    pub user_id: String,
+    /// On which device.
+    pub device_id: String,
+    /// Which household document.
+    pub document_id: String,
+    /// `open`, `change` or `refused`.
+    pub action: String,
+    /// More about it.
+    pub detail: String,
+}
+
+/// The access log, newest first, with whether its hash chain is intact.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct AuditLog {
+    /// The rows.
+    pub entries: Vec<AuditEntry>,
+    /// The first row whose hash does not match, if any: the log was altered there.
+    pub first_broken_row: Option<i64>,
+}
+
+/// Every user (supervisors and administrators).
+pub async fn users() -> Result<Vec<Person>, ApiError> {
+    let response = Request::get("/api/users").send().await.map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// Every district.
+pub async fn districts() -> Result<Vec<District>, ApiError> {
+    let response = Request::get("/api/districts")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// Moves a household to a staff member's caseload, or to nobody's (supervisors). The server
+/// writes the assignment into the household, so it arrives here by sync.
+pub async fn assign(household: DocumentId, staff: Option<&str>) -> Result<(), ApiError> {
+    let body = serde_json::json!({ "household": household.to_string(), "staff": staff });
+    let response = Request::post("/api/assignments")
+        .json(&body)
+        .map_err(network)?
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await.map(|_| ())
+}
+
+/// The access log, optionally of one household and one user, at most `limit` rows.
+pub async fn audit(
+    household: Option<&str>,
+    user: Option<&str>,
+    limit: u32,
+) -> Result<AuditLog, ApiError> {
+    let limit = limit.to_string();
+    let mut query = vec![("limit", limit.as_str())];
+    if let Some(household) = household {
+        query.push(("household", household));
+    }
+    if let Some(user) = user {
+        query.push(("user", user));
+    }
+    let response = Request::get("/api/audit")
+        .query(query)
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}

@@ -28,6 +28,12 @@ pub enum Route {
         /// Its document id.
         id: String,
     },
+    /// One household, to read (the supervisor's desk).
+    #[at("/h/:id/read")]
+    ReadHousehold {
+        /// Its document id.
+        id: String,
+    },
     /// Recording a visit (a new one, or a planned one by id).
     #[at("/h/:id/visit/:visit")]
     RecordVisit {
@@ -36,6 +42,21 @@ pub enum Route {
         /// `new`, or the planned visit's id.
         visit: String,
     },
+    /// The supervisor's desk: every household of their districts.
+    #[at("/desk")]
+    Desk,
+    /// Each staff member's workload.
+    #[at("/desk/workload")]
+    Workload,
+    /// Plan progress per district, as of a date.
+    #[at("/desk/plans")]
+    Plans,
+    /// The tertial report and the cost share.
+    #[at("/desk/report")]
+    Report,
+    /// The access log.
+    #[at("/desk/log")]
+    Log,
     /// Anything else.
     #[not_found]
     #[at("/404")]
@@ -56,6 +77,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// Whether this person works at the supervisor's desk (desktop screens for every
+    /// household of their districts) rather than in the field.
+    pub fn at_desk(&self) -> bool {
+        self.me.user.role == "supervisor"
+    }
+
     /// Their staff id, for signing changes.
     pub fn staff(&self) -> Option<StaffId> {
         StaffId::new(self.me.user.id.clone()).ok()

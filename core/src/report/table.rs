@@ -329,6 +329,20 @@ impl Table {
     }
 }
 
+/// Rows of text (the first the header) as CSV, each cell defused as in
+/// [`Table::write_csv`]: for the desk's lists, whose cells are names and dates, not counts.
+pub fn text_csv(rows: &[Vec<String>]) -> Result<String, CsvError> {
+    let mut bytes = Vec::new();
+    {
+        let mut csv = csv::Writer::from_writer(&mut bytes);
+        for row in rows {
+            csv.write_record(row.iter().map(|cell| defuse(cell.clone())))?;
+        }
+        csv.flush().map_err(csv::Error::from)?;
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 fn defuse(text: String) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")

@@ -21,6 +21,9 @@ use crate::views::{change, household_name};
 pub struct HouseholdProps {
     /// The household's document id.
     pub id: String,
+    /// Shown to read, every control disabled (the supervisor's desk opens households so).
+    #[prop_or_default]
+    pub read_only: bool,
 }
 
 /// The household screen.
@@ -39,15 +42,28 @@ pub fn household_view(props: &HouseholdProps) -> Html {
             <h1>{ household_name(&household) }</h1>
             <p class="meta">{ format!("{}, {}", household.profile.address, household.profile.unit) }</p>
             <p class="meta">{ t_args_housing(&household) }</p>
-            <Link<Route> to={Route::RecordVisit { id: props.id.clone(), visit: "new".into() }} classes="button primary wide">
-                { t("household-record-visit") }
-            </Link<Route>>
-            <Conflicts document={document} />
-            { members(&household, today) }
-            <crate::views::plan::PlanEditor document={document} />
-            { follow_ups(&household) }
-            { visits(&household) }
-            <CloseCase document={document} />
+            if props.read_only {
+                <p class="read-only-note">
+                    { t("household-read-only") }{ " " }
+                    <Link<Route> to={Route::Household { id: props.id.clone() }}>{ t("household-edit") }</Link<Route>>
+                </p>
+            } else {
+                <Link<Route> to={Route::RecordVisit { id: props.id.clone(), visit: "new".into() }} classes="button primary wide">
+                    { t("household-record-visit") }
+                </Link<Route>>
+            }
+            // A disabled fieldset disables every control inside it: the same screen, to read.
+            <fieldset class="read-only-frame" disabled={props.read_only}>
+                <legend class="visually-hidden">{ household_name(&household) }</legend>
+                <Conflicts document={document} />
+                { members(&household, today) }
+                <crate::views::plan::PlanEditor document={document} />
+                { follow_ups(&household) }
+                { visits(&household) }
+                if !props.read_only {
+                    <CloseCase document={document} />
+                }
+            </fieldset>
         </article>
     }
 }

@@ -1,6 +1,7 @@
 //! The screens, one module each.
 
 pub mod choice;
+pub mod desk;
 pub mod household;
 pub mod households;
 pub mod plan;

@@ -42,23 +42,50 @@ pub fn shell(props: &ShellProps) -> Html {
     let on_language = props
         .on_language
         .reform(|tag: String| Language::from_tag(&tag));
+    let at_desk = session.at_desk();
+    let tab = |to: Route, key: &str, active: bool| {
+        html! {
+            <Link<Route> to={to} classes={classes!("tab", active.then_some("active"))}>
+                { t(key) }
+            </Link<Route>>
+        }
+    };
+    let nav = if at_desk {
+        html! {
+            <nav aria-label={t("app-name")} class="desk-nav">
+                { tab(Route::Desk, "nav-desk", matches!(route, Route::Desk | Route::Households | Route::Household { .. } | Route::ReadHousehold { .. })) }
+                { tab(Route::Workload, "nav-workload", route == Route::Workload) }
+                { tab(Route::Plans, "nav-plans", route == Route::Plans) }
+                { tab(Route::Report, "nav-report", route == Route::Report) }
+                { tab(Route::Log, "nav-log", route == Route::Log) }
+            </nav>
+        }
+    } else {
+        html! {
+            <nav aria-label={t("app-name")}>
+                { tab(Route::Households, "nav-households", matches!(route, Route::Households)) }
+                { tab(Route::Today, "nav-today", matches!(route, Route::Today)) }
+            </nav>
+        }
+    };
     html! {
         <>
             <header class="top">
                 <StatusLine />
                 <crate::update::NewVersion />
-                <nav aria-label={t("app-name")}>
-                    <Link<Route> to={Route::Households} classes={classes!("tab", matches!(route, Route::Households).then_some("active"))}>
-                        { t("nav-households") }
-                    </Link<Route>>
-                    <Link<Route> to={Route::Today} classes={classes!("tab", matches!(route, Route::Today).then_some("active"))}>
-                        { t("nav-today") }
-                    </Link<Route>>
-                </nav>
+                { nav }
             </header>
-            <main>
-                <Switch<Route> render={switch} />
-            </main>
+            if at_desk {
+                <main class="desk">
+                    <views::desk::DeskProvider>
+                        <Switch<Route> render={desk_switch} />
+                    </views::desk::DeskProvider>
+                </main>
+            } else {
+                <main>
+                    <Switch<Route> render={switch} />
+                </main>
+            }
             <footer class="bottom">
                 <span>{ session.me.user.display_name.clone() }</span>
                 <label class="language">
@@ -74,11 +101,33 @@ pub fn shell(props: &ShellProps) -> Html {
     }
 }
 
+/// The supervisor's screens; a household opens as on the phone (same conflict view).
+fn desk_switch(route: Route) -> Html {
+    use views::desk;
+    match route {
+        Route::Desk | Route::Households | Route::NotFound => html! { <desk::overview::Overview /> },
+        Route::Workload => html! { <desk::workload::WorkloadView /> },
+        Route::Plans => html! { <desk::plans::Plans /> },
+        Route::Report => html! { <desk::report::ReportView /> },
+        Route::Log => html! { <desk::log::Log /> },
+        other => switch(other),
+    }
+}
+
 fn switch(route: Route) -> Html {
     match route {
-        Route::Households | Route::NotFound => html! { <views::households::Households /> },
+        Route::Households
+        | Route::NotFound
+        | Route::Desk
+        | Route::Workload
+        | Route::Plans
+        | Route::Report
+        | Route::Log => html! { <views::households::Households /> },
         Route::Today => html! { <views::today::Today /> },
         Route::Household { id } => html! { <views::household::HouseholdView id={id} /> },
+        Route::ReadHousehold { id } => {
+            html! { <views::household::HouseholdView id={id} read_only=true /> }
+        }
         Route::RecordVisit { id, visit } => {
             html! { <views::visit::RecordVisit id={id} visit={visit} /> }
         }
