@@ -60,10 +60,12 @@ pub fn run(sh: &Shell) -> Result<()> {
         .run()
         .context("the web app's browser tests failed")?;
 
-    eprintln!("xtask: the web app end to end (Playwright, Chromium, the real server)");
+    eprintln!(
+        "xtask: the web app end to end, phone and desk (Playwright, Chromium, the real server)"
+    );
     cmd!(
         sh,
-        "node --test --test-reporter=spec tests/e2e/field.test.mjs"
+        "node --test --test-reporter=spec tests/e2e/field.test.mjs tests/e2e/desk.test.mjs"
     )
     .run()
     .context("the end-to-end tests failed")?;
