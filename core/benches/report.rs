@@ -6,6 +6,7 @@
 //! Run with `cargo bench -p lots-core --bench report`; figures go in BENCHMARKS.md.
 
 use std::hint::black_box;
+use std::rc::Rc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lots_core::synthetic::{Generator, HouseholdSpec};
@@ -83,6 +84,33 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("households_at_end (documents to values)", |b| {
         b.iter(|| households_at_end(black_box(&docs), period).expect("reads"))
+    });
+    // The desk keeps households as at an instant between renders: after the first read,
+    // every household is a lookup (and a new change signed after the instant keeps it so).
+    let current: Vec<Rc<Household>> = docs
+        .iter()
+        .map(|doc| Rc::new(doc.household().expect("reads")))
+        .collect();
+    let ids: Vec<DocumentId> = (0..docs.len() as u64)
+        .map(|index| {
+            let mut bytes = [0u8; 16];
+            bytes[..8].copy_from_slice(&index.to_le_bytes());
+            DocumentId::from_bytes(bytes)
+        })
+        .collect();
+    let mut cache = AsOfCache::new();
+    group.bench_function("AsOfCache: every household as at the end, kept", |b| {
+        b.iter(|| {
+            docs.iter()
+                .zip(&ids)
+                .zip(&current)
+                .filter_map(|((doc, id), now)| {
+                    cache
+                        .household_at(*id, doc, period.end_instant(), || now.clone())
+                        .expect("reads")
+                })
+                .count()
+        })
     });
     group.finish();
 }
