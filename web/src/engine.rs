@@ -33,6 +33,9 @@ const SAVE: &str = "lots:save";
 /// The measure of reading the device's storage at start.
 const OPEN: &str = "lots:open";
 
+/// How many households are asked for at once on a connection.
+const MAX_REQUESTS_IN_FLIGHT: usize = 32;
+
 /// The longest pause between reconnection attempts.
 const MAX_BACKOFF_MS: u32 = 60_000;
 
@@ -225,6 +228,10 @@ struct State {
     pending_states: BTreeSet<(PeerId, DocumentId)>,
     /// Households the caseload lists that are not on the device yet.
     wanted: BTreeSet<DocumentId>,
+    /// Of those, the ones asked for on this connection and not arrived yet: at most
+    /// `MAX_REQUESTS_IN_FLIGHT`, so a supervisor's 500 households do not arrive as 500
+    /// requests at once (the server closes a connection over its message rate).
+    requested: BTreeSet<DocumentId>,
 }
 
 /// The engine; cheap to clone (all clones are one engine).
@@ -292,6 +299,7 @@ impl Engine {
                     server_peer: None,
                     pending_states: BTreeSet::new(),
                     wanted: BTreeSet::new(),
+                    requested: BTreeSet::new(),
                 }),
                 storage,
                 sync_url,
@@ -562,24 +570,41 @@ impl Engine {
 
     /// Asks the server for households of the caseload that are not on the device.
     pub fn want(&self, documents: impl IntoIterator<Item = DocumentId>) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            let state = &mut *state;
+            let missing = documents.into_iter().filter(|document| {
+                state.peer.document(document).is_none() && !state.unloaded.contains_key(document)
+            });
+            state.wanted.extend(missing);
+        }
+        self.request_more();
+    }
+
+    /// Asks the server for wanted households, keeping at most `MAX_REQUESTS_IN_FLIGHT`
+    /// outstanding; each arrival makes room for the next.
+    fn request_more(&self) {
         let outputs = {
             let mut state = self.inner.state.borrow_mut();
-            let missing: Vec<DocumentId> = documents
-                .into_iter()
-                .filter(|document| {
-                    state.peer.document(document).is_none()
-                        && !state.unloaded.contains_key(document)
-                })
-                .collect();
-            state.wanted.extend(missing.iter().copied());
+            let state = &mut *state;
             if state.link != Connection::Online {
                 return;
             }
+            let room = MAX_REQUESTS_IN_FLIGHT.saturating_sub(state.requested.len());
+            let next: Vec<DocumentId> = state
+                .wanted
+                .iter()
+                .filter(|document| !state.requested.contains(document))
+                .take(room)
+                .copied()
+                .collect();
             let now = now();
-            missing
-                .into_iter()
-                .flat_map(|document| state.peer.handle(now, Input::Want { document }))
-                .collect::<Vec<_>>()
+            let mut outputs = Vec::new();
+            for document in next {
+                state.requested.insert(document);
+                outputs.extend(state.peer.handle(now, Input::Want { document }));
+            }
+            outputs
         };
         self.carry_out(outputs);
     }
@@ -725,6 +750,18 @@ impl Engine {
         self.carry_out(outputs);
     }
 
+    /// A wanted household arrived (or the server has none): ask for the next.
+    fn arrived(&self, document: DocumentId) {
+        let asked = {
+            let mut state = self.inner.state.borrow_mut();
+            state.wanted.remove(&document);
+            state.requested.remove(&document)
+        };
+        if asked {
+            self.request_more();
+        }
+    }
+
     /// Carries out the peer's outputs: sends at once, saves in the background.
     fn carry_out(&self, outputs: Vec<Output>) {
         let mut changed = false;
@@ -749,13 +786,14 @@ impl Engine {
                         state.backoff_ms = 1_000;
                         state.problem = None;
                         state.server_peer = Some(peer);
+                        state.requested.clear();
                         state.wanted.iter().copied().collect()
                     };
                     self.want(wanted);
                     changed = true;
                 }
                 Output::DocumentChanged { document } => {
-                    self.inner.state.borrow_mut().wanted.remove(&document);
+                    self.arrived(document);
                     let engine = self.clone();
                     wasm_bindgen_futures::spawn_local(async move {
                         let _ = engine.persist(document, false).await;
@@ -777,7 +815,7 @@ impl Engine {
                     self.queue_sync_state(peer, document);
                 }
                 Output::DocumentUnavailable { document } => {
-                    self.inner.state.borrow_mut().wanted.remove(&document);
+                    self.arrived(document);
                 }
                 Output::Rejected { error, .. } => {
                     web_sys::console::warn_1(&format!("sync refused: {error}").into());

@@ -22,6 +22,9 @@ use crate::store::SessionKind;
 const POLICY_VIOLATION: u16 = 1008;
 /// The WebSocket close code for a message too big to process.
 const MESSAGE_TOO_BIG: u16 = 1009;
+/// "Try again later" (registered with IANA): over the message rate, the client may come back
+/// after a pause, and clients that back off on other closes do.
+const TRY_AGAIN_LATER: u16 = 1013;
 /// Each socket's read buffer, and how much it writes at once. tungstenite's defaults (128 KiB
 /// each) cost a thousand sockets 125 MB before they carry anything, as the read buffer is
 /// filled to its size; sync messages are mostly a few kilobytes, and a larger one grows the
@@ -96,6 +99,8 @@ async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
                 Outbound::Close(reason) => {
                     let code = if reason.contains("exceeds the limit") {
                         MESSAGE_TOO_BIG
+                    } else if reason.contains("messages a second") {
+                        TRY_AGAIN_LATER
                     } else {
                         POLICY_VIOLATION
                     };
