@@ -267,6 +267,8 @@ async fn a_flooding_connection_is_closed_with_its_reason() {
     flooder.settle(Duration::from_secs(2)).await.unwrap();
     let closed = flooder.closed.clone().expect("the flooder was closed");
     assert_eq!(closed.reason, "more than 50 messages a second");
+    // "Try again later": clients come back after a pause rather than give up.
+    assert_eq!(closed.code, Some(1013));
 }
 
 fn tempfile_dir() -> lots_tests::TempDir {
