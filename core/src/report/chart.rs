@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use crate::report::split::{AgeBand, GenderAgeSplit};
-use crate::report::table::{CaseRow, Label, Labeller, TableKind};
+use crate::report::table::{Label, Labeller, TableKind};
 use crate::report::tertial::TertialReport;
 use crate::schema::codes::Gender;
 
@@ -279,10 +279,10 @@ pub fn split_chart(title: &str, split: &GenderAgeSplit, labeller: &dyn Labeller)
 }
 
 impl TertialReport {
-    /// The people supported, by age band and gender.
-    pub fn people_chart(&self, labeller: &dyn Labeller) -> String {
-        let title = labeller.label(&Label::Case(CaseRow::Supported));
-        split_chart(&title, &self.supported.people, labeller)
+    /// The people supported, by age band and gender, under `title` (the tables have no
+    /// label of their own for people: their rows count households, their columns people).
+    pub fn people_chart(&self, title: &str, labeller: &dyn Labeller) -> String {
+        split_chart(title, &self.supported.people, labeller)
     }
 
     /// Done visits per topic, the topics dealt with at least once, most visits first.

@@ -675,8 +675,8 @@ fn the_report_serialises_for_the_web_app() {
 #[test]
 fn the_report_draws_its_charts() {
     let report = norrmalm();
-    let people = report.people_chart(&MachineKeys);
-    assert!(people.contains("<title>supported</title>"));
+    let people = report.people_chart("people supported", &MachineKeys);
+    assert!(people.contains("<title>people supported</title>"));
     assert!(people.contains("age_0_17: 2 (female 0, male 2, other 0)"));
     let topics = report.topics_chart(&MachineKeys);
     // Only topics dealt with, most visits first.

@@ -256,7 +256,7 @@ pub fn report_view() -> Html {
                     <div><dt>{ t("desk-goals-reached") }</dt><dd>{ report.goals_reached_total.count }</dd></div>
                 </dl>
                 <div class="charts">
-                    { chart(report.people_chart(&words)) }
+                    { chart(report.people_chart(&t("desk-people-supported"), &words)) }
                     { chart(bar_chart(&words.label(&Label::Table(TableKind::Visits)), &visit_bars)) }
                     { chart(report.topics_chart(&words)) }
                     { chart(report.interpreters_chart(&words)) }
