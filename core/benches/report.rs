@@ -98,15 +98,34 @@ fn benches(c: &mut Criterion) {
             DocumentId::from_bytes(bytes)
         })
         .collect();
+    group.bench_function(
+        "Timeline::of every document (first and last signing instants)",
+        |b| {
+            b.iter(|| {
+                docs.iter()
+                    .map(|doc| Timeline::of(black_box(doc)))
+                    .collect::<Vec<_>>()
+            })
+        },
+    );
+    let timelines: Vec<Timeline> = docs.iter().map(Timeline::of).collect();
     let mut cache = AsOfCache::new();
+    let end = period.end_instant();
     group.bench_function("AsOfCache: every household as at the end, kept", |b| {
         b.iter(|| {
             docs.iter()
                 .zip(&ids)
                 .zip(&current)
-                .filter_map(|((doc, id), now)| {
+                .zip(&timelines)
+                .filter_map(|(((doc, id), now), timeline)| {
                     cache
-                        .household_at(*id, doc, period.end_instant(), || now.clone())
+                        .household_at(
+                            *id,
+                            timeline,
+                            end,
+                            || now.clone(),
+                            || doc.household_at(end).map_err(Box::new),
+                        )
                         .expect("reads")
                 })
                 .count()

@@ -9,7 +9,7 @@
 mod as_of;
 mod at_heads;
 
-pub use as_of::AsOfCache;
+pub use as_of::{AsOfCache, Past, Timeline};
 
 use std::borrow::Borrow;
 use std::collections::HashSet;

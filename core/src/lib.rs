@@ -29,7 +29,7 @@ pub use actions::{
 };
 pub use calendar::{Date, DateError, Timestamp};
 pub use document::HouseholdDoc;
-pub use history::{AsOfCache, HistoryEntry};
+pub use history::{AsOfCache, HistoryEntry, Past, Timeline};
 pub use ids::{
     DeviceId, DistrictId, FollowUpId, GoalId, IdError, MAX_ID_LEN, MemberId, StaffId, StepId,
     VisitId,
