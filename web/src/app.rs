@@ -233,7 +233,7 @@ pub fn app() -> Html {
                     let phase = phase.clone();
                     let session = session.clone();
                     wasm_bindgen_futures::spawn_local(async move {
-                        session.engine.disconnect();
+                        session.engine.end();
                         let _ = api::logout().await;
                         let storage = session.engine.storage().clone();
                         // Everything of this person leaves the device with them.

@@ -17,7 +17,7 @@ use std::rc::Rc;
 use lots_core::automerge::{Automerge, ChangeHash};
 use lots_core::{
     ActionError, ConnectionId, DocumentId, Household, HouseholdDoc, Input, Output, PeerConfig,
-    PeerId, Role, Signature, SyncPeer, Timestamp,
+    PeerId, Role, Signature, SyncPeer, Timeline, Timestamp,
 };
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::closure::Closure;
@@ -118,6 +118,10 @@ struct Summary {
     heads: Vec<ChangeHash>,
     household: Rc<Household>,
     conflicts: usize,
+    /// When its changes were signed: what the desk's reports need to know, without the
+    /// document, whether a household as at a past instant is simply as it is now. `None`
+    /// in a summary stored by an older version of the app.
+    timeline: Option<Timeline>,
 }
 
 /// A summary as IndexedDB keeps it.
@@ -126,16 +130,31 @@ struct StoredSummary<H> {
     heads: Vec<String>,
     conflicts: usize,
     household: H,
+    #[serde(default)]
+    timeline: Option<Timeline>,
 }
 
 impl Summary {
-    fn read(doc: HouseholdDoc<&Automerge>, heads: Vec<ChangeHash>) -> Result<Self, String> {
+    /// Reads the summary at `heads`; the timeline from only the changes since `previous`.
+    fn read(
+        doc: HouseholdDoc<&Automerge>,
+        heads: Vec<ChangeHash>,
+        previous: Option<&Summary>,
+    ) -> Result<Self, String> {
         let household = doc.household().map_err(|error| error.to_string())?;
         let conflicts = doc.conflicts().map(|c| c.len()).unwrap_or(0);
+        let timeline = match previous.and_then(|summary| summary.timeline.clone()) {
+            Some(mut timeline) => {
+                timeline.update(&doc);
+                timeline
+            }
+            None => Timeline::of(&doc),
+        };
         Ok(Self {
             heads,
             household: Rc::new(household),
             conflicts,
+            timeline: Some(timeline),
         })
     }
 
@@ -144,6 +163,7 @@ impl Summary {
             heads: self.heads.iter().map(ToString::to_string).collect(),
             conflicts: self.conflicts,
             household: &*self.household,
+            timeline: self.timeline.clone(),
         };
         serde_json::to_string(&stored).unwrap_or_default()
     }
@@ -161,6 +181,7 @@ impl Summary {
             heads,
             household: Rc::new(stored.household),
             conflicts: stored.conflicts,
+            timeline: stored.timeline,
         })
     }
 }
@@ -242,6 +263,8 @@ pub struct Engine {
 
 struct Inner {
     state: RefCell<State>,
+    /// Signed out: nothing more is written to the device.
+    ended: std::cell::Cell<bool>,
     storage: Storage,
     sync_url: String,
     on_change: RefCell<Option<Rc<dyn Fn()>>>,
@@ -303,6 +326,7 @@ impl Engine {
                 }),
                 storage,
                 sync_url,
+                ended: std::cell::Cell::new(false),
                 on_change: RefCell::new(None),
             }),
         };
@@ -359,6 +383,22 @@ impl Engine {
             .collect()
     }
 
+    /// Every household on the device with its document's [`Timeline`] (when known: a
+    /// summary stored by an older version of the app has none until its document loads).
+    pub fn households_with_timelines(
+        &self,
+    ) -> BTreeMap<DocumentId, (Rc<Household>, Option<Timeline>)> {
+        self.summaries()
+            .into_iter()
+            .map(|(document, summary)| {
+                (
+                    document,
+                    (summary.household.clone(), summary.timeline.clone()),
+                )
+            })
+            .collect()
+    }
+
     /// Every document's summary, brought up to date with its heads; new ones are stored.
     fn summaries(&self) -> BTreeMap<DocumentId, Rc<Summary>> {
         let mut fresh = Vec::new();
@@ -374,13 +414,15 @@ impl Engine {
                 if heads.is_empty() {
                     continue; // Asked for and not arrived yet.
                 }
-                if let Some(summary) = state.summaries.get(document)
+                let previous = state.summaries.get(document);
+                if let Some(summary) = previous
                     && summary.heads == heads
+                    && summary.timeline.is_some()
                 {
                     summaries.insert(*document, summary.clone());
                     continue;
                 }
-                match Summary::read(HouseholdDoc::new(doc), heads) {
+                match Summary::read(HouseholdDoc::new(doc), heads, previous.map(|s| &**s)) {
                     Ok(summary) => {
                         let summary = Rc::new(summary);
                         state.summaries.insert(*document, summary.clone());
@@ -401,7 +443,11 @@ impl Engine {
         };
         for (document, summary) in fresh {
             let storage = self.inner.storage.clone();
+            let engine = self.clone();
             wasm_bindgen_futures::spawn_local(async move {
+                if engine.ended() {
+                    return;
+                }
                 // Only a shortcut for the next start: if it fails, that start loads the
                 // document before showing it.
                 if let Err(error) = storage.save_summary(&document, &summary.to_json()).await {
@@ -731,7 +777,27 @@ impl Engine {
         self.changed();
     }
 
-    /// Closes the socket (signing out).
+    /// Signing out: closes the socket, and background work (summaries, the desk's kept
+    /// households) writes nothing more to the device from now on, so that clearing it
+    /// leaves nothing of this person behind.
+    pub fn end(&self) {
+        self.inner.ended.set(true);
+        self.disconnect();
+    }
+
+    /// Whether [`end`](Self::end) was called.
+    pub fn ended(&self) -> bool {
+        self.inner.ended.get()
+    }
+
+    /// Whether documents are still being loaded from the device or awaited from the
+    /// server: background work waits until they are all here.
+    pub fn loading(&self) -> bool {
+        let state = self.inner.state.borrow();
+        !state.unloaded.is_empty() || !state.wanted.is_empty()
+    }
+
+    /// Closes the socket.
     pub fn disconnect(&self) {
         let socket = self.inner.state.borrow_mut().socket.take();
         if let Some(socket) = socket {

@@ -20,8 +20,8 @@ use wasm_bindgen::{JsCast as _, JsValue};
 use web_sys::IdbDatabase;
 
 const DATABASE: &str = "lots";
-/// Raised whenever the object stores change shape (2: summaries).
-const VERSION: u32 = 2;
+/// Raised whenever the object stores change shape (2: summaries; 3: past).
+const VERSION: u32 = 3;
 
 const CHUNKS: &str = "chunks";
 const CHUNKS_BY_DOCUMENT: &str = "by_document";
@@ -29,6 +29,9 @@ const SYNC_STATES: &str = "sync_states";
 const DIRTY: &str = "dirty";
 const META: &str = "meta";
 const SUMMARIES: &str = "summaries";
+/// Households as at past instants that had to be read from history (the desk's reports),
+/// JSON, keyed `"{instant in ms}/{document}"` so that one instant's are one key range.
+const PAST: &str = "past";
 /// Between peer id and document id in a sync state's key; neither contains it.
 const SEPARATOR: char = '\u{1f}';
 
@@ -124,7 +127,7 @@ impl Storage {
                     );
                 }
             }
-            for store in [SYNC_STATES, DIRTY, META, SUMMARIES] {
+            for store in [SYNC_STATES, DIRTY, META, SUMMARIES, PAST] {
                 if !existing.iter().any(|name| name == store) {
                     let _ = database.create_object_store(store, ObjectStoreParams::new());
                 }
@@ -316,6 +319,54 @@ impl Storage {
         finish(transaction).await
     }
 
+    /// Stores households as at the instant `at` (ms since the epoch), as JSON per
+    /// document, all in one transaction.
+    pub async fn save_past(
+        &self,
+        at: i64,
+        households: &[(DocumentId, String)],
+    ) -> Result<(), StorageError> {
+        if households.is_empty() {
+            return Ok(());
+        }
+        let transaction = self.transaction(&[PAST], TransactionMode::ReadWrite)?;
+        let store = transaction.object_store(PAST)?;
+        for (document, json) in households {
+            store
+                .put(&key(json), Some(&key(&format!("{at}/{document}"))))?
+                .await?;
+        }
+        finish(transaction).await
+    }
+
+    /// The households stored as at the instant `at` (ms), as JSON per document.
+    pub async fn past(&self, at: i64) -> Result<Vec<(DocumentId, String)>, StorageError> {
+        let transaction = self.transaction(&[PAST], TransactionMode::ReadOnly)?;
+        let store = transaction.object_store(PAST)?;
+        // Every key of this instant: the prefix, then document ids (base58, below U+FFFF).
+        let range = idb::KeyRange::bound(
+            &key(&format!("{at}/")),
+            &key(&format!("{at}/\u{ffff}")),
+            None,
+            None,
+        )?;
+        let keys = store
+            .get_all_keys(Some(Query::KeyRange(range.clone())), None)?
+            .await?;
+        let values = store.get_all(Some(Query::KeyRange(range)), None)?.await?;
+        transaction.await?;
+        // Both lists come in key order, so they pair up; an entry that does not read is
+        // only a lost shortcut (the history is read again).
+        Ok(keys
+            .into_iter()
+            .zip(values)
+            .filter_map(|(stored_key, value)| {
+                let document = stored_key.as_string()?.split_once('/')?.1.parse().ok()?;
+                Some((document, value.as_string()?))
+            })
+            .collect())
+    }
+
     /// The server has everything of these documents.
     pub async fn mark_clean(&self, documents: &[DocumentId]) -> Result<(), StorageError> {
         let transaction = self.transaction(&[DIRTY], TransactionMode::ReadWrite)?;
@@ -387,7 +438,7 @@ impl Storage {
 
     /// Forgets everything on this device (signing out).
     pub async fn clear(&self) -> Result<(), StorageError> {
-        let stores = [CHUNKS, SYNC_STATES, DIRTY, META, SUMMARIES];
+        let stores = [CHUNKS, SYNC_STATES, DIRTY, META, SUMMARIES, PAST];
         let transaction = self.transaction(&stores, TransactionMode::ReadWrite)?;
         for store in stores {
             transaction.object_store(store)?.clear()?.await?;

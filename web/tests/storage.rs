@@ -164,6 +164,18 @@ async fn households_show_from_their_summaries_before_the_documents_load() {
     .unwrap();
     // Straight after opening, before the document is loaded, the household is there…
     assert_eq!(*reopened.households()[&document], *shown);
+    // …with its timeline, so the desk's reports know without the document whether it is
+    // as it is now at an instant.
+    let (_, timeline) = &reopened.households_with_timelines()[&document];
+    let expected = engine
+        .with_document(&document, |doc| lots_core::Timeline::of(&doc))
+        .unwrap();
+    let timeline = timeline.as_ref().unwrap();
+    assert_eq!(timeline.heads(), expected.heads());
+    assert_eq!(
+        timeline.at(lots_core::Timestamp::from_millis(i64::MAX)),
+        lots_core::Past::Now
+    );
     // …and once loaded it is read from the document, the same.
     let heads = reopened
         .with_document(&document, |doc| doc.heads())
@@ -173,6 +185,49 @@ async fn households_show_from_their_summaries_before_the_documents_load() {
         engine.with_document(&document, |doc| doc.heads()).unwrap()
     );
     assert_eq!(*reopened.households()[&document], *shown);
+    storage.close();
+    Storage::delete_named(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn households_as_at_an_instant_are_kept_per_instant_and_cleared_on_sign_out() {
+    let name = fresh_name("past");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let (one, two) = (
+        DocumentId::from_bytes([5; 16]),
+        DocumentId::from_bytes([6; 16]),
+    );
+    let end_of_april = 1_777_593_600_000;
+    let end_of_august = 1_788_220_800_000;
+    storage
+        .save_past(
+            end_of_april,
+            &[(one, "{\"april\":1}".into()), (two, "{\"april\":2}".into())],
+        )
+        .await
+        .unwrap();
+    storage
+        .save_past(end_of_august, &[(one, "{\"august\":1}".into())])
+        .await
+        .unwrap();
+    let mut april = storage.past(end_of_april).await.unwrap();
+    april.sort();
+    assert_eq!(
+        april,
+        vec![
+            (one, "{\"april\":1}".to_owned()),
+            (two, "{\"april\":2}".to_owned())
+        ]
+    );
+    assert_eq!(
+        storage.past(end_of_august).await.unwrap(),
+        vec![(one, "{\"august\":1}".to_owned())]
+    );
+    // An instant whose digits begin another's is its own range.
+    assert!(storage.past(1_777).await.unwrap().is_empty());
+
+    storage.clear().await.unwrap();
+    assert!(storage.past(end_of_april).await.unwrap().is_empty());
     storage.close();
     Storage::delete_named(&name).await.unwrap();
 }

@@ -15,14 +15,17 @@ pub mod report;
 pub mod workload;
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::rc::Rc;
 
-use lots_core::{AsOfCache, Household, Label, Labeller, Timestamp};
+use lots_core::automerge::ChangeHash;
+use lots_core::{AsOfCache, DocumentId, Household, Label, Labeller, Tertial, Timeline, Timestamp};
 use wasm_bindgen::JsCast as _;
 use yew::prelude::*;
 
 use crate::api::{self, District, Person};
 use crate::app::Session;
+use crate::engine::now;
 use crate::i18n::{code, t};
 
 /// Users and districts, as the server lists them.
@@ -71,13 +74,31 @@ impl Directory {
     }
 }
 
+/// Households as they stood at past instants: kept for the session, and those that had to
+/// be read from history kept on the device too, so a report over a past tertial reads
+/// history once per device rather than once per session.
+#[derive(Default)]
+pub struct Past {
+    cache: AsOfCache,
+    /// Instants whose households kept on the device have been read this session.
+    loaded: HashSet<Timestamp>,
+}
+
+/// A household as at an instant as the device keeps it: with the settled heads of its
+/// document's timeline it was read under (`AsOfCache::keep`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredPast<H> {
+    settled: Vec<ChangeHash>,
+    household: Option<H>,
+}
+
 /// What the desk's screens share, provided as context.
 #[derive(Clone)]
 pub struct Desk {
     /// Users and districts.
     pub directory: Rc<Directory>,
     /// Households as they stood at instants, kept between screens and renders.
-    pub as_of: Rc<RefCell<AsOfCache>>,
+    pub as_of: Rc<RefCell<Past>>,
 }
 
 impl PartialEq for Desk {
@@ -97,7 +118,14 @@ pub struct DeskProviderProps {
 #[function_component(DeskProvider)]
 pub fn desk_provider(props: &DeskProviderProps) -> Html {
     let directory = use_state(|| Rc::new(Directory::default()));
-    let as_of = use_mut_ref(AsOfCache::new);
+    let as_of = use_mut_ref(Past::default);
+    {
+        let session = use_context::<Session>().expect("the session is provided");
+        let past = as_of.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(read_past_tertials(session, past));
+        });
+    }
     {
         let directory = directory.clone();
         use_effect_with((), move |_| {
@@ -148,32 +176,171 @@ pub fn use_desk() -> Desk {
     use_context::<Desk>().expect("the desk is provided")
 }
 
-/// The households as they stood at `at`, read through the desk's cache, giving the browser
-/// back its thread every 40 ms so that a first read of a long past stays responsive;
-/// `progress` hears (done, of) meanwhile. Households that cannot be read are counted in the
-/// second value, so a report can say it is incomplete rather than be silently wrong.
+/// The User Timing measure of [`households_as_of`].
+const AS_OF_READ: &str = "lots:as-of";
+
+/// Reads the households kept on the device as at `at` into the session's cache, once.
+async fn load_past(session: &Session, past: &Rc<RefCell<Past>>, at: Timestamp) {
+    if past.borrow().loaded.contains(&at) {
+        return;
+    }
+    let stored = match session.engine.storage().past(at.as_millis()).await {
+        Ok(stored) => stored,
+        Err(error) => {
+            // Only a shortcut: the households are read from history instead.
+            web_sys::console::warn_1(&format!("households as at {at:?}: {error}").into());
+            Vec::new()
+        }
+    };
+    let mut past = past.borrow_mut();
+    for (document, json) in stored {
+        if let Ok(kept) = serde_json::from_str::<StoredPast<Household>>(&json) {
+            past.cache
+                .keep(document, at, kept.settled, kept.household.map(Rc::new));
+        }
+    }
+    past.loaded.insert(at);
+}
+
+/// Past tertials the report offers, besides the current one (two years in all).
+pub const PAST_TERTIALS: usize = 5;
+
+/// The User Timing measure of a pass of [`read_past_tertials`] that read history, for
+/// `tests/e2e/desk-speed.mjs`.
+const PAST_READ: &str = "lots:past-tertials";
+
+/// Reads every household as at the end of each past tertial the report offers, most recent
+/// first, in the background whenever every document is on the device and some household
+/// has not had it done yet (the first sync, a household newly assigned), and keeps them:
+/// the first report over a past tertial is then a lookup, and later only a change that
+/// syncs late (signed before the newest already there) makes one household be read again.
+async fn read_past_tertials(session: Session, past: Rc<RefCell<Past>>) {
+    let mut read_for = None;
+    loop {
+        // Every document loaded from the device and every household of the caseload here,
+        // and a pass not made yet for this many: new households get theirs read too.
+        let here = session.engine.households_with_timelines().len();
+        if !session.engine.loading() && read_for != Some(here) {
+            let measure = crate::engine::Measure::start(PAST_READ);
+            let reads_before = past.borrow().cache.history_reads();
+            let current = Tertial::containing(crate::i18n::local_date(now()));
+            for tertial in std::iter::successors(current.previous(), |tertial| tertial.previous())
+                .take(PAST_TERTIALS)
+            {
+                if session.engine.ended() {
+                    return;
+                }
+                let at = tertial.period().end_instant();
+                let signed_in = || !session.engine.ended();
+                households_as_of(&session, &past, at, |_, _| {}, signed_in).await;
+            }
+            if past.borrow().cache.history_reads() > reads_before {
+                measure.finish(PAST_READ);
+            }
+            read_for = Some(here);
+        }
+        gloo::timers::future::TimeoutFuture::new(2_000).await;
+        if session.engine.ended() {
+            return;
+        }
+    }
+}
+
+/// Keeps households just read from history as at `at` on the device, for the next session.
+fn store_past(
+    session: &Session,
+    at: Timestamp,
+    read: Vec<(DocumentId, Vec<ChangeHash>, Option<Rc<Household>>)>,
+) {
+    if read.is_empty() {
+        return;
+    }
+    let engine = session.engine.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if engine.ended() {
+            return; // Signed out: the device is being cleared.
+        }
+        let households: Vec<(DocumentId, String)> = read
+            .into_iter()
+            .filter_map(|(document, settled, household)| {
+                let stored = StoredPast {
+                    settled,
+                    household: household.as_deref(),
+                };
+                Some((document, serde_json::to_string(&stored).ok()?))
+            })
+            .collect();
+        if let Err(error) = engine
+            .storage()
+            .save_past(at.as_millis(), &households)
+            .await
+        {
+            web_sys::console::warn_1(&format!("households as at {at:?}: {error}").into());
+        }
+    });
+}
+
+/// The households as they stood at `at`: from each household's summary when its timeline
+/// says it is as it is now (or did not exist yet), else from the households kept for `at`
+/// this session or on the device, else read from the document's history (and kept). The
+/// browser gets its thread back every 40 ms, so that a first read of a long past stays
+/// responsive; `progress` hears (done, of) meanwhile. Households that cannot be read are
+/// counted in the second value, so a report can say it is incomplete rather than be
+/// silently wrong. `None` when `wanted` says, at a pause, that the read is no longer wanted
+/// (a newer one replaced it); what was read from history so far is kept all the same.
 pub async fn households_as_of(
     session: &Session,
-    cache: &Rc<RefCell<AsOfCache>>,
+    past: &Rc<RefCell<Past>>,
     at: Timestamp,
     progress: impl Fn(usize, usize),
-) -> (Vec<Rc<Household>>, usize) {
-    let current = session.engine.households();
+    wanted: impl Fn() -> bool,
+) -> Option<(Vec<Rc<Household>>, usize)> {
+    let measure = crate::engine::Measure::start(AS_OF_READ);
+    load_past(session, past, at).await;
+    let current = session.engine.households_with_timelines();
     let total = current.len();
     let mut households = Vec::with_capacity(total);
     let mut unreadable = 0;
+    let mut read_from_history = Vec::new();
     let mut slice_started = js_sys::Date::now();
-    for (index, (document, household)) in current.into_iter().enumerate() {
-        let read = session.engine.with_document(&document, |doc| {
-            cache
-                .borrow_mut()
-                .household_at(document, &doc, at, || household.clone())
-                .map_err(|error| error.to_string())
+    for (index, (document, (household, timeline))) in current.into_iter().enumerate() {
+        // A summary stored by an older version of the app has no timeline yet.
+        let timeline = timeline.or_else(|| {
+            session
+                .engine
+                .with_document(&document, |doc| Timeline::of(&doc))
         });
+        let Some(timeline) = timeline else {
+            continue;
+        };
+        let mut from_history = false;
+        let read = past.borrow_mut().cache.household_at(
+            document,
+            &timeline,
+            at,
+            || household.clone(),
+            || {
+                from_history = true;
+                session
+                    .engine
+                    .with_document(&document, |doc| {
+                        doc.household_at(at).map_err(|error| error.to_string())
+                    })
+                    .unwrap_or(Ok(None))
+            },
+        );
         match read {
-            Some(Ok(Some(household))) => households.push(household),
-            Some(Ok(None)) | None => {}
-            Some(Err(error)) => {
+            Ok(household) => {
+                if from_history {
+                    read_from_history.push((
+                        document,
+                        timeline.settled().to_vec(),
+                        household.clone(),
+                    ));
+                }
+                households.extend(household);
+            }
+            Err(error) => {
                 unreadable += 1;
                 web_sys::console::warn_1(
                     &format!("household {document} does not read as at {at:?}: {error}").into(),
@@ -183,10 +350,16 @@ pub async fn households_as_of(
         if js_sys::Date::now() - slice_started > 40.0 {
             progress(index + 1, total);
             gloo::timers::future::TimeoutFuture::new(0).await;
+            if !wanted() {
+                store_past(session, at, read_from_history);
+                return None;
+            }
             slice_started = js_sys::Date::now();
         }
     }
-    (households, unreadable)
+    store_past(session, at, read_from_history);
+    measure.finish(AS_OF_READ);
+    Some((households, unreadable))
 }
 
 /// Report labels in the person's language.
@@ -345,7 +518,16 @@ impl Reducible for AsOf {
             AsOfStep::Progress(_, done, of) => next.progress = Some((done, of)),
             AsOfStep::Read(_, at, households, unreadable) => {
                 next.at = Some(at);
-                next.households = Rc::new(households);
+                // The same households as before (the engine changed elsewhere) keep their
+                // list, so what is computed from it is not computed again.
+                let same = households.len() == next.households.len()
+                    && households
+                        .iter()
+                        .zip(next.households.iter())
+                        .all(|(new, old)| Rc::ptr_eq(new, old));
+                if !same {
+                    next.households = Rc::new(households);
+                }
                 next.unreadable = unreadable;
                 next.progress = None;
             }
@@ -354,17 +536,21 @@ impl Reducible for AsOf {
     }
 }
 
-/// The households as they stood at `at`, read again whenever the engine changes (cheaply:
-/// the desk's [`AsOfCache`] reads history only for what changed before `at`).
+/// The households as they stood at `at` (nothing while `None`), read again whenever the
+/// engine changes (cheaply: timelines and the desk's [`Past`] read history only for what
+/// changed before `at`).
 #[hook]
-pub fn use_households_as_of(at: Timestamp) -> UseReducerHandle<AsOf> {
+pub fn use_households_as_of(at: Option<Timestamp>) -> UseReducerHandle<AsOf> {
     let session = use_context::<Session>().expect("the session is provided");
     let desk = use_desk();
     let state = use_reducer(AsOf::default);
     let generations = use_mut_ref(|| 0_u64);
     {
         let state = state.clone();
-        use_effect_with((at, session.revision), move |_| {
+        use_effect_with((at, session.revision), move |(at, _)| {
+            let Some(at) = *at else {
+                return;
+            };
             let generation = {
                 let mut counter = generations.borrow_mut();
                 *counter += 1;
@@ -376,9 +562,12 @@ pub fn use_households_as_of(at: Timestamp) -> UseReducerHandle<AsOf> {
                     let state = state.clone();
                     move |done, of| state.dispatch(AsOfStep::Progress(generation, done, of))
                 };
-                let (households, unreadable) =
-                    households_as_of(&session, &desk.as_of, at, progress).await;
-                state.dispatch(AsOfStep::Read(generation, at, households, unreadable));
+                let latest = move || *generations.borrow() == generation;
+                if let Some((households, unreadable)) =
+                    households_as_of(&session, &desk.as_of, at, progress, latest).await
+                {
+                    state.dispatch(AsOfStep::Read(generation, at, households, unreadable));
+                }
             });
         });
     }

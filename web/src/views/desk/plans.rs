@@ -50,7 +50,7 @@ pub fn plans() -> Html {
     let at = Period::new(*day, *day)
         .expect("a day is a period")
         .end_instant();
-    let state = use_households_as_of(at);
+    let state = use_households_as_of(Some(at));
 
     let on_date = {
         let (day, problem) = (day.clone(), problem.clone());

@@ -10,16 +10,19 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::app::Session;
-use crate::engine::now;
+use crate::engine::{Measure, now};
 use crate::i18n::{self, t, t1};
 use crate::views::choice::Choice;
 use crate::views::desk::{
-    CsvButton, Words, as_of_status, chart, my_districts, report_table, use_desk,
+    CsvButton, PAST_TERTIALS, Words, as_of_status, chart, my_districts, report_table, use_desk,
     use_households_as_of,
 };
 
-/// Tertials offered: the current one and the five before it (two years).
-const TERTIALS: usize = 6;
+/// Tertials offered: the current one and those before it (two years).
+const TERTIALS: usize = PAST_TERTIALS + 1;
+
+/// The User Timing measure of computing the report, for `tests/e2e/desk-speed.mjs`.
+const REPORT: &str = "lots:report";
 
 /// `"1 234 567,50"` kronor as öre.
 fn parse_kronor(text: &str) -> Result<u64, String> {
@@ -87,7 +90,7 @@ pub fn report_view() -> Html {
     let date_problem = use_state(|| None::<String>);
 
     let period = tertial.period();
-    let state = use_households_as_of(period.end_instant());
+    let state = use_households_as_of(Some(period.end_instant()));
     // The cost is shared over a year by default (a tertial alone often has too few new
     // permits to split a year's budget by); the supervisor can choose any period.
     let cost_start = cost_from.unwrap_or(period.end().plus_months(-12).plus_days(1));
@@ -96,7 +99,13 @@ pub fn report_view() -> Html {
     let cost_at = cost_period
         .map(Period::end_instant)
         .unwrap_or(period.end_instant());
-    let cost_state = use_households_as_of(cost_at);
+    // The same instant as the report's (the default) is read once.
+    let own_cost_state = use_households_as_of((cost_at != period.end_instant()).then_some(cost_at));
+    let cost_state = if cost_at == period.end_instant() {
+        &state
+    } else {
+        &own_cost_state
+    };
 
     let districts: Vec<DistrictId> = my_districts(&session);
     let report_scope = match DistrictId::new(scope.to_string()) {
@@ -114,11 +123,14 @@ pub fn report_view() -> Html {
                 std::rc::Rc::as_ptr(&households) as usize,
             ),
             move |(tertial, scope, _)| {
-                tertial_report(
+                let measure = Measure::start(REPORT);
+                let report = tertial_report(
                     households.iter().map(|household| &**household),
                     *tertial,
                     scope,
-                )
+                );
+                measure.finish(REPORT);
+                report
             },
         )
     };
@@ -294,7 +306,7 @@ pub fn report_view() -> Html {
             if let Some(problem) = &*date_problem {
                 <p class="problem" role="alert">{ problem.clone() }</p>
             }
-            { cost_share_section(&cost_period, &cost_state, cost_at, &districts, &amount, &words, &desk.directory) }
+            { cost_share_section(&cost_period, cost_state, cost_at, &districts, &amount, &words, &desk.directory) }
         </section>
     }
 }
