@@ -39,7 +39,9 @@ Commands:
   bench-web
           the web app's budgets in Chromium with CDP throttling (Fast 3G, 4x CPU): wasm
           size, cold and warm start, a 60-household caseload list from IndexedDB, saving a
-          visit, the first sync of that caseload (about five minutes)
+          visit, the first sync of that caseload (about five minutes); with --desk, the
+          supervisor's desk over 500 two-year households with 4x CPU: the overview and the
+          tertial reports (about fifteen minutes)
   setup   install missing tools only
   help    show this
 
