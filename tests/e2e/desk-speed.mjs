@@ -68,14 +68,19 @@ try {
   // The desk reads every household as at each past tertial's end in the background once
   // everything is on the device, and keeps them there (a User Timing measure when done).
   await timed("then households as at the five past tertials' ends, in the background (no slowdown)", () =>
+    // A pass that read history ends with a measure; done when none has followed for 10 s.
     page.waitForFunction(
-      () => performance.getEntriesByName("lots:past-tertials").length > 0,
+      () => {
+        const passes = performance.getEntriesByName("lots:past-tertials");
+        const last = passes.at(-1);
+        return last !== undefined && performance.now() - (last.startTime + last.duration) > 10_000;
+      },
       null,
       { timeout: 1_800_000, polling: 1000 },
     ),
   );
-  results["the same, as the app measured it"] = Math.round(
-    await page.evaluate(() => performance.getEntriesByName("lots:past-tertials")[0].duration),
+  results["the same, as the app measured it (its passes)"] = await page.evaluate(() =>
+    performance.getEntriesByName("lots:past-tertials").map((pass) => Math.round(pass.duration)),
   );
 
   const cdp = await context.newCDPSession(page);

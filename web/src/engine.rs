@@ -70,6 +70,44 @@ impl Measure {
     }
 }
 
+/// Waits until the browser has nothing more urgent to do: a task at "background" priority
+/// through `scheduler.postTask` where the browser has it (Chromium), else a zero timeout.
+/// Work nobody is waiting for (loading every document after start, reading the past for
+/// reports not opened yet) pauses with this, so that what a person asked for — a click, a
+/// report being read — runs first. Written by hand: gloo and web-sys offer no binding for
+/// the Prioritized Task Scheduling API.
+pub async fn background_pause() {
+    if let Some(promise) = post_background_task()
+        && wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+    {
+        return;
+    }
+    gloo::timers::future::TimeoutFuture::new(0).await;
+}
+
+fn post_background_task() -> Option<js_sys::Promise> {
+    use js_sys::{Function, Object, Reflect};
+    let window = web_sys::window()?;
+    let scheduler = Reflect::get(&window, &"scheduler".into()).ok()?;
+    if scheduler.is_undefined() {
+        return None;
+    }
+    let post: Function = Reflect::get(&scheduler, &"postTask".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let options = Object::new();
+    Reflect::set(&options, &"priority".into(), &"background".into()).ok()?;
+    let task = Closure::once_into_js(|| {});
+    post.call2(&scheduler, &task, &options)
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// How long remote events wait to be shown together (`Engine::changed_soon`).
+const COALESCE_MS: u32 = 100;
+
 /// Now, from the browser's clock (core never reads it).
 pub fn now() -> Timestamp {
     Timestamp::from_millis(js_sys::Date::now() as i64)
@@ -265,6 +303,10 @@ struct Inner {
     state: RefCell<State>,
     /// Signed out: nothing more is written to the device.
     ended: std::cell::Cell<bool>,
+    /// A coalesced notification is on its way (`changed_soon`).
+    change_pending: std::cell::Cell<bool>,
+    /// Moves whenever a household document's heads may have moved (`households_version`).
+    households_version: std::cell::Cell<u64>,
     storage: Storage,
     sync_url: String,
     on_change: RefCell<Option<Rc<dyn Fn()>>>,
@@ -327,6 +369,8 @@ impl Engine {
                 storage,
                 sync_url,
                 ended: std::cell::Cell::new(false),
+                change_pending: std::cell::Cell::new(false),
+                households_version: std::cell::Cell::new(0),
                 on_change: RefCell::new(None),
             }),
         };
@@ -334,21 +378,34 @@ impl Engine {
         Ok(engine)
     }
 
-    /// Loads the stored documents one by one, letting the page run between them (each
+    /// Loads the stored documents one by one, letting the page run first between them (each
     /// takes milliseconds, a caseload seconds on a slow phone), then connects if asked to.
+    /// The views hear of it only when a loaded document shows something its stored summary
+    /// did not (or it had none): re-rendering a desk's report for each of 500 documents that
+    /// show just what they showed would cost more than loading them.
     async fn load_all(self) {
-        let mut loaded = 0;
+        let mut unseen = 0;
         loop {
             let next = self.inner.state.borrow().unloaded.keys().next().copied();
             let Some(document) = next else {
                 break;
             };
-            self.inner.state.borrow_mut().load(document);
-            loaded += 1;
-            if loaded % 10 == 0 {
-                self.changed();
+            let shown_already = {
+                let mut state = self.inner.state.borrow_mut();
+                state.load(document);
+                let heads = state.peer.document(&document).map(Automerge::get_heads);
+                state.summaries.get(&document).is_some_and(|summary| {
+                    summary.timeline.is_some() && Some(&summary.heads) == heads.as_ref()
+                })
+            };
+            if !shown_already {
+                self.households_moved();
+                unseen += 1;
+                if unseen % 10 == 0 {
+                    self.changed_soon();
+                }
             }
-            gloo::timers::future::TimeoutFuture::new(0).await;
+            background_pause().await;
         }
         self.changed();
         let connect = std::mem::take(&mut self.inner.state.borrow_mut().connect_when_loaded);
@@ -367,6 +424,35 @@ impl Engine {
         if let Some(callback) = callback {
             callback();
         }
+    }
+
+    /// Tells the views a moment later, once for everything that happens meanwhile: a
+    /// reconnect brings a message per household, and a desk of 500 drawn again for each of
+    /// them would keep a slow computer busy for seconds. What the person does is shown at
+    /// once (`changed`).
+    fn changed_soon(&self) {
+        if self.inner.change_pending.replace(true) {
+            return;
+        }
+        let engine = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            gloo::timers::future::TimeoutFuture::new(COALESCE_MS).await;
+            engine.inner.change_pending.set(false);
+            engine.changed();
+        });
+    }
+
+    fn households_moved(&self) {
+        let version = &self.inner.households_version;
+        version.set(version.get() + 1);
+    }
+
+    /// A number that moves whenever some household may read differently (a document
+    /// changed, arrived or was loaded with no summary to match): what is computed from
+    /// every household (the desk's reports) is computed again only when it moves, not on
+    /// each sync message.
+    pub fn households_version(&self) -> u64 {
+        self.inner.households_version.get()
     }
 
     /// The device's storage.
@@ -559,6 +645,7 @@ impl Engine {
             let mut state = self.inner.state.borrow_mut();
             state.peer.handle(now(), Input::LocalChange { document })
         };
+        self.households_moved();
         self.carry_out(outputs);
         let saved = self.persist(document, true).await;
         self.changed();
@@ -859,11 +946,12 @@ impl Engine {
                     changed = true;
                 }
                 Output::DocumentChanged { document } => {
+                    self.households_moved();
                     self.arrived(document);
                     let engine = self.clone();
                     wasm_bindgen_futures::spawn_local(async move {
                         let _ = engine.persist(document, false).await;
-                        engine.changed();
+                        engine.changed_soon();
                     });
                     changed = true;
                 }
@@ -873,7 +961,7 @@ impl Engine {
                         if let Err(error) = engine.inner.storage.mark_clean(&[document]).await {
                             engine.inner.state.borrow_mut().problem = Some(error.to_string());
                         }
-                        engine.changed();
+                        engine.changed_soon();
                     });
                     changed = true;
                 }
@@ -889,7 +977,7 @@ impl Engine {
             }
         }
         if changed {
-            self.changed();
+            self.changed_soon();
         }
     }
 

@@ -210,17 +210,22 @@ pub const PAST_TERTIALS: usize = 5;
 const PAST_READ: &str = "lots:past-tertials";
 
 /// Reads every household as at the end of each past tertial the report offers, most recent
-/// first, in the background whenever every document is on the device and some household
-/// has not had it done yet (the first sync, a household newly assigned), and keeps them:
+/// first, in the background whenever the households have settled after changing (the first
+/// sync, a household newly assigned, a late change), and keeps them:
 /// the first report over a past tertial is then a lookup, and later only a change that
 /// syncs late (signed before the newest already there) makes one household be read again.
 async fn read_past_tertials(session: Session, past: Rc<RefCell<Past>>) {
     let mut read_for = None;
+    let mut seen = None;
     loop {
-        // Every document loaded from the device and every household of the caseload here,
-        // and a pass not made yet for this many: new households get theirs read too.
-        let here = session.engine.households_with_timelines().len();
-        if !session.engine.loading() && read_for != Some(here) {
+        // Only once the households have stopped changing for a while: every document
+        // loaded from the device, every household of the caseload here and its first sync
+        // done (the rest of a document that comes after its first part may be signed
+        // earlier, which would make what was read too early be read again).
+        let version = session.engine.households_version();
+        let quiet = seen == Some(version) && !session.engine.loading();
+        seen = Some(version);
+        if quiet && read_for != Some(version) {
             let measure = crate::engine::Measure::start(PAST_READ);
             let reads_before = past.borrow().cache.history_reads();
             let current = Tertial::containing(crate::i18n::local_date(now()));
@@ -232,12 +237,12 @@ async fn read_past_tertials(session: Session, past: Rc<RefCell<Past>>) {
                 }
                 let at = tertial.period().end_instant();
                 let signed_in = || !session.engine.ended();
-                households_as_of(&session, &past, at, |_, _| {}, signed_in).await;
+                households_as_of(&session, &past, at, |_, _| {}, signed_in, true).await;
             }
             if past.borrow().cache.history_reads() > reads_before {
                 measure.finish(PAST_READ);
             }
-            read_for = Some(here);
+            read_for = Some(version);
         }
         gloo::timers::future::TimeoutFuture::new(2_000).await;
         if session.engine.ended() {
@@ -287,13 +292,15 @@ fn store_past(
 /// responsive; `progress` hears (done, of) meanwhile. Households that cannot be read are
 /// counted in the second value, so a report can say it is incomplete rather than be
 /// silently wrong. `None` when `wanted` says, at a pause, that the read is no longer wanted
-/// (a newer one replaced it); what was read from history so far is kept all the same.
+/// (a newer one replaced it); what was read from history so far is kept all the same. In
+/// the `background`, the pauses let everything else run first.
 pub async fn households_as_of(
     session: &Session,
     past: &Rc<RefCell<Past>>,
     at: Timestamp,
     progress: impl Fn(usize, usize),
     wanted: impl Fn() -> bool,
+    background: bool,
 ) -> Option<(Vec<Rc<Household>>, usize)> {
     let measure = crate::engine::Measure::start(AS_OF_READ);
     load_past(session, past, at).await;
@@ -349,7 +356,11 @@ pub async fn households_as_of(
         }
         if js_sys::Date::now() - slice_started > 40.0 {
             progress(index + 1, total);
-            gloo::timers::future::TimeoutFuture::new(0).await;
+            if background {
+                crate::engine::background_pause().await;
+            } else {
+                gloo::timers::future::TimeoutFuture::new(0).await;
+            }
             if !wanted() {
                 store_past(session, at, read_from_history);
                 return None;
@@ -536,9 +547,9 @@ impl Reducible for AsOf {
     }
 }
 
-/// The households as they stood at `at` (nothing while `None`), read again whenever the
-/// engine changes (cheaply: timelines and the desk's [`Past`] read history only for what
-/// changed before `at`).
+/// The households as they stood at `at` (nothing while `None`), read again whenever some
+/// household may have changed (`Engine::households_version`; cheaply: timelines and the
+/// desk's [`Past`] read history only for what changed before `at`).
 #[hook]
 pub fn use_households_as_of(at: Option<Timestamp>) -> UseReducerHandle<AsOf> {
     let session = use_context::<Session>().expect("the session is provided");
@@ -547,7 +558,8 @@ pub fn use_households_as_of(at: Option<Timestamp>) -> UseReducerHandle<AsOf> {
     let generations = use_mut_ref(|| 0_u64);
     {
         let state = state.clone();
-        use_effect_with((at, session.revision), move |(at, _)| {
+        let version = session.engine.households_version();
+        use_effect_with((at, version), move |(at, _)| {
             let Some(at) = *at else {
                 return;
             };
@@ -564,7 +576,7 @@ pub fn use_households_as_of(at: Option<Timestamp>) -> UseReducerHandle<AsOf> {
                 };
                 let latest = move || *generations.borrow() == generation;
                 if let Some((households, unreadable)) =
-                    households_as_of(&session, &desk.as_of, at, progress, latest).await
+                    households_as_of(&session, &desk.as_of, at, progress, latest, false).await
                 {
                     state.dispatch(AsOfStep::Read(generation, at, households, unreadable));
                 }
