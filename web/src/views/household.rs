@@ -84,7 +84,7 @@ fn t_args_housing(household: &Household) -> String {
 fn members(household: &Household, today: lots_core::Date) -> Html {
     let end = household_establishment_end(household.members.values());
     html! {
-        <section>
+        <section class="members">
             <h2>{ t("household-members") }</h2>
             if let Some(end) = end {
                 <p class="meta">{ t1("household-establishment-end", "date", i18n::date(end)) }</p>
@@ -139,7 +139,7 @@ fn follow_ups(household: &Household) -> Html {
         .collect();
     open.sort_by_key(|(_, follow_up)| follow_up.due_on);
     html! {
-        <section>
+        <section class="follow-ups">
             <h2>{ t("household-follow-ups") }</h2>
             if open.is_empty() {
                 <p class="empty">{ t("household-follow-ups-empty") }</p>
@@ -163,7 +163,7 @@ fn visits(household: &Household) -> Html {
     let mut visits: Vec<_> = household.visits.iter().collect();
     visits.sort_by_key(|(_, visit)| std::cmp::Reverse(visit.planned_at));
     html! {
-        <section>
+        <section class="visits">
             <h2>{ t("household-visits") }</h2>
             if visits.is_empty() {
                 <p class="empty">{ t("household-visits-empty") }</p>
