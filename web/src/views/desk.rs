@@ -181,7 +181,7 @@ const AS_OF_READ: &str = "lots:as-of";
 
 /// Reads the households kept on the device as at `at` into the session's cache, once.
 async fn load_past(session: &Session, past: &Rc<RefCell<Past>>, at: Timestamp) {
-    if past.borrow().loaded.contains(&at) {
+    if !is_tertial_end(at) || past.borrow().loaded.contains(&at) {
         return;
     }
     let stored = match session.engine.storage().past(at.as_millis()).await {
@@ -251,13 +251,21 @@ async fn read_past_tertials(session: Session, past: Rc<RefCell<Past>>) {
     }
 }
 
-/// Keeps households just read from history as at `at` on the device, for the next session.
+/// Whether `at` is the last instant of a tertial: only those are kept on the device. Any
+/// other date (plan progress as of a day picked) stays in memory for the session, so that
+/// picking dates does not fill the device with 500 households a date.
+fn is_tertial_end(at: Timestamp) -> bool {
+    Tertial::containing(at.date()).period().end_instant() == at
+}
+
+/// Keeps households just read from history as at `at` on the device, for the next session,
+/// when `at` is a tertial's end.
 fn store_past(
     session: &Session,
     at: Timestamp,
     read: Vec<(DocumentId, Vec<ChangeHash>, Option<Rc<Household>>)>,
 ) {
-    if read.is_empty() {
+    if read.is_empty() || !is_tertial_end(at) {
         return;
     }
     let engine = session.engine.clone();
@@ -599,5 +607,27 @@ pub fn as_of_status(state: &AsOf) -> Html {
                 <p class="problem" role="alert">{ crate::i18n::t_count("desk-unreadable", state.unreadable) }</p>
             }
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lots_core::{Date, Period, Tertial};
+
+    use super::is_tertial_end;
+
+    #[test]
+    fn only_a_tertials_last_instant_is_kept_on_the_device() {
+        let april = Date::from_ymd(2026, 4, 30).unwrap();
+        let tertial = Tertial::containing(april);
+        assert!(is_tertial_end(tertial.period().end_instant()));
+        let day = Date::from_ymd(2026, 3, 12).unwrap();
+        assert!(!is_tertial_end(
+            Period::new(day, day).unwrap().end_instant()
+        ));
+        // A day picked that is a tertial's last is the same instant, and kept.
+        assert!(is_tertial_end(
+            Period::new(april, april).unwrap().end_instant()
+        ));
     }
 }
