@@ -86,6 +86,63 @@ test("every screen at phone size, with no accessibility violations", async () =>
   await one.context.close();
 });
 
+test("a new device downloads the sign-in alone, and the whole app once signed in", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  // What the page fetched, in order: ["request" | "finished", which build's wasm].
+  const wasm = [];
+  const build = (request) => new URL(request.url()).pathname.match(/^\/(lots-\w+)-[0-9a-f]{16}_bg\.wasm$/)?.[1];
+  page.on("request", (request) => build(request) && wasm.push(["request", build(request)]));
+  page.on("requestfinished", (request) => build(request) && wasm.push(["finished", build(request)]));
+  await signIn(page, ANNA);
+  // The sign-in first; the whole app only once the sign-in has arrived, and only once.
+  assert.deepEqual(wasm.slice(0, 3), [
+    ["request", "lots-signin"],
+    ["finished", "lots-signin"],
+    ["request", "lots-web"],
+  ]);
+  assert.equal(wasm.filter(([what, name]) => what === "request" && name === "lots-web").length, 1);
+  assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), "1");
+
+  // Signed in, the flag lost (the whole app sets it; an older version did not): the sign-in
+  // app finds the person in storage and hands over at once.
+  await page.evaluate(() => localStorage.removeItem("lots-signed-in"));
+  await page.reload();
+  await waitForHouseholds(page, 20);
+  assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), "1");
+
+  // Signing out in the whole app leaves its own sign-in form, and the next start the small one.
+  await waitSynced(page);
+  await page.locator("footer button.link", { hasText: "Logga ut" }).click();
+  await page.waitForSelector("#username");
+  assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), null);
+  await signIn(page, ANNA);
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
+});
+
+test("the whole app not loading after signing in is said, and trying again starts it", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  const appWasm = /\/lots-web-[0-9a-f]{16}_bg\.wasm$/;
+  await page.route(appWasm, (route) => route.abort("internetdisconnected"));
+  await page.goto("/");
+  await page.waitForSelector("#username");
+  await page.fill("#username", ANNA.username);
+  await page.fill("#password", ANNA.password);
+  await page.click("button[type=submit]");
+  await page.getByRole("alert").filter({ hasText: "appen kunde inte hämtas" }).waitFor();
+  assert.equal(await page.locator("#username").count(), 1, "the sign-in stays on the screen");
+  await check(page, "phone-signin-app-not-loaded");
+
+  // Coverage back: signing in again fetches the app again, and it starts.
+  await page.unroute(appWasm);
+  await page.click("button[type=submit]");
+  await waitForHouseholds(page, 20);
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
+});
+
 test("two phones apart: both visits and both note edits arrive everywhere", async () => {
   const [a, b] = await twoPhones();
   const id = await householdId(a.page, 1);

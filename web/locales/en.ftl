@@ -26,6 +26,7 @@ signin-submit = Sign in
 signin-offline = You need to be online the first time you sign in.
 signin-failed = Wrong username or password.
 signin-error = Signing in failed: { $error }
+boot-app-not-loaded = You are signed in, but the app could not be loaded: { $error }. Reload the page when you have coverage.
 signout = Sign out
 signout-unsynced = { $count ->
     [one] 1 household has changes that are not synced yet. Connect and wait for "Synced" before signing out, or they would be lost.

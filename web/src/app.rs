@@ -101,16 +101,8 @@ enum Phase {
     SignedIn(Session),
 }
 
-const ME: &str = "me";
-const LANGUAGE_KEY: &str = "lots-language";
-
-fn stored_language() -> Language {
-    let tag = web_sys::window()
-        .and_then(|window| window.local_storage().ok().flatten())
-        .and_then(|storage| storage.get_item(LANGUAGE_KEY).ok().flatten())
-        .unwrap_or_default();
-    Language::from_tag(&tag)
-}
+/// The key under which storage's meta store keeps who is signed in ([`Me`]).
+pub(crate) const ME: &str = "me";
 
 /// Opens the engine for a signed-in person and starts syncing.
 async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
@@ -160,7 +152,7 @@ fn watch_connectivity(engine: &Engine) {
 #[function_component(App)]
 pub fn app() -> Html {
     let phase = use_state(|| Phase::Starting);
-    let language = use_state(stored_language);
+    let language = use_state(i18n::stored_language);
     let revision = use_state(|| 0_u64);
     i18n::set_language(*language);
 
@@ -173,7 +165,9 @@ pub fn app() -> Html {
                     Ok(storage) => storage,
                     Err(error) => return phase.set(Phase::Failed(error.to_string())),
                 };
-                match storage.meta::<Me>(ME).await {
+                let me = storage.meta::<Me>(ME).await;
+                crate::boot::mark_signed_in(matches!(me, Ok(Some(_))));
+                match me {
                     Ok(Some(me)) => match begin(storage, me).await {
                         Ok(session) => phase.set(Phase::SignedIn(session)),
                         Err(error) => phase.set(Phase::Failed(error)),
@@ -188,11 +182,7 @@ pub fn app() -> Html {
     let on_language = {
         let language = language.clone();
         Callback::from(move |chosen: Language| {
-            if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-            {
-                let _ = storage.set_item(LANGUAGE_KEY, chosen.tag());
-            }
-            i18n::set_language(chosen);
+            i18n::choose_language(chosen);
             language.set(chosen);
         })
     };
@@ -214,6 +204,7 @@ pub fn app() -> Html {
                         if let Err(error) = storage.set_meta(ME, Some(&me)).await {
                             return phase.set(Phase::Failed(error.to_string()));
                         }
+                        crate::boot::mark_signed_in(true);
                         match begin(storage, me).await {
                             Ok(session) => phase.set(Phase::SignedIn(session)),
                             Err(error) => phase.set(Phase::Failed(error)),
@@ -237,7 +228,9 @@ pub fn app() -> Html {
                         let _ = api::logout().await;
                         let storage = session.engine.storage().clone();
                         // Everything of this person leaves the device with them.
-                        match storage.clear().await {
+                        let cleared = storage.clear().await;
+                        crate::boot::mark_signed_in(false);
+                        match cleared {
                             Ok(()) => phase.set(Phase::SignedOut(storage)),
                             Err(error) => phase.set(Phase::Failed(error.to_string())),
                         }

@@ -81,6 +81,29 @@ fn web_log(message: &str) {
     eprintln!("{message}");
 }
 
+/// Where the person's choice of language is kept on the device (both the sign-in and the
+/// whole app read it).
+const LANGUAGE_KEY: &str = "lots-language";
+
+/// The language this device was last set to; Swedish when none.
+pub fn stored_language() -> Language {
+    let tag = web_sys::window()
+        .and_then(|window| window.local_storage().ok().flatten())
+        .and_then(|storage| storage.get_item(LANGUAGE_KEY).ok().flatten())
+        .unwrap_or_default();
+    Language::from_tag(&tag)
+}
+
+/// Switches to `language` and keeps the choice on the device.
+pub fn choose_language(language: Language) {
+    if let Some(storage) =
+        web_sys::window().and_then(|window| window.local_storage().ok().flatten())
+    {
+        let _ = storage.set_item(LANGUAGE_KEY, language.tag());
+    }
+    set_language(language);
+}
+
 /// Switches the language of everything formatted from now on.
 pub fn set_language(language: Language) {
     BUNDLE.with(|cell| {

@@ -7,9 +7,11 @@
 //! - [`i18n`]: Fluent translations (Swedish, English) and Swedish dates.
 //! - [`update`]: the service worker, and "new version — reload".
 //! - [`app`] and [`views`]: the screens.
+//! - [`boot`]: the sign-in alone, a small first download, and the hand-over to the whole app.
 
 pub mod api;
 pub mod app;
+pub mod boot;
 pub mod engine;
 pub mod i18n;
 pub mod storage;

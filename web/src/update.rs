@@ -36,11 +36,25 @@ pub fn register_service_worker() {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let container = window.navigator().service_worker();
+    // Some browsers have none (private windows, a policy): the app then needs the network to
+    // start, and says nothing of new versions.
+    let navigator = window.navigator();
+    if !js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
+        web_sys::console::warn_1(&"this browser has no service workers".into());
+        return;
+    }
+    let container = navigator.service_worker();
     let promise = container.register("/sw.js");
     wasm_bindgen_futures::spawn_local(async move {
         match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(registration) => watch(registration.unchecked_into()),
+            Ok(registration) => match registration.dyn_into::<ServiceWorkerRegistration>() {
+                Ok(registration) => watch(registration),
+                // An automated browser told to block workers answers `undefined`.
+                Err(other) => web_sys::console::warn_2(
+                    &"the service worker was not registered".into(),
+                    &other,
+                ),
+            },
             Err(error) => {
                 web_sys::console::warn_2(&"the service worker was not registered".into(), &error)
             }

@@ -2,9 +2,13 @@
 //! Trunk 0.21.14 from crates.io, wasm-bindgen at the Cargo.lock version, and wasm-opt from npm
 //! (binaryen 132), all found on PATH, with Trunk told never to download anything.
 //!
-//! After Trunk, three things no tool here does for us:
-//! - Trunk writes its start-up script inline in `index.html`; the server's CSP forbids inline
-//!   scripts, so it moves to a hashed file of its own;
+//! After Trunk, four things no tool here does for us:
+//! - the sign-in alone (`web/src/bin/lots-signin.rs`, see `lots_web::boot`) is built as a
+//!   second, small wasm, the way Trunk builds the whole app (wasm-bindgen, then wasm-opt -Oz):
+//!   Trunk builds one binary per page;
+//! - Trunk's start-up script, written inline in `index.html`, is replaced by `web/boot.js`,
+//!   which picks the app to start, in a hashed file of its own (the server's CSP forbids inline
+//!   scripts); the page preloads the sign-in, not the whole app;
 //! - the service worker gets the list of files to precache and a version derived from them;
 //! - every file is precompressed (brotli and gzip) for the server to send as it is.
 
@@ -52,12 +56,14 @@ pub fn build(sh: &Shell) -> Result<()> {
         .run()
         .context("trunk build failed")?;
     let dist = sh.current_dir().join("dist");
-    externalise_start_script(&dist)?;
+    let sign_in = build_sign_in(sh, &dist)?;
+    write_start_script(sh, &dist, &sign_in)?;
     fill_service_worker(&dist)?;
     precompress(&dist)?;
     step(&format!(
-        "web app built: the wasm is {} KB brotli",
-        wasm_brotli_bytes(&dist)? / 1024
+        "web app built: the whole app's wasm is {} KB brotli, the sign-in's {} KB",
+        wasm_brotli_bytes(&dist, APP)? / 1024,
+        wasm_brotli_bytes(&dist, SIGN_IN)? / 1024,
     ));
     Ok(())
 }
@@ -70,8 +76,69 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Moves Trunk's inline `<script type="module">` into `start-<hash>.js`.
-fn externalise_start_script(dist: &Path) -> Result<()> {
+/// The whole app's files in `dist/` start with this (Trunk names them after the binary).
+pub const APP: &str = "lots-web-";
+/// The sign-in's files in `dist/` start with this.
+pub const SIGN_IN: &str = "lots-signin-";
+
+/// A build's two files in `dist/`: the JavaScript glue and the wasm, as URLs.
+struct Files {
+    js: String,
+    wasm: String,
+}
+
+/// Builds the sign-in binary as Trunk builds the whole app, into `dist/` under hashed names.
+fn build_sign_in(sh: &Shell, dist: &Path) -> Result<Files> {
+    step("building the sign-in alone (release), the first download of a new device");
+    cmd!(
+        sh,
+        "cargo build --release --offline --target wasm32-unknown-unknown -p lots-web --bin lots-signin"
+    )
+    .run()
+    .context("building the sign-in failed")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| sh.current_dir().join("target"));
+    let built = target.join("wasm32-unknown-unknown/release/lots-signin.wasm");
+    let staging = target.join("lots-signin");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    cmd!(
+        sh,
+        "wasm-bindgen --target web --no-typescript --out-dir {staging} --out-name lots-signin {built}"
+    )
+    .run()
+    .context("wasm-bindgen failed on the sign-in")?;
+    let bound = staging.join("lots-signin_bg.wasm");
+    let optimised = staging.join("lots-signin_opt.wasm");
+    let output = format!("--output={}", optimised.display());
+    cmd!(sh, "wasm-opt {output} -Oz {bound}")
+        .run()
+        .context("wasm-opt failed on the sign-in")?;
+    let glue = std::fs::read(staging.join("lots-signin.js"))?;
+    let wasm = std::fs::read(&optimised)?;
+    let hash = short_hash(&[glue.as_slice(), wasm.as_slice()].concat());
+    let files = Files {
+        js: format!("/{SIGN_IN}{hash}.js"),
+        wasm: format!("/{SIGN_IN}{hash}_bg.wasm"),
+    };
+    std::fs::write(dist.join(&files.js[1..]), glue)?;
+    std::fs::write(dist.join(&files.wasm[1..]), wasm)?;
+    Ok(files)
+}
+
+/// The text between the quotes that follow `marker` in `text`.
+fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
+    let rest = &text[text.find(marker)? + marker.len()..];
+    let quote = rest.chars().next()?;
+    let rest = &rest[quote.len_utf8()..];
+    Some(&rest[..rest.find(quote)?])
+}
+
+/// Replaces Trunk's inline start-up script and its preloads of the whole app with
+/// `web/boot.js` in `start-<hash>.js` and preloads of the sign-in.
+fn write_start_script(sh: &Shell, dist: &Path, sign_in: &Files) -> Result<()> {
     let index_path = dist.join("index.html");
     let index = std::fs::read_to_string(&index_path).context("dist/index.html is missing")?;
     let open = "<script type=\"module\">";
@@ -83,15 +150,59 @@ fn externalise_start_script(dist: &Path) -> Result<()> {
         .find("</script>")
         .context("Trunk's start-up script is not closed")?
         + body_start;
-    let script = index[body_start..end].trim().to_owned() + "\n";
+    let trunk_script = &index[body_start..end];
+    let app = Files {
+        js: quoted_after(trunk_script, " from ")
+            .context("Trunk's start-up script imports no module")?
+            .to_owned(),
+        wasm: quoted_after(trunk_script, "module_or_path: ")
+            .context("Trunk's start-up script loads no wasm")?
+            .to_owned(),
+    };
+    if !app.js.starts_with(&format!("/{APP}")) || !app.wasm.starts_with(&format!("/{APP}")) {
+        bail!(
+            "Trunk's start-up script starts {} and {}, not the whole app",
+            app.js,
+            app.wasm
+        );
+    }
+    let template = sh.read_file("web/boot.js")?;
+    let files = format!(
+        "const FILES = {{ app: {{ js: {:?}, wasm: {:?} }}, signIn: {{ js: {:?}, wasm: {:?} }} }};",
+        app.js, app.wasm, sign_in.js, sign_in.wasm
+    );
+    let script = template.replacen("const FILES = {};", &files, 1);
+    if script == template {
+        bail!("web/boot.js lacks the `const FILES = {{}};` line xtask fills in");
+    }
     let name = format!("start-{}.js", short_hash(script.as_bytes()));
     std::fs::write(dist.join(&name), &script)?;
-    let tag = format!("<script type=\"module\" src=\"/{name}\"></script>");
-    let index = format!(
-        "{}{tag}{}",
+    let tags = format!(
+        "<script type=\"module\" src=\"/{name}\"></script>\n    \
+         <link rel=\"modulepreload\" href=\"{}\" crossorigin=\"anonymous\">\n    \
+         <link rel=\"preload\" href=\"{}\" as=\"fetch\" type=\"application/wasm\" crossorigin=\"anonymous\">",
+        sign_in.js, sign_in.wasm
+    );
+    let mut index = format!(
+        "{}{tags}{}",
         &index[..start],
         &index[end + "</script>".len()..]
     );
+    // Trunk's preloads fetch the whole app at once; on a first visit that is what must wait.
+    for preload in [&app.js, &app.wasm] {
+        let href = format!("href=\"{preload}\"");
+        let Some(at) = index.find(&href) else {
+            continue;
+        };
+        let tag_start = index[..at]
+            .rfind("<link")
+            .context("a preload outside a link")?;
+        let tag_end = index[at..].find('>').context("an unclosed link")? + at + 1;
+        index.replace_range(tag_start..tag_end, "");
+    }
+    if index.contains(&app.wasm) {
+        bail!("dist/index.html still names the whole app's wasm: has Trunk's output changed?");
+    }
     if index.contains("<script>") || index.contains("<style") || index.contains(" style=") {
         bail!("dist/index.html still has an inline script or style, which the CSP forbids");
     }
@@ -197,13 +308,14 @@ fn extension_plus(path: &Path, added: &str) -> String {
     }
 }
 
-/// The brotli size of the built wasm, for the size budget.
-pub fn wasm_brotli_bytes(dist: &Path) -> Result<u64> {
+/// The brotli size of a build's wasm (`prefix` is [`APP`] or [`SIGN_IN`]), for the size budget.
+pub fn wasm_brotli_bytes(dist: &Path, prefix: &str) -> Result<u64> {
     for entry in std::fs::read_dir(dist)? {
         let path = entry?.path();
-        if path.to_string_lossy().ends_with(".wasm.br") {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with(prefix) && name.ends_with(".wasm.br") {
             return Ok(std::fs::metadata(path)?.len());
         }
     }
-    bail!("no .wasm.br in dist/: build the web app first")
+    bail!("no {prefix}*.wasm.br in dist/: build the web app first")
 }

@@ -16,6 +16,9 @@ pub struct SignInProps {
     pub language: Language,
     /// Picks a language.
     pub on_language: Callback<Language>,
+    /// A problem from outside the form (storage, or loading the app after signing in).
+    #[prop_or_default]
+    pub problem: Option<String>,
 }
 
 /// The sign-in form.
@@ -67,7 +70,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
                 <input id="username" ref={username} autocomplete="username" autocapitalize="none" required=true />
                 <label for="password">{ t("signin-password") }</label>
                 <input id="password" ref={password} type="password" autocomplete="current-password" required=true />
-                if let Some(message) = &*error {
+                if let Some(message) = error.as_ref().or(props.problem.as_ref()) {
                     <p class="problem" role="alert">{ message.clone() }</p>
                 }
                 <button class="primary" type="submit" disabled={*busy}>{ t("signin-submit") }</button>
