@@ -141,21 +141,44 @@ fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
 fn write_start_script(sh: &Shell, dist: &Path, sign_in: &Files) -> Result<()> {
     let index_path = dist.join("index.html");
     let index = std::fs::read_to_string(&index_path).context("dist/index.html is missing")?;
+    let (script, app) = trunk_start(&index)?;
+    let template = sh.read_file("web/boot.js")?;
+    let files = format!(
+        "const FILES = {{ app: {{ js: {:?}, wasm: {:?} }}, signIn: {{ js: {:?}, wasm: {:?} }} }};",
+        app.js, app.wasm, sign_in.js, sign_in.wasm
+    );
+    let filled = template.replacen("const FILES = {};", &files, 1);
+    if filled == template {
+        bail!("web/boot.js lacks the `const FILES = {{}};` line xtask fills in");
+    }
+    let name = format!("start-{}.js", short_hash(filled.as_bytes()));
+    std::fs::write(dist.join(&name), &filled)?;
+    std::fs::write(
+        &index_path,
+        rewrite_index(&index, script, &app, &name, sign_in)?,
+    )?;
+    Ok(())
+}
+
+/// Trunk's inline start-up script in `index`: where it is, tags included, and the whole app's
+/// files it starts.
+fn trunk_start(index: &str) -> Result<(std::ops::Range<usize>, Files)> {
     let open = "<script type=\"module\">";
+    let close = "</script>";
     let Some(start) = index.find(open) else {
         bail!("Trunk's start-up script is not in dist/index.html: has Trunk's output changed?");
     };
     let body_start = start + open.len();
     let end = index[body_start..]
-        .find("</script>")
+        .find(close)
         .context("Trunk's start-up script is not closed")?
         + body_start;
-    let trunk_script = &index[body_start..end];
+    let script = &index[body_start..end];
     let app = Files {
-        js: quoted_after(trunk_script, " from ")
+        js: quoted_after(script, " from ")
             .context("Trunk's start-up script imports no module")?
             .to_owned(),
-        wasm: quoted_after(trunk_script, "module_or_path: ")
+        wasm: quoted_after(script, "module_or_path: ")
             .context("Trunk's start-up script loads no wasm")?
             .to_owned(),
     };
@@ -166,29 +189,26 @@ fn write_start_script(sh: &Shell, dist: &Path, sign_in: &Files) -> Result<()> {
             app.wasm
         );
     }
-    let template = sh.read_file("web/boot.js")?;
-    let files = format!(
-        "const FILES = {{ app: {{ js: {:?}, wasm: {:?} }}, signIn: {{ js: {:?}, wasm: {:?} }} }};",
-        app.js, app.wasm, sign_in.js, sign_in.wasm
-    );
-    let script = template.replacen("const FILES = {};", &files, 1);
-    if script == template {
-        bail!("web/boot.js lacks the `const FILES = {{}};` line xtask fills in");
-    }
-    let name = format!("start-{}.js", short_hash(script.as_bytes()));
-    std::fs::write(dist.join(&name), &script)?;
+    Ok((start..end + close.len(), app))
+}
+
+/// `index` with Trunk's start-up script (at `script`) replaced by the file `start` and
+/// preloads of the sign-in, and without Trunk's preloads of the whole app: on a first visit
+/// they would fetch all of it before the form could show.
+fn rewrite_index(
+    index: &str,
+    script: std::ops::Range<usize>,
+    app: &Files,
+    start: &str,
+    sign_in: &Files,
+) -> Result<String> {
     let tags = format!(
-        "<script type=\"module\" src=\"/{name}\"></script>\n    \
+        "<script type=\"module\" src=\"/{start}\"></script>\n    \
          <link rel=\"modulepreload\" href=\"{}\" crossorigin=\"anonymous\">\n    \
          <link rel=\"preload\" href=\"{}\" as=\"fetch\" type=\"application/wasm\" crossorigin=\"anonymous\">",
         sign_in.js, sign_in.wasm
     );
-    let mut index = format!(
-        "{}{tags}{}",
-        &index[..start],
-        &index[end + "</script>".len()..]
-    );
-    // Trunk's preloads fetch the whole app at once; on a first visit that is what must wait.
+    let mut index = format!("{}{tags}{}", &index[..script.start], &index[script.end..]);
     for preload in [&app.js, &app.wasm] {
         let href = format!("href=\"{preload}\"");
         let Some(at) = index.find(&href) else {
@@ -200,14 +220,13 @@ fn write_start_script(sh: &Shell, dist: &Path, sign_in: &Files) -> Result<()> {
         let tag_end = index[at..].find('>').context("an unclosed link")? + at + 1;
         index.replace_range(tag_start..tag_end, "");
     }
-    if index.contains(&app.wasm) {
-        bail!("dist/index.html still names the whole app's wasm: has Trunk's output changed?");
+    if index.contains(&app.wasm) || index.contains(&app.js) {
+        bail!("dist/index.html still names the whole app: has Trunk's output changed?");
     }
     if index.contains("<script>") || index.contains("<style") || index.contains(" style=") {
         bail!("dist/index.html still has an inline script or style, which the CSP forbids");
     }
-    std::fs::write(&index_path, index)?;
-    Ok(())
+    Ok(index)
 }
 
 /// Every file of the build except the service worker and compressed copies, as URLs.
@@ -318,4 +337,61 @@ pub fn wasm_brotli_bytes(dist: &Path, prefix: &str) -> Result<u64> {
         }
     }
     bail!("no {prefix}*.wasm.br in dist/: build the web app first")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shape of Trunk 0.21's `dist/index.html` for this project.
+    const TRUNK_INDEX: &str = r#"<!doctype html>
+<html lang="sv">
+  <head>
+    <title>Lots</title>
+<script type="module">
+import init, * as bindings from '/lots-web-8abf25f2b31a5979.js';
+const wasm = await init({ module_or_path: '/lots-web-8abf25f2b31a5979_bg.wasm' });
+window.wasmBindings = bindings;
+</script>
+    <link rel="stylesheet" href="/style-13b4e290e486eb0d.css" integrity="sha384-x"/>
+  <link rel="modulepreload" href="/lots-web-8abf25f2b31a5979.js" crossorigin="anonymous" integrity="sha384-y"><link rel="preload" href="/lots-web-8abf25f2b31a5979_bg.wasm" crossorigin="anonymous" integrity="sha384-z" as="fetch" type="application/wasm"></head>
+  <body></body>
+</html>
+"#;
+
+    #[test]
+    fn the_page_starts_the_boot_script_and_preloads_only_the_sign_in() {
+        let (script, app) = trunk_start(TRUNK_INDEX).expect("Trunk's script is found");
+        assert_eq!(app.js, "/lots-web-8abf25f2b31a5979.js");
+        assert_eq!(app.wasm, "/lots-web-8abf25f2b31a5979_bg.wasm");
+        let sign_in = Files {
+            js: "/lots-signin-0123456789abcdef.js".into(),
+            wasm: "/lots-signin-0123456789abcdef_bg.wasm".into(),
+        };
+        let index = rewrite_index(TRUNK_INDEX, script, &app, "start-1.js", &sign_in)
+            .expect("the page is rewritten");
+        assert!(index.contains(r#"<script type="module" src="/start-1.js"></script>"#));
+        assert!(
+            index.contains(r#"<link rel="modulepreload" href="/lots-signin-0123456789abcdef.js""#)
+        );
+        assert!(
+            index.contains(r#"<link rel="preload" href="/lots-signin-0123456789abcdef_bg.wasm""#)
+        );
+        assert!(
+            !index.contains("lots-web-"),
+            "no trace of the whole app: {index}"
+        );
+        assert!(index.contains(r#"<link rel="stylesheet" href="/style-13b4e290e486eb0d.css""#));
+        assert!(index.ends_with("</head>\n  <body></body>\n</html>\n"));
+    }
+
+    #[test]
+    fn a_changed_trunk_output_is_refused_clearly() {
+        let no_script = TRUNK_INDEX.replace(r#"<script type="module">"#, "<script>");
+        let error = trunk_start(&no_script).err().expect("refused");
+        assert!(error.to_string().contains("has Trunk's output changed?"));
+        let other_app = TRUNK_INDEX.replace("lots-web-", "other-");
+        let error = trunk_start(&other_app).err().expect("refused");
+        assert!(error.to_string().contains("not the whole app"));
+    }
 }
