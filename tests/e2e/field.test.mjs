@@ -121,7 +121,7 @@ test("a new device downloads the sign-in alone, and the whole app once signed in
   await one.context.close();
 });
 
-test("the whole app not loading after signing in is said, and trying again starts it", async () => {
+test("the whole app not loading after signing in is said, and trying again starts it while saying so", async () => {
   const one = await phone(browser, server.base);
   const { page } = one;
   const appWasm = /\/lots-web-[0-9a-f]{16}_bg\.wasm$/;
@@ -135,9 +135,18 @@ test("the whole app not loading after signing in is said, and trying again start
   assert.equal(await page.locator("#username").count(), 1, "the sign-in stays on the screen");
   await check(page, "phone-signin-app-not-loaded");
 
-  // Coverage back: signing in again fetches the app again, and it starts.
+  // Coverage back, but slow: signing in again says the app is on its way, and it starts.
   await page.unroute(appWasm);
+  let arrive;
+  const arrived = new Promise((resolve) => (arrive = resolve));
+  await page.route(appWasm, async (route) => {
+    await arrived;
+    await route.continue();
+  });
   await page.click("button[type=submit]");
+  await page.getByRole("status").filter({ hasText: "Lots hämtas" }).waitFor();
+  await check(page, "phone-signin-app-on-its-way");
+  arrive();
   await waitForHouseholds(page, 20);
   assert.deepEqual(one.errors, []);
   await one.context.close();

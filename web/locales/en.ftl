@@ -27,6 +27,8 @@ signin-offline = You need to be online the first time you sign in.
 signin-failed = Wrong username or password.
 signin-error = Signing in failed: { $error }
 boot-app-not-loaded = You are signed in, but the app could not be loaded: { $error }. Reload the page when you have coverage.
+boot-welcome = Welcome, { $name }!
+boot-loading = Lots is being fetched. The first time, on a slow connection, this takes a moment.
 signout = Sign out
 signout-unsynced = { $count ->
     [one] 1 household has changes that are not synced yet. Connect and wait for "Synced" before signing out, or they would be lost.

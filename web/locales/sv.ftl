@@ -27,6 +27,8 @@ signin-offline = Du behöver vara uppkopplad första gången du loggar in.
 signin-failed = Fel användarnamn eller lösenord.
 signin-error = Inloggningen misslyckades: { $error }
 boot-app-not-loaded = Du är inloggad, men appen kunde inte hämtas: { $error }. Ladda om sidan när du har täckning.
+boot-welcome = Välkommen, { $name }!
+boot-loading = Lots hämtas. Det tar en stund första gången på en långsam uppkoppling.
 signout = Logga ut
 signout-unsynced = { $count ->
     [one] 1 hushåll har ändringar som inte har synkats. Anslut och vänta tills det står "Synkat" innan du loggar ut, annars försvinner de.

@@ -97,18 +97,22 @@ async fn remember(me: &Me) -> Result<(), String> {
     Ok(())
 }
 
-/// The sign-in app: the form, and the language picker.
+/// The sign-in app: the form and the language picker; once signed in, a word that the app
+/// is on its way (on a slow network it may still be arriving).
 #[function_component(SignInApp)]
 pub fn sign_in_app() -> Html {
     let language = use_state(i18n::stored_language);
     let problem = use_state(|| None::<String>);
+    // Who signed in, while the whole app is awaited.
+    let welcome = use_state(|| None::<String>);
     i18n::set_language(*language);
     {
-        let problem = problem.clone();
+        let (problem, welcome) = (problem.clone(), welcome.clone());
         use_effect_with((), move |_| {
             NOT_STARTED.with(|callback| {
                 let problem = problem.clone();
                 *callback.borrow_mut() = Some(Callback::from(move |reason: String| {
+                    welcome.set(None);
                     problem.set(Some(i18n::t1("boot-app-not-loaded", "error", reason)));
                 }));
             });
@@ -128,12 +132,16 @@ pub fn sign_in_app() -> Html {
         });
     }
     let on_signed_in = {
-        let problem = problem.clone();
+        let (problem, welcome) = (problem.clone(), welcome.clone());
         Callback::from(move |me: Me| {
-            let problem = problem.clone();
+            let (problem, welcome) = (problem.clone(), welcome.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match remember(&me).await {
-                    Ok(()) => hand_over(),
+                    Ok(()) => {
+                        problem.set(None);
+                        welcome.set(Some(me.user.display_name.clone()));
+                        hand_over();
+                    }
                     Err(error) => problem.set(Some(error)),
                 }
             });
@@ -146,7 +154,10 @@ pub fn sign_in_app() -> Html {
             language.set(chosen);
         })
     };
+    // The form stays (hidden) while the app is awaited: if it cannot be fetched, the person
+    // tries again with what they typed.
     html! {
-        <views::signin::SignIn {on_signed_in} language={*language} {on_language} problem={(*problem).clone()} />
+        <views::signin::SignIn {on_signed_in} language={*language} {on_language}
+            problem={(*problem).clone()} welcome={(*welcome).clone()} />
     }
 }

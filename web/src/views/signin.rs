@@ -19,6 +19,9 @@ pub struct SignInProps {
     /// A problem from outside the form (storage, or loading the app after signing in).
     #[prop_or_default]
     pub problem: Option<String>,
+    /// Who signed in, while the app is on its way: the form is hidden, not gone.
+    #[prop_or_default]
+    pub welcome: Option<String>,
 }
 
 /// The sign-in form.
@@ -64,7 +67,13 @@ pub fn sign_in(props: &SignInProps) -> Html {
         <main class="signin">
             <h1>{ t("app-name") }</h1>
             <p class="tagline">{ t("app-tagline") }</p>
-            <form {onsubmit} class="card">
+            if let Some(name) = &props.welcome {
+                <div class="card" role="status">
+                    <h2>{ t1("boot-welcome", "name", name.clone()) }</h2>
+                    <p>{ t("boot-loading") }</p>
+                </div>
+            }
+            <form {onsubmit} class="card" hidden={props.welcome.is_some()}>
                 <h2>{ t("signin-title") }</h2>
                 <label for="username">{ t("signin-username") }</label>
                 <input id="username" ref={username} autocomplete="username" autocapitalize="none" required=true />
@@ -75,7 +84,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
                 }
                 <button class="primary" type="submit" disabled={*busy}>{ t("signin-submit") }</button>
             </form>
-            <label class="language">
+            <label class="language" hidden={props.welcome.is_some()}>
                 { t("language") }{ " " }
                 <Choice value={props.language.tag()} options={languages()} onchange={on_language} />
             </label>
