@@ -89,19 +89,23 @@ test("every screen at phone size, with no accessibility violations", async () =>
 test("a new device downloads the sign-in alone, and the whole app once signed in", async () => {
   const one = await phone(browser, server.base);
   const { page } = one;
-  // What the page fetched, in order: ["request" | "finished", which build's wasm].
-  const wasm = [];
-  const build = (request) => new URL(request.url()).pathname.match(/^\/(lots-\w+)-[0-9a-f]{16}_bg\.wasm$/)?.[1];
-  page.on("request", (request) => build(request) && wasm.push(["request", build(request)]));
-  page.on("requestfinished", (request) => build(request) && wasm.push(["finished", build(request)]));
+  const requests = [];
+  page.on("request", (request) => requests.push(new URL(request.url()).pathname));
   await signIn(page, ANNA);
   // The sign-in first; the whole app only once the sign-in has arrived, and only once.
-  assert.deepEqual(wasm.slice(0, 3), [
-    ["request", "lots-signin"],
-    ["finished", "lots-signin"],
-    ["request", "lots-web"],
-  ]);
-  assert.equal(wasm.filter(([what, name]) => what === "request" && name === "lots-web").length, 1);
+  const wasm = await page.evaluate(() =>
+    performance
+      .getEntriesByType("resource")
+      .filter((entry) => entry.name.endsWith(".wasm"))
+      .map((entry) => ({
+        build: new URL(entry.name).pathname.match(/^\/(lots-\w+)-/)?.[1],
+        start: entry.startTime,
+        end: entry.responseEnd,
+      })),
+  );
+  assert.deepEqual(wasm.map((entry) => entry.build), ["lots-signin", "lots-web"]);
+  assert.ok(wasm[1].start >= wasm[0].end, `the whole app waited: ${JSON.stringify(wasm)}`);
+  assert.equal(requests.filter((path) => /^\/lots-web-\w+_bg\.wasm$/.test(path)).length, 1);
   assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), "1");
 
   // Signed in, the flag lost (the whole app sets it; an older version did not): the sign-in
