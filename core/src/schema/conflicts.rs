@@ -5,7 +5,7 @@
 //! for keys holding more than one scalar value and reports each value with the change that
 //! wrote it, so a person can pick one.
 
-use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, ValueRef};
 
 use crate::signature::ChangeInfo;
 
@@ -130,17 +130,24 @@ fn walk(
     path: &mut Vec<String>,
     found: &mut Vec<Conflict>,
 ) -> Result<(), automerge::AutomergeError> {
-    let entries: Vec<(String, bool)> = doc
+    // One pass over the map gives each key's winning value, its id (for a map, the child
+    // object's id) and whether other values stand beside it. Asking `get` per key instead
+    // seeks the key again in the document's columns: in the browser that was most of the
+    // walk's time, and the walk runs for every document that arrives.
+    let entries: Vec<(String, bool, Option<ObjId>)> = doc
         .map_range(obj, ..)
-        .map(|entry| (entry.key.into_owned(), entry.conflict))
+        .map(|entry| {
+            let child = matches!(entry.value, ValueRef::Object(ObjType::Map)).then(|| entry.id());
+            (entry.key.into_owned(), entry.conflict, child)
+        })
         .collect();
-    for (key, conflicted) in entries {
+    for (key, conflicted, child) in entries {
         path.push(key);
         let key = path.last().map(String::as_str).unwrap_or_default();
         if conflicted && let Some(conflict) = conflict_at(doc, obj, key, path)? {
             found.push(conflict);
         }
-        if let Some((Value::Object(ObjType::Map), child)) = doc.get(obj, key)? {
+        if let Some(child) = child {
             walk(doc, &child, path, found)?;
         }
         path.pop();
