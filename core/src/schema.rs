@@ -4,6 +4,7 @@
 //! to read or write a part of a document. Targeted reads and writes (one visit, one goal)
 //! keep an action's cost independent of how many visits a household has.
 
+mod by_map;
 pub(crate) mod codes;
 pub(crate) mod conflicts;
 pub(crate) mod household;
@@ -104,7 +105,7 @@ pub(crate) fn init<D: Doc>(doc: &mut D, household: &Household) -> Result<(), Sch
 
 /// The whole household.
 pub(crate) fn read_household<D: ReadDoc>(doc: &D) -> Result<Household, SchemaError> {
-    Ok(autosurgeon::hydrate(doc)?)
+    Ok(autosurgeon::hydrate(&by_map::ByMap::new(doc))?)
 }
 
 /// The profile alone: the cheapest read, used to check that a case is open.
