@@ -37,3 +37,48 @@ pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
         .run()
         .context("the web benchmark failed")
 }
+
+/// `cargo xtask bench-wasm`: the web app's wasm beside the least Automerge and Yew weigh on
+/// their own (`xtask/floors/`), all built the same way in the same run and compressed as the
+/// server sends them.
+pub fn wasm_sizes(sh: &Shell) -> Result<()> {
+    web::build(sh)?;
+    let dist = sh.current_dir().join("dist");
+    let app = web::wasm_brotli_bytes(&dist, web::APP)?;
+    let sign_in = web::wasm_brotli_bytes(&dist, web::SIGN_IN)?;
+    tools::step("building the floors: Automerge alone and Yew alone (release, wasm32)");
+    // One build each, so that neither carries features the other turns on.
+    let floor = |package: &str| -> Result<u64> {
+        cmd!(
+            sh,
+            "cargo build --release --offline --target wasm32-unknown-unknown -p {package}"
+        )
+        .run()
+        .with_context(|| format!("building {package} failed"))?;
+        let (_, optimised) = web::bind_and_optimise(sh, &package.replace('-', "_"))?;
+        Ok(web::brotli(&std::fs::read(optimised)?)?.len() as u64)
+    };
+    let automerge = floor("floor-automerge")?;
+    let yew = floor("floor-yew")?;
+    let both = automerge + yew;
+    let kb = |bytes: u64| bytes as f64 / 1024.0;
+    println!();
+    println!("wasm, brotli (quality 11), as the server sends it");
+    println!("  the whole app (lots-web)            {:7.1} KB", kb(app));
+    println!(
+        "  the sign-in alone (lots-signin)     {:7.1} KB",
+        kb(sign_in)
+    );
+    println!(
+        "  Automerge alone (floor-automerge)   {:7.1} KB",
+        kb(automerge)
+    );
+    println!("  Yew and its router (floor-yew)      {:7.1} KB", kb(yew));
+    println!("  the two floors together             {:7.1} KB", kb(both));
+    println!(
+        "  the whole app / the floors: {:.2}; the floors / a 350 KB budget: {:.2}",
+        app as f64 / both as f64,
+        kb(both) / 350.0
+    );
+    Ok(())
+}

@@ -5,6 +5,7 @@
 //! - `cargo xtask bench` runs the benchmarks whose figures go in BENCHMARKS.md.
 //! - `cargo xtask bench-server` loads the sync server and the reference automerge-repo server.
 //! - `cargo xtask bench-web` measures the web app's budgets in throttled Chromium.
+//! - `cargo xtask bench-wasm` sets the web app's wasm size beside Automerge's and Yew's own.
 //! - `cargo xtask setup` only installs the tools.
 
 mod bench;
@@ -42,6 +43,9 @@ Commands:
           visit, the first sync of that caseload (about five minutes); with --desk, the
           supervisor's desk over 500 two-year households with 4x CPU: the overview and the
           tertial reports (about fifteen minutes)
+  bench-wasm
+          the web app's wasm size (brotli) beside Automerge alone and Yew alone, built the
+          same way in the same run (xtask/floors/): the least an app on both can weigh
   setup   install missing tools only
   help    show this
 
@@ -69,6 +73,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&sh, &args[1..]),
         Some("bench-server") => bench_server::run(&sh, &args[1..]),
         Some("bench-web") => bench_web::run(&sh, &args[1..]),
+        Some("bench-wasm") => bench_web::wasm_sizes(&sh),
         Some("setup") => tools::ensure_all(&sh),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");

@@ -96,27 +96,9 @@ fn build_sign_in(sh: &Shell, dist: &Path) -> Result<Files> {
     )
     .run()
     .context("building the sign-in failed")?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| sh.current_dir().join("target"));
-    let built = target.join("wasm32-unknown-unknown/release/lots-signin.wasm");
-    let staging = target.join("lots-signin");
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
-    }
-    cmd!(
-        sh,
-        "wasm-bindgen --target web --no-typescript --out-dir {staging} --out-name lots-signin {built}"
-    )
-    .run()
-    .context("wasm-bindgen failed on the sign-in")?;
-    let bound = staging.join("lots-signin_bg.wasm");
-    let optimised = staging.join("lots-signin_opt.wasm");
-    let output = format!("--output={}", optimised.display());
-    cmd!(sh, "wasm-opt {output} -Oz {bound}")
-        .run()
-        .context("wasm-opt failed on the sign-in")?;
-    let glue = std::fs::read(staging.join("lots-signin.js"))?;
+    let (glue, optimised) =
+        bind_and_optimise(sh, "lots-signin").context("finishing the sign-in's wasm")?;
+    let glue = std::fs::read(glue)?;
     let wasm = std::fs::read(&optimised)?;
     let hash = short_hash(&[glue.as_slice(), wasm.as_slice()].concat());
     let files = Files {
@@ -126,6 +108,49 @@ fn build_sign_in(sh: &Shell, dist: &Path) -> Result<Files> {
     std::fs::write(dist.join(&files.js[1..]), glue)?;
     std::fs::write(dist.join(&files.wasm[1..]), wasm)?;
     Ok(files)
+}
+
+/// Runs wasm-bindgen and then `wasm-opt -Oz` on the release wasm of `binary` (built for
+/// wasm32 by cargo), as Trunk does for the whole app. Returns the JavaScript glue and the
+/// optimised wasm, in a staging directory under the target directory.
+pub fn bind_and_optimise(
+    sh: &Shell,
+    binary: &str,
+) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| sh.current_dir().join("target"));
+    let built = target.join(format!("wasm32-unknown-unknown/release/{binary}.wasm"));
+    let staging = target.join(binary);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    cmd!(
+        sh,
+        "wasm-bindgen --target web --no-typescript --out-dir {staging} --out-name {binary} {built}"
+    )
+    .run()
+    .context("wasm-bindgen failed")?;
+    let bound = staging.join(format!("{binary}_bg.wasm"));
+    let optimised = staging.join(format!("{binary}_opt.wasm"));
+    let output = format!("--output={}", optimised.display());
+    let tools_bin = sh.current_dir().join("web/tools/node_modules/.bin");
+    let path = std::env::var("PATH").unwrap_or_default();
+    let _path = sh.push_env("PATH", format!("{}:{path}", tools_bin.display()));
+    cmd!(sh, "wasm-opt {output} -Oz {bound}")
+        .run()
+        .context("wasm-opt failed")?;
+    Ok((staging.join(format!("{binary}.js")), optimised))
+}
+
+/// `bytes` compressed as the server's files are: brotli at quality 11, a 4 MiB window.
+pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut compressed = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut compressed, 4096, 11, 22);
+        writer.write_all(bytes)?;
+    }
+    Ok(compressed)
 }
 
 /// The text between the quotes that follow `marker` in `text`.
@@ -301,14 +326,9 @@ fn precompress(dist: &Path) -> Result<()> {
             continue;
         }
         let bytes = std::fs::read(&path)?;
-        let mut brotli_bytes = Vec::new();
-        {
-            let mut writer = brotli::CompressorWriter::new(&mut brotli_bytes, 4096, 11, 22);
-            writer.write_all(&bytes)?;
-        }
         std::fs::write(
             path.with_extension(extension_plus(&path, "br")),
-            brotli_bytes,
+            brotli(&bytes)?,
         )?;
         let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gzip.write_all(&bytes)?;
