@@ -20,9 +20,14 @@ function signedIn() {
   }
 }
 
-// The whole app's glue and its compiled module, fetched together.
+// The whole app's glue and its compiled module, fetched together. A browser remembers a
+// module that failed to load for the rest of the page's life, so a second try asks for the
+// same file under another URL (the server ignores the query).
+let tries = 0;
 function loadApp() {
-  return Promise.all([import(FILES.app.js), WebAssembly.compileStreaming(fetch(FILES.app.wasm))]).then(
+  const glue = tries === 0 ? FILES.app.js : `${FILES.app.js}?try=${tries}`;
+  tries += 1;
+  return Promise.all([import(glue), WebAssembly.compileStreaming(fetch(FILES.app.wasm))]).then(
     (loaded) => {
       performance.mark("lots:app-loaded"); // read by `cargo xtask bench-web`
       return loaded;
@@ -30,12 +35,41 @@ function loadApp() {
   );
 }
 
+// The page says so when the app itself cannot start (no network, and the service worker has
+// not kept it): in both languages, since the translations are in the app that did not load.
+function cannotStart(error) {
+  console.error("Lots could not start:", error);
+  const main = document.createElement("main");
+  main.className = "center";
+  const text = (tag, lang, words) => {
+    const element = document.createElement(tag);
+    element.lang = lang;
+    element.textContent = words;
+    return element;
+  };
+  const alert = document.createElement("div");
+  alert.setAttribute("role", "alert");
+  alert.append(
+    text("p", "sv", "Lots kunde inte startas: appen finns inte sparad på enheten och går inte att hämta just nu. Allt du har sparat finns kvar. Försök igen när du har täckning."),
+    text("p", "en", "Lots could not start: the app is not stored on this device and cannot be fetched right now. Everything you have saved is still here. Try again when you have coverage."),
+  );
+  const again = text("button", "sv", "Försök igen / Try again");
+  again.className = "primary";
+  again.addEventListener("click", () => location.reload());
+  main.append(alert, again);
+  document.body.replaceChildren(main);
+}
+
 function run([glue, module]) {
   return glue.default({ module_or_path: module });
 }
 
 if (signedIn()) {
-  await run(await loadApp());
+  try {
+    await run(await loadApp());
+  } catch (error) {
+    cannotStart(error);
+  }
 } else {
   const signIn = await import(FILES.signIn.js);
   let app; // the whole app, being fetched
