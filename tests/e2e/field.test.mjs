@@ -235,6 +235,45 @@ test("reload with no network: everything is there, and a visit recorded then syn
   }
 });
 
+test("a sign-in the server no longer knows asks for the password again, keeps what was recorded, then syncs it", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  await signIn(page, ANNA);
+  await waitSynced(page);
+  const id = await householdId(page, 4);
+
+  // The session cookie is gone, as when its 30 days run out while the phone is away.
+  await one.context.clearCookies();
+  await goOffline(one);
+  await recordVisit(page, id, "Inspelat när inloggningen hade gått ut.");
+  await goOnline(one);
+  await page.getByRole("heading", { name: "Logga in igen" }).waitFor({ timeout: 30_000 });
+  assert.match(await status(page), /Inloggningen har gått ut/);
+  assert.match(await status(page), /1 ändring väntar/);
+  // The status line's button brings the form (above the screen) into view.
+  await page.locator("header .status button", { hasText: "Logga in igen" }).click();
+  await page.locator("#again-password:focus").waitFor();
+  await check(page, "phone-sign-in-again");
+
+  await page.fill("#again-password", "fel-lösenord");
+  await page.click(".signin-again button[type=submit]");
+  await page.locator(".signin-again [role=alert]", { hasText: "Fel användarnamn eller lösenord" }).waitFor();
+  await page.fill("#again-password", ANNA.password);
+  await page.click(".signin-again button[type=submit]");
+  await waitSynced(page);
+  assert.equal(await page.locator(".signin-again").count(), 0);
+  // The screen stayed where it was, with the visit on it.
+  await page.locator(".note", { hasText: "inloggningen hade gått ut" }).waitFor();
+
+  const fresh = await freshPhone();
+  await openHousehold(fresh.page, id);
+  await fresh.page.locator(".note", { hasText: "inloggningen hade gått ut" }).waitFor({ timeout: 15_000 });
+  for (const phone of [one, fresh]) {
+    assert.deepEqual(phone.errors, []);
+    await phone.context.close();
+  }
+});
+
 test("a field set differently on two phones is shown with both values and settled on one", async () => {
   const [a, b] = await twoPhones();
   const id = await householdId(a.page, 3);

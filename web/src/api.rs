@@ -96,6 +96,17 @@ pub async fn logout() -> Result<(), ApiError> {
     check(response).await.map(|_| ())
 }
 
+/// Whether the server still knows this device's sign-in: `Ok(false)` when it has ended
+/// (expired, signed out elsewhere, or the device removed).
+pub async fn signed_in() -> Result<bool, ApiError> {
+    let response = Request::get("/api/me").send().await.map_err(network)?;
+    match check(response).await {
+        Ok(_) => Ok(true),
+        Err(ApiError::Unauthorized) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
 /// The households this person may sync.
 pub async fn caseload() -> Result<Vec<CaseloadEntry>, ApiError> {
     let response = Request::get("/api/caseload")

@@ -111,14 +111,8 @@ async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
     let engine = Engine::open(storage, peer, api::sync_url())
         .await
         .map_err(|error| error.to_string())?;
+    // Each connection then asks for the caseload's households this device does not have.
     engine.connect();
-    // The caseload lists households this device does not have yet; offline it waits.
-    let fetcher = engine.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Ok(caseload) = api::caseload().await {
-            fetcher.want(caseload.into_iter().map(|entry| entry.document_id));
-        }
-    });
     watch_connectivity(&engine);
     Ok(Session {
         me: Rc::new(me),
@@ -231,9 +225,33 @@ pub fn app() -> Html {
                         let cleared = storage.clear().await;
                         crate::boot::mark_signed_in(false);
                         match cleared {
-                            Ok(()) => phase.set(Phase::SignedOut(storage)),
+                            // The page starts afresh: the browser's listeners and timers that
+                            // hold this person's engine go with it.
+                            Ok(()) => start_afresh(),
                             Err(error) => phase.set(Phase::Failed(error.to_string())),
                         }
+                    });
+                })
+            };
+            let signed_in_again = {
+                let phase = phase.clone();
+                let session = session.clone();
+                Callback::from(move |me: Me| {
+                    let phase = phase.clone();
+                    let session = session.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        // The new sign-in registered this device afresh: changes from now
+                        // on are signed with its new id.
+                        if let Err(error) = session.engine.storage().set_meta(ME, Some(&me)).await {
+                            web_sys::console::error_1(
+                                &format!("the new sign-in was not stored: {error}").into(),
+                            );
+                        }
+                        phase.set(Phase::SignedIn(Session {
+                            me: Rc::new(me),
+                            ..session.clone()
+                        }));
+                        session.engine.resume();
                     });
                 })
             };
@@ -253,11 +271,18 @@ pub fn app() -> Html {
             html! {
                 <ContextProvider<Session> context={context}>
                     <HashRouter>
-                        <views::shell::Shell on_sign_out={sign_out} language={*language} on_language={on_language} />
+                        <views::shell::Shell on_sign_out={sign_out} on_signed_in_again={signed_in_again} language={*language} on_language={on_language} />
                     </HashRouter>
                 </ContextProvider<Session>>
             }
         }
+    }
+}
+
+/// Loads the page again from the top, as after signing out.
+fn start_afresh() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().replace("/");
     }
 }
 

@@ -38,6 +38,12 @@ const MAX_REQUESTS_IN_FLIGHT: usize = 32;
 
 /// The longest pause between reconnection attempts.
 const MAX_BACKOFF_MS: u32 = 60_000;
+/// The pause after the server says it is busy (close code 1013, "try again later").
+const BUSY_BACKOFF_MS: u32 = 15_000;
+/// How long a connection must have lasted for its end to start the pauses from one second
+/// again: a server that closes each connection soon after the handshake is not retried
+/// every second for ever.
+const STABLE_MS: f64 = 30_000.0;
 
 /// A User Timing measure in the browser's performance timeline, from `start` until
 /// `finish`: benchmarks read them (`performance.getEntriesByName`), and so do the browser's
@@ -120,6 +126,9 @@ pub enum Connection {
     Online,
     /// Not connected (or still connecting) since this instant.
     Offline(Timestamp),
+    /// The server no longer knows this sign-in (it expired, or the device was removed):
+    /// syncing waits until the person signs in again. Nothing on the device is touched.
+    SessionEnded,
 }
 
 /// What the status line shows.
@@ -243,11 +252,14 @@ impl State {
                 }
             }
             Err(error) => {
-                self.unloaded_dirty.remove(&document);
+                // Its mark of changes waiting stays: signing out (which clears the device)
+                // is refused while it is there, so the stored bytes are not thrown away.
                 self.summaries.remove(&document);
-                web_sys::console::error_1(
-                    &format!("household {document} does not load: {error}").into(),
+                let problem = format!(
+                    "a household stored on this device cannot be read ({document}): {error}"
                 );
+                web_sys::console::error_1(&problem.as_str().into());
+                self.problem = Some(problem);
             }
         }
     }
@@ -279,6 +291,11 @@ struct State {
     /// `connect` was called while documents were still loading.
     connect_when_loaded: bool,
     socket: Option<Socket>,
+    /// The current socket has opened (a socket that closes before it does may have been
+    /// refused for a session that ended, which the browser does not tell apart).
+    opened: bool,
+    /// When the server last finished a handshake on this connection (`Date.now()`).
+    online_since: Option<f64>,
     link: Connection,
     saving: usize,
     problem: Option<String>,
@@ -301,6 +318,10 @@ pub struct Engine {
 
 struct Inner {
     state: RefCell<State>,
+    /// Held while a document is written to the device: one write at a time, so that a
+    /// compaction (a full save replacing a document's chunks) cannot delete a chunk another
+    /// write added in between, and each write starts from the heads the last one saved.
+    writing: futures_util::lock::Mutex<()>,
     /// Signed out: nothing more is written to the device.
     ended: std::cell::Cell<bool>,
     /// A coalesced notification is on its way (`changed_soon`).
@@ -357,6 +378,8 @@ impl Engine {
                     unloaded_states,
                     connect_when_loaded: false,
                     socket: None,
+                    opened: false,
+                    online_since: None,
                     link: Connection::Offline(now()),
                     saving: 0,
                     problem: None,
@@ -366,6 +389,7 @@ impl Engine {
                     wanted: BTreeSet::new(),
                     requested: BTreeSet::new(),
                 }),
+                writing: futures_util::lock::Mutex::new(()),
                 storage,
                 sync_url,
                 ended: std::cell::Cell::new(false),
@@ -654,6 +678,10 @@ impl Engine {
 
     /// Writes what is new in a document since it was last written.
     async fn persist(&self, document: DocumentId, dirty: bool) -> Result<(), StorageError> {
+        let _writing = self.inner.writing.lock().await;
+        if self.ended() {
+            return Ok(());
+        }
         let (bytes, heads, full) = {
             let mut state = self.inner.state.borrow_mut();
             let Some(doc) = state.peer.document(&document) else {
@@ -742,11 +770,14 @@ impl Engine {
         self.carry_out(outputs);
     }
 
-    /// Opens the socket unless it is open or opening.
+    /// Opens the socket unless it is open or opening, or the person has signed out.
     pub fn connect(&self) {
+        if self.ended() {
+            return;
+        }
         {
             let mut state = self.inner.state.borrow_mut();
-            if state.socket.is_some() {
+            if state.socket.is_some() || state.link == Connection::SessionEnded {
                 return;
             }
             // Every stored document is in the peer before the first handshake, so each one
@@ -782,6 +813,7 @@ impl Engine {
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         let mut state = self.inner.state.borrow_mut();
+        state.opened = false;
         state.socket = Some(Socket {
             socket,
             _on_open: on_open,
@@ -793,12 +825,13 @@ impl Engine {
     }
 
     fn opened(&self) {
-        let outputs = self
-            .inner
-            .state
-            .borrow_mut()
-            .peer
-            .handle(now(), Input::Connected { connection: SERVER });
+        let outputs = {
+            let mut state = self.inner.state.borrow_mut();
+            state.opened = true;
+            state
+                .peer
+                .handle(now(), Input::Connected { connection: SERVER })
+        };
         self.carry_out(outputs);
     }
 
@@ -814,14 +847,28 @@ impl Engine {
     }
 
     fn closed(&self, code: u16, reason: String) {
+        let (opened, lasted) = {
+            let state = self.inner.state.borrow();
+            let lasted = state
+                .online_since
+                .is_some_and(|since| js_sys::Date::now() - since >= STABLE_MS);
+            (state.opened, lasted)
+        };
         let outputs = {
             let mut state = self.inner.state.borrow_mut();
             state.socket = None;
+            state.online_since = None;
             if state.link == Connection::Online {
                 state.link = Connection::Offline(now());
             }
             if code == 1008 || !reason.is_empty() {
                 state.problem = Some(reason);
+            }
+            if lasted {
+                state.backoff_ms = 1_000;
+            }
+            if code == 1013 {
+                state.backoff_ms = state.backoff_ms.max(BUSY_BACKOFF_MS);
             }
             state
                 .peer
@@ -829,10 +876,67 @@ impl Engine {
         };
         self.carry_out(outputs);
         self.changed();
-        // Refused sign-ins (1008) wait for the person; anything else is tried again.
-        if code != 1008 {
+        // A socket refused before it opened, or closed for a policy (1008), may mean the
+        // server no longer knows this sign-in: the API tells. Refusals for anything else
+        // wait for the person; everything else is tried again.
+        if !opened || code == 1008 {
+            self.check_session(code != 1008);
+        } else {
             self.retry_later();
         }
+    }
+
+    /// Asks the API whether this sign-in still holds; if it has ended, syncing waits for the
+    /// person to sign in again, otherwise (`retry`) the socket is tried again later.
+    fn check_session(&self, retry: bool) {
+        let engine = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match crate::api::signed_in().await {
+                Ok(false) => engine.session_ended(),
+                _ if retry => engine.retry_later(),
+                _ => {}
+            }
+        });
+    }
+
+    /// The server no longer knows this sign-in: no more connections until [`resume`]
+    /// (Self::resume).
+    fn session_ended(&self) {
+        if self.ended() {
+            return;
+        }
+        self.disconnect();
+        self.inner.state.borrow_mut().link = Connection::SessionEnded;
+        self.changed();
+    }
+
+    /// Signed in again after the session ended: connects at once.
+    pub fn resume(&self) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            if state.link == Connection::SessionEnded {
+                state.link = Connection::Offline(now());
+            }
+            state.problem = None;
+            state.backoff_ms = 1_000;
+        }
+        self.connect();
+        self.changed();
+    }
+
+    /// Asks the API for the caseload and the server for its households not on the device:
+    /// on every connection, since households are assigned during the day.
+    fn refresh_caseload(&self) {
+        let engine = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match crate::api::caseload().await {
+                Ok(caseload) => engine.want(caseload.into_iter().map(|entry| entry.document_id)),
+                Err(crate::api::ApiError::Unauthorized) => engine.session_ended(),
+                Err(error) => web_sys::console::warn_1(
+                    &format!("the caseload could not be fetched: {error}").into(),
+                ),
+            }
+        });
     }
 
     fn retry_later(&self) {
@@ -849,7 +953,10 @@ impl Engine {
     /// Connects at once, not at the next backoff step: the browser says the network is back
     /// or the app is in view again. A socket still trying from before is dropped.
     pub fn reconnect(&self) {
-        if self.inner.state.borrow().link == Connection::Online {
+        if matches!(
+            self.inner.state.borrow().link,
+            Connection::Online | Connection::SessionEnded
+        ) {
             return;
         }
         self.disconnect();
@@ -864,9 +971,9 @@ impl Engine {
         self.changed();
     }
 
-    /// Signing out: closes the socket, and background work (summaries, the desk's kept
-    /// households) writes nothing more to the device from now on, so that clearing it
-    /// leaves nothing of this person behind.
+    /// Signing out: closes the socket for good, and nothing (saves, sync states, summaries,
+    /// the desk's kept households) is written to the device from now on, so that clearing
+    /// it leaves nothing of this person behind.
     pub fn end(&self) {
         self.inner.ended.set(true);
         self.disconnect();
@@ -936,13 +1043,16 @@ impl Engine {
                     let wanted: Vec<DocumentId> = {
                         let mut state = self.inner.state.borrow_mut();
                         state.link = Connection::Online;
-                        state.backoff_ms = 1_000;
+                        // The pauses start from one second again only once this connection
+                        // has lasted (`closed`).
+                        state.online_since = Some(js_sys::Date::now());
                         state.problem = None;
                         state.server_peer = Some(peer);
                         state.requested.clear();
                         state.wanted.iter().copied().collect()
                     };
                     self.want(wanted);
+                    self.refresh_caseload();
                     changed = true;
                 }
                 Output::DocumentChanged { document } => {
@@ -958,6 +1068,9 @@ impl Engine {
                 Output::DocumentSynced { document, .. } => {
                     let engine = self.clone();
                     wasm_bindgen_futures::spawn_local(async move {
+                        if engine.ended() {
+                            return;
+                        }
                         if let Err(error) = engine.inner.storage.mark_clean(&[document]).await {
                             engine.inner.state.borrow_mut().problem = Some(error.to_string());
                         }
@@ -1006,7 +1119,9 @@ impl Engine {
                     .collect()
             };
             wasm_bindgen_futures::spawn_local(async move {
-                let _ = engine.inner.storage.save_sync_states(&states).await;
+                if !engine.ended() {
+                    let _ = engine.inner.storage.save_sync_states(&states).await;
+                }
             });
         })
         .forget();

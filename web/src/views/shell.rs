@@ -18,6 +18,8 @@ pub struct ShellProps {
     pub language: Language,
     /// Picks a language.
     pub on_language: Callback<Language>,
+    /// The same person signed in again after the server's session ended.
+    pub on_signed_in_again: Callback<crate::api::Me>,
 }
 
 /// The frame around every signed-in screen.
@@ -75,6 +77,9 @@ pub fn shell(props: &ShellProps) -> Html {
                 <crate::update::NewVersion />
                 { nav }
             </header>
+            if session.engine.status().link == Connection::SessionEnded {
+                <views::signin::SignInAgain me={session.me.clone()} on_signed_in={props.on_signed_in_again.clone()} />
+            }
             if at_desk {
                 <main class="desk">
                     <views::desk::DeskProvider>
@@ -148,6 +153,10 @@ pub fn status_line() -> Html {
             class = "status offline";
             parts.push(t1("status-offline-since", "time", i18n::time(since)));
         }
+        Connection::SessionEnded => {
+            class = "status offline";
+            parts.push(t("status-session-ended"));
+        }
     }
     if status.waiting > 0 {
         parts.push(t_count("status-waiting", status.waiting));
@@ -159,12 +168,36 @@ pub fn status_line() -> Html {
         class = "status attention";
         parts.push(t_count("status-conflicts", status.conflicts));
     }
+    let session_ended = status.link == Connection::SessionEnded;
     html! {
         <div class={class} role="status" aria-live="polite">
             <span>{ parts.join(" · ") }</span>
+            if session_ended {
+                <button class="status-action" onclick={Callback::from(|_: MouseEvent| show_sign_in_again())}>
+                    { t("signin-again-title") }
+                </button>
+            }
             if let Some(problem) = status.problem {
                 <span class="problem">{ problem }</span>
             }
         </div>
+    }
+}
+
+/// Brings the sign-in-again form (above the screen, which may be scrolled away) into view
+/// and puts the cursor in its password field.
+fn show_sign_in_again() {
+    use wasm_bindgen::JsCast as _;
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
+        return;
+    };
+    if let Some(form) = document.query_selector(".signin-again").ok().flatten() {
+        form.scroll_into_view();
+    }
+    if let Some(password) = document
+        .get_element_by_id("again-password")
+        .and_then(|element| element.dyn_into::<web_sys::HtmlInputElement>().ok())
+    {
+        let _ = password.focus();
     }
 }

@@ -24,6 +24,83 @@ pub struct SignInProps {
     pub welcome: Option<String>,
 }
 
+/// Signs in on the server, which registers this device under the browser's name for it.
+async fn log_in(name: &str, secret: &str) -> Result<Me, ApiError> {
+    let label = web_sys::window()
+        .and_then(|window| window.navigator().user_agent().ok())
+        .map(|agent| agent.chars().take(100).collect::<String>())
+        .unwrap_or_default();
+    api::login(name.trim(), secret, &label).await
+}
+
+/// A failed sign-in in words for the person.
+fn problem(error: ApiError) -> String {
+    match error {
+        ApiError::Unauthorized => t("signin-failed"),
+        other => t1("signin-error", "error", other.to_string()),
+    }
+}
+
+/// Props of [`SignInAgain`].
+#[derive(Properties, PartialEq)]
+pub struct SignInAgainProps {
+    /// Who is signed in on this device.
+    pub me: std::rc::Rc<Me>,
+    /// Called with the new sign-in, which is the same person's.
+    pub on_signed_in: Callback<Me>,
+}
+
+/// Signing in again when the server no longer knows this device's sign-in (it expired, or
+/// the device was removed from the person's list). Shown above the screen, which stays as
+/// it is: a visit half typed is still there afterwards, and so is everything on the device.
+/// Only the person already signed in here can do it; their unsynced changes are theirs.
+#[function_component(SignInAgain)]
+pub fn sign_in_again(props: &SignInAgainProps) -> Html {
+    let password = use_node_ref();
+    let error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let onsubmit = {
+        let password = password.clone();
+        let (error, busy) = (error.clone(), busy.clone());
+        let (me, on_signed_in) = (props.me.clone(), props.on_signed_in.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let secret = password
+                .cast::<HtmlInputElement>()
+                .map(|input| input.value())
+                .unwrap_or_default();
+            let (error, busy) = (error.clone(), busy.clone());
+            let (me, on_signed_in) = (me.clone(), on_signed_in.clone());
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                match log_in(&me.user.username, &secret).await {
+                    Ok(again) if again.user.id == me.user.id => on_signed_in.emit(again),
+                    Ok(_) => error.set(Some(t("signin-failed"))),
+                    Err(ApiError::Network(_)) => error.set(Some(t("signin-again-offline"))),
+                    Err(other) => error.set(Some(problem(other))),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <section class="card signin-again" aria-labelledby="signin-again-title">
+            <h2 id="signin-again-title">{ t("signin-again-title") }</h2>
+            <p>{ t("signin-again-why") }</p>
+            <form {onsubmit}>
+                <label for="again-username">{ t("signin-username") }</label>
+                <input id="again-username" autocomplete="username" readonly=true value={props.me.user.username.clone()} />
+                <label for="again-password">{ t("signin-password") }</label>
+                <input id="again-password" ref={password} type="password" autocomplete="current-password" required=true />
+                if let Some(message) = error.as_ref() {
+                    <p class="problem" role="alert">{ message.clone() }</p>
+                }
+                <button class="primary" type="submit" disabled={*busy}>{ t("signin-submit") }</button>
+            </form>
+        </section>
+    }
+}
+
 /// The sign-in form.
 #[function_component(SignIn)]
 pub fn sign_in(props: &SignInProps) -> Html {
@@ -46,15 +123,10 @@ pub fn sign_in(props: &SignInProps) -> Html {
             let (error, busy, on_signed_in) = (error.clone(), busy.clone(), on_signed_in.clone());
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                let label = web_sys::window()
-                    .and_then(|window| window.navigator().user_agent().ok())
-                    .map(|agent| agent.chars().take(100).collect::<String>())
-                    .unwrap_or_default();
-                match api::login(name.trim(), &secret, &label).await {
+                match log_in(&name, &secret).await {
                     Ok(me) => on_signed_in.emit(me),
-                    Err(ApiError::Unauthorized) => error.set(Some(t("signin-failed"))),
                     Err(ApiError::Network(_)) => error.set(Some(t("signin-offline"))),
-                    Err(other) => error.set(Some(t1("signin-error", "error", other.to_string()))),
+                    Err(other) => error.set(Some(problem(other))),
                 }
                 busy.set(false);
             });

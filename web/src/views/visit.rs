@@ -4,15 +4,15 @@
 use std::collections::BTreeSet;
 
 use lots_core::{
-    Agency, Date, DocumentId, FollowUpId, Interpreter, InterpreterMode, MemberId, NewFollowUp,
-    Owner, OwnerKind, Set, Timestamp, Topic, VisitId, VisitRecord,
+    ActionError, Agency, Date, DocumentId, FollowUpId, Interpreter, InterpreterMode, MemberId,
+    NewFollowUp, Owner, OwnerKind, Set, Timestamp, Topic, VisitId, VisitRecord,
 };
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::{Route, Session};
-use crate::engine::now;
+use crate::engine::{ActError, now};
 use crate::i18n::{self, code, t, t1};
 use crate::views::choice::{Choice, coded};
 use crate::views::{household_name, random_id};
@@ -52,6 +52,16 @@ fn parse_local(text: &str) -> Option<Timestamp> {
     Some(guess.plus_minutes(-i18n::local_offset_minutes(guess)))
 }
 
+/// The ids one saving of the form writes under, drawn once per form: saving again after a
+/// failure writes the same visit, follow-up and booking again instead of second ones.
+#[derive(Clone, PartialEq)]
+struct Ids {
+    /// The visit recorded, when it was not planned (`new`).
+    unplanned: String,
+    follow_up: String,
+    next_visit: String,
+}
+
 /// The visit form.
 #[function_component(RecordVisit)]
 pub fn record_visit(props: &RecordVisitProps) -> Html {
@@ -59,6 +69,11 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
     let navigator = use_navigator();
     let error = use_state(|| None::<String>);
     let saving = use_state(|| false);
+    let ids = use_state(|| Ids {
+        unplanned: random_id("v"),
+        follow_up: random_id("f"),
+        next_visit: random_id("v"),
+    });
     let form = use_state(|| Form {
         present: BTreeSet::new(),
         interpreter_language: String::new(),
@@ -96,6 +111,7 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
 
     let onsubmit = {
         let (form, error, saving) = (form.clone(), error.clone(), saving.clone());
+        let ids = (*ids).clone();
         let session = session.clone();
         let visit_param = props.visit.clone();
         let navigator = navigator.clone();
@@ -103,6 +119,7 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             let form = (*form).clone();
+            let ids = ids.clone();
             let (error, saving, session) = (error.clone(), saving.clone(), session.clone());
             let visit_param = visit_param.clone();
             let navigator = navigator.clone();
@@ -118,16 +135,20 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 let now = now();
                 let visit = if visit_param == "new" {
-                    VisitId::new(random_id("v"))
+                    VisitId::new(ids.unplanned.clone())
                 } else {
                     VisitId::new(visit_param)
                 };
                 let result = match visit {
                     Ok(visit) => {
-                        save(
-                            &session, document, &visit, &form, &staff, &device, duration, now,
-                        )
-                        .await
+                        let saving = Saving {
+                            session: &session,
+                            document,
+                            staff: &staff,
+                            device: &device,
+                            now,
+                        };
+                        saving.save(&visit, &ids, &form, duration).await
                     }
                     Err(bad) => Err(bad.to_string()),
                 };
@@ -272,80 +293,120 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
     }
 }
 
-/// Records the visit, its follow-up and the next booking: each one signed change, each on
-/// the device before the next.
-#[allow(clippy::too_many_arguments)]
-async fn save(
-    session: &Session,
+/// Who saves the form, where, and when.
+struct Saving<'a> {
+    session: &'a Session,
     document: DocumentId,
-    visit: &VisitId,
-    form: &Form,
-    staff: &lots_core::StaffId,
-    device: &lots_core::DeviceId,
-    duration: u32,
+    staff: &'a lots_core::StaffId,
+    device: &'a lots_core::DeviceId,
     now: Timestamp,
-) -> Result<(), String> {
-    let engine = &session.engine;
-    let interpreter = match (form.interpreter_language.trim(), form.interpreter_mode) {
-        ("", _) => None,
-        (language, mode) => Some(Interpreter {
-            language: language.to_owned(),
-            mode: mode.unwrap_or(InterpreterMode::InPerson),
-        }),
-    };
-    let record = VisitRecord {
-        held_at: now,
-        staff: staff.clone(),
-        present: form.present.iter().cloned().collect::<Set<_>>(),
-        interpreter,
-        duration_minutes: duration,
-        topics: form.topics.iter().copied().collect::<Set<_>>(),
-        notes: form.notes.clone(),
-    };
-    let signature = engine.signature(staff, device);
-    engine
-        .act(document, |household| {
-            household.record_visit(&signature, visit, record)
-        })
-        .await
-        .map_err(|error| error.to_string())?;
-    if !form.follow_up.trim().is_empty() {
-        let due_on: Date = form
-            .follow_up_due
-            .parse()
-            .map_err(|_| t("visit-follow-up-due"))?;
-        let owner = match form.follow_up_owner {
-            OwnerKind::Member => match form.present.iter().next() {
-                Some(member) => Owner::Member(member.clone()),
-                None => Owner::Staff(staff.clone()),
-            },
-            OwnerKind::Staff => Owner::Staff(staff.clone()),
-            OwnerKind::Agency => Owner::Agency(form.follow_up_agency.unwrap_or(Agency::Other)),
+}
+
+/// A step that was already written by an earlier try of the same form (its id was drawn
+/// for this form alone) counts as done.
+fn done_before(result: Result<(), ActError>) -> Result<(), ActError> {
+    match result {
+        Err(ActError::Action(ActionError::DuplicateId(_))) => Ok(()),
+        other => other,
+    }
+}
+
+impl Saving<'_> {
+    /// Records the visit, its follow-up and the next booking: each one signed change, each
+    /// on the device before the next. Everything the form says is checked before the first
+    /// is written; a try that fails part-way can be repeated, and writes nothing twice.
+    async fn save(
+        &self,
+        visit: &VisitId,
+        ids: &Ids,
+        form: &Form,
+        duration: u32,
+    ) -> Result<(), String> {
+        let Saving {
+            session,
+            document,
+            staff,
+            device,
+            now,
+        } = *self;
+        let engine = &session.engine;
+        let interpreter = match (form.interpreter_language.trim(), form.interpreter_mode) {
+            ("", _) => None,
+            (language, mode) => Some(Interpreter {
+                language: language.to_owned(),
+                mode: mode.unwrap_or(InterpreterMode::InPerson),
+            }),
         };
-        let follow_up = FollowUpId::new(random_id("f")).map_err(|error| error.to_string())?;
-        let new = NewFollowUp {
-            description: form.follow_up.trim().to_owned(),
-            owner,
-            agency: form.follow_up_agency,
-            due_on,
+        let follow_up = if form.follow_up.trim().is_empty() {
+            None
+        } else {
+            let due_on: Date = form
+                .follow_up_due
+                .parse()
+                .map_err(|_| t("visit-follow-up-due"))?;
+            let owner = match form.follow_up_owner {
+                OwnerKind::Member => match form.present.iter().next() {
+                    Some(member) => Owner::Member(member.clone()),
+                    None => Owner::Staff(staff.clone()),
+                },
+                OwnerKind::Staff => Owner::Staff(staff.clone()),
+                OwnerKind::Agency => Owner::Agency(form.follow_up_agency.unwrap_or(Agency::Other)),
+            };
+            let id = FollowUpId::new(ids.follow_up.clone()).map_err(|error| error.to_string())?;
+            let new = NewFollowUp {
+                description: form.follow_up.trim().to_owned(),
+                owner,
+                agency: form.follow_up_agency,
+                due_on,
+            };
+            Some((id, new))
+        };
+        let next = match form.next_visit.trim() {
+            "" => None,
+            text => {
+                let at = parse_local(text).ok_or_else(|| t("visit-next"))?;
+                let id = VisitId::new(ids.next_visit.clone()).map_err(|error| error.to_string())?;
+                Some((id, at))
+            }
+        };
+        let record = VisitRecord {
+            held_at: now,
+            staff: staff.clone(),
+            present: form.present.iter().cloned().collect::<Set<_>>(),
+            interpreter,
+            duration_minutes: duration,
+            topics: form.topics.iter().copied().collect::<Set<_>>(),
+            notes: form.notes.clone(),
         };
         let signature = engine.signature(staff, device);
         engine
             .act(document, |household| {
-                household.add_follow_up(&signature, visit, &follow_up, new)
+                household.record_visit(&signature, visit, record)
             })
             .await
             .map_err(|error| error.to_string())?;
-    }
-    if let Some(at) = parse_local(&form.next_visit) {
-        let next = VisitId::new(random_id("v")).map_err(|error| error.to_string())?;
-        let signature = engine.signature(staff, device);
-        engine
-            .act(document, |household| {
-                household.schedule_visit(&signature, &next, at, staff)
-            })
-            .await
+        if let Some((id, new)) = follow_up {
+            let signature = engine.signature(staff, device);
+            done_before(
+                engine
+                    .act(document, |household| {
+                        household.add_follow_up(&signature, visit, &id, new)
+                    })
+                    .await,
+            )
             .map_err(|error| error.to_string())?;
+        }
+        if let Some((id, at)) = next {
+            let signature = engine.signature(staff, device);
+            done_before(
+                engine
+                    .act(document, |household| {
+                        household.schedule_visit(&signature, &id, at, staff)
+                    })
+                    .await,
+            )
+            .map_err(|error| error.to_string())?;
+        }
+        Ok(())
     }
-    Ok(())
 }
