@@ -111,7 +111,9 @@ async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
     let engine = Engine::open(storage, peer, api::sync_url())
         .await
         .map_err(|error| error.to_string())?;
-    // Each connection then asks for the caseload's households this device does not have.
+    // The caseload's households this device does not have are asked for on each connection;
+    // fetching the list now saves the first connection a round trip.
+    engine.refresh_caseload();
     engine.connect();
     watch_connectivity(&engine);
     Ok(Session {

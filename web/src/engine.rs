@@ -925,8 +925,9 @@ impl Engine {
     }
 
     /// Asks the API for the caseload and the server for its households not on the device:
-    /// on every connection, since households are assigned during the day.
-    fn refresh_caseload(&self) {
+    /// at start (so that the first connection asks at once) and on every connection, since
+    /// households are assigned during the day.
+    pub fn refresh_caseload(&self) {
         let engine = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             match crate::api::caseload().await {
