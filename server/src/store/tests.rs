@@ -48,6 +48,9 @@ suite!(
     the_household_index_is_upserted,
     a_batch_commits_whole_or_not_at_all,
     last_seen_is_written_at_most_once_a_minute,
+    an_actor_is_bound_to_the_device_that_first_used_it,
+    a_commit_using_another_devices_actor_writes_nothing,
+    refused_changes_wait_in_quarantine_until_decided,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -482,4 +485,258 @@ async fn last_seen_is_written_at_most_once_a_minute(store: Store) {
         );
         assert_eq!(last_seen().await, expected, "after a request at {now} ms");
     }
+}
+
+async fn an_actor_is_bound_to_the_device_that_first_used_it(store: Store) {
+    let id = DocumentId::from_bytes([31; 16]);
+    let mut writes = Writes::default();
+    writes.bind_actor("aa01".into(), "u-anna".into(), "d-1".into());
+    writes.chunk(id, b"one".to_vec());
+    store.commit(&writes, at(1)).await.unwrap();
+    let anna = ActorBinding {
+        actor_id: "aa01".into(),
+        user_id: "u-anna".into(),
+        device_id: "d-1".into(),
+    };
+    assert_eq!(store.actors().await.unwrap(), std::slice::from_ref(&anna));
+
+    // The same device using its actor again is what happens on every sync.
+    let mut again = Writes::default();
+    again.bind_actor("aa01".into(), "u-anna".into(), "d-1".into());
+    again.bind_actor("bb02".into(), "u-anna".into(), "d-1".into());
+    assert!(!again.is_empty());
+    store.commit(&again, at(2)).await.unwrap();
+    let actors = store.actors().await.unwrap();
+    assert_eq!(actors.len(), 2);
+    assert_eq!(actors[0], anna, "the first binding stays as it was");
+    assert_eq!(actors[1].actor_id, "bb02");
+}
+
+async fn a_commit_using_another_devices_actor_writes_nothing(store: Store) {
+    let id = DocumentId::from_bytes([32; 16]);
+    let mut first = Writes::default();
+    first.bind_actor("aa01".into(), "u-anna".into(), "d-1".into());
+    first.chunk(id, b"anna".to_vec());
+    store.commit(&first, at(1)).await.unwrap();
+
+    let mut taken = Writes::default();
+    taken.chunk(id, b"omar".to_vec());
+    taken.bind_actor("cc03".into(), "u-omar".into(), "d-2".into());
+    taken.bind_actor("aa01".into(), "u-omar".into(), "d-2".into());
+    taken.household(id, Some("norrmalm".into()), Some("u-omar".into()));
+    taken.quarantine(refused(id, "h-omar", "d-2", at(2)));
+    taken.audit(at(2), "u-omar", "d-2", id, "change", "taken");
+    match store.commit(&taken, at(2)).await {
+        Err(StoreError::ActorTaken { actor_id }) => assert_eq!(actor_id, "aa01"),
+        other => panic!("expected ActorTaken, got {other:?}"),
+    }
+    assert_eq!(store.document(&id).await.unwrap().unwrap(), b"anna");
+    assert_eq!(store.chunk_count(&id).await.unwrap(), 1);
+    assert_eq!(
+        store.actors().await.unwrap(),
+        [ActorBinding {
+            actor_id: "aa01".into(),
+            user_id: "u-anna".into(),
+            device_id: "d-1".into(),
+        }],
+        "not even the free actor of the refused commit was bound"
+    );
+    assert_eq!(store.household(&id).await.unwrap(), None);
+    assert!(store.quarantined(None, None).await.unwrap().is_empty());
+    assert!(
+        store
+            .audit_entries(None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // One batch binding one new actor to two devices is refused the same way.
+    let mut twice = Writes::default();
+    twice.bind_actor("dd04".into(), "u-anna".into(), "d-1".into());
+    twice.bind_actor("dd04".into(), "u-omar".into(), "d-2".into());
+    assert!(matches!(
+        store.commit(&twice, at(3)).await,
+        Err(StoreError::ActorTaken { .. })
+    ));
+    assert_eq!(store.actors().await.unwrap().len(), 1);
+}
+
+/// A change refused for `device_id` of document `document`, with hash `hash`.
+fn refused(
+    document: DocumentId,
+    hash: &str,
+    device_id: &str,
+    received_at: Timestamp,
+) -> NewQuarantined {
+    NewQuarantined {
+        document,
+        change_hash: hash.into(),
+        bytes: format!("change {hash}").into_bytes(),
+        user_id: format!("u-of-{device_id}"),
+        device_id: device_id.into(),
+        reason: "outside the caseload".into(),
+        signed_at: Some(Timestamp::from_millis(received_at.as_millis() - 500)),
+        received_at,
+    }
+}
+
+async fn refused_changes_wait_in_quarantine_until_decided(store: Store) {
+    let first = DocumentId::from_bytes([33; 16]);
+    let second = DocumentId::from_bytes([34; 16]);
+    let hashes = |changes: &[QuarantinedChange]| -> Vec<String> {
+        changes
+            .iter()
+            .map(|change| change.change_hash.clone())
+            .collect()
+    };
+    let mut writes = Writes::default();
+    writes.quarantine(refused(first, "h1", "d-1", at(10_000)));
+    store.commit(&writes, at(10_000)).await.unwrap();
+    let mut writes = Writes::default();
+    writes.quarantine(refused(second, "h3", "d-2", at(20_000)));
+    writes.quarantine(NewQuarantined {
+        signed_at: None,
+        ..refused(first, "h2", "d-1", at(20_000))
+    });
+    // Sent again by a device retrying: kept once.
+    writes.quarantine(refused(first, "h1", "d-1", at(20_000)));
+    store.commit(&writes, at(20_000)).await.unwrap();
+
+    let all = store.quarantined(None, None).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2].change_hash, "h1", "newest first: {:?}", hashes(&all));
+    assert!(all.windows(2).all(|pair| pair[0].id > pair[1].id));
+    assert!(
+        all.iter()
+            .all(|change| change.status == QuarantineStatus::Pending
+                && change.decided_by.is_none()
+                && change.decided_at.is_none())
+    );
+    assert_eq!(
+        hashes(&store.quarantined(Some(&[second]), None).await.unwrap()),
+        ["h3"]
+    );
+    assert!(store.quarantined(Some(&[]), None).await.unwrap().is_empty());
+    assert_eq!(store.pending_quarantine_count("d-1").await.unwrap(), 2);
+    assert_eq!(store.pending_quarantine_count("d-2").await.unwrap(), 1);
+    assert_eq!(store.pending_quarantine_count("d-9").await.unwrap(), 0);
+
+    let h2 = all
+        .iter()
+        .find(|change| change.change_hash == "h2")
+        .unwrap()
+        .id;
+    assert!(
+        store
+            .decide_quarantine(h2, QuarantineStatus::Accepted, "u-sara", at(50))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .decide_quarantine(h2, QuarantineStatus::Rejected, "u-sara", at(60))
+            .await
+            .unwrap(),
+        "a decided change stays decided"
+    );
+    let h1 = all[2].id;
+    assert!(
+        !store
+            .decide_quarantine(h1, QuarantineStatus::Pending, "u-sara", at(60))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .decide_quarantine(9_999, QuarantineStatus::Rejected, "u-sara", at(60))
+            .await
+            .unwrap()
+    );
+    let decided = store.quarantined_change(h2).await.unwrap().unwrap();
+    assert_eq!(
+        decided,
+        QuarantinedChange {
+            id: h2,
+            document: first,
+            change_hash: "h2".into(),
+            bytes: b"change h2".to_vec(),
+            user_id: "u-of-d-1".into(),
+            device_id: "d-1".into(),
+            reason: "outside the caseload".into(),
+            signed_at: None,
+            received_at: at(20_000),
+            status: QuarantineStatus::Accepted,
+            decided_by: Some("u-sara".into()),
+            decided_at: Some(at(50)),
+        }
+    );
+    let pending = store.quarantined_change(h1).await.unwrap().unwrap();
+    assert_eq!(pending.signed_at, Some(at(9_500)));
+    assert_eq!(
+        pending.received_at,
+        at(10_000),
+        "the first copy is the one kept"
+    );
+    assert_eq!(pending.status, QuarantineStatus::Pending);
+    assert!(store.quarantined_change(9_999).await.unwrap().is_none());
+
+    assert_eq!(store.pending_quarantine_count("d-1").await.unwrap(), 1);
+    assert_eq!(
+        hashes(&store.pending_quarantine_of(&first).await.unwrap()),
+        ["h1"]
+    );
+    assert!(
+        store
+            .pending_quarantine_of(&DocumentId::from_bytes([35; 16]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        hashes(
+            &store
+                .quarantined(None, Some(QuarantineStatus::Accepted))
+                .await
+                .unwrap()
+        ),
+        ["h2"]
+    );
+    assert_eq!(
+        hashes(
+            &store
+                .quarantined(
+                    Some(&[first, second, first]),
+                    Some(QuarantineStatus::Pending)
+                )
+                .await
+                .unwrap()
+        ),
+        ["h3", "h1"]
+    );
+
+    // A decided change sent again stays as it was decided.
+    let mut again = Writes::default();
+    again.quarantine(refused(first, "h2", "d-1", at(70_000)));
+    store.commit(&again, at(70_000)).await.unwrap();
+    assert_eq!(
+        store.quarantined_change(h2).await.unwrap().unwrap(),
+        decided
+    );
+    store.integrity_check().await.unwrap();
+}
+
+#[test]
+fn quarantine_statuses_round_trip_through_their_stored_names() {
+    for status in [
+        QuarantineStatus::Pending,
+        QuarantineStatus::Accepted,
+        QuarantineStatus::Rejected,
+    ] {
+        assert_eq!(status.as_str().parse::<QuarantineStatus>().unwrap(), status);
+    }
+    assert!(matches!(
+        "maybe".parse::<QuarantineStatus>(),
+        Err(StoreError::Damaged(_))
+    ));
 }

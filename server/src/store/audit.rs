@@ -1,0 +1,173 @@
+//! The audit log: who opened or changed which household, and what was refused. Append-only
+//! (triggers refuse updates and deletes) and hash-chained, so a row changed behind the
+//! server's back shows when the chain is verified.
+
+use lots_core::{DocumentId, Timestamp};
+use sha2::{Digest, Sha256};
+
+use super::{Store, StoreError, Writes};
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// Position in the log.
+    pub seq: i64,
+    /// When (ms).
+    pub at: i64,
+    /// Who.
+    pub user_id: String,
+    /// On which device.
+    pub device_id: String,
+    /// Which household document.
+    pub document_id: String,
+    /// `open`, `change` or `refused`.
+    pub action: String,
+    /// More about it.
+    pub detail: String,
+}
+
+/// An audit row waiting in [`Writes`]; its position and chain hash are given at commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct AuditRow {
+    pub(super) at: Timestamp,
+    pub(super) user_id: String,
+    pub(super) device_id: String,
+    pub(super) document: DocumentId,
+    pub(super) action: String,
+    pub(super) detail: String,
+}
+
+/// An audit row with its chain links.
+#[derive(sqlx::FromRow)]
+pub(super) struct ChainRow {
+    #[sqlx(flatten)]
+    pub(super) entry: AuditEntry,
+    pub(super) prev_hash: String,
+    pub(super) hash: String,
+}
+
+/// The hash that the first row chains to.
+const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The advisory lock key of the audit chain (PostgreSQL).
+pub(super) const AUDIT_LOCK: i64 = 0x4c6f_7473_4175_6474; // "LotsAudt"
+
+/// The last row's position and hash, which the next row chains to.
+pub(super) const LAST_AUDIT_ROW: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+
+/// Appends one chained row.
+pub(super) const INSERT_AUDIT_ROW: &str = "INSERT INTO audit_log (seq, at, user_id, device_id, document_id, action, detail, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// A row's chain hash: over the previous row's hash and every field of this one.
+fn audit_hash(prev_hash: &str, entry: &AuditEntry) -> String {
+    let mut hasher = Sha256::new();
+    for field in [
+        prev_hash,
+        &entry.seq.to_string(),
+        &entry.at.to_string(),
+        &entry.user_id,
+        &entry.device_id,
+        &entry.document_id,
+        &entry.action,
+        &entry.detail,
+    ] {
+        // Length-prefix each field so no two rows can hash alike by shifting text between fields.
+        hasher.update((field.len() as u64).to_le_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Gives `rows` their positions and chain links, following `last` (the log's last row's
+/// position and hash; `None` when the log is empty).
+pub(super) fn chain(last: Option<(i64, String)>, rows: &[AuditRow]) -> Vec<ChainRow> {
+    let (mut seq, mut prev_hash) = last
+        .map(|(seq, hash)| (seq + 1, hash))
+        .unwrap_or_else(|| (1, GENESIS_HASH.to_owned()));
+    let mut chained = Vec::with_capacity(rows.len());
+    for row in rows {
+        let entry = AuditEntry {
+            seq,
+            at: row.at.as_millis(),
+            user_id: row.user_id.clone(),
+            device_id: row.device_id.clone(),
+            document_id: row.document.to_string(),
+            action: row.action.clone(),
+            detail: row.detail.clone(),
+        };
+        let hash = audit_hash(&prev_hash, &entry);
+        seq += 1;
+        chained.push(ChainRow {
+            entry,
+            prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        });
+    }
+    chained
+}
+
+impl Store {
+    /// Appends to the audit log, chaining the row to the previous one.
+    pub async fn audit(
+        &self,
+        at: Timestamp,
+        user_id: &str,
+        device_id: &str,
+        document: &DocumentId,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut writes = Writes::default();
+        writes.audit(at, user_id, device_id, *document, action, detail);
+        self.commit(&writes, at).await?;
+        Ok(())
+    }
+
+    /// Audit entries, newest first, optionally for one document or user.
+    pub async fn audit_entries(
+        &self,
+        document: Option<&str>,
+        user_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT seq, at, user_id, device_id, document_id, action, detail FROM audit_log \
+                 WHERE (CAST($1 AS TEXT) IS NULL OR document_id = $1) \
+                   AND (CAST($2 AS TEXT) IS NULL OR user_id = $2) \
+                 ORDER BY seq DESC LIMIT $3",
+            )
+            .bind(document)
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Walks the whole audit chain; returns the first row whose hash does not match.
+    pub async fn verify_audit_chain(&self) -> Result<Option<i64>, StoreError> {
+        let rows: Vec<ChainRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT seq, at, user_id, device_id, document_id, action, detail, prev_hash, hash \
+                 FROM audit_log ORDER BY seq",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        let mut prev_hash = GENESIS_HASH.to_owned();
+        for ChainRow {
+            entry,
+            prev_hash: stored_prev,
+            hash: stored_hash,
+        } in rows
+        {
+            if stored_prev != prev_hash || audit_hash(&prev_hash, &entry) != stored_hash {
+                return Ok(Some(entry.seq));
+            }
+            prev_hash = stored_hash;
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,196 @@
+//! Documents as stored: each is the concatenation of its chunks (a full save, then
+//! incremental saves), compacted now and then into one full save; and the household index,
+//! which district and staff member each household document belongs to.
+
+use lots_core::{DocumentId, Timestamp};
+
+use super::{Store, StoreError, Writes, parse_document_id};
+
+/// Takes a document's advisory lock until the transaction ends (PostgreSQL): its writers
+/// and its compaction take turns.
+pub(super) const LOCK_DOCUMENT: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
+/// How many chunks a document has.
+pub(super) const COUNT_CHUNKS: &str = "SELECT COUNT(*) FROM document_chunks WHERE document_id = $1";
+
+/// Appends one chunk; its position is returned.
+pub(super) const INSERT_CHUNK: &str = "INSERT INTO document_chunks (document_id, bytes, created_at) VALUES ($1, $2, $3) RETURNING seq";
+
+/// Writes one household's index entry, replacing what was there.
+pub(super) const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (document_id, district_id, assigned_staff, updated_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (document_id) DO UPDATE SET district_id = $2, assigned_staff = $3, updated_at = $4";
+
+impl Store {
+    /// Every stored document's bytes (chunks concatenated), for loading at start.
+    pub async fn documents(&self) -> Result<Vec<(DocumentId, Vec<u8>)>, StoreError> {
+        let rows: Vec<(String, Vec<u8>)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT document_id, bytes FROM document_chunks ORDER BY document_id, seq",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        let mut documents: Vec<(DocumentId, Vec<u8>)> = Vec::new();
+        for (id, bytes) in rows {
+            let id = parse_document_id(&id)?;
+            match documents.last_mut() {
+                Some((last, stored)) if *last == id => stored.extend(bytes),
+                _ => documents.push((id, bytes)),
+            }
+        }
+        Ok(documents)
+    }
+
+    /// One document's bytes (its chunks concatenated); `None` when it has none.
+    pub async fn document(&self, document: &DocumentId) -> Result<Option<Vec<u8>>, StoreError> {
+        let chunks: Vec<Vec<u8>> = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT bytes FROM document_chunks WHERE document_id = $1 ORDER BY seq",
+            )
+            .bind(document.to_string())
+            .fetch_all(pool)
+            .await?
+        });
+        Ok((!chunks.is_empty()).then(|| chunks.concat()))
+    }
+
+    /// One chunk of a document; `None` when it is gone (compacted into a newer one).
+    pub async fn chunk(
+        &self,
+        document: &DocumentId,
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT bytes FROM document_chunks WHERE document_id = $1 AND seq = $2",
+            )
+            .bind(document.to_string())
+            .bind(seq)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// Appends a chunk (a save or an incremental save) to a document, durably; returns its
+    /// position. On PostgreSQL the other server processes hear of it once it is committed.
+    pub async fn append_chunk(
+        &self,
+        document: &DocumentId,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut writes = Writes::default();
+        writes.chunk(*document, bytes.to_vec());
+        self.commit(&writes, now)
+            .await?
+            .first()
+            .map(|appended| appended.seq)
+            .ok_or_else(|| StoreError::Damaged("the appended chunk has no position".into()))
+    }
+
+    /// How many chunks a document has.
+    pub async fn chunk_count(&self, document: &DocumentId) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar(COUNT_CHUNKS)
+                .bind(document.to_string())
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    /// Replaces a document's chunks with one full save of all of them, in one transaction.
+    ///
+    /// The save is made here from what is stored, not from a caller's copy in memory: on a
+    /// shared PostgreSQL another process may have appended a chunk the caller has not merged
+    /// yet, and it must survive. Appends to the document wait on the same lock meanwhile.
+    pub async fn compact(&self, document: &DocumentId, now: Timestamp) -> Result<(), StoreError> {
+        let select = "SELECT seq, bytes FROM document_chunks WHERE document_id = $1 ORDER BY seq";
+        let delete = "DELETE FROM document_chunks WHERE document_id = $1 AND seq <= $2";
+        let insert =
+            "INSERT INTO document_chunks (document_id, bytes, created_at) VALUES ($1, $2, $3)";
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_writing()).await?;
+            if self.is_postgres() {
+                sqlx::query(LOCK_DOCUMENT)
+                    .bind(document.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let chunks: Vec<(i64, Vec<u8>)> = sqlx::query_as(select)
+                .bind(document.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
+            let Some(last) = chunks.last().map(|(seq, _)| *seq) else {
+                return Ok(());
+            };
+            if chunks.len() > 1 {
+                let bytes: Vec<u8> = chunks.into_iter().flat_map(|(_, bytes)| bytes).collect();
+                let full = lots_core::automerge::Automerge::load(&bytes)
+                    .map_err(|error| {
+                        StoreError::Damaged(format!("document {document} does not load: {error}"))
+                    })?
+                    .save();
+                sqlx::query(delete)
+                    .bind(document.to_string())
+                    .bind(last)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(insert)
+                    .bind(document.to_string())
+                    .bind(full)
+                    .bind(now.as_millis())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?
+        });
+        Ok(())
+    }
+
+    /// Records which district and staff member a household belongs to.
+    pub async fn index_household(
+        &self,
+        document: &DocumentId,
+        district: Option<&str>,
+        assigned_staff: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut writes = Writes::default();
+        writes.household(
+            *document,
+            district.map(str::to_owned),
+            assigned_staff.map(str::to_owned),
+        );
+        self.commit(&writes, now).await?;
+        Ok(())
+    }
+
+    /// The stored household index: district and assigned staff per document.
+    pub async fn household_index(
+        &self,
+    ) -> Result<Vec<(DocumentId, Option<String>, Option<String>)>, StoreError> {
+        let rows: Vec<(String, Option<String>, Option<String>)> = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT document_id, district_id, assigned_staff FROM households")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(id, district, staff)| Ok((parse_document_id(&id)?, district, staff)))
+            .collect()
+    }
+
+    /// One household's index entry: its district and assigned staff, if it has one.
+    pub async fn household(
+        &self,
+        document: &DocumentId,
+    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT district_id, assigned_staff FROM households WHERE document_id = $1",
+            )
+            .bind(document.to_string())
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+}

@@ -1,0 +1,252 @@
+//! A batch of writes made durable together ([`Writes`]), and [`Store::commit`], which writes
+//! one in a single transaction: whole, or not at all.
+
+use lots_core::{DocumentId, Timestamp};
+
+use super::actors::{ACTOR_DEVICE, INSERT_ACTOR};
+use super::announce::{Announcement, CHANNEL};
+use super::audit::{AUDIT_LOCK, AuditRow, INSERT_AUDIT_ROW, LAST_AUDIT_ROW, chain};
+use super::documents::{COUNT_CHUNKS, INSERT_CHUNK, LOCK_DOCUMENT, UPSERT_HOUSEHOLD};
+use super::quarantine::INSERT_QUARANTINED;
+use super::{ActorBinding, NewQuarantined, QuarantineStatus, Store, StoreError};
+
+/// Writes that are made durable together, in one transaction and so one sync to disk: actor
+/// bindings, new document chunks, household index entries, quarantined changes and audit
+/// rows, applied in that order. The sync hub gathers everything a burst of messages changed
+/// into one of these (group commit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Writes {
+    actors: Vec<ActorBinding>,
+    chunks: Vec<(DocumentId, Vec<u8>)>,
+    households: Vec<(DocumentId, Option<String>, Option<String>)>,
+    quarantine: Vec<NewQuarantined>,
+    audit: Vec<AuditRow>,
+}
+
+impl Writes {
+    /// Appends a chunk (a save or an incremental save) to a document.
+    pub fn chunk(&mut self, document: DocumentId, bytes: Vec<u8>) {
+        self.chunks.push((document, bytes));
+    }
+
+    /// Binds an Automerge actor id (hex) to the device that used it, unless it is bound
+    /// already. If it is bound to another device, the whole commit fails with
+    /// [`StoreError::ActorTaken`].
+    pub fn bind_actor(&mut self, actor_id: String, user_id: String, device_id: String) {
+        self.actors.push(ActorBinding {
+            actor_id,
+            user_id,
+            device_id,
+        });
+    }
+
+    /// Records which district and staff member a household belongs to.
+    pub fn household(
+        &mut self,
+        document: DocumentId,
+        district: Option<String>,
+        assigned_staff: Option<String>,
+    ) {
+        self.households.push((document, district, assigned_staff));
+    }
+
+    /// Quarantines a refused change, pending a decision, unless its document has it already.
+    pub fn quarantine(&mut self, row: NewQuarantined) {
+        self.quarantine.push(row);
+    }
+
+    /// Appends a row to the audit log.
+    pub fn audit(
+        &mut self,
+        at: Timestamp,
+        user_id: &str,
+        device_id: &str,
+        document: DocumentId,
+        action: &str,
+        detail: &str,
+    ) {
+        self.audit.push(AuditRow {
+            at,
+            user_id: user_id.to_owned(),
+            device_id: device_id.to_owned(),
+            document,
+            action: action.to_owned(),
+            detail: detail.to_owned(),
+        });
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.actors.is_empty()
+            && self.chunks.is_empty()
+            && self.households.is_empty()
+            && self.quarantine.is_empty()
+            && self.audit.is_empty()
+    }
+}
+
+/// A chunk that [`Store::commit`] appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Its document.
+    pub document: DocumentId,
+    /// Its position.
+    pub seq: i64,
+    /// How many chunks the document has now, this one included.
+    pub chunks: i64,
+}
+
+impl Store {
+    /// Makes `writes` durable in one transaction: when this returns, every one of them is on
+    /// disk; when it fails, none is. Returns the chunks appended, in order. On PostgreSQL each
+    /// written document's advisory lock is held until the commit (taken in document order, so
+    /// two processes' commits cannot deadlock), and the other server processes hear of each
+    /// chunk once it is committed.
+    ///
+    /// Fails with [`StoreError::ActorTaken`], writing nothing, when `writes` binds an actor to
+    /// a device and it is bound to another device already.
+    pub async fn commit(
+        &self,
+        writes: &Writes,
+        now: Timestamp,
+    ) -> Result<Vec<Appended>, StoreError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let postgres = self.is_postgres();
+        let mut documents: Vec<DocumentId> = writes
+            .chunks
+            .iter()
+            .map(|(document, _)| *document)
+            .collect();
+        documents.sort();
+        documents.dedup();
+        // On PostgreSQL an insert waits for another transaction's uncommitted row with the same
+        // key. Rows with keys are inserted in key order, after the document locks, so every
+        // commit waits in the same order and two of them cannot wait on each other.
+        let mut actors: Vec<&ActorBinding> = writes.actors.iter().collect();
+        actors.sort_by(|first, second| first.actor_id.cmp(&second.actor_id));
+        let mut quarantine: Vec<&NewQuarantined> = writes.quarantine.iter().collect();
+        quarantine.sort_by(|first, second| {
+            (first.document, &first.change_hash).cmp(&(second.document, &second.change_hash))
+        });
+        Ok(on_pool!(self, |pool| {
+            // Dropped without a commit on every early return below, which rolls it back.
+            let mut tx = pool.begin_with(self.begin_writing()).await?;
+            if postgres {
+                for document in &documents {
+                    sqlx::query(LOCK_DOCUMENT)
+                        .bind(document.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            for binding in actors {
+                sqlx::query(INSERT_ACTOR)
+                    .bind(&binding.actor_id)
+                    .bind(&binding.user_id)
+                    .bind(&binding.device_id)
+                    .bind(now.as_millis())
+                    .execute(&mut *tx)
+                    .await?;
+                let bound_to: String = sqlx::query_scalar(ACTOR_DEVICE)
+                    .bind(&binding.actor_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if bound_to != binding.device_id {
+                    return Err(StoreError::ActorTaken {
+                        actor_id: binding.actor_id.clone(),
+                    });
+                }
+            }
+            let mut appended = Vec::with_capacity(writes.chunks.len());
+            for (document, bytes) in &writes.chunks {
+                let seq: i64 = sqlx::query_scalar(INSERT_CHUNK)
+                    .bind(document.to_string())
+                    .bind(bytes)
+                    .bind(now.as_millis())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if postgres {
+                    // Delivered at commit, and only if the commit succeeds.
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHANNEL)
+                        .bind(self.envelope(Announcement::Chunk {
+                            document: *document,
+                            seq,
+                        }))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                appended.push(Appended {
+                    document: *document,
+                    seq,
+                    chunks: 0,
+                });
+            }
+            for document in &documents {
+                let chunks: i64 = sqlx::query_scalar(COUNT_CHUNKS)
+                    .bind(document.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                for entry in appended
+                    .iter_mut()
+                    .filter(|entry| entry.document == *document)
+                {
+                    entry.chunks = chunks;
+                }
+            }
+            for (document, district, assigned_staff) in &writes.households {
+                sqlx::query(UPSERT_HOUSEHOLD)
+                    .bind(document.to_string())
+                    .bind(district)
+                    .bind(assigned_staff)
+                    .bind(now.as_millis())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for row in quarantine {
+                sqlx::query(INSERT_QUARANTINED)
+                    .bind(row.document.to_string())
+                    .bind(&row.change_hash)
+                    .bind(&row.bytes)
+                    .bind(&row.user_id)
+                    .bind(&row.device_id)
+                    .bind(&row.reason)
+                    .bind(row.signed_at.map(Timestamp::as_millis))
+                    .bind(row.received_at.as_millis())
+                    .bind(QuarantineStatus::Pending.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if !writes.audit.is_empty() {
+                if postgres {
+                    // Several processes append: one at a time, or two rows would chain to one.
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(AUDIT_LOCK)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let last: Option<(i64, String)> = sqlx::query_as(LAST_AUDIT_ROW)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                for row in chain(last, &writes.audit) {
+                    sqlx::query(INSERT_AUDIT_ROW)
+                        .bind(row.entry.seq)
+                        .bind(row.entry.at)
+                        .bind(&row.entry.user_id)
+                        .bind(&row.entry.device_id)
+                        .bind(&row.entry.document_id)
+                        .bind(&row.entry.action)
+                        .bind(&row.entry.detail)
+                        .bind(&row.prev_hash)
+                        .bind(&row.hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            appended
+        }))
+    }
+}
