@@ -41,7 +41,7 @@ pub enum IdError {
 /// The longest identifier accepted, in bytes.
 pub const MAX_ID_LEN: usize = 64;
 
-fn validate(kind: &'static str, value: &str) -> Result<(), IdError> {
+pub(crate) fn validate(kind: &'static str, value: &str) -> Result<(), IdError> {
     if value.is_empty() {
         return Err(IdError::Empty { kind });
     }

@@ -22,6 +22,7 @@ mod schema;
 mod signature;
 mod sync;
 pub mod synthetic;
+mod validation;
 
 pub use actions::{
     ActionError, Interpreter, MAX_FIELD_CHARS, MAX_NOTE_CHARS, MAX_VISIT_MINUTES, MemberDetails,
@@ -55,17 +56,23 @@ pub use schema::codes::{
 pub use schema::conflicts::{Conflict, ConflictValue, FieldPath, FieldValue, ResolveError};
 pub use schema::household::{FollowUp, Goal, Household, Member, Plan, Profile, Step, Visit};
 pub use schema::values::{Note, Set};
+pub use schema::vet::{EntryKind, ShapeError};
 pub use schema::{NoteRef, SCHEMA_VERSION, SchemaError, TEXT_ENCODING};
 pub use signature::{ChangeInfo, Signature};
+pub use sync::chunks::ChunkError;
 pub use sync::document_id::{DocumentId, DocumentIdError};
 pub use sync::message::{
     MAX_PEER_ID_LEN, Message, MessageError, PROTOCOL_VERSION, PeerId, PeerMetadata,
 };
 pub use sync::peer::{
-    AllowAll, ConnectionId, DEFAULT_MAX_MESSAGE_BYTES, Input, Output, PeerConfig, Role,
-    SharePolicy, SyncError, SyncPeer, SyncStatus,
+    AllowAll, ConnectionId, DEFAULT_MAX_INFLATED_BYTES, DEFAULT_MAX_MESSAGE_BYTES, Input, Output,
+    PeerConfig, Role, SharePolicy, SyncError, SyncPeer, SyncStatus,
 };
 pub use sync::testnet::{Direction, Link, MemoryNetwork};
+pub use validation::{
+    Directory, MAX_CHANGE_BYTES, MAX_OPERATIONS_PER_CHANGE, MAX_SIGNED_AHEAD_MINUTES, Refusal,
+    RefusedChange, Vetting, Writer, WriterRole, vet_changes,
+};
 
 /// Automerge, as core uses it, for drivers that store and sync documents.
 pub use automerge;

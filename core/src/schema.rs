@@ -9,6 +9,7 @@ pub(crate) mod codes;
 pub(crate) mod conflicts;
 pub(crate) mod household;
 pub(crate) mod values;
+pub(crate) mod vet;
 
 use automerge::{AutomergeError, ObjId, ObjType, ROOT, TextEncoding};
 use autosurgeon::{Doc, Hydrate, HydrateError, ReadDoc, ReconcileError};
@@ -110,7 +111,11 @@ pub(crate) fn read_household<D: ReadDoc>(doc: &D) -> Result<Household, SchemaErr
 
 /// The profile alone: the cheapest read, used to check that a case is open.
 pub(crate) fn read_profile<D: ReadDoc>(doc: &D) -> Result<Profile, SchemaError> {
-    Ok(autosurgeon::hydrate_prop(doc, &ROOT, PROFILE)?)
+    Ok(autosurgeon::hydrate_prop(
+        &by_map::ByMap::new(doc),
+        &ROOT,
+        PROFILE,
+    )?)
 }
 
 /// Replaces the profile; only changed fields become operations.
@@ -139,7 +144,11 @@ fn read_entry<D: ReadDoc, T: Hydrate>(
     if doc.get(parent, key)?.is_none() {
         return Ok(None);
     }
-    Ok(Some(autosurgeon::hydrate_prop(doc, parent, key)?))
+    Ok(Some(autosurgeon::hydrate_prop(
+        &by_map::ByMap::new(doc),
+        parent,
+        key,
+    )?))
 }
 
 /// Whether the household has a member with this id.

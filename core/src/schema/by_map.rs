@@ -1,4 +1,5 @@
-//! A reader that takes each map in one pass, for autosurgeon's hydrate.
+//! A reader that takes each map in one pass, for autosurgeon's hydrate, and reads Text where
+//! the schema has a plain string.
 //!
 //! autosurgeon reads a struct field by field and a map entry by entry, each with `get`. In
 //! Automerge 0.12 every `get` seeks the key afresh in the document's columns, which made
@@ -8,12 +9,13 @@
 //! crate offers this, because it is only sound for a reader that lives while the document
 //! does not change, as here: `read_household` borrows the document immutably throughout.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::RangeBounds;
 
 use automerge::iter::{ListRange, MapRange};
-use automerge::{AutomergeError, ChangeHash, ObjId, ObjType, Prop, Value};
+use automerge::{AutomergeError, ChangeHash, ObjId, ObjType, Prop, ScalarValue, Value};
 use autosurgeon::ReadDoc;
 
 /// One map's entries: each key's value as a plain `get` returns it, and its id.
@@ -68,12 +70,31 @@ impl<D: ReadDoc> ReadDoc for ByMap<'_, D> {
         obj: &ObjId,
         prop: P,
     ) -> Result<Option<(Value<'_>, ObjId)>, AutomergeError> {
-        match prop.into() {
+        let found = match prop.into() {
             Prop::Map(key) => match self.map_get(obj, &key) {
-                Some(found) => Ok(found),
-                None => self.doc.get(obj, key),
+                Some(found) => found,
+                None => self
+                    .doc
+                    .get(obj, key)?
+                    .map(|(value, id)| (value.into_owned(), id)),
             },
-            prop => self.doc.get(obj, prop),
+            prop => self
+                .doc
+                .get(obj, prop)?
+                .map(|(value, id)| (value.into_owned(), id)),
+        };
+        // `@automerge/automerge` writes a JavaScript string as Text unless told otherwise; the
+        // schema's plain strings (names, addresses, codes, dates) read the same either way.
+        // Notes are Text by design and read from a string as well (`Note::hydrate_string`).
+        match found {
+            Some((Value::Object(ObjType::Text), id)) => {
+                let text = self.doc.text(&id)?;
+                Ok(Some((
+                    Value::Scalar(Cow::Owned(ScalarValue::Str(text.into()))),
+                    id,
+                )))
+            }
+            other => Ok(other),
         }
     }
 

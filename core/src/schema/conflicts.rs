@@ -116,43 +116,61 @@ pub enum ResolveError {
     },
 }
 
+/// How deep the walk goes: deeper than any map the schema has (a follow-up's or a step's
+/// fields sit at depth five). The server refuses deeper nesting in a change, so this only
+/// stops a damaged or foreign document from making the walk unbounded.
+const MAX_WALK_DEPTH: usize = 16;
+
 /// Every field with concurrent values, in document order.
+///
+/// The walk keeps its own stack instead of recursing: a document nested thousands of maps
+/// deep (a hostile client's) must not overflow the thread's stack, here or in the browser.
 pub(crate) fn find(doc: &Automerge) -> Result<Vec<Conflict>, automerge::AutomergeError> {
     let mut found = Vec::new();
-    let mut path = Vec::new();
-    walk(doc, &ROOT, &mut path, &mut found)?;
+    // Each frame is a map still being read: its path and its entries not yet visited, in
+    // reverse so the next one pops off the end.
+    let mut stack: Vec<(Vec<String>, ObjId, Vec<Entry>)> =
+        vec![(Vec::new(), ROOT, entries(doc, &ROOT))];
+    while let Some((path, obj, pending)) = stack.last_mut() {
+        let Some((key, conflicted, child)) = pending.pop() else {
+            stack.pop();
+            continue;
+        };
+        let mut field = path.clone();
+        field.push(key);
+        let key = field.last().map(String::as_str).unwrap_or_default();
+        if conflicted && let Some(conflict) = conflict_at(doc, obj, key, &field)? {
+            found.push(conflict);
+        }
+        if let Some(child) = child
+            && field.len() < MAX_WALK_DEPTH
+        {
+            let children = entries(doc, &child);
+            stack.push((field, child, children));
+        }
+    }
     Ok(found)
 }
 
-fn walk(
-    doc: &Automerge,
-    obj: &ObjId,
-    path: &mut Vec<String>,
-    found: &mut Vec<Conflict>,
-) -> Result<(), automerge::AutomergeError> {
+/// A map entry as the walk needs it: its key, whether other values stand beside the winner,
+/// and (for a map) the child map's id.
+type Entry = (String, bool, Option<ObjId>);
+
+/// A map's entries in reverse document order.
+fn entries(doc: &Automerge, obj: &ObjId) -> Vec<Entry> {
     // One pass over the map gives each key's winning value, its id (for a map, the child
     // object's id) and whether other values stand beside it. Asking `get` per key instead
     // seeks the key again in the document's columns: in the browser that was most of the
     // walk's time, and the walk runs for every document that arrives.
-    let entries: Vec<(String, bool, Option<ObjId>)> = doc
+    let mut entries: Vec<Entry> = doc
         .map_range(obj, ..)
         .map(|entry| {
             let child = matches!(entry.value, ValueRef::Object(ObjType::Map)).then(|| entry.id());
             (entry.key.into_owned(), entry.conflict, child)
         })
         .collect();
-    for (key, conflicted, child) in entries {
-        path.push(key);
-        let key = path.last().map(String::as_str).unwrap_or_default();
-        if conflicted && let Some(conflict) = conflict_at(doc, obj, key, path)? {
-            found.push(conflict);
-        }
-        if let Some(child) = child {
-            walk(doc, &child, path, found)?;
-        }
-        path.pop();
-    }
-    Ok(())
+    entries.reverse();
+    entries
 }
 
 fn conflict_at(

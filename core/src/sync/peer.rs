@@ -9,15 +9,24 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::sync::{self, SyncDoc as _};
-use automerge::{Automerge, ChangeHash};
+use automerge::{Automerge, Change, ChangeHash};
 
 use super::document_id::DocumentId;
 use super::message::{Message, MessageError, PROTOCOL_VERSION, PeerId, PeerMetadata};
 use crate::calendar::Timestamp;
+use crate::validation::{RefusedChange, Vetting};
 
 /// The default limit on one incoming message: generous for a household's whole history,
 /// small enough that one client cannot make the server buffer without end.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The default limit on what one message's changes inflate to, for a peer that vets
+/// changes: compressed chunks are measured before Automerge inflates them.
+pub const DEFAULT_MAX_INFLATED_BYTES: usize = 16 * 1024 * 1024;
+
+/// How many documents one connection may be offering that this peer has not taken yet
+/// (empty placeholders waiting for their first changes).
+const MAX_PLACEHOLDERS_PER_CONNECTION: usize = 64;
 
 /// A document to fill from a peer's data, counting text as the schema does.
 fn empty_document() -> Automerge {
@@ -57,6 +66,8 @@ pub struct PeerConfig {
     pub metadata: PeerMetadata,
     /// The largest incoming message accepted, in bytes.
     pub max_message_bytes: usize,
+    /// The most one message's changes may inflate to, when the policy vets changes.
+    pub max_inflated_bytes: usize,
 }
 
 impl PeerConfig {
@@ -67,6 +78,7 @@ impl PeerConfig {
             role,
             metadata: PeerMetadata::default(),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_inflated_bytes: DEFAULT_MAX_INFLATED_BYTES,
         }
     }
 }
@@ -92,6 +104,27 @@ pub trait SharePolicy {
     /// policy can let its creator go on reading and writing it.
     fn created(&mut self, peer: &PeerId, document: &DocumentId) {
         let _ = (peer, document);
+    }
+    /// Whether every change from another peer is vetted before it is applied (a server
+    /// does; a phone takes what its server sends).
+    fn vets_changes(&self) -> bool {
+        false
+    }
+    /// Decides which of `changes`, sent by `peer`, may be added to `document` (`doc` as it
+    /// stands). Called only when [`SharePolicy::vets_changes`] is true.
+    fn vet(
+        &mut self,
+        now: Timestamp,
+        peer: &PeerId,
+        document: &DocumentId,
+        doc: &Automerge,
+        changes: Vec<Change>,
+    ) -> Vetting {
+        let _ = (now, peer, document, doc);
+        Vetting {
+            accepted: changes,
+            ..Vetting::default()
+        }
     }
 }
 
@@ -194,6 +227,18 @@ pub enum Output {
         peer: PeerId,
         /// The document.
         document: DocumentId,
+    },
+    /// The policy refused some changes of a message; the rest of it was applied. The driver
+    /// keeps them (the server's quarantine), tells the sender, and closes the connection.
+    Refused {
+        /// On which connection.
+        connection: ConnectionId,
+        /// From which peer.
+        peer: PeerId,
+        /// To which document.
+        document: DocumentId,
+        /// The changes refused, each with its reason.
+        changes: Vec<RefusedChange>,
     },
     /// A peer sent something refused. The driver logs it; a `Close` follows when the
     /// connection cannot go on.
@@ -307,6 +352,9 @@ pub struct SyncPeer<P = AllowAll> {
     sync_states: HashMap<DocumentId, BTreeMap<PeerId, sync::State>>,
     dirty: BTreeSet<DocumentId>,
     offline_since: Option<Timestamp>,
+    /// Documents a connection is offering that this peer does not have yet: empty until
+    /// their first changes are taken, and dropped with the connection if they never are.
+    placeholders: BTreeMap<DocumentId, ConnectionId>,
 }
 
 impl SyncPeer<AllowAll> {
@@ -328,6 +376,7 @@ impl<P: SharePolicy> SyncPeer<P> {
             sync_states: HashMap::new(),
             dirty: BTreeSet::new(),
             offline_since: None,
+            placeholders: BTreeMap::new(),
         }
     }
 
@@ -447,6 +496,7 @@ impl<P: SharePolicy> SyncPeer<P> {
                 }
             }
             Input::Disconnected { connection } => {
+                self.drop_placeholders(connection);
                 if let Some(Handshake::Ready(peer)) = self.connections.remove(&connection) {
                     if self.peer_connections.get(&peer) == Some(&connection) {
                         self.peer_connections.remove(&peer);
@@ -731,7 +781,7 @@ impl<P: SharePolicy> SyncPeer<P> {
     #[allow(clippy::too_many_arguments)]
     fn receive_sync(
         &mut self,
-        _now: Timestamp,
+        now: Timestamp,
         connection: ConnectionId,
         peer: PeerId,
         document: DocumentId,
@@ -751,11 +801,14 @@ impl<P: SharePolicy> SyncPeer<P> {
             });
         };
         let exists = self.documents.contains_key(&document);
-        if exists && !self.policy.may_read(&peer, &document) {
+        let placeholder = self.placeholders.get(&document);
+        if placeholder.is_some_and(|holder| *holder != connection)
+            || (exists && placeholder.is_none() && !self.policy.may_read(&peer, &document))
+        {
             unavailable(out, self);
             return;
         }
-        let message = match sync::Message::decode(data) {
+        let mut message = match sync::Message::decode(data) {
             Ok(message) => message,
             Err(error) => {
                 let error = SyncError::Payload {
@@ -771,14 +824,25 @@ impl<P: SharePolicy> SyncPeer<P> {
             // A request comes from a peer that lacks the document too: say this one does as
             // well. A sync comes from a peer that has it and is offering it: take it, if the
             // policy allows, starting from an empty document that the exchange fills.
-            if is_request || !self.policy.may_create(&peer, &document) {
+            let placeholders = self
+                .placeholders
+                .values()
+                .filter(|holder| **holder == connection)
+                .count();
+            if is_request
+                || !self.policy.may_create(&peer, &document)
+                || placeholders >= MAX_PLACEHOLDERS_PER_CONNECTION
+            {
                 unavailable(out, self);
                 return;
             }
+            // Taken only once its first changes are: until then an empty placeholder, which
+            // leaves with the connection.
             self.documents.insert(document, empty_document());
-            self.policy.created(&peer, &document);
+            self.placeholders.insert(document, connection);
         }
-        if brings_changes && !self.policy.may_write(&peer, &document) {
+        let placeholder = self.placeholders.contains_key(&document);
+        if brings_changes && !placeholder && !self.policy.may_write(&peer, &document) {
             out.push(Output::Rejected {
                 connection,
                 error: SyncError::WriteRefused {
@@ -788,11 +852,53 @@ impl<P: SharePolicy> SyncPeer<P> {
             });
             return;
         }
+        // What the document was before this message: vetted changes go in before the sync
+        // state moves.
+        let original = self
+            .documents
+            .get(&document)
+            .map(Automerge::get_heads)
+            .unwrap_or_default();
+        let mut merged = None;
+        if brings_changes && self.policy.vets_changes() {
+            let Some(doc) = self.documents.get(&document) else {
+                return;
+            };
+            let changes = match super::chunks::changes_in(
+                message.changes.iter(),
+                self.config.max_inflated_bytes,
+            ) {
+                Ok(changes) => changes,
+                Err(error) => {
+                    let error = SyncError::Payload {
+                        document,
+                        reason: error.to_string(),
+                    };
+                    self.refuse(connection, error, out);
+                    return;
+                }
+            };
+            let vetting = self.policy.vet(now, &peer, &document, doc, changes);
+            merged = vetting.merged;
+            // The accepted changes are already applied to `merged`: the rest of the message
+            // moves the sync state on the document as it was, and `merged` replaces it after.
+            // (Received on `merged`, the message's heads would equal ours and Automerge would
+            // take it that the sender knows we have its changes, and never say so.)
+            message.changes = sync::ChunkList::empty();
+            if !vetting.refused.is_empty() {
+                out.push(Output::Refused {
+                    connection,
+                    peer: peer.clone(),
+                    document,
+                    changes: vetting.refused,
+                });
+            }
+        }
         let Some(doc) = self.documents.get_mut(&document) else {
             return;
         };
         let state = state_entry(&mut self.sync_states, &peer, document);
-        let before = doc.get_heads();
+        let before = original;
         if let Err(error) = doc.receive_sync_message(state, message) {
             let error = SyncError::Payload {
                 document,
@@ -801,7 +907,14 @@ impl<P: SharePolicy> SyncPeer<P> {
             self.refuse(connection, error, out);
             return;
         }
+        if let Some(merged) = merged {
+            *doc = merged;
+        }
         let after = doc.get_heads();
+        if placeholder && !after.is_empty() {
+            self.placeholders.remove(&document);
+            self.policy.created(&peer, &document);
+        }
         out.push(Output::SyncStateChanged {
             peer: peer.clone(),
             document,
@@ -814,6 +927,27 @@ impl<P: SharePolicy> SyncPeer<P> {
         self.offer(connection, &peer, document, out);
         if before != after {
             self.offer_to_all(document, Some(connection), out);
+        }
+    }
+
+    /// Forgets the placeholders a closed connection left empty.
+    fn drop_placeholders(&mut self, connection: ConnectionId) {
+        let left: Vec<DocumentId> = self
+            .placeholders
+            .iter()
+            .filter(|(_, holder)| **holder == connection)
+            .map(|(document, _)| *document)
+            .collect();
+        for document in left {
+            self.placeholders.remove(&document);
+            if self
+                .documents
+                .get(&document)
+                .is_some_and(|doc| doc.get_heads().is_empty())
+            {
+                self.documents.remove(&document);
+                self.sync_states.remove(&document);
+            }
         }
     }
 
