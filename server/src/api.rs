@@ -1,5 +1,8 @@
 //! The JSON API: sign in and out, who am I, my caseload, users, districts, devices,
-//! assignments and the audit log. Input types are separate from the stored model.
+//! assignments, the audit log and the quarantine of refused changes. Input types are separate
+//! from the stored model.
+
+pub mod quarantine;
 
 use std::sync::Arc;
 
@@ -142,6 +145,11 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Result<R
 pub struct Me {
     user: User,
     device_id: String,
+    /// The server's clock, milliseconds since the Unix epoch: the app signs its changes with
+    /// its offset from this, so a phone with a wrong clock neither backdates entries nor has
+    /// them refused as signed in the future.
+    #[schema(value_type = i64)]
+    server_time: Timestamp,
 }
 
 /// Who is signed in, on which device.
@@ -150,6 +158,7 @@ pub async fn me(session: Session) -> Json<Me> {
     Json(Me {
         user: session.user,
         device_id: session.device_id,
+        server_time: now(),
     })
 }
 
@@ -204,7 +213,7 @@ pub async fn districts(
     Ok(Json(state.store.districts().await?))
 }
 
-fn require(session: &Session, roles: &[Role]) -> Result<(), AppError> {
+pub(crate) fn require(session: &Session, roles: &[Role]) -> Result<(), AppError> {
     if roles.contains(&session.user.role) {
         Ok(())
     } else {
@@ -295,6 +304,7 @@ pub async fn create_user(
         .store
         .add_user(&user, &state.hashing.hash(new.password).await?, now())
         .await?;
+    state.hub.users_changed();
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -316,6 +326,7 @@ pub async fn update_user(
     if !state.store.set_user_disabled(&id, update.disabled).await? {
         return Err(AppError::NotFound("user"));
     }
+    state.hub.users_changed();
     if update.disabled {
         state
             .close_everywhere(Some(id), None, "your account was disabled")
@@ -457,7 +468,11 @@ pub struct ErrorBody {
         devices,
         revoke_device,
         assign,
-        audit
+        audit,
+        quarantine::list,
+        quarantine::mine,
+        quarantine::accept,
+        quarantine::reject
     ),
     components(schemas(ErrorBody, Role))
 )]

@@ -58,6 +58,30 @@ pub struct Config {
     #[arg(long, env = "LOTS_DEMO_VISITS", value_parser = clap::value_parser!(u16).range(1..=1_000))]
     pub demo_visits: Option<u16>,
 
+    /// Refused changes a device may have waiting for a supervisor's decision; past this its
+    /// sync connections are refused until a supervisor has decided.
+    #[arg(long, env = "LOTS_QUARANTINE_QUOTA", default_value_t = 20)]
+    pub quarantine_quota: i64,
+
+    /// The most sync connections one user may have open at once.
+    #[arg(long, env = "LOTS_SOCKETS_PER_USER", default_value_t = 8)]
+    pub sockets_per_user: usize,
+
+    /// Messages waiting to be sent to one socket; a client that lets more pile up (it does
+    /// not read) is dropped.
+    #[arg(long, env = "LOTS_SOCKET_QUEUE", default_value_t = 1024)]
+    pub socket_queue: usize,
+
+    /// A sync connection that has sent nothing (not even a pong to the server's pings) for
+    /// this many seconds is closed.
+    #[arg(long, env = "LOTS_IDLE_SECONDS", default_value_t = 90)]
+    pub idle_seconds: u64,
+
+    /// For `cargo xtask bench-server` only: store changes without vetting them, to measure
+    /// what vetting costs. Refused with an https origin.
+    #[arg(long, hide = true)]
+    pub unvetted_for_benchmark: bool,
+
     /// The server's peer id in the sync protocol.
     #[arg(long, env = "LOTS_PEER_ID", default_value = "lots-server")]
     pub peer_id: String,
@@ -86,6 +110,16 @@ impl Config {
         }
         if self.messages_per_second == 0 {
             anyhow::bail!("--messages-per-second must be at least 1");
+        }
+        if self.sockets_per_user == 0 || self.socket_queue < 16 || self.idle_seconds < 5 {
+            anyhow::bail!(
+                "--sockets-per-user must be at least 1, --socket-queue at least 16 and --idle-seconds at least 5"
+            );
+        }
+        if self.unvetted_for_benchmark && origin.starts_with("https://") {
+            anyhow::bail!(
+                "--unvetted-for-benchmark turns off the checks of every change; it is refused behind https"
+            );
         }
         Ok(())
     }

@@ -47,7 +47,16 @@ impl AppState {
         };
         let peer_id = lots_core::PeerId::new(config.peer_id.clone())
             .ok_or_else(|| anyhow::anyhow!("the peer id must be 1–256 characters"))?;
-        let hub = sync::hub::start(store.clone(), peer_id, config.max_message_bytes).await?;
+        let hub = sync::hub::start(
+            store.clone(),
+            sync::hub::HubConfig {
+                peer_id,
+                max_message_bytes: config.max_message_bytes,
+                sockets_per_user: config.sockets_per_user,
+                skip_vetting: config.unvetted_for_benchmark,
+            },
+        )
+        .await?;
         tokio::spawn(hub.clone().follow_other_processes(store.clone()));
         Ok(Self {
             store,
@@ -96,6 +105,10 @@ pub fn app(state: AppState) -> Router {
         .route("/devices/{id}/revoke", post(api::revoke_device))
         .route("/assignments", post(api::assign))
         .route("/audit", get(api::audit))
+        .route("/quarantine", get(api::quarantine::list))
+        .route("/quarantine/mine", get(api::quarantine::mine))
+        .route("/quarantine/{id}/accept", post(api::quarantine::accept))
+        .route("/quarantine/{id}/reject", post(api::quarantine::reject))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found);
     Router::new()
@@ -109,5 +122,6 @@ pub fn app(state: AppState) -> Router {
 /// Dependencies the cross-crate tests drive the server with, at the server's own versions.
 pub mod reexports {
     pub use axum;
+    pub use clap;
     pub use sqlx;
 }

@@ -48,19 +48,21 @@ impl TestServer {
     ) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let config = Config {
-            listen: addr,
-            data_dir: data.path().to_owned(),
-            dist: data.path().join("no-dist"),
-            public_origin: format!("http://{addr}"),
-            max_message_bytes: 1024 * 1024,
-            messages_per_second,
-            database_url: None,
-            demo: true,
-            demo_households: u16::try_from(households).unwrap_or(u16::MAX),
-            demo_visits: None,
-            peer_id: "lots-server".into(),
-        };
+        // Through the command line's parser, so every option not named here has its default.
+        let config = <Config as lots_server::reexports::clap::Parser>::try_parse_from([
+            "lots-server".to_owned(),
+            format!("--listen={addr}"),
+            format!("--data-dir={}", data.path().display()),
+            format!("--dist={}", data.path().join("no-dist").display()),
+            format!("--public-origin=http://{addr}"),
+            format!("--max-message-bytes={}", 1024 * 1024),
+            format!("--messages-per-second={messages_per_second}"),
+            "--demo".to_owned(),
+            format!(
+                "--demo-households={}",
+                u16::try_from(households).unwrap_or(u16::MAX)
+            ),
+        ])?;
         let state = AppState::open(config).await?;
         demo::seed_if_empty(
             &state.store,
@@ -268,6 +270,8 @@ pub struct SyncClient {
     pub events: Vec<Output>,
     /// Set once the server closed the socket.
     pub closed: Option<Closed>,
+    /// The device the session was issued to: an honest client signs its changes with it.
+    pub device: String,
 }
 
 const CONNECTION: ConnectionId = ConnectionId(1);
@@ -296,6 +300,22 @@ impl SyncClient {
                 .headers_mut()
                 .insert("authorization", format!("Bearer {token}").parse()?);
         }
+        let device = match token {
+            Some(token) => {
+                let me = url
+                    .replacen("ws://", "http://", 1)
+                    .replacen("/sync", "/api/me", 1);
+                let me: serde_json::Value = reqwest::Client::new()
+                    .get(me)
+                    .bearer_auth(token)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                me["device_id"].as_str().context("no device id")?.to_owned()
+            }
+            None => format!("d-{peer_id}"),
+        };
         let (socket, _) = tokio_tungstenite::connect_async(request).await?;
         let peer_id = PeerId::new(peer_id).context("peer id")?;
         let mut client = Self {
@@ -303,6 +323,7 @@ impl SyncClient {
             socket,
             events: Vec::new(),
             closed: None,
+            device,
         };
         let outputs = client.peer.handle(
             now(),
@@ -329,7 +350,7 @@ impl SyncClient {
     ) -> Result<()> {
         let now = now();
         let staff = lots_core::StaffId::new(staff)?;
-        let device = lots_core::DeviceId::new(format!("d-{}", self.peer.peer_id()))?;
+        let device = lots_core::DeviceId::new(self.device.clone())?;
         let doc = self
             .peer
             .document_mut(&document)
@@ -353,6 +374,15 @@ impl SyncClient {
             },
         )?;
         self.input(Input::LocalChange { document }).await
+    }
+
+    /// A signature as this client's user on its device, now.
+    pub fn signature(&self, staff: &str) -> Result<lots_core::Signature> {
+        Ok(lots_core::Signature::new(
+            lots_core::StaffId::new(staff)?,
+            lots_core::DeviceId::new(self.device.clone())?,
+            now(),
+        ))
     }
 
     /// Sends raw bytes, bypassing the peer (for hostile tests).

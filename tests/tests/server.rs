@@ -10,10 +10,10 @@ use lots_core::*;
 use lots_tests::{Api as _, SyncClient, TestServer};
 use rand::{Rng, SeedableRng};
 
-fn sign(staff: &str, at: Timestamp) -> Signature {
+fn sign(staff: &str, device: &str, at: Timestamp) -> Signature {
     Signature::new(
         StaffId::new(staff).unwrap(),
-        DeviceId::new("d-test").unwrap(),
+        DeviceId::new(device).unwrap(),
         at,
     )
 }
@@ -47,27 +47,44 @@ async fn a_phone_syncs_its_caseload_and_its_changes_survive_a_restart() {
     );
     let visit = VisitId::new("v-from-phone").unwrap();
     let now = lots_server::sync::hub::now();
+    let device = phone.device.clone();
     let doc: &mut Automerge = phone.peer.document_mut(&document).unwrap();
     let mut household = HouseholdDoc::new(doc);
     if household.profile().unwrap().status == CaseStatus::Closed {
-        household.reopen_case(&sign("u-anna", now)).unwrap();
+        household
+            .reopen_case(&sign("u-anna", &device, now))
+            .unwrap();
     }
     household
         .record_visit(
-            &sign("u-anna", now),
+            &sign("u-anna", &device, now),
             &visit,
             record(now.plus_minutes(-60), "u-anna"),
         )
         .unwrap();
     phone.input(Input::LocalChange { document }).await.unwrap();
-    phone
+    let synced = phone
         .pump_until(Duration::from_secs(5), |events| {
             events
                 .iter()
                 .any(|e| matches!(e, Output::DocumentSynced { .. }))
         })
-        .await
-        .unwrap();
+        .await;
+    if synced.is_err() {
+        let refused = reqwest::Client::new()
+            .get(server.url("/api/quarantine/mine"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        panic!(
+            "not synced: closed {:?}, events {:?}, refused {refused}",
+            phone.closed, phone.events
+        );
+    }
     assert_eq!(phone.peer.status().dirty_documents, 0);
 
     // The server acknowledged it, so it is on disk: a restarted server has it.
@@ -165,7 +182,7 @@ async fn nobody_reads_or_writes_outside_their_caseload() {
 fn forged_household() -> Automerge {
     HouseholdDoc::create(
         lots_core::automerge::ActorId::random(),
-        &sign("u-anna", lots_server::sync::hub::now()),
+        &sign("u-anna", "d-test", lots_server::sync::hub::now()),
         NewHousehold {
             district: DistrictId::new("district-kungsholmen").unwrap(),
             address: "Falsk gata 1".into(),

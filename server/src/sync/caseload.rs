@@ -34,6 +34,10 @@ pub struct HouseholdSummary {
     pub overdue_follow_ups: usize,
     /// Fields with concurrent values waiting for a person to choose.
     pub conflicts: usize,
+    /// Why the household cannot be read, when it cannot (a document from another schema
+    /// version, damage on disk). Such a household is listed all the same, never left out;
+    /// its address and counts are then empty.
+    pub unreadable: Option<String>,
 }
 
 /// The households `principal` may see, with the most overdue follow-ups first, then the
@@ -48,12 +52,34 @@ pub(super) fn summaries(
         if !principal.may_read(index) {
             continue;
         }
+        let unreadable = |reason: String| HouseholdSummary {
+            document_id: document.to_string(),
+            url: document.url(),
+            district: index.district.clone().unwrap_or_default(),
+            address: String::new(),
+            unit: String::new(),
+            assigned_staff: index.assigned_staff.clone(),
+            status: lots_core::CaseStatus::Active,
+            members: 0,
+            next_visit: None,
+            last_visit: None,
+            overdue_follow_ups: 0,
+            conflicts: 0,
+            unreadable: Some(reason),
+        };
         let Some(doc) = peer.document(document) else {
+            summaries.push(unreadable(
+                "the server holds no readable copy of this household".into(),
+            ));
             continue;
         };
         let doc = HouseholdDoc::new(doc);
-        let Ok(household) = doc.household() else {
-            continue;
+        let household = match doc.household() {
+            Ok(household) => household,
+            Err(error) => {
+                summaries.push(unreadable(error.to_string()));
+                continue;
+            }
         };
         let today = now.date();
         let next_visit = household
@@ -94,11 +120,15 @@ pub(super) fn summaries(
                 .conflicts()
                 .map(|conflicts| conflicts.len())
                 .unwrap_or(0),
+            unreadable: None,
         });
     }
+    // Unreadable households first: somebody must act on them.
     summaries.sort_by(|a, b| {
-        b.overdue_follow_ups
-            .cmp(&a.overdue_follow_ups)
+        b.unreadable
+            .is_some()
+            .cmp(&a.unreadable.is_some())
+            .then(b.overdue_follow_ups.cmp(&a.overdue_follow_ups))
             .then(a.next_visit.cmp(&b.next_visit))
             .then(a.address.cmp(&b.address))
     });

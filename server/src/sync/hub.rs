@@ -13,7 +13,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lots_core::automerge::{Automerge, ChangeHash};
+use lots_core::automerge::{ActorId, Automerge, ChangeHash};
 use lots_core::{
     ConnectionId, DeviceId, DocumentId, HouseholdDoc, Input, Output, PeerConfig, PeerId,
     Role as PeerRole, Signature, StaffId, SyncError, SyncPeer, Timestamp,
@@ -22,8 +22,10 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use super::caseload::HouseholdSummary;
 use super::caseload::summaries;
-use super::policy::{CaseloadPolicy, HouseholdIndex, Principal};
-use crate::store::{Announcement, Heard, Store, StoreError, Writes};
+use super::policy::{CaseloadPolicy, Holder, HouseholdIndex, Principal};
+use crate::store::{
+    Announcement, Heard, NewQuarantined, QuarantineStatus, Store, StoreError, Writes,
+};
 
 /// After this many incremental chunks a document is compacted into one full save.
 const COMPACT_AFTER_CHUNKS: i64 = 64;
@@ -31,11 +33,17 @@ const COMPACT_AFTER_CHUNKS: i64 = 64;
 /// The most commands one batch takes: bounds how long a batch holds back its first message.
 const MAX_BATCH: usize = 256;
 
+/// How a close reason for refused changes begins: `refused <document> <codes>`. The socket
+/// sends it with its own close code, and the app recognises it.
+pub const REFUSED_PREFIX: &str = "refused ";
+
 /// What the hub sends a socket's writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outbound {
     /// A protocol message.
     Binary(Vec<u8>),
+    /// A WebSocket ping, to learn that the other end is still there.
+    Ping,
     /// Close the socket with this reason.
     Close(String),
 }
@@ -58,13 +66,25 @@ pub enum HubError {
     /// The hub has stopped.
     #[error("the sync hub has stopped")]
     Stopped,
+    /// The staff member may not hold households of that district.
+    #[error("{staff} is not active staff in the household's district")]
+    NotAssignable {
+        /// Who.
+        staff: String,
+    },
+    /// That quarantined change was decided already, or is not one.
+    #[error("that refused change is not waiting for a decision")]
+    NotPending,
+    /// The user has as many sync connections open as they may.
+    #[error("{0} sync connections are open for this user already; close one first")]
+    TooManySockets(usize),
 }
 
 enum Command {
     Connect {
         principal: Principal,
-        outbound: mpsc::UnboundedSender<Outbound>,
-        reply: oneshot::Sender<ConnectionId>,
+        outbound: mpsc::Sender<Outbound>,
+        reply: oneshot::Sender<Result<ConnectionId, HubError>>,
     },
     Received {
         connection: ConnectionId,
@@ -88,6 +108,13 @@ enum Command {
         doc: Box<Automerge>,
         reply: oneshot::Sender<Result<(), HubError>>,
     },
+    Decide {
+        principal: Principal,
+        id: i64,
+        accept: bool,
+        reply: oneshot::Sender<Result<Vec<i64>, HubError>>,
+    },
+    UsersChanged,
     CloseFor {
         user_id: Option<String>,
         device_id: Option<String>,
@@ -103,10 +130,19 @@ enum Command {
 }
 
 /// A handle to the hub; cheap to clone.
+///
+/// Sync messages from sockets go through a bounded queue, so a flood from one socket waits
+/// for the hub instead of filling memory; everything else (connections opening and closing,
+/// the API's requests) through an unbounded one, since each of those is bounded by a socket
+/// or a request and must never be dropped.
 #[derive(Debug, Clone)]
 pub struct HubHandle {
     tx: mpsc::UnboundedSender<Command>,
+    messages: mpsc::Sender<Command>,
 }
+
+/// How many sync messages from all sockets wait for the hub at most.
+const MESSAGE_QUEUE: usize = 4096;
 
 impl std::fmt::Debug for Command {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -115,11 +151,11 @@ impl std::fmt::Debug for Command {
 }
 
 impl HubHandle {
-    /// Registers a new socket; returns its connection id.
+    /// Registers a new socket; returns its connection id, or `TooManySockets`.
     pub async fn connect(
         &self,
         principal: Principal,
-        outbound: mpsc::UnboundedSender<Outbound>,
+        outbound: mpsc::Sender<Outbound>,
     ) -> Result<ConnectionId, HubError> {
         let (reply, answer) = oneshot::channel();
         self.tx
@@ -129,12 +165,15 @@ impl HubHandle {
                 reply,
             })
             .map_err(|_| HubError::Stopped)?;
-        answer.await.map_err(|_| HubError::Stopped)
+        answer.await.map_err(|_| HubError::Stopped)?
     }
 
-    /// Passes on a message from a socket.
-    pub fn received(&self, connection: ConnectionId, bytes: Vec<u8>) {
-        let _ = self.tx.send(Command::Received { connection, bytes });
+    /// Passes on a message from a socket, waiting while the hub's queue is full.
+    pub async fn received(&self, connection: ConnectionId, bytes: Vec<u8>) {
+        let _ = self
+            .messages
+            .send(Command::Received { connection, bytes })
+            .await;
     }
 
     /// Tells the hub a socket closed.
@@ -181,6 +220,32 @@ impl HubHandle {
             })
             .map_err(|_| HubError::Stopped)?;
         answer.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// A supervisor's decision on a refused change: accept it (with the refused changes that
+    /// depend on it, which merge and sync as usual) or reject it (with them). Returns the
+    /// quarantine rows decided.
+    pub async fn decide(
+        &self,
+        principal: Principal,
+        id: i64,
+        accept: bool,
+    ) -> Result<Vec<i64>, HubError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Command::Decide {
+                principal,
+                id,
+                accept,
+                reply,
+            })
+            .map_err(|_| HubError::Stopped)?;
+        answer.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// Users, roles or districts changed: who may hold which household is read again.
+    pub fn users_changed(&self) {
+        let _ = self.tx.send(Command::UsersChanged);
     }
 
     /// Closes every socket of a user or a device (disabled, revoked) on this process. The
@@ -241,7 +306,7 @@ impl HubHandle {
 
 struct Connection {
     principal: Principal,
-    outbound: mpsc::UnboundedSender<Outbound>,
+    outbound: mpsc::Sender<Outbound>,
     peer: Option<PeerId>,
     opened: HashSet<DocumentId>,
 }
@@ -261,6 +326,10 @@ struct Batch {
     sources: HashSet<ConnectionId>,
     /// Connections the peer has closed in this batch: their further messages are ignored.
     closing: HashSet<ConnectionId>,
+    /// Actors bound by this batch's accepted changes, forgotten again if it fails.
+    bound: Vec<ActorId>,
+    /// Changes this batch put in quarantine, forgotten again if it fails.
+    quarantined: Vec<ChangeHash>,
 }
 
 struct Hub {
@@ -275,6 +344,7 @@ struct Hub {
     stored_index: HashMap<DocumentId, HouseholdIndex>,
     batch: Batch,
     next_connection: u64,
+    sockets_per_user: usize,
 }
 
 /// The wall clock: the server, unlike core, may read it.
@@ -286,14 +356,23 @@ pub fn now() -> Timestamp {
     Timestamp::from_millis(i64::try_from(millis).unwrap_or(i64::MAX))
 }
 
+/// How the hub is set up.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// The server's peer id.
+    pub peer_id: PeerId,
+    /// The largest sync message accepted.
+    pub max_message_bytes: usize,
+    /// The most sockets one user may have open.
+    pub sockets_per_user: usize,
+    /// Whether changes skip vetting (the benchmark's comparison run only).
+    pub skip_vetting: bool,
+}
+
 /// Loads every stored document and starts the hub task.
-pub async fn start(
-    store: Store,
-    peer_id: PeerId,
-    max_message_bytes: usize,
-) -> Result<HubHandle, StoreError> {
-    let mut config = PeerConfig::new(peer_id, PeerRole::Server);
-    config.max_message_bytes = max_message_bytes;
+pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, StoreError> {
+    let mut config = PeerConfig::new(hub_config.peer_id.clone(), PeerRole::Server);
+    config.max_message_bytes = hub_config.max_message_bytes;
     let mut hub = Hub {
         peer: SyncPeer::with_policy(config, CaseloadPolicy::default()),
         store,
@@ -303,7 +382,9 @@ pub async fn start(
         stored_index: HashMap::new(),
         batch: Batch::default(),
         next_connection: 0,
+        sockets_per_user: hub_config.sockets_per_user,
     };
+    hub.peer.policy_mut().skip_vetting = hub_config.skip_vetting;
     // The stored index covers documents without a household profile (brought by other
     // automerge-repo clients), which belong to their creator.
     for (document, district, assigned_staff) in hub.store.household_index().await? {
@@ -313,6 +394,29 @@ pub async fn start(
         };
         hub.stored_index.insert(document, index.clone());
         hub.peer.policy_mut().households.insert(document, index);
+    }
+    for binding in hub.store.actors().await? {
+        match ActorId::try_from(binding.actor_id.as_str()) {
+            Ok(actor) => {
+                hub.peer
+                    .policy_mut()
+                    .actors
+                    .insert(actor, binding.device_id);
+            }
+            Err(error) => {
+                tracing::error!(actor = binding.actor_id, %error, "a stored actor id does not read")
+            }
+        }
+    }
+    hub.refresh_users().await?;
+    for row in hub
+        .store
+        .quarantined(None, Some(QuarantineStatus::Pending))
+        .await?
+    {
+        if let Ok(hash) = row.change_hash.parse::<ChangeHash>() {
+            hub.peer.policy_mut().quarantined.insert(hash);
+        }
     }
     for (document, bytes) in hub.store.documents().await? {
         match load(&bytes) {
@@ -324,9 +428,24 @@ pub async fn start(
     }
     tracing::info!(documents = hub.saved_heads.len(), "documents loaded");
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let (messages, mut messages_rx) = mpsc::channel(MESSAGE_QUEUE);
     tokio::spawn(async move {
         let mut commands = Vec::with_capacity(MAX_BATCH);
-        while rx.recv_many(&mut commands, MAX_BATCH).await > 0 {
+        loop {
+            let first = tokio::select! {
+                biased;
+                command = rx.recv() => command,
+                command = messages_rx.recv() => command,
+            };
+            let Some(first) = first else { break };
+            commands.push(first);
+            // Whatever else waits joins the batch, control first.
+            while commands.len() < MAX_BATCH {
+                match rx.try_recv().or_else(|_| messages_rx.try_recv()) {
+                    Ok(command) => commands.push(command),
+                    Err(_) => break,
+                }
+            }
             let started = std::time::Instant::now();
             let inputs = commands.len();
             for command in commands.drain(..) {
@@ -343,7 +462,7 @@ pub async fn start(
             );
         }
     });
-    Ok(HubHandle { tx })
+    Ok(HubHandle { tx, messages })
 }
 
 /// Loads a stored document, with the schema's text encoding.
@@ -372,6 +491,23 @@ impl Hub {
         self.peer.insert_document(document, doc);
     }
 
+    /// Reads every user again, for the checks of who may hold a household.
+    async fn refresh_users(&mut self) -> Result<(), StoreError> {
+        let users = self.store.users().await?;
+        self.peer.policy_mut().users = users
+            .into_iter()
+            .map(|user| {
+                let holder = Holder {
+                    role: user.role,
+                    districts: user.districts,
+                    disabled: user.disabled,
+                };
+                (user.id, holder)
+            })
+            .collect();
+        Ok(())
+    }
+
     async fn command(&mut self, command: Command) {
         let now = now();
         match command {
@@ -380,6 +516,15 @@ impl Hub {
                 outbound,
                 reply,
             } => {
+                let open = self
+                    .connections
+                    .values()
+                    .filter(|connection| connection.principal.user_id == principal.user_id)
+                    .count();
+                if open >= self.sockets_per_user {
+                    let _ = reply.send(Err(HubError::TooManySockets(open)));
+                    return;
+                }
                 self.next_connection += 1;
                 let connection = ConnectionId(self.next_connection);
                 self.peer
@@ -396,7 +541,7 @@ impl Hub {
                     },
                 );
                 let outputs = self.peer.handle(now, Input::Connected { connection });
-                let _ = reply.send(connection);
+                let _ = reply.send(Ok(connection));
                 self.process(now, Some(connection), outputs);
             }
             Command::Received { connection, bytes } => {
@@ -436,6 +581,21 @@ impl Hub {
                 let _ = self.flush(now).await;
                 let result = self.insert(now, document, *doc).await;
                 let _ = reply.send(result);
+            }
+            Command::Decide {
+                principal,
+                id,
+                accept,
+                reply,
+            } => {
+                let _ = self.flush(now).await;
+                let result = self.decide(now, &principal, id, accept).await;
+                let _ = reply.send(result);
+            }
+            Command::UsersChanged => {
+                if let Err(error) = self.refresh_users().await {
+                    tracing::error!(%error, "cannot read the users again");
+                }
             }
             Command::Stored { document, seq } => {
                 let _ = self.flush(now).await;
@@ -487,7 +647,8 @@ impl Hub {
     /// Sends a close frame and forgets the connection.
     fn close(&mut self, now: Timestamp, connection: ConnectionId, reason: String) {
         if let Some(entry) = self.connections.get(&connection) {
-            let _ = entry.outbound.send(Outbound::Close(reason));
+            // A full queue means the socket is being dropped anyway.
+            let _ = entry.outbound.try_send(Outbound::Close(reason));
         }
         self.disconnect(now, connection);
     }
@@ -511,6 +672,14 @@ impl Hub {
     fn process(&mut self, now: Timestamp, source: Option<ConnectionId>, outputs: Vec<Output>) {
         if let Some(connection) = source {
             self.batch.sources.insert(connection);
+        }
+        for binding in std::mem::take(&mut self.peer.policy_mut().new_bindings) {
+            if let Ok(actor) = ActorId::try_from(binding.actor.as_str()) {
+                self.batch.bound.push(actor);
+            }
+            self.batch
+                .writes
+                .bind_actor(binding.actor, binding.user_id, binding.device_id);
         }
         for output in outputs {
             if !matches!(output, Output::Send { .. }) {
@@ -541,6 +710,12 @@ impl Hub {
                         );
                     }
                 }
+                Output::Refused {
+                    connection,
+                    document,
+                    changes,
+                    ..
+                } => self.stage_refused(now, connection, document, changes),
                 Output::Close { connection, .. } => {
                     self.batch.closing.insert(connection);
                     self.batch.outputs.push(output);
@@ -549,6 +724,61 @@ impl Hub {
                 _ => {}
             }
         }
+    }
+
+    /// Keeps refused changes in quarantine with their reasons, audits each, and closes the
+    /// connection once the batch is stored, telling the device which document and why.
+    fn stage_refused(
+        &mut self,
+        now: Timestamp,
+        connection: ConnectionId,
+        document: DocumentId,
+        changes: Vec<lots_core::RefusedChange>,
+    ) {
+        let Some(entry) = self.connections.get(&connection) else {
+            return;
+        };
+        let principal = entry.principal.clone();
+        let mut codes = BTreeSet::new();
+        for refused in changes {
+            tracing::warn!(
+                connection = connection.0,
+                %document,
+                change = %refused.hash,
+                code = refused.reason.code(),
+                "refused a change; kept in quarantine"
+            );
+            codes.insert(refused.reason.code());
+            self.batch.quarantined.push(refused.hash);
+            self.stage_audit(
+                now,
+                connection,
+                document,
+                "refused",
+                &format!(
+                    "{} {}: {}",
+                    refused.hash,
+                    refused.reason.code(),
+                    refused.reason
+                ),
+            );
+            self.batch.writes.quarantine(NewQuarantined {
+                document,
+                change_hash: refused.hash.to_string(),
+                bytes: refused.bytes,
+                user_id: principal.user_id.clone(),
+                device_id: principal.device_id.clone(),
+                reason: refused.reason.to_string(),
+                signed_at: refused.signature.map(|signature| signature.at),
+                received_at: now,
+            });
+        }
+        let codes: Vec<&str> = codes.into_iter().collect();
+        self.batch.closing.insert(connection);
+        self.batch.outputs.push(Output::Close {
+            connection,
+            reason: format!("{REFUSED_PREFIX}{document} {}", codes.join(",")),
+        });
     }
 
     /// Stages a document's changes since it was last written (one chunk), its index entry
@@ -630,6 +860,13 @@ impl Hub {
                 }
                 Err(error) => {
                     tracing::error!(%error, "storing changes failed; their connections are closed and the documents reloaded");
+                    let policy = self.peer.policy_mut();
+                    for actor in &batch.bound {
+                        policy.actors.remove(actor);
+                    }
+                    for hash in &batch.quarantined {
+                        policy.quarantined.remove(hash);
+                    }
                     let mut doomed: BTreeSet<ConnectionId> = batch.sources.into_iter().collect();
                     doomed.extend(batch.outputs.iter().filter_map(|output| match output {
                         Output::Send { connection, .. } | Output::Close { connection, .. } => {
@@ -649,16 +886,30 @@ impl Hub {
                 }
             }
         }
+        let mut stuck = BTreeSet::new();
         for output in batch.outputs {
             match output {
                 Output::Send { connection, bytes } => {
-                    if let Some(entry) = self.connections.get(&connection) {
-                        let _ = entry.outbound.send(Outbound::Binary(bytes));
+                    if let Some(entry) = self.connections.get(&connection)
+                        && let Err(mpsc::error::TrySendError::Full(_)) =
+                            entry.outbound.try_send(Outbound::Binary(bytes))
+                    {
+                        stuck.insert(connection);
                     }
                 }
                 Output::Close { connection, reason } => self.close(now, connection, reason),
                 _ => {}
             }
+        }
+        // A client that does not read what it is sent is dropped: its queue is full, and the
+        // server will not hold more for it. Its socket's writer ends when the queue's sender
+        // goes, which closes the socket.
+        for connection in stuck {
+            tracing::warn!(
+                connection = connection.0,
+                "dropping a sync connection that does not read its messages"
+            );
+            self.disconnect(now, connection);
         }
         if !compact.is_empty() {
             tracing::debug!(target: "lots_server::sync::batch", documents = compact.len(), "compact");
@@ -851,6 +1102,33 @@ impl Hub {
             return Err(HubError::NotFound);
         }
         let staff = staff.map(StaffId::new).transpose()?;
+        // Only to staff of the household's district: a supervisor of two districts cannot
+        // hand a household to someone who works only in the other.
+        if let Some(staff) = &staff {
+            let district = self
+                .peer
+                .policy()
+                .households
+                .get(&document)
+                .and_then(|index| index.district.clone());
+            let holds = self
+                .peer
+                .policy()
+                .users
+                .get(staff.as_str())
+                .is_some_and(|holder| {
+                    holder.role == crate::store::Role::Staff
+                        && !holder.disabled
+                        && district
+                            .as_ref()
+                            .is_some_and(|district| holder.districts.contains(district))
+                });
+            if !holds {
+                return Err(HubError::NotAssignable {
+                    staff: staff.to_string(),
+                });
+            }
+        }
         let signature = Signature::new(
             StaffId::new(principal.user_id.clone()).map_err(|_| HubError::NotFound)?,
             DeviceId::new(principal.device_id.clone()).map_err(|_| HubError::NotFound)?,
@@ -873,5 +1151,122 @@ impl Hub {
         self.process(now, None, outputs);
         self.flush(now).await?;
         Ok(())
+    }
+
+    /// Accepts or rejects a quarantined change and the quarantined changes of the same
+    /// document that depend on it.
+    async fn decide(
+        &mut self,
+        now: Timestamp,
+        principal: &Principal,
+        id: i64,
+        accept: bool,
+    ) -> Result<Vec<i64>, HubError> {
+        let row = self
+            .store
+            .quarantined_change(id)
+            .await?
+            .ok_or(HubError::NotPending)?;
+        let readable = self
+            .peer
+            .policy()
+            .households
+            .get(&row.document)
+            .is_some_and(|index| principal.may_read(index));
+        if !readable || principal.role != crate::store::Role::Supervisor {
+            return Err(HubError::NotFound);
+        }
+        if row.status != QuarantineStatus::Pending {
+            return Err(HubError::NotPending);
+        }
+        // The chosen change and every pending one of the document that depends on it.
+        let pending = self.store.pending_quarantine_of(&row.document).await?;
+        let mut group: Vec<(i64, lots_core::automerge::Change)> = Vec::new();
+        let mut hashes: HashSet<ChangeHash> = HashSet::new();
+        let mut candidates: Vec<(i64, lots_core::automerge::Change)> = pending
+            .into_iter()
+            .filter_map(|row| {
+                lots_core::automerge::Change::from_bytes(row.bytes)
+                    .ok()
+                    .map(|change| (row.id, change))
+            })
+            .collect();
+        if let Some(index) = candidates.iter().position(|(row_id, _)| *row_id == id) {
+            let chosen = candidates.remove(index);
+            hashes.insert(chosen.1.hash());
+            group.push(chosen);
+        } else {
+            return Err(HubError::NotPending);
+        }
+        loop {
+            let before = group.len();
+            let mut rest = Vec::new();
+            for (row_id, change) in candidates {
+                if change.deps().iter().any(|dep| hashes.contains(dep)) {
+                    hashes.insert(change.hash());
+                    group.push((row_id, change));
+                } else {
+                    rest.push((row_id, change));
+                }
+            }
+            candidates = rest;
+            if group.len() == before {
+                break;
+            }
+        }
+        let ids: Vec<i64> = group.iter().map(|(row_id, _)| *row_id).collect();
+        let status = if accept {
+            QuarantineStatus::Accepted
+        } else {
+            QuarantineStatus::Rejected
+        };
+        if accept {
+            let Some(doc) = self.peer.document_mut(&row.document) else {
+                return Err(HubError::NotFound);
+            };
+            let changes: Vec<_> = group.iter().map(|(_, change)| change.clone()).collect();
+            doc.apply_changes(changes).map_err(|error| {
+                StoreError::Damaged(format!("a quarantined change does not apply: {error}"))
+            })?;
+            let outputs = self.peer.handle(
+                now,
+                Input::LocalChange {
+                    document: row.document,
+                },
+            );
+            self.stage_change(now, None, row.document);
+            self.process(now, None, outputs);
+            let policy = self.peer.policy_mut();
+            for hash in &hashes {
+                policy.quarantined.remove(hash);
+            }
+        }
+        for (row_id, change) in &group {
+            self.batch.writes.audit(
+                now,
+                &principal.user_id,
+                &principal.device_id,
+                row.document,
+                if accept {
+                    "quarantine-accepted"
+                } else {
+                    "quarantine-rejected"
+                },
+                &format!(
+                    "change {} from {} on {}",
+                    change.hash(),
+                    row.user_id,
+                    row.device_id
+                ),
+            );
+            let _ = row_id;
+        }
+        self.flush(now).await?;
+        for row_id in &ids {
+            self.store
+                .decide_quarantine(*row_id, status, &principal.user_id, now)
+                .await?;
+        }
+        Ok(ids)
     }
 }

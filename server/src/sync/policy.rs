@@ -1,9 +1,14 @@
 //! Access by caseload: staff sync the households assigned to them, supervisors the households
-//! of their districts, administrators none.
+//! of their districts, administrators none. Every change a device sends is vetted by core's
+//! [`lots_core::vet_changes`] as the connection's user and device before it is applied.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use lots_core::{ConnectionId, DocumentId, PeerId, SharePolicy};
+use lots_core::automerge::{ActorId, Automerge, Change, ChangeHash};
+use lots_core::{
+    ConnectionId, DeviceId, DistrictId, DocumentId, PeerId, SharePolicy, StaffId, Timestamp,
+    Vetting, Writer, WriterRole,
+};
 
 use crate::store::Role;
 
@@ -43,6 +48,28 @@ pub struct HouseholdIndex {
     pub assigned_staff: Option<String>,
 }
 
+/// What the policy knows of a user, to check who may hold a household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Their role.
+    pub role: Role,
+    /// Their districts.
+    pub districts: Vec<String>,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+}
+
+/// An actor first used by a device in a change that was accepted: to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBinding {
+    /// The actor, in hex.
+    pub actor: String,
+    /// The user.
+    pub user_id: String,
+    /// The device.
+    pub device_id: String,
+}
+
 /// The policy the hub's sync peer asks before sharing or accepting anything.
 #[derive(Debug, Default)]
 pub struct CaseloadPolicy {
@@ -52,6 +79,68 @@ pub struct CaseloadPolicy {
     pub households: HashMap<DocumentId, HouseholdIndex>,
     /// The principal behind each open connection, known before its peer joins.
     pub connections: HashMap<ConnectionId, Principal>,
+    /// The device each Automerge actor is bound to.
+    pub actors: HashMap<ActorId, String>,
+    /// Every user, by id, for assignments.
+    pub users: HashMap<String, Holder>,
+    /// Changes held in quarantine, not yet accepted.
+    pub quarantined: HashSet<ChangeHash>,
+    /// Bindings made by accepted changes since the hub last took them.
+    pub new_bindings: Vec<NewBinding>,
+    /// Whether changes are vetted (always, except in the benchmark's comparison run).
+    pub skip_vetting: bool,
+}
+
+/// The server's tables, as core's validation asks them.
+struct Tables<'a> {
+    actors: &'a HashMap<ActorId, String>,
+    users: &'a HashMap<String, Holder>,
+    quarantined: &'a HashSet<ChangeHash>,
+}
+
+impl lots_core::Directory for Tables<'_> {
+    fn actor_device(&self, actor: &ActorId) -> Option<DeviceId> {
+        self.actors
+            .get(actor)
+            .and_then(|device| DeviceId::new(device.clone()).ok())
+    }
+
+    fn may_hold(&self, staff: &StaffId, district: &DistrictId) -> bool {
+        self.users.get(staff.as_str()).is_some_and(|holder| {
+            holder.role == Role::Staff
+                && !holder.disabled
+                && holder
+                    .districts
+                    .iter()
+                    .any(|held| held == district.as_str())
+        })
+    }
+
+    fn is_quarantined(&self, change: &ChangeHash) -> bool {
+        self.quarantined.contains(change)
+    }
+}
+
+impl Principal {
+    /// The principal as core's validation names a writer; `None` for an administrator, who
+    /// writes nothing, or ids that are not ids.
+    pub fn writer(&self) -> Option<Writer> {
+        let role = match self.role {
+            Role::Staff => WriterRole::Staff,
+            Role::Supervisor => WriterRole::Supervisor,
+            Role::Admin => return None,
+        };
+        Some(Writer {
+            staff: StaffId::new(self.user_id.clone()).ok()?,
+            device: DeviceId::new(self.device_id.clone()).ok()?,
+            role,
+            districts: self
+                .districts
+                .iter()
+                .filter_map(|district| DistrictId::new(district.clone()).ok())
+                .collect(),
+        })
+    }
 }
 
 impl SharePolicy for CaseloadPolicy {
@@ -98,6 +187,45 @@ impl SharePolicy for CaseloadPolicy {
             };
             self.households.insert(*document, index);
         }
+    }
+
+    fn vets_changes(&self) -> bool {
+        !self.skip_vetting
+    }
+
+    fn vet(
+        &mut self,
+        now: Timestamp,
+        peer: &PeerId,
+        _document: &DocumentId,
+        doc: &Automerge,
+        changes: Vec<Change>,
+    ) -> Vetting {
+        let Some(principal) = self.peers.get(peer) else {
+            return Vetting::default();
+        };
+        let Some(writer) = principal.writer() else {
+            return Vetting::default();
+        };
+        let tables = Tables {
+            actors: &self.actors,
+            users: &self.users,
+            quarantined: &self.quarantined,
+        };
+        let vetting = lots_core::vet_changes(doc, changes, &writer, &tables, now);
+        for actor in &vetting.new_actors {
+            self.actors
+                .insert(actor.clone(), principal.device_id.clone());
+            self.new_bindings.push(NewBinding {
+                actor: actor.to_hex_string(),
+                user_id: principal.user_id.clone(),
+                device_id: principal.device_id.clone(),
+            });
+        }
+        for refused in &vetting.refused {
+            self.quarantined.insert(refused.hash);
+        }
+        vetting
     }
 }
 

@@ -1,5 +1,5 @@
-//! The `/sync` WebSocket: authentication, origin check, size and rate limits, and the pump
-//! between a socket and the hub.
+//! The `/sync` WebSocket: authentication, origin check, size and rate limits, the quarantine
+//! quota, pings and the idle timeout, and the pump between a socket and the hub.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
-use super::hub::{Outbound, now};
+use super::hub::{Outbound, REFUSED_PREFIX, now};
 use super::policy::Principal;
 use crate::AppState;
 use crate::auth::Session;
@@ -25,6 +25,11 @@ const MESSAGE_TOO_BIG: u16 = 1009;
 /// "Try again later" (registered with IANA): over the message rate, the client may come back
 /// after a pause, and clients that back off on other closes do.
 const TRY_AGAIN_LATER: u16 = 1013;
+/// Lots' own close code: some changes of a document were refused and kept in quarantine.
+/// The reason reads `refused <document id> <reason codes>`; the app holds that document back.
+pub const REFUSED_CHANGE: u16 = 4003;
+/// Lots' own close code: the device has too many refused changes waiting for a supervisor.
+pub const QUARANTINE_FULL: u16 = 4004;
 /// Each socket's read buffer, and how much it writes at once. tungstenite's defaults (128 KiB
 /// each) cost a thousand sockets 125 MB before they carry anything, as the read buffer is
 /// filled to its size; sync messages are mostly a few kilobytes, and a larger one grows the
@@ -80,15 +85,44 @@ pub async fn upgrade(
 
 async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
     let (mut sink, mut stream) = socket.split();
-    let (outbound, mut to_send) = mpsc::unbounded_channel();
-    let closer = outbound.clone();
     let user = principal.user_id.clone();
-    let Ok(connection) = state.hub.connect(principal, outbound).await else {
-        return;
+    // A device with too many refused changes waiting is told so, with its own close code,
+    // until a supervisor has decided on them.
+    match state
+        .store
+        .pending_quarantine_count(&principal.device_id)
+        .await
+    {
+        Ok(pending) if pending >= state.config.quarantine_quota => {
+            tracing::warn!(%user, pending, "refusing a sync connection: its quarantine is full");
+            let reason = format!("quarantine-full {pending}");
+            let _ = sink.send(close_frame(QUARANTINE_FULL, &reason)).await;
+            return;
+        }
+        Ok(_) => {}
+        Err(error) => {
+            tracing::error!(%error, "cannot count a device's quarantined changes");
+            let _ = sink
+                .send(close_frame(TRY_AGAIN_LATER, "try again later"))
+                .await;
+            return;
+        }
+    }
+    let (outbound, mut to_send) = mpsc::channel(state.config.socket_queue);
+    let closer = outbound.clone();
+    let connection = match state.hub.connect(principal, outbound).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            tracing::warn!(%user, %error, "refusing a sync connection");
+            let _ = sink
+                .send(close_frame(TRY_AGAIN_LATER, &error.to_string()))
+                .await;
+            return;
+        }
     };
     tracing::info!(connection = connection.0, %user, "sync connection opened");
 
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         while let Some(message) = to_send.recv().await {
             match message {
                 Outbound::Binary(bytes) => {
@@ -96,38 +130,57 @@ async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
                         break;
                     }
                 }
+                Outbound::Ping => {
+                    if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        break;
+                    }
+                }
                 Outbound::Close(reason) => {
-                    let code = if reason.contains("exceeds the limit") {
+                    let code = if reason.starts_with(REFUSED_PREFIX) {
+                        REFUSED_CHANGE
+                    } else if reason.contains("exceeds the limit") {
                         MESSAGE_TOO_BIG
                     } else if reason.contains("messages a second") {
                         TRY_AGAIN_LATER
                     } else {
                         POLICY_VIOLATION
                     };
-                    // Close reasons are limited to 123 bytes by the protocol.
-                    let reason: String = reason
-                        .chars()
-                        .scan(0, |len, c| {
-                            *len += c.len_utf8();
-                            (*len <= 123).then_some(c)
-                        })
-                        .collect();
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame {
-                            code,
-                            reason: reason.into(),
-                        })))
-                        .await;
+                    let _ = sink.send(close_frame(code, &reason)).await;
                     break;
                 }
             }
         }
+        // The hub dropped this connection (it stopped reading) or it was closed: say so.
+        let _ = sink.close().await;
     });
 
     let limit = state.config.messages_per_second;
+    let idle = Duration::from_secs(state.config.idle_seconds);
+    let mut pings = tokio::time::interval(idle / 3);
+    pings.tick().await;
+    let mut last_heard = Instant::now();
     let mut window = Instant::now();
     let mut in_window = 0u32;
-    while let Some(message) = stream.next().await {
+    let mut writer_ended = false;
+    loop {
+        let message = tokio::select! {
+            message = stream.next() => message,
+            _ = &mut writer => {
+                writer_ended = true;
+                break;
+            }
+            _ = pings.tick() => {
+                if last_heard.elapsed() >= idle {
+                    tracing::info!(connection = connection.0, %user, "closing an idle sync connection");
+                    let _ = closer.try_send(Outbound::Close("idle for too long".into()));
+                    break;
+                }
+                let _ = closer.try_send(Outbound::Ping);
+                continue;
+            }
+        };
+        let Some(message) = message else { break };
+        last_heard = Instant::now();
         match message {
             Ok(Message::Binary(bytes)) => {
                 if window.elapsed() >= Duration::from_secs(1) {
@@ -137,15 +190,15 @@ async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
                 in_window += 1;
                 if in_window > limit {
                     tracing::warn!(connection = connection.0, %user, limit, "closing a connection over its message rate");
-                    let _ = closer.send(Outbound::Close(format!(
+                    let _ = closer.try_send(Outbound::Close(format!(
                         "more than {limit} messages a second"
                     )));
                     break;
                 }
-                state.hub.received(connection, bytes.to_vec());
+                state.hub.received(connection, bytes.to_vec()).await;
             }
             Ok(Message::Text(_)) => {
-                let _ = closer.send(Outbound::Close(
+                let _ = closer.try_send(Outbound::Close(
                     "the sync protocol sends binary CBOR messages, not text".into(),
                 ));
                 break;
@@ -154,13 +207,30 @@ async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
             Ok(_) => {}
             Err(error) => {
                 tracing::warn!(connection = connection.0, %user, %error, "closing a sync connection after a read error");
-                let _ = closer.send(Outbound::Close(format!("message refused: {error}")));
+                let _ = closer.try_send(Outbound::Close(format!("message refused: {error}")));
                 break;
             }
         }
     }
     state.hub.disconnected(connection);
     drop(closer);
-    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+    if !writer_ended {
+        let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+    }
     tracing::info!(connection = connection.0, %user, "sync connection closed");
+}
+
+/// A close frame; reasons are cut to the protocol's 123 bytes.
+fn close_frame(code: u16, reason: &str) -> Message {
+    let reason: String = reason
+        .chars()
+        .scan(0, |len, c| {
+            *len += c.len_utf8();
+            (*len <= 123).then_some(c)
+        })
+        .collect();
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }

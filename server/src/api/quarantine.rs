@@ -1,0 +1,157 @@
+//! The quarantine of refused changes: supervisors see their districts' and decide; a device
+//! reads its own, to learn what became of what it sent.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use lots_core::Timestamp;
+
+use super::{ErrorBody, require};
+use crate::AppState;
+use crate::auth::Session;
+use crate::error::AppError;
+use crate::store::{QuarantineStatus, QuarantinedChange, Role};
+
+/// A refused change as the API shows it: everything but its bytes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Refused {
+    /// The quarantine row.
+    id: i64,
+    /// The household document.
+    household: String,
+    /// The change's hash.
+    change: String,
+    /// Who sent it.
+    user_id: String,
+    /// On which device.
+    device_id: String,
+    /// Why it was refused.
+    reason: String,
+    /// The signing time the change claims, milliseconds since the Unix epoch.
+    #[schema(value_type = Option<i64>)]
+    signed_at: Option<Timestamp>,
+    /// When the server received it.
+    #[schema(value_type = i64)]
+    received_at: Timestamp,
+    /// `pending`, `accepted` or `rejected`.
+    status: String,
+    /// The supervisor who decided.
+    decided_by: Option<String>,
+    /// When.
+    #[schema(value_type = Option<i64>)]
+    decided_at: Option<Timestamp>,
+}
+
+impl From<QuarantinedChange> for Refused {
+    fn from(row: QuarantinedChange) -> Self {
+        Self {
+            id: row.id,
+            household: row.document.to_string(),
+            change: row.change_hash,
+            user_id: row.user_id,
+            device_id: row.device_id,
+            reason: row.reason,
+            signed_at: row.signed_at,
+            received_at: row.received_at,
+            status: row.status.as_str().to_owned(),
+            decided_by: row.decided_by,
+            decided_at: row.decided_at,
+        }
+    }
+}
+
+/// Refused changes to households of the supervisor's districts, newest first. A refused
+/// first change of a household the server never took is shown to the supervisors of the
+/// sender's districts.
+#[utoipa::path(get, path = "/api/quarantine", responses((status = 200, body = Vec<Refused>), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<Refused>>, AppError> {
+    require(&session, &[Role::Supervisor])?;
+    let rows = state.store.quarantined(None, None).await?;
+    let mut shown = Vec::new();
+    for row in rows {
+        let district = state
+            .store
+            .household(&row.document)
+            .await?
+            .and_then(|(district, _)| district);
+        let visible = match district {
+            Some(district) => session.user.districts.contains(&district),
+            None => state.store.user(&row.user_id).await?.is_some_and(|sender| {
+                sender
+                    .districts
+                    .iter()
+                    .any(|district| session.user.districts.contains(district))
+            }),
+        };
+        if visible {
+            shown.push(Refused::from(row));
+        }
+    }
+    Ok(Json(shown))
+}
+
+/// This device's refused changes and what became of them.
+#[utoipa::path(get, path = "/api/quarantine/mine", responses((status = 200, body = Vec<Refused>), (status = 401, body = ErrorBody)))]
+pub async fn mine(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<Refused>>, AppError> {
+    let rows = state.store.quarantined(None, None).await?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|row| row.device_id == session.device_id && row.user_id == session.user.id)
+            .map(Refused::from)
+            .collect(),
+    ))
+}
+
+/// What a decision decided.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Decided {
+    /// The rows decided: the one asked for and those that depend on it.
+    ids: Vec<i64>,
+    /// `accepted` or `rejected`.
+    status: String,
+}
+
+/// Accepts a change that was refused wrongly: it merges and syncs as usual, with the
+/// refused changes that depend on it.
+#[utoipa::path(post, path = "/api/quarantine/{id}/accept", responses((status = 200, body = Decided), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Json<Decided>, AppError> {
+    decide(state, session, id, true).await
+}
+
+/// Rejects a refused change, with the refused changes that depend on it.
+#[utoipa::path(post, path = "/api/quarantine/{id}/reject", responses((status = 200, body = Decided), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Json<Decided>, AppError> {
+    decide(state, session, id, false).await
+}
+
+async fn decide(
+    state: AppState,
+    session: Session,
+    id: i64,
+    accept: bool,
+) -> Result<Json<Decided>, AppError> {
+    require(&session, &[Role::Supervisor])?;
+    let ids = state.hub.decide(session.principal(), id, accept).await?;
+    let status = if accept {
+        QuarantineStatus::Accepted
+    } else {
+        QuarantineStatus::Rejected
+    };
+    Ok(Json(Decided {
+        ids,
+        status: status.as_str().to_owned(),
+    }))
+}
