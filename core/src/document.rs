@@ -32,17 +32,33 @@ impl HouseholdDoc<Automerge> {
     }
 
     /// Wraps a document received from elsewhere, checking that it is a household document
-    /// this build can read and migrating it when it is older.
-    pub fn from_automerge(mut doc: Automerge) -> Result<Self, SchemaError> {
-        let migrations = schema::pending_migrations(&doc)?;
-        if !migrations.is_empty() {
-            doc.transact_with(
-                |_| automerge::transaction::CommitOptions::default().with_message("migrate schema"),
-                |tx| schema::migrate(tx, migrations),
-            )
-            .map_err(|failure| failure.error)?;
+    /// this build can read. A document of an older schema version is refused: only the
+    /// server migrates, as one change it signs itself ([`HouseholdDoc::migrate`]), so that no
+    /// replica writes an unsigned change and every replica sees the same migration.
+    pub fn from_automerge(doc: Automerge) -> Result<Self, SchemaError> {
+        if !schema::pending_migrations(&doc)?.is_empty() {
+            let found = schema::schema_version(&doc)?.unwrap_or_default();
+            return Err(SchemaError::TooOld {
+                found,
+                current: schema::SCHEMA_VERSION,
+            });
         }
         Ok(Self { doc })
+    }
+
+    /// Brings a document of an older schema version to this build's, in one change signed
+    /// by `signature` (the server's). Returns whether there was anything to do.
+    pub fn migrate(doc: &mut Automerge, signature: &crate::Signature) -> Result<bool, SchemaError> {
+        let migrations = schema::pending_migrations(doc)?;
+        if migrations.is_empty() {
+            return Ok(false);
+        }
+        doc.transact_with(
+            |_| signature.commit_options("migrate_schema"),
+            |tx| schema::migrate(tx, migrations),
+        )
+        .map_err(|failure| failure.error)?;
+        Ok(true)
     }
 
     /// The Automerge document.

@@ -57,6 +57,17 @@ pub enum SchemaError {
         /// The newest version this build reads.
         supported: u64,
     },
+    /// The document was written by an older version of Lots and waits for the server to
+    /// bring it up to date.
+    #[error(
+        "the document has schema version {found}, older than this app's {current}; the server brings it up to date"
+    )]
+    TooOld {
+        /// The version in the document.
+        found: u64,
+        /// The version this build writes.
+        current: u64,
+    },
     /// A value in the document does not have the shape the schema expects.
     #[error("the household document has an unexpected shape: {0}")]
     Shape(#[from] HydrateError),

@@ -34,7 +34,7 @@ impl Signature {
     }
 
     /// The commit options for an action named `action`.
-    pub(crate) fn commit_options(&self, action: &str) -> automerge::transaction::CommitOptions {
+    pub fn commit_options(&self, action: &str) -> automerge::transaction::CommitOptions {
         let message = Message {
             staff: self.staff.clone(),
             device: self.device.clone(),

@@ -805,6 +805,19 @@ impl<P: SharePolicy> SyncPeer<P> {
         if placeholder.is_some_and(|holder| *holder != connection)
             || (exists && placeholder.is_none() && !self.policy.may_read(&peer, &document))
         {
+            // Answered as if the document did not exist; a write attempt is still reported,
+            // for the audit.
+            let writes = sync::Message::decode(data)
+                .is_ok_and(|message| message.changes.iter().any(|chunk| !chunk.is_empty()));
+            if writes {
+                out.push(Output::Rejected {
+                    connection,
+                    error: SyncError::WriteRefused {
+                        peer: peer.clone(),
+                        document,
+                    },
+                });
+            }
             unavailable(out, self);
             return;
         }

@@ -418,13 +418,42 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
             hub.peer.policy_mut().quarantined.insert(hash);
         }
     }
+    let started = now();
+    let server = Signature::new(
+        StaffId::new("lots-server").map_err(|error| StoreError::Damaged(error.to_string()))?,
+        DeviceId::new(hub_config.peer_id.as_str())
+            .map_err(|error| StoreError::Damaged(error.to_string()))?,
+        started,
+    );
+    let mut migrated = 0;
     for (document, bytes) in hub.store.documents().await? {
         match load(&bytes) {
-            Ok(doc) => hub.adopt(document, doc),
+            Ok(mut doc) => {
+                // Only the server migrates, once, signed as itself; phones wait for it.
+                match HouseholdDoc::migrate(&mut doc, &server) {
+                    Ok(true) => {
+                        migrated += 1;
+                        hub.adopt_unsaved(document, doc);
+                        hub.stage_change(started, None, document);
+                    }
+                    Ok(false) => hub.adopt(document, doc),
+                    Err(error) => {
+                        tracing::error!(%document, %error, "a stored household cannot be migrated; it is listed as unreadable");
+                        hub.adopt(document, doc);
+                    }
+                }
+            }
             Err(error) => {
                 tracing::error!(%document, %error, "a stored document does not load; it is left out")
             }
         }
+    }
+    if migrated > 0 {
+        hub.flush(started).await?;
+        tracing::info!(
+            migrated,
+            "households migrated to the current schema version"
+        );
     }
     tracing::info!(documents = hub.saved_heads.len(), "documents loaded");
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -484,10 +513,15 @@ fn index_of(doc: &Automerge) -> Option<HouseholdIndex> {
 impl Hub {
     /// Takes a document that is already on disk into memory.
     fn adopt(&mut self, document: DocumentId, doc: Automerge) {
+        self.saved_heads.insert(document, doc.get_heads());
+        self.adopt_unsaved(document, doc);
+    }
+
+    /// Takes a document into memory whose latest changes are not yet on disk.
+    fn adopt_unsaved(&mut self, document: DocumentId, doc: Automerge) {
         if let Some(index) = index_of(&doc) {
             self.peer.policy_mut().households.insert(document, index);
         }
-        self.saved_heads.insert(document, doc.get_heads());
         self.peer.insert_document(document, doc);
     }
 
@@ -700,14 +734,24 @@ impl Hub {
                 }
                 Output::Rejected { connection, error } => {
                     tracing::warn!(connection = connection.0, %error, "refused a sync message");
-                    if let SyncError::WriteRefused { document, .. } = error {
-                        self.stage_audit(
+                    match &error {
+                        SyncError::WriteRefused { document, .. } => self.stage_audit(
                             now,
                             connection,
-                            document,
+                            *document,
                             "refused",
                             "changes refused: no write access",
-                        );
+                        ),
+                        // Changes too large or too damaged to read are not kept, but the
+                        // attempt is on record.
+                        SyncError::Payload { document, reason } => self.stage_audit(
+                            now,
+                            connection,
+                            *document,
+                            "refused",
+                            &format!("changes not read: {reason}"),
+                        ),
+                        _ => {}
                     }
                 }
                 Output::Refused {

@@ -54,25 +54,22 @@ pub struct Settings {
 /// millisecond or two.
 pub struct Templates {
     saved: Vec<Vec<u8>>,
+    visits: usize,
 }
 
 impl Templates {
     /// `count` households, opened ten weeks ago and visited weekly or fortnightly since.
     pub fn generate(count: usize, visits: usize, seed: u64) -> Result<Self> {
         let mut generator = Generator::new(seed);
-        let today = lots_server::sync::hub::now().date();
-        let spec = HouseholdSpec {
-            district: DistrictId::new("district-bench")?,
-            staff: StaffId::new("u-template")?,
-            device: DeviceId::new("d-template")?,
-            opened_on: today.plus_days(-70),
+        let spec = spec(
+            StaffId::new("u-template")?,
+            DeviceId::new("d-template")?,
             visits,
-            today,
-        };
+        )?;
         let saved = (0..count)
             .map(|_| Ok(generator.household(&spec)?.save()))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { saved })
+        Ok(Self { saved, visits })
     }
 
     /// The mean saved size, in bytes.
@@ -80,20 +77,25 @@ impl Templates {
         self.saved.iter().map(Vec::len).sum::<usize>() / self.saved.len().max(1)
     }
 
-    /// A household for `account`'s caseload: a copy of a template, moved into the caseload
-    /// by a signed `assign_staff` change of its own.
+    /// A household for `account`'s caseload, of the templates' size, recorded on the
+    /// account's own device: the server keeps only changes signed by the device that sends
+    /// them, so a phone cannot bring in a history someone else signed.
     fn household(&self, generator: &mut Generator, account: &Account) -> Result<Automerge> {
-        let bytes = &self.saved[generator.below(self.saved.len())];
-        let actor = generator.actor();
-        let mut doc = HouseholdDoc::load(bytes, actor)?;
-        let signature = Signature::new(
-            account.staff.clone(),
-            account.device.clone(),
-            lots_server::sync::hub::now(),
-        );
-        doc.assign_staff(&signature, Some(&account.staff))?;
-        Ok(doc.into_automerge())
+        let spec = spec(account.staff.clone(), account.device.clone(), self.visits)?;
+        Ok(generator.household(&spec)?.into_automerge())
     }
+}
+
+fn spec(staff: StaffId, device: DeviceId, visits: usize) -> Result<HouseholdSpec> {
+    let today = lots_server::sync::hub::now().date();
+    Ok(HouseholdSpec {
+        district: DistrictId::new("district-bench")?,
+        staff,
+        device,
+        opened_on: today.plus_days(-70),
+        visits,
+        today,
+    })
 }
 
 /// When the phases of a level begin, the same for every client.

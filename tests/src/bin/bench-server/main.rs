@@ -28,7 +28,8 @@ Options:
   --rate R              visits each client records per second (default 1)
   --max-in-flight N     changes a client may have on their way before it holds back (default 2)
   --history-visits N    visits in each household's history before the load (default 12)
-  --servers LIST        lots,reference (default both)
+  --servers LIST        lots,lots-unvetted,reference (default lots,reference; lots-unvetted
+                        stores changes without vetting them, to measure what vetting costs)
   --server-binary PATH  lots-server (default: next to this binary)
   --node-dir PATH       where reference-server.mjs and its packages are (default tests/node)
   --setup-timeout N     seconds the clients may take to connect and sync (default 300)
@@ -109,6 +110,7 @@ fn parse_options() -> Result<Options> {
                     .split(',')
                     .map(|name| match name.trim() {
                         "lots" => Ok(Kind::Lots),
+                        "lots-unvetted" => Ok(Kind::LotsUnvetted),
                         "reference" => Ok(Kind::Reference),
                         other => bail!("no server {other:?}: lots or reference"),
                     })
@@ -183,13 +185,13 @@ async fn level(
     templates: &Templates,
 ) -> Result<Report> {
     let mut server = match kind {
-        Kind::Lots => Server::start_lots(&options.server_binary).await?,
+        Kind::Lots | Kind::LotsUnvetted => Server::start_lots(&options.server_binary, kind).await?,
         Kind::Reference => Server::start_reference(&options.node_dir).await?,
     };
     let memory_at_start = server.memory()?;
     let started = tokio::time::Instant::now();
     let accounts = server.accounts(clients / 2).await?;
-    if kind == Kind::Lots {
+    if kind != Kind::Reference {
         eprintln!(
             "bench-server: {} users and {clients} sign-ins in {:.1} s",
             clients / 2,
@@ -356,6 +358,33 @@ fn print_tables(rows: &[Row], options: &Options) {
             lots.throughput() / reference.throughput().max(f64::MIN_POSITIVE),
             lots.memory.peak as f64 / reference.memory.peak.max(1) as f64,
             lots.memory.resident as f64 / reference.memory.resident.max(1) as f64,
+        );
+    }
+    // What vetting every change costs, when both were run.
+    let mut header = false;
+    for &clients in &options.clients {
+        let find = |kind: Kind| {
+            rows.iter()
+                .find(|row| row.clients == clients && row.kind == kind)
+                .and_then(|row| row.report.as_ref().ok())
+        };
+        let (Some(vetted), Some(unvetted)) = (find(Kind::Lots), find(Kind::LotsUnvetted)) else {
+            continue;
+        };
+        if !header {
+            println!("\n| clients | throughput vetted/unvetted | p99 vetted/unvetted |");
+            println!("|---|---|---|");
+            header = true;
+        }
+        let p99 = match (vetted.latency(0.99), unvetted.latency(0.99)) {
+            (Some(ours), Some(theirs)) => {
+                format!("{:.2}", ours.as_secs_f64() / theirs.as_secs_f64())
+            }
+            _ => "n/a".into(),
+        };
+        println!(
+            "| {clients} | {:.2} | {p99} |",
+            vetted.throughput() / unvetted.throughput().max(f64::MIN_POSITIVE),
         );
     }
 }

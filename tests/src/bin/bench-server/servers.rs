@@ -18,6 +18,9 @@ use lots_server::store::{Role, Store, User};
 pub enum Kind {
     /// `lots-server`.
     Lots,
+    /// `lots-server` storing changes without vetting them (`--unvetted-for-benchmark`), to
+    /// measure what vetting costs.
+    LotsUnvetted,
     /// automerge-repo 2.5 on Node.
     Reference,
 }
@@ -27,6 +30,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Lots => "lots",
+            Kind::LotsUnvetted => "lots-unvetted",
             Kind::Reference => "reference",
         }
     }
@@ -73,7 +77,7 @@ fn log_file(data: &tempfile::TempDir) -> Result<(std::fs::File, std::fs::File)> 
 impl Server {
     /// Starts `lots-server` on a fresh database that holds one district and an administrator
     /// (created through the server's own store, as an installation's first setup would).
-    pub async fn start_lots(binary: &Path) -> Result<Self> {
+    pub async fn start_lots(binary: &Path, kind: Kind) -> Result<Self> {
         let data = tempfile::tempdir()?;
         let store = Store::open_sqlite(&data.path().join("lots.sqlite3")).await?;
         store.add_district(DISTRICT, "Bench").await?;
@@ -102,12 +106,20 @@ impl Server {
             .arg(data.path().join("no-dist"))
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--public-origin", &format!("http://127.0.0.1:{port}")])
+            // Hostile clients are refused over and over; the benchmark measures that load,
+            // not a quarantine that fills up.
+            .args(["--quarantine-quota", "1000000000"])
+            .args(if kind == Kind::LotsUnvetted {
+                &["--unvetted-for-benchmark"][..]
+            } else {
+                &[][..]
+            })
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let mut server = Self {
-            kind: Kind::Lots,
+            kind,
             child,
             http: format!("http://127.0.0.1:{port}"),
             sync_url: format!("ws://127.0.0.1:{port}/sync"),
@@ -245,7 +257,7 @@ impl Server {
                     ])
                 })
                 .collect(),
-            Kind::Lots => self.lots_accounts(pairs).await,
+            Kind::Lots | Kind::LotsUnvetted => self.lots_accounts(pairs).await,
         }
     }
 
