@@ -179,9 +179,9 @@ pub struct Vetting {
     pub refused: Vec<RefusedChange>,
     /// Actors first used by the writer's device in the accepted changes: bind them.
     pub new_actors: Vec<ActorId>,
-    /// Changes whose dependencies are neither in the document nor among the changes: left
-    /// for the sender to send again with what they depend on.
-    pub waiting: usize,
+    /// Changes whose dependencies are neither in the document nor among the changes: kept
+    /// aside, unapplied, to be vetted again once what they depend on has come.
+    pub waiting: Vec<Change>,
 }
 
 /// Decides, change by change, which of `changes` (from `writer`) may be added to `doc`.
@@ -275,7 +275,7 @@ pub fn vet_changes(
             break;
         }
     }
-    vetting.waiting = pending.len();
+    vetting.waiting = pending;
     vetting.merged = working;
     vetting
 }

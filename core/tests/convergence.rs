@@ -6,6 +6,12 @@
 //! later re-established), and replicas restart from their saved bytes. After a final full sync
 //! every replica must hydrate to the same household, with the same heads and conflicts.
 //!
+//! The server vets every change as core's validation does for Lots' server, and a sixth,
+//! hostile replica mixes honest actions with changes the server must refuse (deleting a
+//! visit, an unknown field, another person's signature, no signature, moving the household):
+//! its refused changes never reach anyone, and the honest replicas still converge with none
+//! of their changes lost.
+//!
 //! The run is seeded and bounded for CI. Set `LOTS_CONVERGENCE_SEED` to replay a failure, and
 //! `LOTS_CONVERGENCE_CASES` / `LOTS_CONVERGENCE_STEPS` for a larger run.
 
@@ -14,12 +20,21 @@
 
 mod common;
 
+use std::collections::{HashMap, HashSet};
+
 use common::*;
+use lots_core::automerge::transaction::Transactable as _;
+use lots_core::automerge::{ActorId, ChangeHash, ROOT, ReadDoc as _};
 use lots_core::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+/// The honest replicas: the server and four phones.
 const REPLICAS: usize = 5;
+/// The hostile phone's index, and its link's.
+const HOSTILE: usize = REPLICAS;
+const HOSTILE_LINK: usize = REPLICAS - 1;
+const HOSTILE_STAFF: &str = "u-mallory";
 const DOC: DocumentId = DocumentId::from_bytes([7; 16]);
 
 #[derive(Debug, Clone)]
@@ -51,13 +66,13 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        11 => (0..REPLICAS, 0u8..20, any::<u32>(), any::<u32>())
+        13 => (0..=HOSTILE, 0u8..20, any::<u32>(), any::<u32>())
             .prop_map(|(replica, kind, a, b)| Step::Act { replica, kind, a, b }),
-        7 => (0..REPLICAS - 1, any::<bool>(), 0usize..8, prop::bool::weighted(0.1))
+        7 => (0..=HOSTILE_LINK, any::<bool>(), 0usize..8, prop::bool::weighted(0.1))
             .prop_map(|(link, to_server, pick, duplicate)| Step::Deliver { link, to_server, pick, duplicate }),
-        1 => (0..REPLICAS - 1, any::<bool>(), 0usize..8)
+        1 => (0..=HOSTILE_LINK, any::<bool>(), 0usize..8)
             .prop_map(|(link, to_server, pick)| Step::Drop { link, to_server, pick }),
-        1 => (0..REPLICAS - 1).prop_map(|link| Step::Reconnect { link }),
+        1 => (0..=HOSTILE_LINK).prop_map(|link| Step::Reconnect { link }),
         1 => (0..REPLICAS).prop_map(|replica| Step::Restart { replica }),
     ]
 }
@@ -87,25 +102,123 @@ fn pick<T: Clone>(items: &[T], index: u32) -> Option<T> {
 const STAFF: [&str; REPLICAS] = ["u-office", "u-anna", "u-omar", "u-sara", "u-lina"];
 const WORDS: [&str; 6] = ["budget ", "SFI ", "brev ", "bank ", "hyra ", "ñ–ü "];
 
+/// The server's policy: every change from a phone is vetted as its user on its device (all
+/// supervisors of the household's district here, so any honest action passes); the phones
+/// take what the server sends.
+#[derive(Debug, Default)]
+struct Policy {
+    vets: bool,
+    writers: HashMap<PeerId, Writer>,
+    actors: HashMap<ActorId, DeviceId>,
+    quarantined: HashSet<ChangeHash>,
+}
+
+struct Tables<'a>(&'a HashMap<ActorId, DeviceId>, &'a HashSet<ChangeHash>);
+
+impl Directory for Tables<'_> {
+    fn actor_device(&self, actor: &ActorId) -> Option<DeviceId> {
+        self.0.get(actor).cloned()
+    }
+    fn may_hold(&self, _: &StaffId, _: &DistrictId) -> bool {
+        true
+    }
+    fn is_quarantined(&self, change: &ChangeHash) -> bool {
+        self.1.contains(change)
+    }
+}
+
+impl SharePolicy for Policy {
+    fn may_read(&self, _: &PeerId, _: &DocumentId) -> bool {
+        true
+    }
+    fn may_write(&self, _: &PeerId, _: &DocumentId) -> bool {
+        true
+    }
+    fn may_create(&self, _: &PeerId, _: &DocumentId) -> bool {
+        true
+    }
+    fn vets_changes(&self) -> bool {
+        self.vets
+    }
+    fn vet(
+        &mut self,
+        now: Timestamp,
+        peer: &PeerId,
+        _: &DocumentId,
+        doc: &lots_core::automerge::Automerge,
+        changes: Vec<lots_core::automerge::Change>,
+    ) -> Vetting {
+        let writer = self
+            .writers
+            .get(peer)
+            .expect("every phone is a known writer");
+        let vetting = vet_changes(
+            doc,
+            changes,
+            writer,
+            &Tables(&self.actors, &self.quarantined),
+            now,
+        );
+        for actor in &vetting.new_actors {
+            self.actors.insert(actor.clone(), writer.device.clone());
+        }
+        self.quarantined
+            .extend(vetting.refused.iter().map(|refused| refused.hash));
+        vetting
+    }
+}
+
+fn writer(name: &str) -> Writer {
+    let signature = sign(name, Timestamp::from_millis(0));
+    Writer {
+        staff: signature.staff,
+        device: signature.device,
+        role: WriterRole::Supervisor,
+        districts: vec![DistrictId::new("district-norr").unwrap()],
+    }
+}
+
+fn peer_name(index: usize) -> String {
+    format!("replica-{index}")
+}
+
 struct Sim {
-    net: MemoryNetwork,
+    net: MemoryNetwork<Policy>,
     known: Known,
     counter: u64,
     attempted: usize,
     succeeded: usize,
+    /// Changes the hostile phone made that the server must refuse.
+    hostile_changes: usize,
 }
 
 impl Sim {
     fn new() -> Self {
-        let mut net = MemoryNetwork::new();
+        let mut net = MemoryNetwork::<Policy>::default();
         net.now = at("2024-02-01", 8);
-        net.add_peer("replica-0", Role::Server);
-        for index in 1..REPLICAS {
-            net.add_peer(&format!("replica-{index}"), Role::Client);
+        let mut server = Policy {
+            vets: true,
+            ..Policy::default()
+        };
+        for (index, name) in STAFF.iter().enumerate().skip(1) {
+            server
+                .writers
+                .insert(PeerId::new(peer_name(index)).unwrap(), writer(name));
+        }
+        server.writers.insert(
+            PeerId::new(peer_name(HOSTILE)).unwrap(),
+            Writer {
+                role: WriterRole::Staff,
+                ..writer(HOSTILE_STAFF)
+            },
+        );
+        net.add_peer_with(&peer_name(0), Role::Server, server);
+        for index in 1..=HOSTILE {
+            net.add_peer(&peer_name(index), Role::Client);
         }
         let seed = household(1);
         net.peers[0].insert_document(DOC, seed.into_automerge());
-        for client in 1..REPLICAS {
+        for client in 1..=HOSTILE {
             net.connect(client, 0);
             net.input(client, Input::Want { document: DOC });
         }
@@ -119,7 +232,84 @@ impl Sim {
             counter: 0,
             attempted: 0,
             succeeded: 0,
+            hostile_changes: 0,
         }
+    }
+
+    /// The hostile phone: now an honest visit, now a change the server must refuse.
+    fn hostile_act(&mut self, kind: u8, a: u32) {
+        self.attempted += 1;
+        self.net.now = self.net.now.plus_minutes(1);
+        let now = self.net.now;
+        let fresh = self.fresh();
+        let mallory = sign(HOSTILE_STAFF, now);
+        let visit = pick(&self.known.visits, a);
+        let Some(doc) = self.net.peers[HOSTILE].document_mut(&DOC) else {
+            return;
+        };
+        let object = |tx: &lots_core::automerge::transaction::Transaction<'_>, key: &str| match tx
+            .get(ROOT, key)
+        {
+            Ok(Some((lots_core::automerge::Value::Object(_), id))) => Some(id),
+            _ => None,
+        };
+        let mut tx = doc.transaction();
+        let signed = match kind % 6 {
+            0 => {
+                // An honest visit (refused all the same once it depends on a refused change).
+                tx.rollback();
+                let visit = VisitId::from_random(fresh);
+                let mut household = HouseholdDoc::new(&mut *doc);
+                let record = visit_record(now.plus_minutes(-30), HOSTILE_STAFF, "ärligt");
+                if household.record_visit(&mallory, &visit, record).is_ok() {
+                    self.net
+                        .input(HOSTILE, Input::LocalChange { document: DOC });
+                }
+                return;
+            }
+            1 => {
+                let (Some(visits), Some(visit)) = (object(&tx, "visits"), visit) else {
+                    tx.rollback();
+                    return;
+                };
+                if tx.delete(&visits, visit.as_str()).is_err() {
+                    tx.rollback();
+                    return;
+                }
+                Some(mallory)
+            }
+            2 => {
+                tx.put(ROOT, "stash", "hidden").unwrap();
+                Some(mallory)
+            }
+            3 => {
+                tx.put(ROOT, "stash", "as anna").unwrap();
+                Some(sign("u-anna", now))
+            }
+            4 => {
+                let Some(profile) = object(&tx, "profile") else {
+                    tx.rollback();
+                    return;
+                };
+                tx.put(&profile, "unit", "utan underskrift").unwrap();
+                None
+            }
+            _ => {
+                let Some(profile) = object(&tx, "profile") else {
+                    tx.rollback();
+                    return;
+                };
+                tx.put(&profile, "assigned_staff", HOSTILE_STAFF).unwrap();
+                Some(mallory)
+            }
+        };
+        match signed {
+            Some(signature) => tx.commit_with(signature.commit_options("hostile")),
+            None => tx.commit(),
+        };
+        self.hostile_changes += 1;
+        self.net
+            .input(HOSTILE, Input::LocalChange { document: DOC });
     }
 
     fn fresh(&mut self) -> u64 {
@@ -128,6 +318,10 @@ impl Sim {
     }
 
     fn act(&mut self, replica: usize, kind: u8, a: u32, b: u32) {
+        if replica == HOSTILE {
+            self.hostile_act(kind, a);
+            return;
+        }
         self.net.now = self.net.now.plus_minutes(1);
         let now = self.net.now;
         let signature = sign(STAFF[replica], now);
@@ -363,7 +557,7 @@ impl Sim {
         let bytes = doc.save();
         let heads = doc.get_heads();
         let dirty: Vec<DocumentId> = old.dirty_documents().copied().collect();
-        let states: Vec<(PeerId, Vec<u8>)> = (0..REPLICAS)
+        let states: Vec<(PeerId, Vec<u8>)> = (0..=HOSTILE)
             .map(|other| PeerId::new(format!("replica-{other}")).unwrap())
             .filter_map(|peer| {
                 old.export_sync_state(&peer, &DOC)
@@ -375,10 +569,12 @@ impl Sim {
         } else {
             Role::Client
         };
-        let mut peer = SyncPeer::new(PeerConfig::new(
-            PeerId::new(format!("replica-{replica}")).unwrap(),
-            role,
-        ));
+        // The server's tables (writers, actor bindings, quarantine) outlive a restart.
+        let policy = std::mem::take(self.net.peers[replica].policy_mut());
+        let mut peer = SyncPeer::with_policy(
+            PeerConfig::new(PeerId::new(peer_name(replica)).unwrap(), role),
+            policy,
+        );
         // Every run of every replica writes with its own actor id, as every app start does.
         let mut actor_bytes = [0xa0; 16];
         actor_bytes[..8].copy_from_slice(&self.fresh().to_le_bytes());
@@ -457,7 +653,11 @@ impl Sim {
             }
         }
         for (index, link) in self.net.links.iter().enumerate() {
-            assert!(link.is_up(), "link {index} went down in the final sync");
+            // The server closes the hostile phone's link whenever it refuses its changes.
+            assert!(
+                index == HOSTILE_LINK || link.is_up(),
+                "link {index} went down in the final sync"
+            );
         }
     }
 
@@ -468,6 +668,17 @@ impl Sim {
             .map_err(|error| TestCaseError::fail(error.to_string()))?;
         let mut heads = reference.heads();
         heads.sort();
+        // Nothing the server refused is in its copy.
+        let server = self.net.peers[0].document(&DOC).unwrap();
+        prop_assert!(server.get(ROOT, "stash").unwrap().is_none());
+        prop_assert!(
+            household
+                .profile
+                .assigned_staff
+                .as_ref()
+                .map(StaffId::as_str)
+                != Some(HOSTILE_STAFF)
+        );
         let conflicts = reference
             .conflicts()
             .map_err(|error| TestCaseError::fail(error.to_string()))?;
@@ -523,16 +734,19 @@ fn replicas_converge_under_random_actions_and_delivery() {
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
     );
     let totals = std::cell::Cell::new((0usize, 0usize));
+    let hostile = std::cell::Cell::new(0usize);
     let result = runner.run(&prop::collection::vec(step(), n_steps), |steps| {
         let mut sim = Sim::new();
         sim.run(&steps);
         let (attempted, succeeded) = totals.get();
         totals.set((attempted + sim.attempted, succeeded + sim.succeeded));
+        hostile.set(hostile.get() + sim.hostile_changes);
         sim.check_converged()
     });
     let (attempted, succeeded) = totals.get();
     println!(
-        "{attempted} actions attempted ({succeeded} accepted) over {cases} cases, seed {seed}"
+        "{attempted} actions attempted ({succeeded} accepted), {} hostile changes, over {cases} cases, seed {seed}",
+        hostile.get()
     );
     if let Err(error) = result {
         panic!("replicas diverged; replay with LOTS_CONVERGENCE_SEED={seed}: {error}");

@@ -59,6 +59,17 @@ impl<'a, D: ReadDoc> ByMap<'a, D> {
     }
 }
 
+impl<D> ByMap<'_, D> {
+    /// Whether the schema has an unsigned number at `key`.
+    fn unsigned_key(&self, key: &Option<String>) -> bool {
+        key.as_deref()
+            .is_some_and(|key| UNSIGNED_KEYS.contains(&key))
+    }
+}
+
+/// The keys where the schema holds an unsigned number.
+const UNSIGNED_KEYS: &[&str] = &[super::SCHEMA_VERSION_KEY, "duration_minutes", "position"];
+
 impl<D: ReadDoc> ReadDoc for ByMap<'_, D> {
     type Parents<'b>
         = D::Parents<'b>
@@ -70,7 +81,12 @@ impl<D: ReadDoc> ReadDoc for ByMap<'_, D> {
         obj: &ObjId,
         prop: P,
     ) -> Result<Option<(Value<'_>, ObjId)>, AutomergeError> {
-        let found = match prop.into() {
+        let prop = prop.into();
+        let prop_key = match &prop {
+            Prop::Map(key) => Some(key.clone()),
+            Prop::Seq(_) => None,
+        };
+        let found = match prop {
             Prop::Map(key) => match self.map_get(obj, &key) {
                 Some(found) => found,
                 None => self
@@ -87,6 +103,20 @@ impl<D: ReadDoc> ReadDoc for ByMap<'_, D> {
         // schema's plain strings (names, addresses, codes, dates) read the same either way.
         // Notes are Text by design and read from a string as well (`Note::hydrate_string`).
         match found {
+            // JavaScript writes a number as an integer unless told otherwise; where the
+            // schema has an unsigned number, a non-negative integer reads as one.
+            Some((Value::Scalar(scalar), id))
+                if matches!(scalar.as_ref(), ScalarValue::Int(n) if *n >= 0)
+                    && self.unsigned_key(&prop_key) =>
+            {
+                let ScalarValue::Int(n) = scalar.as_ref() else {
+                    unreachable!("matched above")
+                };
+                Ok(Some((
+                    Value::Scalar(Cow::Owned(ScalarValue::Uint(n.unsigned_abs()))),
+                    id,
+                )))
+            }
             Some((Value::Object(ObjType::Text), id)) => {
                 let text = self.doc.text(&id)?;
                 Ok(Some((

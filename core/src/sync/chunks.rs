@@ -44,7 +44,19 @@ pub(crate) fn changes_in<'a>(
 ) -> Result<Vec<Change>, ChunkError> {
     let mut left = budget;
     let mut changes = Vec::new();
-    for chunk in chunks {
+    // An entry of a sync message may hold several chunks back to back (Automerge's own
+    // messages put a batch of changes in one entry): take them one by one.
+    let mut split = Vec::new();
+    for entry in chunks {
+        let mut rest = entry;
+        while !rest.is_empty() {
+            let len = chunk_len(rest)?;
+            let (chunk, after) = rest.split_at(len);
+            split.push(chunk);
+            rest = after;
+        }
+    }
+    for chunk in split {
         let size = inflated_size(chunk, left).map_err(|error| match error {
             ChunkError::TooLarge { .. } => ChunkError::TooLarge { budget },
             other => other,
@@ -66,6 +78,18 @@ pub(crate) fn changes_in<'a>(
         }
     }
     Ok(changes)
+}
+
+/// The length of the first chunk in `bytes`: its header and data.
+fn chunk_len(bytes: &[u8]) -> Result<usize, ChunkError> {
+    chunk_type(bytes)?;
+    let mut reader = Reader { bytes, at: 9 };
+    let len = usize::try_from(reader.uleb()?).map_err(|_| cut_short())?;
+    let end = reader.at.checked_add(len).ok_or_else(cut_short)?;
+    if end > bytes.len() {
+        return Err(cut_short());
+    }
+    Ok(end)
 }
 
 fn chunk_type(chunk: &[u8]) -> Result<u8, ChunkError> {
@@ -199,6 +223,19 @@ mod tests {
         let changes = changes_in([&change[..], &saved[..]].into_iter(), 1 << 20).unwrap();
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[0].hash(), changes[1].hash());
+    }
+
+    #[test]
+    fn several_chunks_in_one_entry_are_each_read() {
+        let mut doc = doc_with_text(10);
+        let first = doc.get_last_local_change().unwrap().bytes().into_owned();
+        let mut tx = doc.transaction();
+        tx.put(ROOT, "more", 1).unwrap();
+        tx.commit();
+        let second = doc.get_last_local_change().unwrap().bytes().into_owned();
+        let entry = [first, second].concat();
+        let changes = changes_in([&entry[..]].into_iter(), 1 << 20).unwrap();
+        assert_eq!(changes.len(), 2);
     }
 
     #[test]

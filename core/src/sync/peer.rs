@@ -28,6 +28,9 @@ pub const DEFAULT_MAX_INFLATED_BYTES: usize = 16 * 1024 * 1024;
 /// (empty placeholders waiting for their first changes).
 const MAX_PLACEHOLDERS_PER_CONNECTION: usize = 64;
 
+/// How many vetted-later changes (their dependencies not yet here) one document keeps aside.
+const MAX_WAITING_PER_DOCUMENT: usize = 1024;
+
 /// A document to fill from a peer's data, counting text as the schema does.
 fn empty_document() -> Automerge {
     Automerge::new_with_encoding(crate::schema::TEXT_ENCODING)
@@ -355,6 +358,10 @@ pub struct SyncPeer<P = AllowAll> {
     /// Documents a connection is offering that this peer does not have yet: empty until
     /// their first changes are taken, and dropped with the connection if they never are.
     placeholders: BTreeMap<DocumentId, ConnectionId>,
+    /// Changes a vetting policy has not taken yet because what they depend on has not come:
+    /// kept aside, unapplied (Automerge's own queue would apply them unvetted once their
+    /// dependencies arrive), and their missing dependencies asked for in the next message.
+    waiting: HashMap<DocumentId, Vec<Change>>,
 }
 
 impl SyncPeer<AllowAll> {
@@ -377,6 +384,7 @@ impl<P: SharePolicy> SyncPeer<P> {
             dirty: BTreeSet::new(),
             offline_since: None,
             placeholders: BTreeMap::new(),
+            waiting: HashMap::new(),
         }
     }
 
@@ -404,6 +412,7 @@ impl<P: SharePolicy> SyncPeer<P> {
 
     /// Removes a document and everything about it (retention: the household's erasure).
     pub fn remove_document(&mut self, document: &DocumentId) -> Option<Automerge> {
+        self.waiting.remove(document);
         self.dirty.remove(document);
         self.sync_states.remove(document);
         self.documents.remove(document)
@@ -877,7 +886,7 @@ impl<P: SharePolicy> SyncPeer<P> {
             let Some(doc) = self.documents.get(&document) else {
                 return;
             };
-            let changes = match super::chunks::changes_in(
+            let mut changes = match super::chunks::changes_in(
                 message.changes.iter(),
                 self.config.max_inflated_bytes,
             ) {
@@ -891,8 +900,13 @@ impl<P: SharePolicy> SyncPeer<P> {
                     return;
                 }
             };
-            let vetting = self.policy.vet(now, &peer, &document, doc, changes);
+            changes.extend(self.waiting.remove(&document).unwrap_or_default());
+            let mut vetting = self.policy.vet(now, &peer, &document, doc, changes);
             merged = vetting.merged;
+            if !vetting.waiting.is_empty() {
+                vetting.waiting.truncate(MAX_WAITING_PER_DOCUMENT);
+                self.waiting.insert(document, vetting.waiting);
+            }
             // The accepted changes are already applied to `merged`: the rest of the message
             // moves the sync state on the document as it was, and `merged` replaces it after.
             // (Received on `merged`, the message's heads would equal ours and Automerge would
@@ -960,6 +974,7 @@ impl<P: SharePolicy> SyncPeer<P> {
             {
                 self.documents.remove(&document);
                 self.sync_states.remove(&document);
+                self.waiting.remove(&document);
             }
         }
     }
@@ -1035,16 +1050,39 @@ impl<P: SharePolicy> SyncPeer<P> {
         document: DocumentId,
         out: &mut Vec<Output>,
     ) {
-        if !self.policy.may_read(peer, &document) {
+        // A placeholder answers the connection offering it (asking for its changes), and
+        // nobody else: it holds nothing yet.
+        let offering = self.placeholders.get(&document) == Some(&connection);
+        if !offering && !self.policy.may_read(peer, &document) {
             return;
         }
         let Some(doc) = self.documents.get(&document) else {
             return;
         };
         let state = state_entry(&mut self.sync_states, peer, document);
-        let Some(message) = doc.generate_sync_message(state) else {
+        let Some(mut message) = doc.generate_sync_message(state) else {
             return;
         };
+        // Ask for what the changes kept aside depend on: Automerge asks only for the
+        // dependencies of changes in its own queue, and these are not there. Without this, a
+        // change whose dependency the sender believes we have (a Bloom filter's false
+        // positive) would be sent and set aside for ever.
+        if let Some(waiting) = self.waiting.get(&document) {
+            let held: std::collections::HashSet<ChangeHash> =
+                waiting.iter().map(Change::hash).collect();
+            for change in waiting {
+                for dep in change.deps() {
+                    if !held.contains(dep)
+                        && doc.get_change_meta_by_hash(dep).is_none()
+                        && !message.need.contains(dep)
+                    {
+                        message.need.push(*dep);
+                    }
+                }
+            }
+            // The wire format wants them sorted.
+            message.need.sort();
+        }
         let data = message.encode();
         let sender = self.config.peer_id.clone();
         let target = peer.clone();

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use super::message::PeerId;
-use super::peer::{ConnectionId, Input, Output, PeerConfig, Role, SyncPeer};
+use super::peer::{AllowAll, ConnectionId, Input, Output, PeerConfig, Role, SharePolicy, SyncPeer};
 use crate::calendar::Timestamp;
 
 /// Which way a message travels on a link.
@@ -45,11 +45,12 @@ impl Link {
     }
 }
 
-/// Peers, links between them, and the messages in flight.
+/// Peers, links between them, and the messages in flight. `P` is the peers' share policy:
+/// every peer allows everything unless a test gives them one that vets (a server's).
 #[derive(Debug, Default)]
-pub struct MemoryNetwork {
+pub struct MemoryNetwork<P = AllowAll> {
     /// The peers, by index.
-    pub peers: Vec<SyncPeer>,
+    pub peers: Vec<SyncPeer<P>>,
     /// The links, by index.
     pub links: Vec<Link>,
     /// Every output the peers produced other than sends and closes, with the peer's index.
@@ -72,17 +73,28 @@ impl Default for Timestamp {
 }
 
 impl MemoryNetwork {
-    /// An empty network.
+    /// An empty network of peers that allow everything.
     pub fn new() -> Self {
         Self::default()
     }
+}
 
-    /// Adds a peer named `name`; returns its index.
+impl<P: SharePolicy + Default> MemoryNetwork<P> {
+    /// Adds a peer named `name` with the policy's default; returns its index.
     pub fn add_peer(&mut self, name: &str, role: Role) -> usize {
+        self.add_peer_with(name, role, P::default())
+    }
+}
+
+impl<P: SharePolicy> MemoryNetwork<P> {
+    /// Adds a peer named `name` with `policy`; returns its index.
+    pub fn add_peer_with(&mut self, name: &str, role: Role, policy: P) -> usize {
         let peer_id =
             PeerId::new(name).unwrap_or_else(|| unreachable!("test peer names are short"));
-        self.peers
-            .push(SyncPeer::new(PeerConfig::new(peer_id, role)));
+        self.peers.push(SyncPeer::with_policy(
+            PeerConfig::new(peer_id, role),
+            policy,
+        ));
         self.peers.len() - 1
     }
 
@@ -160,16 +172,23 @@ impl MemoryNetwork {
                         }
                     }
                 }
-                Output::Close { connection, .. } => {
-                    if let Some(index) = self.links.iter().position(|link| {
-                        (link.client == peer && link.client_connection == connection)
-                            || (link.server == peer && link.server_connection == connection)
-                    }) {
-                        self.disconnect(index);
-                    }
+                Output::Close { connection, .. } => self.close(peer, connection),
+                // A server closes the connection that sent refused changes, as Lots' does.
+                Output::Refused { connection, .. } => {
+                    self.events.push((peer, output));
+                    self.close(peer, connection);
                 }
                 other => self.events.push((peer, other)),
             }
+        }
+    }
+
+    fn close(&mut self, peer: usize, connection: ConnectionId) {
+        if let Some(index) = self.links.iter().position(|link| {
+            (link.client == peer && link.client_connection == connection)
+                || (link.server == peer && link.server_connection == connection)
+        }) {
+            self.disconnect(index);
         }
     }
 
