@@ -20,13 +20,16 @@ const OPEN_FILES: u32 = 8192;
 pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
     let args: Vec<&String> = args.iter().filter(|arg| *arg != "--").collect();
     tools::node_packages(sh)?;
-    eprintln!("xtask: building lots-server and the load generator (release; a few minutes)");
+    eprintln!(
+        "xtask: building lots-server and the load generator (the server profile; a few minutes)"
+    );
     cmd!(
         sh,
-        "cargo build --release -p lots-server -p lots-tests --bin lots-server --bin bench-server"
+        "cargo build --profile server -p lots-server -p lots-tests --bin lots-server --bin bench-server"
     )
     .run()?;
-    let release = target_dir(sh).join("release");
+    // The server profile: release, unwinding (see the root Cargo.toml).
+    let release = target_dir(sh).join("server");
     let bench = release.join("bench-server");
     let server = release.join("lots-server");
     // The limit is raised in a shell that then becomes the load generator, so the two

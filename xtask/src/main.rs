@@ -6,11 +6,13 @@
 //! - `cargo xtask bench-server` loads the sync server and the reference automerge-repo server.
 //! - `cargo xtask bench-web` measures the web app's budgets in throttled Chromium.
 //! - `cargo xtask bench-wasm` sets the web app's wasm size beside Automerge's and Yew's own.
+//! - `cargo xtask fuzz` fuzzes the trust boundary: message decoding, document load, vetting.
 //! - `cargo xtask setup` only installs the tools.
 
 mod bench;
 mod bench_server;
 mod bench_web;
+mod fuzz;
 mod postgres;
 mod run;
 mod test;
@@ -29,7 +31,8 @@ Commands:
           the web app from ./dist, and on first start synthetic demo data and demo logins
   test    install missing tools, then run every test: native (cargo test --workspace, with
           a throwaway PostgreSQL for the server's storage and scale-out tests), core for
-          wasm32, and core's browser tests (wasm-pack test --headless --chrome)
+          wasm32, and core's browser tests (wasm-pack test --headless --chrome); not yet
+          the fuzz regressions (see fuzz-regressions)
   build-web  build the web app into ./dist (Trunk, release), as `run` does first
   bench   run core's criterion benchmarks (figures go in BENCHMARKS.md)
   bench-server [--clients 100,500,1000] [--seconds N]
@@ -46,6 +49,14 @@ Commands:
   bench-wasm
           the web app's wasm size (brotli) beside Automerge alone and Yew alone, built the
           same way in the same run (xtask/floors/): the least an app on both can weigh
+  fuzz [--seconds N] [target]
+          seed the corpora, then fuzz each target of core/fuzz (wire messages, document
+          load, change vetting, the server's sync peer) for N seconds (default 60) on a
+          nightly toolchain; a crash's input is kept in core/fuzz/regressions/<target>/
+  fuzz-regressions
+          every kept crash input and seed through the fuzz targets on stable; fails today
+          on panics inside Automerge 0.12 (BENCHMARKS.md), which the server survives by
+          catching them per connection
   setup   install missing tools only
   help    show this
 
@@ -74,6 +85,8 @@ fn main() -> Result<()> {
         Some("bench-server") => bench_server::run(&sh, &args[1..]),
         Some("bench-web") => bench_web::run(&sh, &args[1..]),
         Some("bench-wasm") => bench_web::wasm_sizes(&sh),
+        Some("fuzz") => fuzz::run(&sh, &args[1..]),
+        Some("fuzz-regressions") => fuzz::regressions(&sh),
         Some("setup") => tools::ensure_all(&sh),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");

@@ -10,6 +10,9 @@ use xshell::{Shell, cmd};
 /// wasm-pack's version; 0.15 runs with `--mode no-install`, so it never downloads.
 const WASM_PACK_VERSION: &str = "0.15.1";
 
+/// cargo-fuzz's version: 0.13 takes `--fuzz-dir` and `--sanitizer none`.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
 /// Installs everything the tests need that is missing.
 pub fn ensure_all(sh: &Shell) -> Result<()> {
     wasm_target(sh)?;
@@ -17,6 +20,8 @@ pub fn ensure_all(sh: &Shell) -> Result<()> {
     wasm_bindgen_cli(sh)?;
     wasm_pack(sh)?;
     node_packages(sh)?;
+    nightly(sh)?;
+    cargo_fuzz(sh)?;
     Ok(())
 }
 
@@ -158,6 +163,38 @@ fn wasm_pack(sh: &Shell) -> Result<()> {
     if installed_version(sh, "wasm-pack").as_deref() != Some(WASM_PACK_VERSION) {
         bail!(
             "wasm-pack {WASM_PACK_VERSION} was installed but another wasm-pack comes first on PATH"
+        );
+    }
+    Ok(())
+}
+
+/// A nightly toolchain beside the stable one, for cargo-fuzz; the workspace stays on stable.
+pub fn nightly(sh: &Shell) -> Result<()> {
+    let installed = cmd!(sh, "rustup toolchain list").quiet().read()?;
+    if installed.lines().any(|line| line.starts_with("nightly")) {
+        return Ok(());
+    }
+    step("installing a nightly toolchain (minimal profile), for cargo-fuzz");
+    cmd!(sh, "rustup toolchain install nightly --profile minimal").run()?;
+    Ok(())
+}
+
+/// cargo-fuzz, from crates.io.
+pub fn cargo_fuzz(sh: &Shell) -> Result<()> {
+    if installed_version(sh, "cargo-fuzz").as_deref() == Some(CARGO_FUZZ_VERSION) {
+        return Ok(());
+    }
+    step(&format!(
+        "installing cargo-fuzz {CARGO_FUZZ_VERSION} (about 2 minutes)"
+    ));
+    cmd!(
+        sh,
+        "cargo install --locked cargo-fuzz --version {CARGO_FUZZ_VERSION}"
+    )
+    .run()?;
+    if installed_version(sh, "cargo-fuzz").as_deref() != Some(CARGO_FUZZ_VERSION) {
+        bail!(
+            "cargo-fuzz {CARGO_FUZZ_VERSION} was installed but another cargo-fuzz comes first on PATH"
         );
     }
     Ok(())

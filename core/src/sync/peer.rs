@@ -841,6 +841,12 @@ impl<P: SharePolicy> SyncPeer<P> {
                 return;
             }
         };
+        // Automerge assumes a peer's hash lists are sorted and without repeats, and panics
+        // answering one that is not (found by fuzzing): put them in order first.
+        for hashes in [&mut message.heads, &mut message.need] {
+            hashes.sort();
+            hashes.dedup();
+        }
         let brings_changes = message.changes.iter().any(|chunk| !chunk.is_empty());
         if !exists {
             // A request comes from a peer that lacks the document too: say this one does as

@@ -427,7 +427,7 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
     );
     let mut migrated = 0;
     for (document, bytes) in hub.store.documents().await? {
-        match load(&bytes) {
+        match load_caught(&bytes) {
             Ok(mut doc) => {
                 // Only the server migrates, once, signed as itself; phones wait for it.
                 match HouseholdDoc::migrate(&mut doc, &server) {
@@ -492,6 +492,14 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
         }
     });
     Ok(HubHandle { tx, messages })
+}
+
+/// [`load`], with a panic inside Automerge (damaged bytes) turned into an error.
+fn load_caught(bytes: &[u8]) -> Result<Automerge, String> {
+    match std::panic::catch_unwind(|| load(bytes)) {
+        Ok(loaded) => loaded.map_err(|error| error.to_string()),
+        Err(_) => Err("Automerge panicked reading it".into()),
+    }
 }
 
 /// Loads a stored document, with the schema's text encoding.
@@ -584,11 +592,32 @@ impl Hub {
                 {
                     return;
                 }
-                if tracing::enabled!(tracing::Level::DEBUG) {
-                    tracing::debug!(connection = connection.0, message = ?lots_core::Message::decode(&bytes), "received");
+                // Logs carry ids and sizes, never a message's content (household data).
+                tracing::debug!(connection = connection.0, bytes = bytes.len(), "received");
+                // Automerge 0.12 panics on some malformed input (its own assertions; found by
+                // fuzzing, BENCHMARKS.md). A panic here must cost the sender its connection,
+                // not every device its server: it is caught (the server is built to unwind,
+                // see the `server` profile), the connection closed, and every document put
+                // back to what is on disk.
+                let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.peer.handle(now, Input::Received { connection, bytes })
+                }));
+                match handled {
+                    Ok(outputs) => self.process(now, Some(connection), outputs),
+                    Err(_) => {
+                        tracing::error!(
+                            connection = connection.0,
+                            "a sync message made the sync engine panic; its connection is closed and unsaved documents are read again from disk"
+                        );
+                        self.close(
+                            now,
+                            connection,
+                            "the server could not read your message".into(),
+                        );
+                        let _ = self.flush(now).await;
+                        self.reload_unsaved().await;
+                    }
                 }
-                let outputs = self.peer.handle(now, Input::Received { connection, bytes });
-                self.process(now, Some(connection), outputs);
             }
             Command::Disconnected { connection } => self.disconnect(now, connection),
             // The rest are rare; each first commits and sends what the batch holds so far, so
@@ -1027,7 +1056,7 @@ impl Hub {
             self.peer.policy_mut().households.insert(document, index);
         }
         let Some(doc) = self.peer.document_mut(&document) else {
-            let doc = load(&bytes).map_err(|error| {
+            let doc = load_caught(&bytes).map_err(|error| {
                 StoreError::Damaged(format!("document {document} does not load: {error}"))
             })?;
             self.adopt(document, doc);
@@ -1081,7 +1110,7 @@ impl Hub {
             self.peer.remove_document(&document);
             self.saved_heads.remove(&document);
             if let Some((_, bytes)) = stored.iter().find(|(id, _)| *id == document)
-                && let Ok(doc) = load(bytes)
+                && let Ok(doc) = load_caught(bytes)
             {
                 self.adopt(document, doc);
             }

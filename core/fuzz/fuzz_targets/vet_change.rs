@@ -1,0 +1,5 @@
+//! Fuzz target `vet_change`: bytes as change chunks from a device, vetted against the fixture household (`lots_fuzz::vet_change`).
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lots_fuzz::vet_change(data));

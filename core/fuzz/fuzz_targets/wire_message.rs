@@ -1,0 +1,5 @@
+//! Fuzz target `wire_message`: bytes from a WebSocket, through the wire message and sync payload decoders (`lots_fuzz::wire_message`).
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lots_fuzz::wire_message(data));
