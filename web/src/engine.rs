@@ -1088,6 +1088,9 @@ impl Engine {
                 Output::Rejected { error, .. } => {
                     web_sys::console::warn_1(&format!("sync refused: {error}").into());
                 }
+                // Only a peer that vets refuses changes: the phone takes what its server
+                // sends, and learns of its own refused changes from the server's close.
+                Output::Refused { .. } => {}
             }
         }
         if changed {
