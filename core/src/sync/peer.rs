@@ -810,10 +810,10 @@ impl<P: SharePolicy> SyncPeer<P> {
             });
         };
         let exists = self.documents.contains_key(&document);
-        let placeholder = self.placeholders.get(&document);
-        if placeholder.is_some_and(|holder| *holder != connection)
-            || (exists && placeholder.is_none() && !self.policy.may_read(&peer, &document))
-        {
+        // Another connection asking for a placeholder gets what the policy gives for a
+        // document it has not taken yet (a server's caseload: nothing).
+        let own_placeholder = self.placeholders.get(&document) == Some(&connection);
+        if exists && !own_placeholder && !self.policy.may_read(&peer, &document) {
             // Answered as if the document did not exist; a write attempt is still reported,
             // for the audit.
             let writes = sync::Message::decode(data)
@@ -870,7 +870,8 @@ impl<P: SharePolicy> SyncPeer<P> {
             self.placeholders.insert(document, connection);
         }
         let placeholder = self.placeholders.contains_key(&document);
-        if brings_changes && !placeholder && !self.policy.may_write(&peer, &document) {
+        let own_placeholder = self.placeholders.get(&document) == Some(&connection);
+        if brings_changes && !own_placeholder && !self.policy.may_write(&peer, &document) {
             out.push(Output::Rejected {
                 connection,
                 error: SyncError::WriteRefused {
