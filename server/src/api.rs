@@ -32,6 +32,12 @@ pub struct LoginRequest {
     /// What to call this device in the device list ("Annas telefon").
     #[serde(default)]
     device_label: Option<String>,
+    /// The device this person signed in on before, when signing in again on it (a session
+    /// that ran out while the phone was away): kept if it is theirs and not revoked, so
+    /// that what they recorded meanwhile, signed on it, is still theirs to sync. Otherwise
+    /// a new device is registered.
+    #[serde(default)]
+    device_id: Option<String>,
 }
 
 /// `POST /api/login` answer.
@@ -61,7 +67,8 @@ fn session_cookie(
     HeaderValue::from_str(&cookie).map_err(|error| AppError::Internal(error.into()))
 }
 
-/// Signs in: checks the password, registers the device, opens a session.
+/// Signs in: checks the password, registers the device (or keeps the one signed in on
+/// before), opens a session.
 #[utoipa::path(post, path = "/api/login", request_body = LoginRequest, responses((status = 200, description = "Signed in; also sets the session cookie", body = LoginResponse), (status = 401, description = "Wrong username or password", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
@@ -88,7 +95,6 @@ pub async fn login(
         return Err(AppError::BadCredentials);
     }
     let now = now();
-    let device_id = format!("d-{}", &new_token()[..16]);
     let label = request
         .device_label
         .as_deref()
@@ -100,10 +106,21 @@ pub async fn login(
             "the device label is longer than 100 characters".into(),
         ));
     }
-    state
-        .store
-        .add_device(&device_id, &user.id, label, now)
-        .await?;
+    let known = match request.device_id.as_deref() {
+        Some(id) => state.store.active_device_of(id, &user.id).await?,
+        None => None,
+    };
+    let device_id = match known {
+        Some(device) => device.id,
+        None => {
+            let device_id = format!("d-{}", &new_token()[..16]);
+            state
+                .store
+                .add_device(&device_id, &user.id, label, now)
+                .await?;
+            device_id
+        }
+    };
     let token = new_token();
     let expires = Timestamp::from_millis(now.as_millis() + SESSION_DAYS * 86_400_000);
     state

@@ -109,6 +109,9 @@ pub async fn seed_if_empty(store: &Store, hub: &HubHandle, size: DemoSize) -> an
             .add_user(&user, &hash_password(password)?, now)
             .await?;
     }
+    // The hub read the (then empty) users when it started: who may hold a household is
+    // checked against them.
+    hub.users_changed();
     let mut generator = Generator::new(2026);
     let today = now.date();
     for (staff, district) in [

@@ -1,20 +1,26 @@
 // The supervisor's desk end to end, at 1440×900 in Debian's Chromium against the real built
 // app and the real server: every desk view with axe-core, a visit recorded on a phone showing
-// up in the tertial report and its CSV, and an assignment moving a household's access. Run
-// by `cargo xtask test` (`node --test`).
+// up in the tertial report and its CSV, an assignment moving a household's access, and the
+// quarantine: a change the server refused from a phone, accepted (it syncs) or rejected (the
+// phone says so). Run by `cargo xtask test` (`node --test`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
   ANNA,
+  addToCaseload,
   check,
   householdId,
   launch,
+  newDocumentId,
   openHousehold,
   phone,
+  reconnectAndReadClock,
   recordVisit,
   signIn,
+  skewServerClock,
   startServer,
+  status,
   waitSynced,
 } from "./harness.mjs";
 
@@ -222,4 +228,147 @@ test("assigning a household to nobody takes it off the staff member's caseload, 
     assert.deepEqual(one.errors, []);
     await one.context.close();
   }
+});
+
+/** The household's address line, as notices name it ("Storgatan 1, lgh 1101"). */
+async function addressOf(page, id) {
+  await openHousehold(page, id);
+  return (await page.locator("article.household p.meta").first().innerText()).trim();
+}
+
+/**
+ * Records a visit on the phone with its clock two hours ahead of the server's, so that the
+ * server refuses it, and waits for the phone to say so; then puts the clock right and
+ * connects again. Returns the household's address.
+ */
+async function refusedVisit(field, id, notes) {
+  const { page } = field;
+  const putRight = await skewServerClock(page, 2 * 3600_000);
+  await reconnectAndReadClock(field);
+  const address = await addressOf(page, id);
+  await recordVisit(page, id, notes);
+  const notice = page.locator(".notices .notice", { hasText: address });
+  await notice.waitFor({ timeout: 30_000 });
+  await putRight();
+  await reconnectAndReadClock(field);
+  return { address, notice };
+}
+
+test("a change the server refused: the phone holds it back, the desk accepts one and rejects another", async () => {
+  const field = await phone(browser, server.base);
+  // Not every one of Anna's twenty: an earlier test moves one away and back.
+  await signIn(field.page, ANNA, 10);
+  await waitSynced(field.page);
+  const [first, second, other] = [await householdId(field.page, 5), await householdId(field.page, 6), await householdId(field.page, 7)];
+
+  // Refused: the phone says which household and why, in words, and keeps what was written.
+  const { address, notice } = await refusedVisit(field, first, "Besök med telefonens klocka fel.");
+  const text = await notice.innerText();
+  assert.match(text, new RegExp(`Servern tog inte emot en ändring i ${address}`));
+  assert.match(text, /klocka som gick för långt före serverns/);
+  assert.match(text, /Det du skrev finns kvar på telefonen/);
+  await field.page.locator(".note", { hasText: "telefonens klocka fel" }).waitFor();
+  // Everything else goes on syncing; the status line never says "Synkat" meanwhile.
+  await field.page.waitForFunction(
+    () => /1 hushåll hålls tillbaka/.test(document.querySelector("header .status")?.innerText) && !/Offline/.test(document.querySelector("header .status")?.innerText),
+    null,
+    { timeout: 30_000 },
+  );
+  await recordVisit(field.page, other, "Besök som synkas som vanligt.");
+  await field.page.waitForFunction(() => !/väntar/.test(document.querySelector("header .status")?.innerText), null, { timeout: 30_000 });
+  assert.doesNotMatch(await status(field.page), /Synkat/);
+  // The list: the notice, and the household held back first, saying so.
+  await field.page.click(".tab >> nth=0");
+  await field.page.locator(".card.household").first().locator(".held-back").waitFor({ timeout: 30_000 });
+  await field.page.evaluate(() => window.scrollTo(0, 0));
+  await check(field.page, "phone-refused-change");
+  // A reload keeps holding it back.
+  await field.page.reload();
+  await field.page.locator(".notices .notice", { hasText: address }).waitFor({ timeout: 30_000 });
+  await field.page.locator(".card.household").first().locator(".held-back").waitFor({ timeout: 30_000 });
+  await openHousehold(field.page, first);
+  await field.page.evaluate(() => window.scrollTo(0, 0));
+  await check(field.page, "phone-refused-change-household");
+
+  // The desk lists it; accepting it merges it, and the phone syncs the household again.
+  const supervisor = await desk();
+  const { page } = supervisor;
+  await tab(page, "Karantän", "Nekade ändringar");
+  const row = page.locator("table.quarantine tbody tr.pending", { hasText: address });
+  await row.waitFor({ timeout: 30_000 });
+  const cells = await row.innerText();
+  assert.match(cells, /Anna/);
+  assert.match(cells, /klocka/);
+  assert.match(cells, /Väntar/);
+  await check(page, "desk-quarantine");
+  await row.locator("button.decide", { hasText: "Godta" }).click();
+  await page.locator("p.decided", { hasText: /Godtog \d+ ändring(ar)? i .*/ }).waitFor({ timeout: 30_000 });
+  await page.locator("table.quarantine tbody tr", { hasText: address }).locator(".badge", { hasText: "Godtagen" }).first().waitFor();
+  await check(page, "desk-quarantine-accepted");
+  // The phone hears of the decision (it asks every 20 s) and syncs what waited.
+  await waitSynced(field.page, 90_000);
+  assert.equal(await field.page.locator(".notices .notice", { hasText: address }).count(), 0);
+  // The accepted visit is in the household, on the desk too.
+  await page.goto(`/#/h/${first}/read`);
+  await page.locator(".note", { hasText: "telefonens klocka fel" }).waitFor({ timeout: 30_000 });
+
+  // Rejected: the phone says so plainly and keeps its copy readable.
+  const rejected = await refusedVisit(field, second, "Besök som arbetsledaren avvisar.");
+  await tab(page, "Karantän", "Nekade ändringar");
+  await page.locator("button", { hasText: "Hämta igen" }).click();
+  const pending = page.locator("table.quarantine tbody tr.pending", { hasText: rejected.address });
+  await pending.waitFor({ timeout: 30_000 });
+  await pending.locator("button.decide", { hasText: "Avvisa" }).click();
+  await page.locator("p.decided", { hasText: /Avvisade \d+ ändring(ar)? i .*/ }).waitFor({ timeout: 30_000 });
+  await check(page, "desk-quarantine-rejected");
+  const said = field.page.locator(".notices .notice.rejected", { hasText: rejected.address });
+  await said.waitFor({ timeout: 60_000 });
+  assert.match(await said.innerText(), /har avvisat din ändring/);
+  assert.match(await said.innerText(), /finns kvar på telefonen och går att läsa/);
+  await openHousehold(field.page, second);
+  await field.page.locator(".note", { hasText: "arbetsledaren avvisar" }).waitFor();
+  assert.match(await status(field.page), /1 hushåll hålls tillbaka/);
+  await field.page.evaluate(() => window.scrollTo(0, 0));
+  await check(field.page, "phone-refused-change-rejected");
+  // Taking the server's version (after a warning of what leaves the phone) syncs it again.
+  await said.locator("button", { hasText: "Hämta serverns version" }).click();
+  assert.match(await said.innerText(), /Skriv av det du behöver först/);
+  await said.locator("button", { hasText: "Ta bort och hämta serverns version" }).click();
+  await waitSynced(field.page, 60_000);
+  await field.page.locator("article.household h1").waitFor({ timeout: 30_000 });
+  assert.equal(await field.page.locator(".note", { hasText: "arbetsledaren avvisar" }).count(), 0);
+  assert.equal(await field.page.locator(".notices .notice").count(), 0);
+
+  for (const one of [supervisor, field]) {
+    assert.deepEqual(one.errors, []);
+    await one.context.close();
+  }
+});
+
+test("a household the server cannot read is in the desk's overview and counts, with why", async () => {
+  const one = await phone(browser, server.base, DESKTOP);
+  const { page } = one;
+  const unreadable = newDocumentId();
+  await addToCaseload(page, [{ document_id: unreadable, district: "district-norrmalm", unreadable: "the document is from schema version 9" }]);
+  await page.goto("/");
+  await page.waitForSelector("#username");
+  await page.fill("#username", SARA.username);
+  await page.fill("#password", SARA.password);
+  await page.click("button[type=submit]");
+  const row = page.locator("table.desk-table tbody tr.unreadable", { hasText: "schema version 9" });
+  await row.waitFor({ timeout: 90_000 });
+  await page.waitForFunction(
+    (count) => document.querySelectorAll("table.desk-table tbody tr").length >= count,
+    ALL_HOUSEHOLDS + 1,
+    { timeout: 90_000 },
+  );
+  assert.match(await row.innerText(), /Kan inte läsas: På servern: the document is from schema version 9/);
+  const counts = await overviewCounts(page);
+  assert.equal(counts.total, ALL_HOUSEHOLDS + 1);
+  assert.equal(counts.matching, ALL_HOUSEHOLDS + 1);
+  await page.waitForFunction(() => /1 hushåll kan inte läsas/.test(document.querySelector("header .status")?.innerText), null, { timeout: 60_000 });
+  assert.doesNotMatch(await status(page), /Synkat/);
+  await check(page, "desk-overview-unreadable");
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
 });

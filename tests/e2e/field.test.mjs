@@ -1,20 +1,27 @@
 // The field app end to end, in Debian's Chromium against the real built app and the real
 // server: two phones apart merging, a reload with no network, a conflict settled on the phone,
-// and every screen at phone size with axe-core. Run by `cargo xtask test` (`node --test`).
+// every screen at phone size with axe-core, a phone the server refuses for a full quarantine,
+// and households that cannot be read listed with why. Run by `cargo xtask test`
+// (`node --test`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   ANNA,
+  addToCaseload,
+  apiSession,
   check,
   editPlanNotes,
   goOffline,
   goOnline,
   householdId,
   launch,
+  newDocumentId,
   openHousehold,
   phone,
+  reconnectAndReadClock,
   recordVisit,
   signIn,
+  skewServerClock,
   startServer,
   status,
   waitForHouseholds,
@@ -312,4 +319,101 @@ test("a field set differently on two phones is shown with both values and settle
     assert.deepEqual(one.errors, []);
     await one.context.close();
   }
+});
+
+test("a phone the server refuses for a full quarantine says a supervisor must look first, keeps what is written, and syncs once decided", async () => {
+  // A server that stops taking changes from a device with one refused change waiting.
+  const strict = await startServer({ args: ["--quarantine-quota", "1"] });
+  try {
+    const one = await phone(browser, strict.base);
+    const { page } = one;
+    await signIn(page, ANNA);
+    await waitSynced(page);
+    const [refused, later] = [await householdId(page, 8), await householdId(page, 9)];
+
+    // The phone's clock goes two hours ahead of the server's: its visit is refused, and the
+    // next connection is refused for the full quarantine.
+    const putRight = await skewServerClock(page, 2 * 3600_000);
+    await reconnectAndReadClock(one);
+    await recordVisit(page, refused, "Besök som servern nekar.");
+    await page.locator(".notices .notice", { hasText: "Servern tog inte emot en ändring" }).waitFor({ timeout: 30_000 });
+    const full = page.locator(".notices .notice", { hasText: "Servern tar inte emot något från telefonen" });
+    await full.waitFor({ timeout: 30_000 });
+    assert.match(await full.innerText(), /förrän en arbetsledare har gått igenom 1 ändring som den nekade/);
+    assert.match(await status(page), /Synkningen väntar på en arbetsledare/);
+
+    // The clock put right (read again at start); what is written meanwhile waits on the phone.
+    await putRight();
+    await page.reload();
+    await full.waitFor({ timeout: 30_000 });
+    await recordVisit(page, later, "Besök medan karantänen är full.");
+    await page.waitForFunction(() => /1 ändring väntar/.test(document.querySelector("header .status")?.innerText), null, { timeout: 15_000 });
+    assert.match(await status(page), /Synkningen väntar på en arbetsledare/);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await check(page, "phone-quarantine-full");
+
+    // A supervisor accepts the refused change: the phone hears of it and syncs everything.
+    const sara = await apiSession(strict.base, { username: "sara", password: "demo-sara-2026" });
+    const rows = await sara("GET", "/api/quarantine");
+    const pending = rows.filter((row) => row.status === "pending" && row.household === refused);
+    assert.equal(pending.length, 1, JSON.stringify(rows));
+    await sara("POST", `/api/quarantine/${pending[0].id}/accept`);
+    await waitSynced(page, 90_000);
+    assert.equal(await page.locator(".notices .notice").count(), 0);
+
+    const fresh = await phone(browser, strict.base);
+    await signIn(fresh.page, ANNA);
+    await openHousehold(fresh.page, refused);
+    await fresh.page.locator(".note", { hasText: "servern nekar" }).waitFor({ timeout: 15_000 });
+    await openHousehold(fresh.page, later);
+    await fresh.page.locator(".note", { hasText: "karantänen är full" }).waitFor({ timeout: 15_000 });
+    for (const device of [one, fresh]) {
+      assert.deepEqual(device.errors, []);
+      await device.context.close();
+    }
+  } finally {
+    strict.stop();
+  }
+});
+
+test("households that cannot be read, on the server or on the phone, are listed with why", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  await addToCaseload(page, [
+    { document_id: newDocumentId(), district: "district-norrmalm", unreadable: "the document is from schema version 9" },
+  ]);
+  await signIn(page, ANNA);
+  const onServer = page.locator(".card.unreadable", { hasText: "På servern: the document is from schema version 9" });
+  await onServer.waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => /1 hushåll kan inte läsas/.test(document.querySelector("header .status")?.innerText), null, { timeout: 60_000 });
+  assert.doesNotMatch(await status(page), /Synkat/);
+
+  // A household stored on the phone whose bytes do not load.
+  const damaged = newDocumentId();
+  await page.evaluate(
+    (damaged) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("lots");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const transaction = open.result.transaction("chunks", "readwrite");
+          transaction.objectStore("chunks").put({ document: damaged, bytes: new Uint8Array([133, 111, 74, 131, 1, 2, 3]) });
+          transaction.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          transaction.onerror = () => reject(transaction.error);
+        };
+      }),
+    damaged,
+  );
+  await page.reload();
+  const onPhone = page.locator(".card.unreadable", { hasText: "På telefonen:" });
+  await onPhone.waitFor({ timeout: 30_000 });
+  assert.match(await onPhone.innerText(), new RegExp(`Hushåll ${damaged}`));
+  await page.waitForFunction(() => /2 hushåll kan inte läsas/.test(document.querySelector("header .status")?.innerText), null, { timeout: 60_000 });
+  await waitForHouseholds(page, 20);
+  await check(page, "phone-unreadable");
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
 });

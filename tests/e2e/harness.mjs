@@ -8,6 +8,7 @@
 //   LOTS_ARTIFACTS   where screenshots go
 //   CHROMIUM         the browser binary (default /usr/bin/chromium)
 import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
@@ -188,4 +189,101 @@ export async function editPlanNotes(page, edit) {
   await area.fill(edit(text));
   await page.click(".plan-notes button[type=submit]");
   await page.locator(".plan-notes .saved").waitFor();
+}
+
+/**
+ * Makes the page see the server's clock `aheadMs` ahead of where it is (`GET /api/me`'s
+ * `server_time`), as when the phone's clock has gone wrong since it last learned the
+ * server's: the app then signs its changes that far ahead, and the server refuses them.
+ * Returns a function that puts the clock right again.
+ */
+export async function skewServerClock(page, aheadMs) {
+  const handler = (route) =>
+    rewrite(route, (body) => {
+      if (typeof body.server_time === "number") body.server_time += aheadMs;
+      return body;
+    });
+  await page.route("**/api/me", handler);
+  return () => page.unroute("**/api/me", handler);
+}
+
+/** Connects again (offline, then online) and waits until the app has read the server's clock. */
+export async function reconnectAndReadClock(one) {
+  await goOffline(one);
+  const clock = one.page.waitForResponse((response) => new URL(response.url()).pathname === "/api/me", { timeout: 30_000 });
+  await goOnline(one);
+  await clock;
+  await one.page.waitForFunction(
+    () => !/Offline/.test(document.querySelector("header .status")?.innerText ?? "Offline"),
+    null,
+    { timeout: 30_000 },
+  );
+}
+
+/** A fresh automerge-repo document id: 16 random bytes in base58check. */
+export function newDocumentId() {
+  const bytes = randomBytes(16);
+  const sha = (data) => createHash("sha256").update(data).digest();
+  const full = Buffer.concat([bytes, sha(sha(bytes)).subarray(0, 4)]);
+  const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  let number = BigInt(`0x${full.toString("hex")}`);
+  let text = "";
+  while (number > 0n) {
+    text = alphabet[Number(number % 58n)] + text;
+    number /= 58n;
+  }
+  for (const byte of full) {
+    if (byte !== 0) break;
+    text = `1${text}`;
+  }
+  return text;
+}
+
+/**
+ * Makes the caseload API list `extra` households besides the real ones (each
+ * `{ document_id, district, unreadable }`), as a server that cannot read them lists them.
+ */
+export async function addToCaseload(page, extra) {
+  const entries = extra.map((entry) => ({
+    url: `automerge:${entry.document_id}`,
+    address: "",
+    unit: "",
+    assigned_staff: null,
+    status: "active",
+    members: 0,
+    next_visit: null,
+    last_visit: null,
+    overdue_follow_ups: 0,
+    conflicts: 0,
+    ...entry,
+  }));
+  await page.route("**/api/caseload", (route) => rewrite(route, (body) => [...entries, ...body]));
+}
+
+/** Answers a routed API request with the server's JSON answer as `edit` changes it. A
+ * request cut off by the page closing is let go. */
+async function rewrite(route, edit) {
+  try {
+    const response = await route.fetch();
+    if (!response.ok()) return await route.fulfill({ response });
+    await route.fulfill({ response, json: edit(await response.json()) });
+  } catch {
+    await route.abort().catch(() => {});
+  }
+}
+
+/** A supervisor's API session (bearer token), for tests that decide without the desk. */
+export async function apiSession(base, login) {
+  const response = await fetch(`${base}/api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...login, device_label: "e2e" }),
+  });
+  if (!response.ok) throw new Error(`signing in as ${login.username}: ${response.status}`);
+  const { token } = await response.json();
+  return async (method, path) => {
+    const answer = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status} ${await answer.text()}`);
+    return answer.json();
+  };
 }

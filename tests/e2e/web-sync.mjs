@@ -1,7 +1,7 @@
 // Runs the web app's browser tests (`wasm-pack test --headless --chrome` in web/) with a real
 // server for the sync client's tests: starts lots-server with its demo data, signs in as a
-// field worker, and hands the tests the socket's address, her session cookie and one
-// household of her caseload. The test page is served at an address fixed here, which the
+// field worker, and hands the tests the socket's address, her session cookie, who she is and
+// on which device (changes are signed so), and one household of her caseload. The test page is served at an address fixed here, which the
 // server takes as its public origin so that the socket's Origin check passes; cookies do not
 // tell ports apart, so the page's cookie reaches the server's socket as the app's own does.
 // Called by `cargo xtask test`.
@@ -38,6 +38,9 @@ try {
         LOTS_TEST_SYNC_URL: `${server.base.replace("http://", "ws://")}/sync`,
         LOTS_TEST_SESSION_COOKIE: cookie,
         LOTS_TEST_DOCUMENT: caseload[0].document_id,
+        // The server takes only changes signed by the signed-in person on this device.
+        LOTS_TEST_STAFF: login.user.id,
+        LOTS_TEST_DEVICE: login.device_id,
       },
     },
   );

@@ -232,6 +232,84 @@ async fn revoking_a_device_closes_its_socket_and_keeps_it_out() {
     assert_eq!(me.status(), 401);
 }
 
+/// Signs in as `username` naming `device` as the one signed in on before; the device the
+/// server registered for the session.
+async fn sign_in_again(server: &TestServer, username: &str, device: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(server.url("/api/login"))
+        .json(&serde_json::json!({
+            "username": username,
+            "password": lots_server::demo::DEMO_LOGINS
+                .iter()
+                .find(|login| login.username == username)
+                .unwrap()
+                .password,
+            "device_id": device,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["device_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn signing_in_again_keeps_ones_own_device_but_never_a_revoked_or_anothers() {
+    let server = TestServer::start(1).await.unwrap();
+    let token = server.login("anna").await.unwrap();
+    let device = server.device_of(&token).await.unwrap();
+    // A session that ran out: what was recorded meanwhile was signed on this device.
+    assert_eq!(sign_in_again(&server, "anna", &device).await, device);
+    // Omar cannot take Anna's device by naming it.
+    assert_ne!(sign_in_again(&server, "omar", &device).await, device);
+    // Nor can anyone bring a revoked device back.
+    let admin = server.login("admin").await.unwrap();
+    assert_eq!(server.revoke(&admin, &device).await.unwrap(), 204);
+    assert_ne!(sign_in_again(&server, "anna", &device).await, device);
+    assert_ne!(
+        sign_in_again(&server, "anna", "d-made-up").await,
+        "d-made-up"
+    );
+}
+
+/// Assigns `household` to `staff` (or to nobody) as `token`; the HTTP status.
+async fn assign(
+    server: &TestServer,
+    token: &str,
+    household: &DocumentId,
+    staff: Option<&str>,
+) -> u16 {
+    reqwest::Client::new()
+        .post(server.url("/api/assignments"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "household": household.to_string(), "staff": staff }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_household_assigned_to_nobody_stays_on_the_supervisors_desk_and_can_be_assigned_back() {
+    let server = TestServer::start(2).await.unwrap();
+    let anna = server.login("anna").await.unwrap();
+    let sara = server.login("sara").await.unwrap();
+    let household = server.caseload(&anna).await.unwrap()[0];
+    assert_eq!(assign(&server, &sara, &household, None).await, 204);
+    assert!(!server.caseload(&anna).await.unwrap().contains(&household));
+    assert!(
+        server.caseload(&sara).await.unwrap().contains(&household),
+        "the supervisor still sees it"
+    );
+    assert_eq!(
+        assign(&server, &sara, &household, Some("u-anna")).await,
+        204
+    );
+    assert!(server.caseload(&anna).await.unwrap().contains(&household));
+}
+
 #[tokio::test]
 async fn an_oversized_message_closes_only_its_own_connection() {
     let server = TestServer::start(1).await.unwrap();

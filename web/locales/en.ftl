@@ -399,3 +399,82 @@ language-name-uk = Ukrainian
 language-name-en = English
 language-name-sv = Swedish
 cost-share-amount-of = { $district }: { $amount } ({ $per_mille } ‰)
+
+## Refused changes (the server's quarantine) and households that cannot be read
+status-held-back = { $count ->
+    [one] 1 household held back
+   *[other] { $count } households held back
+}
+status-unreadable = { $count ->
+    [one] 1 household cannot be read
+   *[other] { $count } households cannot be read
+}
+status-quarantine-full = Syncing waits for a supervisor
+refused-notices = Changes the server refused
+refused-notice = The server refused a change to { $household }: { $reason }. What you wrote is kept on this phone.
+refused-waiting = A supervisor will look at the change. Until then this household does not sync from this phone; everything else syncs as usual.
+refused-rejected = A supervisor rejected your change to { $household } ({ $reason }). It will never reach the server.
+refused-rejected-next = What you wrote is still on this phone and can be read, but this household does not sync from here until you fetch the server's version. Talk to your supervisor about what to enter again.
+refused-open = Show the household
+refused-reason-signer = it was signed by someone else or on another device
+refused-reason-unsigned = it was not signed
+refused-reason-actor = it was written under an author id that belongs to another device
+refused-reason-clock = it was signed with a clock too far ahead of the server's – check the phone's date and time
+refused-reason-too-large = it was larger than any change the app makes
+refused-reason-deletes = it removed recorded entries, which are only ever corrected or closed
+refused-reason-replaces = it replaced a part of the household that holds recorded entries
+refused-reason-shape = it did not fit the household's record
+refused-reason-role = it did something your role does not allow
+refused-reason-depends = it builds on another change that was refused
+refused-reason-damaged = it was damaged
+refused-reason-unknown = for a reason this version of the app does not know ({ $code })
+quarantine-full-notice = { $count ->
+    [one] The server takes nothing from this phone until a supervisor has looked at 1 change it refused. Everything you write is kept on this phone and syncs then.
+   *[other] The server takes nothing from this phone until a supervisor has looked at { $count } changes it refused. Everything you write is kept on this phone and syncs then.
+}
+households-held-back = Not syncing: a change was refused
+households-held-back-rejected = Not syncing: a change was rejected
+households-unreadable = Cannot be read
+households-unreadable-device = On this phone: { $reason }
+households-unreadable-server = On the server: { $reason }
+households-server-unreadable = The server cannot read this household: { $reason }
+household-unnamed = Household { $id }
+household-unreadable = This household cannot be read: { $reason }
+desk-unreadable-here = On this computer: { $reason }
+nav-quarantine = Quarantine
+desk-quarantine = Refused changes
+desk-quarantine-explained = Changes the server did not take from a phone or computer. They are not in the household. Accept a change that was refused wrongly, and it is merged and synced; reject it otherwise, and it is never merged.
+desk-quarantine-loading = Fetching the refused changes…
+desk-quarantine-failed = The refused changes could not be fetched: { $error }
+desk-quarantine-none = No refused changes.
+desk-quarantine-count = { $pending } waiting for a decision of { $total } in all.
+desk-quarantine-any-status = All
+desk-quarantine-refresh = Fetch again
+desk-quarantine-signed = Signed
+desk-quarantine-received = Received
+desk-quarantine-reason = Reason
+desk-quarantine-status = Status
+desk-quarantine-no-time = unknown
+desk-quarantine-decided-by = { $who }, { $when }
+desk-quarantine-accept = Accept
+desk-quarantine-reject = Reject
+desk-quarantine-accept-label = Accept the change from { $who } to { $household }
+desk-quarantine-reject-label = Reject the change from { $who } to { $household }
+desk-quarantine-accepted = { $count ->
+    [one] Accepted 1 change to { $household }. It is merged into the household and synced.
+   *[other] Accepted { $count } changes to { $household }. They are merged into the household and synced.
+}
+desk-quarantine-rejected = { $count ->
+    [one] Rejected 1 change to { $household }. It will never be merged into the household.
+   *[other] Rejected { $count } changes to { $household }. They will never be merged into the household.
+}
+desk-quarantine-decide-failed = The decision could not be saved: { $error }
+quarantine-status-pending = Waiting
+quarantine-status-accepted = Accepted
+quarantine-status-rejected = Rejected
+log-action-quarantine-accepted = Accepted a refused change
+log-action-quarantine-rejected = Rejected a refused change
+refused-take-server-copy = Fetch the server's version of the household
+refused-take-server-copy-warning = This phone's version of { $household } is removed: the rejected change and everything you wrote in the household after it. Copy what you need first. Then the server's version is fetched and the household syncs again.
+refused-take-server-copy-confirm = Remove it and fetch the server's version
+refused-take-server-copy-cancel = Cancel

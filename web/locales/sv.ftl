@@ -398,3 +398,82 @@ language-name-uk = Ukrainska
 language-name-en = Engelska
 language-name-sv = Svenska
 cost-share-amount-of = { $district }: { $amount } ({ $per_mille } ‰)
+
+## Refused changes (the server's quarantine) and households that cannot be read
+status-held-back = { $count ->
+    [one] 1 hushåll hålls tillbaka
+   *[other] { $count } hushåll hålls tillbaka
+}
+status-unreadable = { $count ->
+    [one] 1 hushåll kan inte läsas
+   *[other] { $count } hushåll kan inte läsas
+}
+status-quarantine-full = Synkningen väntar på en arbetsledare
+refused-notices = Ändringar som servern nekade
+refused-notice = Servern tog inte emot en ändring i { $household }: { $reason }. Det du skrev finns kvar på telefonen.
+refused-waiting = En arbetsledare går igenom ändringen. Till dess synkas inte det här hushållet från telefonen; allt annat synkas som vanligt.
+refused-rejected = En arbetsledare har avvisat din ändring i { $household } ({ $reason }). Den kommer aldrig till servern.
+refused-rejected-next = Det du skrev finns kvar på telefonen och går att läsa, men hushållet synkas inte härifrån förrän du hämtar serverns version. Tala med din arbetsledare om vad som ska föras in igen.
+refused-open = Visa hushållet
+refused-reason-signer = den var signerad av någon annan eller på en annan enhet
+refused-reason-unsigned = den var inte signerad
+refused-reason-actor = den var skriven under ett författar-id som hör till en annan enhet
+refused-reason-clock = den signerades med en klocka som gick för långt före serverns – kontrollera datum och tid i telefonen
+refused-reason-too-large = den var större än någon ändring appen gör
+refused-reason-deletes = den tog bort registrerade uppgifter, som bara får rättas eller avslutas
+refused-reason-replaces = den ersatte en del av hushållet som innehåller registrerade uppgifter
+refused-reason-shape = den passade inte hushållets uppgifter
+refused-reason-role = den gjorde något som din roll inte tillåter
+refused-reason-depends = den bygger på en annan ändring som nekades
+refused-reason-damaged = den var skadad
+refused-reason-unknown = av ett skäl som den här versionen av appen inte känner till ({ $code })
+quarantine-full-notice = { $count ->
+    [one] Servern tar inte emot något från telefonen förrän en arbetsledare har gått igenom 1 ändring som den nekade. Allt du skriver sparas på telefonen och synkas sedan.
+   *[other] Servern tar inte emot något från telefonen förrän en arbetsledare har gått igenom { $count } ändringar som den nekade. Allt du skriver sparas på telefonen och synkas sedan.
+}
+households-held-back = Synkas inte: en ändring nekades
+households-held-back-rejected = Synkas inte: en ändring avvisades
+households-unreadable = Kan inte läsas
+households-unreadable-device = På telefonen: { $reason }
+households-unreadable-server = På servern: { $reason }
+households-server-unreadable = Servern kan inte läsa hushållet: { $reason }
+household-unnamed = Hushåll { $id }
+household-unreadable = Hushållet kan inte läsas: { $reason }
+desk-unreadable-here = På den här datorn: { $reason }
+nav-quarantine = Karantän
+desk-quarantine = Nekade ändringar
+desk-quarantine-explained = Ändringar som servern inte tog emot från en telefon eller dator. De finns inte i hushållet. Godta en ändring som nekades felaktigt, så förs den in och synkas; avvisa den annars, så förs den aldrig in.
+desk-quarantine-loading = Hämtar nekade ändringar…
+desk-quarantine-failed = De nekade ändringarna kunde inte hämtas: { $error }
+desk-quarantine-none = Inga nekade ändringar.
+desk-quarantine-count = { $pending } väntar på beslut av { $total } totalt.
+desk-quarantine-any-status = Alla
+desk-quarantine-refresh = Hämta igen
+desk-quarantine-signed = Signerad
+desk-quarantine-received = Mottagen
+desk-quarantine-reason = Skäl
+desk-quarantine-status = Status
+desk-quarantine-no-time = okänt
+desk-quarantine-decided-by = { $who }, { $when }
+desk-quarantine-accept = Godta
+desk-quarantine-reject = Avvisa
+desk-quarantine-accept-label = Godta ändringen från { $who } i { $household }
+desk-quarantine-reject-label = Avvisa ändringen från { $who } i { $household }
+desk-quarantine-accepted = { $count ->
+    [one] Godtog 1 ändring i { $household }. Den förs in i hushållet och synkas.
+   *[other] Godtog { $count } ändringar i { $household }. De förs in i hushållet och synkas.
+}
+desk-quarantine-rejected = { $count ->
+    [one] Avvisade 1 ändring i { $household }. Den förs aldrig in i hushållet.
+   *[other] Avvisade { $count } ändringar i { $household }. De förs aldrig in i hushållet.
+}
+desk-quarantine-decide-failed = Beslutet kunde inte sparas: { $error }
+quarantine-status-pending = Väntar
+quarantine-status-accepted = Godtagen
+quarantine-status-rejected = Avvisad
+log-action-quarantine-accepted = Godtog nekad ändring
+log-action-quarantine-rejected = Avvisade nekad ändring
+refused-take-server-copy = Hämta serverns version av hushållet
+refused-take-server-copy-warning = Telefonens version av { $household } tas bort: den avvisade ändringen och allt du har skrivit i hushållet efter den. Skriv av det du behöver först. Sedan hämtas serverns version och hushållet synkas igen.
+refused-take-server-copy-confirm = Ta bort och hämta serverns version
+refused-take-server-copy-cancel = Avbryt

@@ -1,8 +1,12 @@
-//! The server's JSON API, as the app uses it: sign in and out, who am I, my caseload.
+//! The server's JSON API, as the app uses it: sign in and out, who am I (and the server's
+//! clock), my caseload, the desk's directory, assignments, the access log and the quarantine
+//! of refused changes.
 //! The session is an HttpOnly cookie the browser sends by itself, also on the WebSocket.
 
 use gloo::net::http::Request;
 use lots_core::DocumentId;
+
+use crate::refused::RefusedRow;
 
 /// A signed-in person.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,6 +37,16 @@ pub struct Me {
 pub struct CaseloadEntry {
     /// The document.
     pub document_id: DocumentId,
+    /// Its district.
+    #[serde(default)]
+    pub district: String,
+    /// Its street address (empty when it cannot be read).
+    #[serde(default)]
+    pub address: String,
+    /// Why the server cannot read it, when it cannot: such a household is listed all the
+    /// same, and the app shows it with the reason.
+    #[serde(default)]
+    pub unreadable: Option<String>,
 }
 
 /// Why an API call failed.
@@ -73,12 +87,19 @@ fn network(error: gloo::net::Error) -> ApiError {
     ApiError::Network(error.to_string())
 }
 
-/// Signs in; the server sets the session cookie and registers this device.
-pub async fn login(username: &str, password: &str, device_label: &str) -> Result<Me, ApiError> {
+/// Signs in; the server sets the session cookie and registers this device, or, signing in
+/// again, keeps `device` (what was written on it meanwhile is signed as written there).
+pub async fn login(
+    username: &str,
+    password: &str,
+    device_label: &str,
+    device: Option<&str>,
+) -> Result<Me, ApiError> {
     let body = serde_json::json!({
         "username": username,
         "password": password,
         "device_label": device_label,
+        "device_id": device,
     });
     let response = Request::post("/api/login")
         .json(&body)
@@ -105,6 +126,57 @@ pub async fn signed_in() -> Result<bool, ApiError> {
         Err(ApiError::Unauthorized) => Ok(false),
         Err(other) => Err(other),
     }
+}
+
+/// The server's clock (ms since the epoch), from `GET /api/me`; `None` from a server that
+/// does not say it.
+pub async fn server_time() -> Result<Option<i64>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Clock {
+        #[serde(default)]
+        server_time: Option<i64>,
+    }
+    let response = Request::get("/api/me").send().await.map_err(network)?;
+    let clock: Clock = check(response).await?.json().await.map_err(network)?;
+    Ok(clock.server_time)
+}
+
+/// This device's refused changes and what became of them.
+pub async fn my_quarantine() -> Result<Vec<RefusedRow>, ApiError> {
+    let response = Request::get("/api/quarantine/mine")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// The refused changes to households of the supervisor's districts, newest first.
+pub async fn quarantine() -> Result<Vec<RefusedRow>, ApiError> {
+    let response = Request::get("/api/quarantine")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// What a supervisor's decision on a refused change decided.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Decided {
+    /// The quarantine rows decided: the one chosen and those that depend on it.
+    pub ids: Vec<i64>,
+    /// `accepted` or `rejected`.
+    pub status: String,
+}
+
+/// Accepts (`accept`) or rejects a refused change, with the refused changes that depend
+/// on it (supervisors).
+pub async fn decide(id: i64, accept: bool) -> Result<Decided, ApiError> {
+    let verb = if accept { "accept" } else { "reject" };
+    let response = Request::post(&format!("/api/quarantine/{id}/{verb}"))
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
 }
 
 /// The households this person may sync.

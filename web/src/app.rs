@@ -57,6 +57,9 @@ pub enum Route {
     /// The access log.
     #[at("/desk/log")]
     Log,
+    /// Refused changes, for a supervisor to accept or reject.
+    #[at("/desk/quarantine")]
+    Quarantine,
     /// Anything else.
     #[not_found]
     #[at("/404")]
@@ -114,6 +117,8 @@ async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
     // The caseload's households this device does not have are asked for on each connection;
     // fetching the list now saves the first connection a round trip.
     engine.refresh_caseload();
+    // The server's clock, to sign with: learned again on every connection.
+    engine.refresh_clock();
     engine.connect();
     watch_connectivity(&engine);
     Ok(Session {

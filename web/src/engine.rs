@@ -23,7 +23,11 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
+use crate::refused::{
+    AfterClose, Closed, ClosedConnection, HeldBack, HoldBack, Outcome, RefusedRow, Verdict,
+};
 use crate::storage::{COMPACT_AFTER_CHUNKS, Storage, StorageError};
+use crate::unreadable::{ServerUnreadable, Unreadable};
 
 /// The one connection a phone has: to its server.
 const SERVER: ConnectionId = ConnectionId(1);
@@ -36,10 +40,15 @@ const OPEN: &str = "lots:open";
 /// How many households are asked for at once on a connection.
 const MAX_REQUESTS_IN_FLIGHT: usize = 32;
 
-/// The longest pause between reconnection attempts.
-const MAX_BACKOFF_MS: u32 = 60_000;
-/// The pause after the server says it is busy (close code 1013, "try again later").
-const BUSY_BACKOFF_MS: u32 = 15_000;
+/// The documents held back from the server after a refusal (meta, JSON).
+const HELD_BACK: &str = "held-back";
+/// The server's clock minus the device's, as last learned (meta, JSON).
+const CLOCK_OFFSET: &str = "clock-offset";
+/// The households the caseload API last listed as unreadable (meta, JSON).
+const SERVER_UNREADABLE: &str = "caseload-unreadable";
+/// How often `/api/quarantine/mine` is asked while a document waits for a supervisor's
+/// decision, or while the server refuses this device for a full quarantine.
+const QUARANTINE_POLL_MS: u32 = 20_000;
 /// How long a connection must have lasted for its end to start the pauses from one second
 /// again: a server that closes each connection soon after the handshake is not retried
 /// every second for ever.
@@ -114,9 +123,23 @@ fn post_background_task() -> Option<js_sys::Promise> {
 /// How long remote events wait to be shown together (`Engine::changed_soon`).
 const COALESCE_MS: u32 = 100;
 
-/// Now, from the browser's clock (core never reads it).
+thread_local! {
+    /// The server's clock minus the device's (`clock.rs`), learned on each connection.
+    static CLOCK_OFFSET_MS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Now: the browser's clock (core never reads it), set right by the offset learned from
+/// the server, so that what is signed and recorded is neither backdated nor ahead.
 pub fn now() -> Timestamp {
-    Timestamp::from_millis(js_sys::Date::now() as i64)
+    Timestamp::from_millis(crate::clock::corrected(
+        js_sys::Date::now(),
+        CLOCK_OFFSET_MS.with(std::cell::Cell::get),
+    ))
+}
+
+/// Sets the offset [`now`] adds to the browser's clock.
+pub fn set_clock_offset(offset_ms: i64) {
+    CLOCK_OFFSET_MS.with(|offset| offset.set(offset_ms));
 }
 
 /// Whether the socket is up.
@@ -136,14 +159,34 @@ pub enum Connection {
 pub struct Status {
     /// The connection.
     pub link: Connection,
-    /// Households with changes the server does not have yet.
+    /// Households with changes the server does not have yet (not counting those held back).
     pub waiting: usize,
+    /// Households held back from the server after it refused a change to them.
+    pub held_back: usize,
+    /// Households that cannot be read, on the device or on the server.
+    pub unreadable: usize,
+    /// The server refuses this device until a supervisor has looked at its refused
+    /// changes: how many it said were waiting.
+    pub quarantine_full: Option<usize>,
     /// Fields waiting for a person to choose between values.
     pub conflicts: usize,
     /// Changes being written to the device right now.
     pub saving: usize,
     /// The last thing that went wrong, in words for the person.
     pub problem: Option<String>,
+}
+
+impl Status {
+    /// Whether everything on the device is on the server and reads: only then does the
+    /// status line say "Synced". A household held back or unreadable is not synced, however
+    /// quiet the connection is.
+    pub fn synced(&self) -> bool {
+        self.link == Connection::Online
+            && self.waiting == 0
+            && self.held_back == 0
+            && self.unreadable == 0
+            && self.quarantine_full.is_none()
+    }
 }
 
 /// What went wrong with a change.
@@ -254,12 +297,14 @@ impl State {
             Err(error) => {
                 // Its mark of changes waiting stays: signing out (which clears the device)
                 // is refused while it is there, so the stored bytes are not thrown away.
+                // It is listed with the reason (`Engine::unreadable`), never left out.
                 self.summaries.remove(&document);
                 let problem = format!(
                     "a household stored on this device cannot be read ({document}): {error}"
                 );
                 web_sys::console::error_1(&problem.as_str().into());
-                self.problem = Some(problem);
+                self.unreadable_on_device
+                    .insert(document, format!("the stored copy does not load: {error}"));
             }
         }
     }
@@ -274,7 +319,8 @@ struct Socket {
 }
 
 struct State {
-    peer: SyncPeer,
+    /// The sync peer; its share policy holds back the documents the server refused.
+    peer: SyncPeer<HoldBack>,
     saved_heads: HashMap<DocumentId, Vec<ChangeHash>>,
     chunks: HashMap<DocumentId, usize>,
     /// Each document's household and conflict count as of some heads: views ask on every
@@ -308,6 +354,13 @@ struct State {
     /// `MAX_REQUESTS_IN_FLIGHT`, so a supervisor's 500 households do not arrive as 500
     /// requests at once (the server closes a connection over its message rate).
     requested: BTreeSet<DocumentId>,
+    /// Households whose copy on the device does not read, with why.
+    unreadable_on_device: BTreeMap<DocumentId, String>,
+    /// Households the caseload API lists as unreadable.
+    unreadable_on_server: BTreeMap<DocumentId, ServerUnreadable>,
+    /// The server refused this device for its full quarantine, saying this many refused
+    /// changes wait; cleared when a connection succeeds or fewer wait.
+    quarantine_full: Option<usize>,
 }
 
 /// The engine; cheap to clone (all clones are one engine).
@@ -349,7 +402,30 @@ impl Engine {
     ) -> Result<Self, StorageError> {
         let measure = Measure::start(OPEN);
         let stored = storage.load().await?;
-        let peer = SyncPeer::new(PeerConfig::new(peer_id, Role::Client));
+        // What the device kept of refusals, the clock and the server's unreadable
+        // households: only worth a warning if it does not read (a refusal is held again
+        // when the document is offered and refused again).
+        let held: Vec<HeldBack> = storage
+            .meta(HELD_BACK)
+            .await
+            .unwrap_or_else(|error| {
+                web_sys::console::warn_1(&format!("held-back documents: {error}").into());
+                None
+            })
+            .unwrap_or_default();
+        if let Ok(Some(offset)) = storage.meta::<i64>(CLOCK_OFFSET).await {
+            set_clock_offset(offset);
+        }
+        let unreadable_on_server: BTreeMap<DocumentId, ServerUnreadable> = storage
+            .meta(SERVER_UNREADABLE)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let peer = SyncPeer::with_policy(
+            PeerConfig::new(peer_id, Role::Client),
+            HoldBack::from_records(held),
+        );
         let mut unloaded_states: HashMap<DocumentId, Vec<(PeerId, Vec<u8>)>> = HashMap::new();
         for (peer_id, document, state) in stored.sync_states {
             if let Some(peer_id) = PeerId::new(peer_id) {
@@ -388,6 +464,9 @@ impl Engine {
                     pending_states: BTreeSet::new(),
                     wanted: BTreeSet::new(),
                     requested: BTreeSet::new(),
+                    unreadable_on_device: BTreeMap::new(),
+                    unreadable_on_server,
+                    quarantine_full: None,
                 }),
                 writing: futures_util::lock::Mutex::new(()),
                 storage,
@@ -399,6 +478,7 @@ impl Engine {
             }),
         };
         wasm_bindgen_futures::spawn_local(engine.clone().load_all());
+        wasm_bindgen_futures::spawn_local(engine.clone().watch_quarantine());
         Ok(engine)
     }
 
@@ -536,12 +616,17 @@ impl Engine {
                     Ok(summary) => {
                         let summary = Rc::new(summary);
                         state.summaries.insert(*document, summary.clone());
+                        state.unreadable_on_device.remove(document);
                         fresh.push((*document, summary.clone()));
                         summaries.insert(*document, summary);
                     }
-                    Err(error) => web_sys::console::warn_1(
-                        &format!("household {document} does not read: {error}").into(),
-                    ),
+                    Err(error) => {
+                        web_sys::console::warn_1(
+                            &format!("household {document} does not read: {error}").into(),
+                        );
+                        // Listed with the reason (`unreadable`), never silently left out.
+                        state.unreadable_on_device.insert(*document, error);
+                    }
                 }
             }
             for document in state.unloaded.keys() {
@@ -584,19 +669,65 @@ impl Engine {
 
     /// The status line's facts.
     pub fn status(&self) -> Status {
-        let conflicts = self
-            .summaries()
-            .values()
-            .map(|summary| summary.conflicts)
-            .sum();
+        let summaries = self.summaries();
+        let conflicts = summaries.values().map(|summary| summary.conflicts).sum();
+        let unreadable = self.unreadable_given(&summaries).len();
         let state = self.inner.state.borrow();
+        let held = state.peer.policy();
+        let waiting = state
+            .peer
+            .dirty_documents()
+            .chain(&state.unloaded_dirty)
+            .filter(|document| !held.is_held(document))
+            .count();
         Status {
             link: state.link,
-            waiting: state.peer.status().dirty_documents + state.unloaded_dirty.len(),
+            waiting,
+            held_back: held.len(),
+            unreadable,
+            quarantine_full: state.quarantine_full,
             conflicts,
             saving: state.saving,
             problem: state.problem.clone(),
         }
+    }
+
+    /// The households held back from the server after it refused a change to them, with
+    /// why and what a supervisor decided.
+    pub fn held_back(&self) -> Vec<HeldBack> {
+        self.inner.state.borrow().peer.policy().records()
+    }
+
+    /// Whether `document` is held back from the server, and how.
+    pub fn held_back_of(&self, document: &DocumentId) -> Option<HeldBack> {
+        self.inner
+            .state
+            .borrow()
+            .peer
+            .policy()
+            .get(document)
+            .cloned()
+    }
+
+    /// Every household that cannot be read, on the device or on the server, with why: the
+    /// views list them rather than leave them out.
+    pub fn unreadable(&self) -> Vec<Unreadable> {
+        self.unreadable_given(&self.summaries())
+    }
+
+    fn unreadable_given(&self, readable: &BTreeMap<DocumentId, Rc<Summary>>) -> Vec<Unreadable> {
+        let state = self.inner.state.borrow();
+        crate::unreadable::unreadable(
+            &state.unreadable_on_device,
+            &state.unreadable_on_server,
+            |document| readable.contains_key(document),
+        )
+    }
+
+    /// Why the server cannot read a household this device reads, if it cannot.
+    pub fn unreadable_on_server(&self, document: &DocumentId) -> Option<String> {
+        let state = self.inner.state.borrow();
+        crate::unreadable::server_reason(&state.unreadable_on_server, document).map(str::to_owned)
     }
 
     /// Runs one of core's actions on a household: exactly one signed change, written to the
@@ -847,12 +978,39 @@ impl Engine {
     }
 
     fn closed(&self, code: u16, reason: String) {
-        let (opened, lasted) = {
-            let state = self.inner.state.borrow();
+        let closed = crate::refused::classify_close(code, &reason);
+        let (after, held) = {
+            let mut state = self.inner.state.borrow_mut();
+            let state = &mut *state;
             let lasted = state
                 .online_since
                 .is_some_and(|since| js_sys::Date::now() - since >= STABLE_MS);
-            (state.opened, lasted)
+            let mut newly_held = false;
+            match &closed {
+                // The server kept the message's valid changes and refused the rest: the
+                // document is held back (not offered again), everything else syncs on.
+                Closed::Refused { document, codes } => {
+                    newly_held = state
+                        .peer
+                        .policy_mut()
+                        .hold(*document, codes, now().as_millis());
+                }
+                Closed::QuarantineFull { pending } => state.quarantine_full = Some(*pending),
+                Closed::Busy | Closed::Policy(_) | Closed::Other(_) => {
+                    if code == crate::refused::POLICY_VIOLATION || !reason.is_empty() {
+                        state.problem = Some(reason.clone());
+                    }
+                }
+            }
+            let connection = ClosedConnection {
+                opened: state.opened,
+                lasted,
+                newly_held,
+            };
+            let (after, backoff) =
+                crate::refused::after_close(&closed, connection, state.backoff_ms);
+            state.backoff_ms = backoff;
+            (after, newly_held)
         };
         let outputs = {
             let mut state = self.inner.state.borrow_mut();
@@ -861,28 +1019,21 @@ impl Engine {
             if state.link == Connection::Online {
                 state.link = Connection::Offline(now());
             }
-            if code == 1008 || !reason.is_empty() {
-                state.problem = Some(reason);
-            }
-            if lasted {
-                state.backoff_ms = 1_000;
-            }
-            if code == 1013 {
-                state.backoff_ms = state.backoff_ms.max(BUSY_BACKOFF_MS);
-            }
             state
                 .peer
                 .handle(now(), Input::Disconnected { connection: SERVER })
         };
         self.carry_out(outputs);
+        if held {
+            self.save_held_back();
+        }
         self.changed();
         // A socket refused before it opened, or closed for a policy (1008), may mean the
         // server no longer knows this sign-in: the API tells. Refusals for anything else
         // wait for the person; everything else is tried again.
-        if !opened || code == 1008 {
-            self.check_session(code != 1008);
-        } else {
-            self.retry_later();
+        match after {
+            AfterClose::CheckSession { retry } => self.check_session(retry),
+            AfterClose::Retry { delay_ms } => self.retry_in(delay_ms),
         }
     }
 
@@ -931,7 +1082,7 @@ impl Engine {
         let engine = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             match crate::api::caseload().await {
-                Ok(caseload) => engine.want(caseload.into_iter().map(|entry| entry.document_id)),
+                Ok(caseload) => engine.caseload_heard(caseload),
                 Err(crate::api::ApiError::Unauthorized) => engine.session_ended(),
                 Err(error) => web_sys::console::warn_1(
                     &format!("the caseload could not be fetched: {error}").into(),
@@ -944,21 +1095,29 @@ impl Engine {
         let delay = {
             let mut state = self.inner.state.borrow_mut();
             let delay = state.backoff_ms;
-            state.backoff_ms = (state.backoff_ms * 2).min(MAX_BACKOFF_MS);
+            state.backoff_ms = (state.backoff_ms * 2).min(crate::refused::MAX_BACKOFF_MS);
             delay
         };
+        self.retry_in(delay);
+    }
+
+    fn retry_in(&self, delay_ms: u32) {
         let engine = self.clone();
-        gloo::timers::callback::Timeout::new(delay, move || engine.connect()).forget();
+        gloo::timers::callback::Timeout::new(delay_ms, move || engine.connect()).forget();
     }
 
     /// Connects at once, not at the next backoff step: the browser says the network is back
     /// or the app is in view again. A socket still trying from before is dropped.
     pub fn reconnect(&self) {
-        if matches!(
-            self.inner.state.borrow().link,
-            Connection::Online | Connection::SessionEnded
-        ) {
-            return;
+        {
+            let state = self.inner.state.borrow();
+            // A full quarantine waits its long pause (or a supervisor's decision, which
+            // `watch_quarantine` hears of), not the next time the app comes into view.
+            if matches!(state.link, Connection::Online | Connection::SessionEnded)
+                || state.quarantine_full.is_some()
+            {
+                return;
+            }
         }
         self.disconnect();
         self.inner.state.borrow_mut().backoff_ms = 1_000;
@@ -1048,12 +1207,17 @@ impl Engine {
                         // has lasted (`closed`).
                         state.online_since = Some(js_sys::Date::now());
                         state.problem = None;
+                        state.quarantine_full = None;
                         state.server_peer = Some(peer);
                         state.requested.clear();
                         state.wanted.iter().copied().collect()
                     };
                     self.want(wanted);
                     self.refresh_caseload();
+                    self.refresh_clock();
+                    if self.inner.state.borrow().peer.policy().any_waiting() {
+                        self.check_quarantine();
+                    }
                     changed = true;
                 }
                 Output::DocumentChanged { document } => {
@@ -1088,9 +1252,13 @@ impl Engine {
                 Output::Rejected { error, .. } => {
                     web_sys::console::warn_1(&format!("sync refused: {error}").into());
                 }
-                // Only a peer that vets refuses changes: the phone takes what its server
-                // sends, and learns of its own refused changes from the server's close.
-                Output::Refused { .. } => {}
+                // Only a peer that vets changes (the server) refuses some; a phone takes
+                // what its server sends.
+                Output::Refused { document, .. } => {
+                    web_sys::console::warn_1(
+                        &format!("changes to {document} refused by this device").into(),
+                    );
+                }
             }
         }
         if changed {
@@ -1129,6 +1297,262 @@ impl Engine {
             });
         })
         .forget();
+    }
+
+    /// The caseload as the API listed it: households not on the device are asked for, and
+    /// those it cannot read are kept (on the device too) to be listed with the reason.
+    fn caseload_heard(&self, caseload: Vec<crate::api::CaseloadEntry>) {
+        let unreadable: BTreeMap<DocumentId, ServerUnreadable> = caseload
+            .iter()
+            .filter_map(|entry| {
+                let reason = entry.unreadable.clone()?;
+                Some((
+                    entry.document_id,
+                    ServerUnreadable {
+                        reason,
+                        district: entry.district.clone(),
+                        address: entry.address.clone(),
+                    },
+                ))
+            })
+            .collect();
+        let moved = {
+            let mut state = self.inner.state.borrow_mut();
+            let moved = state.unreadable_on_server != unreadable;
+            state.unreadable_on_server = unreadable.clone();
+            moved
+        };
+        if moved {
+            self.households_moved();
+            self.changed_soon();
+            let engine = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if engine.ended() {
+                    return;
+                }
+                if let Err(error) = engine
+                    .inner
+                    .storage
+                    .set_meta(SERVER_UNREADABLE, Some(&unreadable))
+                    .await
+                {
+                    web_sys::console::warn_1(&format!("unreadable households: {error}").into());
+                }
+            });
+        }
+        self.want(caseload.into_iter().map(|entry| entry.document_id));
+    }
+
+    /// Learns the server's clock (`GET /api/me`), so that changes are signed with the
+    /// device's clock set right (`clock.rs`); kept on the device for the next start.
+    pub fn refresh_clock(&self) {
+        let engine = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let sent_at = js_sys::Date::now();
+            let server_time = match crate::api::server_time().await {
+                Ok(Some(server_time)) => server_time,
+                Ok(None) => return, // A server that does not say its time.
+                Err(error) => {
+                    web_sys::console::warn_1(
+                        &format!("the server's clock could not be read: {error}").into(),
+                    );
+                    return;
+                }
+            };
+            let Some(offset) = crate::clock::offset_ms(server_time, sent_at, js_sys::Date::now())
+            else {
+                return;
+            };
+            set_clock_offset(offset);
+            if !engine.ended() {
+                let _ = engine
+                    .inner
+                    .storage
+                    .set_meta(CLOCK_OFFSET, Some(&offset))
+                    .await;
+            }
+        });
+    }
+
+    /// Keeps the held-back documents on the device, so that a reload keeps holding them.
+    fn save_held_back(&self) {
+        let records = self.inner.state.borrow().peer.policy().records();
+        let engine = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if engine.ended() {
+                return;
+            }
+            let stored = if records.is_empty() {
+                engine
+                    .inner
+                    .storage
+                    .set_meta::<Vec<HeldBack>>(HELD_BACK, None)
+                    .await
+            } else {
+                engine
+                    .inner
+                    .storage
+                    .set_meta(HELD_BACK, Some(&records))
+                    .await
+            };
+            if let Err(error) = stored {
+                engine.inner.state.borrow_mut().problem = Some(error.to_string());
+                engine.changed();
+            }
+        });
+    }
+
+    /// Asks the server what became of this device's refused changes.
+    pub fn check_quarantine(&self) {
+        let engine = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match crate::api::my_quarantine().await {
+                Ok(rows) => engine.quarantine_heard(&rows),
+                Err(crate::api::ApiError::Unauthorized) => engine.session_ended(),
+                Err(error) => web_sys::console::warn_1(
+                    &format!("the quarantine could not be read: {error}").into(),
+                ),
+            }
+        });
+    }
+
+    /// Asks about the quarantine every little while as long as a held-back document waits
+    /// for a decision (online) or the server refuses this device for its full quarantine.
+    async fn watch_quarantine(self) {
+        loop {
+            gloo::timers::future::TimeoutFuture::new(QUARANTINE_POLL_MS).await;
+            if self.ended() {
+                return;
+            }
+            let ask = {
+                let state = self.inner.state.borrow();
+                (state.link == Connection::Online && state.peer.policy().any_waiting())
+                    || state.quarantine_full.is_some()
+            };
+            if ask {
+                self.check_quarantine();
+            }
+        }
+    }
+
+    /// Acts on what the device's quarantine says: a document whose refused changes were all
+    /// accepted syncs again; one with changes rejected stays held back, and says so; when
+    /// fewer changes wait than when the server said the quarantine was full, connects.
+    fn quarantine_heard(&self, rows: &[RefusedRow]) {
+        let waiting: Vec<DocumentId> = self
+            .inner
+            .state
+            .borrow()
+            .peer
+            .policy()
+            .iter()
+            .filter(|record| record.verdict == Verdict::Waiting)
+            .map(|record| record.document)
+            .collect();
+        let (mut decided, mut released) = (false, false);
+        for document in waiting {
+            match crate::refused::outcome(&document, rows) {
+                Outcome::Accepted => {
+                    self.release(document);
+                    decided = true;
+                    released = true;
+                }
+                Outcome::Rejected => {
+                    decided |= self
+                        .inner
+                        .state
+                        .borrow_mut()
+                        .peer
+                        .policy_mut()
+                        .reject(&document);
+                }
+                Outcome::Waiting | Outcome::Unknown => {}
+            }
+        }
+        if decided {
+            self.save_held_back();
+            self.changed();
+        }
+        if released {
+            self.resync();
+        }
+        let pending = crate::refused::pending_count(rows);
+        let unblocked = {
+            let mut state = self.inner.state.borrow_mut();
+            match state.quarantine_full {
+                Some(full) if pending < full || full == 0 => {
+                    state.quarantine_full = None;
+                    state.backoff_ms = 1_000;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if unblocked {
+            self.changed();
+            self.connect();
+        }
+    }
+
+    /// A held-back document's changes were accepted: it is offered to the server again,
+    /// with everything written to it meanwhile, on the next connection ([`resync`]
+    /// (Self::resync)).
+    fn release(&self, document: DocumentId) {
+        let mut state = self.inner.state.borrow_mut();
+        state.load(document);
+        state.peer.policy_mut().release(&document);
+        if state.peer.document(&document).is_some() {
+            state.peer.mark_dirty(document);
+        }
+    }
+
+    /// Connects afresh, so that a document held back until now syncs from the start: the
+    /// server went on offering it while it was held (and heard "unavailable"), so its sync
+    /// state says it sent what the device never took, and it would not send it again on
+    /// this connection. A new connection starts both sides from what they share.
+    fn resync(&self) {
+        if self.inner.state.borrow().link != Connection::Online {
+            return; // The next connection starts afresh anyway.
+        }
+        self.disconnect();
+        self.inner.state.borrow_mut().backoff_ms = 1_000;
+        self.connect();
+    }
+
+    /// Replaces a household whose refused changes a supervisor rejected by the server's
+    /// copy: the device's copy (with the rejected changes and everything written after them,
+    /// which build on them and would be refused in turn) is removed from the device, and the
+    /// household is fetched again and syncs as any other. Only on the person's word: what
+    /// is removed was never on the server.
+    pub async fn take_server_copy(&self, document: DocumentId) -> Result<(), StorageError> {
+        let rejected = self
+            .held_back_of(&document)
+            .is_some_and(|record| record.verdict == Verdict::Rejected);
+        if !rejected {
+            return Ok(());
+        }
+        {
+            let _writing = self.inner.writing.lock().await;
+            // The device first: if that fails, the copy in memory is still whole.
+            self.inner.storage.forget(&document).await?;
+            let mut state = self.inner.state.borrow_mut();
+            state.peer.remove_document(&document);
+            state.peer.policy_mut().release(&document);
+            state.unloaded.remove(&document);
+            state.unloaded_dirty.remove(&document);
+            state.unloaded_states.remove(&document);
+            state.summaries.remove(&document);
+            state.saved_heads.remove(&document);
+            state.chunks.remove(&document);
+            state.wanted.insert(document);
+        }
+        self.save_held_back();
+        self.households_moved();
+        // Asked for on a new connection, from nothing: on this one the server's sync state
+        // says it sent what the device refused while holding the household back.
+        self.resync();
+        self.changed();
+        Ok(())
     }
 
     /// Signs a change by this person on this device, now.

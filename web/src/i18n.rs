@@ -299,6 +299,56 @@ mod tests {
     }
 
     #[test]
+    fn both_files_have_the_same_messages() {
+        let ids = |source: &str| -> std::collections::BTreeSet<String> {
+            source
+                .lines()
+                .filter(|line| {
+                    line.starts_with(|c: char| c.is_ascii_lowercase()) && line.contains(" =")
+                })
+                .filter_map(|line| line.split(" =").next().map(str::to_owned))
+                .collect()
+        };
+        let swedish = ids(Language::Swedish.source().0);
+        let english = ids(Language::English.source().0);
+        assert_eq!(
+            swedish.difference(&english).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "only in sv.ftl"
+        );
+        assert_eq!(
+            english.difference(&swedish).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "only in en.ftl"
+        );
+    }
+
+    #[test]
+    fn every_refusal_and_quarantine_status_has_words() {
+        for language in Language::ALL {
+            set_language(language);
+            for reason in crate::refused::Reason::ALL {
+                let key = format!("refused-reason-{}", reason.code());
+                assert_ne!(t(&key), key, "{} lacks {key}", language.tag());
+            }
+            for status in ["pending", "accepted", "rejected"] {
+                let key = format!("quarantine-status-{status}");
+                assert_ne!(t(&key), key, "{} lacks {key}", language.tag());
+            }
+            let notice = t_args(
+                "refused-notice",
+                &[
+                    ("household", "Storgatan 1".into()),
+                    ("reason", t("refused-reason-clock").into()),
+                ],
+            );
+            assert!(notice.contains("Storgatan 1"), "{notice}");
+        }
+        set_language(Language::Swedish);
+        assert!(t_count("status-held-back", 1).starts_with("1 hushåll"));
+    }
+
+    #[test]
     fn dates_are_written_the_swedish_way() {
         let day = Date::from_ymd(2026, 11, 23).unwrap();
         assert_eq!(date(day), "2026-11-23");

@@ -3,7 +3,10 @@
 //!
 //! - [`storage`]: IndexedDB — documents, sync states, unsynced changes, who is signed in.
 //! - [`engine`]: documents in memory, core's sync peer, and the WebSocket to the server.
-//! - [`api`]: the server's JSON API (sign in, caseload).
+//! - [`api`]: the server's JSON API (sign in, caseload, quarantine).
+//! - [`refused`]: refused changes — close codes, documents held back, supervisors' verdicts.
+//! - [`clock`]: the device's clock set right by the server's, to sign with.
+//! - [`unreadable`]: households that cannot be read, listed with why.
 //! - [`i18n`]: Fluent translations (Swedish, English) and Swedish dates.
 //! - [`update`]: the service worker, and "new version — reload".
 //! - [`app`] and [`views`]: the screens.
@@ -12,9 +15,12 @@
 pub mod api;
 pub mod app;
 pub mod boot;
+pub mod clock;
 pub mod engine;
 pub mod i18n;
+pub mod refused;
 pub mod storage;
+pub mod unreadable;
 pub mod update;
 pub mod views;
 

@@ -289,13 +289,7 @@ impl Storage {
         let transaction = self.transaction(&[CHUNKS], TransactionMode::ReadWrite)?;
         let chunks = transaction.object_store(CHUNKS)?;
         let id = document.to_string();
-        let keys = chunks
-            .index(CHUNKS_BY_DOCUMENT)?
-            .get_all_keys(Some(Query::from(key(&id))), None)?
-            .await?;
-        for chunk_key in keys {
-            chunks.delete(Query::from(chunk_key))?.await?;
-        }
+        delete_chunks(&chunks, &id).await?;
         let record = Object::new();
         Reflect::set(&record, &key("document"), &key(&id))
             .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
@@ -365,6 +359,37 @@ impl Storage {
                 Some((document, value.as_string()?))
             })
             .collect())
+    }
+
+    /// Forgets one document: its chunks, summary, dirty mark and sync states, in one
+    /// transaction (a household replaced by the server's copy after a supervisor rejected
+    /// changes to it).
+    pub async fn forget(&self, document: &DocumentId) -> Result<(), StorageError> {
+        let transaction = self.transaction(
+            &[CHUNKS, DIRTY, SUMMARIES, SYNC_STATES],
+            TransactionMode::ReadWrite,
+        )?;
+        let id = document.to_string();
+        delete_chunks(&transaction.object_store(CHUNKS)?, &id).await?;
+        transaction
+            .object_store(DIRTY)?
+            .delete(Query::from(key(&id)))?
+            .await?;
+        transaction
+            .object_store(SUMMARIES)?
+            .delete(Query::from(key(&id)))?
+            .await?;
+        let states = transaction.object_store(SYNC_STATES)?;
+        let suffix = format!("{SEPARATOR}{id}");
+        for state_key in states.get_all_keys(None, None)?.await? {
+            if state_key
+                .as_string()
+                .is_some_and(|text| text.ends_with(&suffix))
+            {
+                states.delete(Query::from(state_key))?.await?;
+            }
+        }
+        finish(transaction).await
     }
 
     /// The server has everything of these documents.
@@ -448,6 +473,18 @@ impl Storage {
 }
 
 /// Commits and waits: `Ok` only when the transaction has completed.
+/// Deletes every chunk of document `id` in a read-write transaction's chunk store.
+async fn delete_chunks(chunks: &idb::ObjectStore, id: &str) -> Result<(), StorageError> {
+    let keys = chunks
+        .index(CHUNKS_BY_DOCUMENT)?
+        .get_all_keys(Some(Query::from(key(id))), None)?
+        .await?;
+    for chunk_key in keys {
+        chunks.delete(Query::from(chunk_key))?.await?;
+    }
+    Ok(())
+}
+
 async fn finish(transaction: idb::Transaction) -> Result<(), StorageError> {
     let result = transaction.commit()?.await?;
     if result.is_committed() {

@@ -231,3 +231,83 @@ async fn households_as_at_an_instant_are_kept_per_instant_and_cleared_on_sign_ou
     storage.close();
     Storage::delete_named(&name).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn a_forgotten_document_leaves_nothing_behind_and_the_others_stay() {
+    let name = fresh_name("forget");
+    let (gone, kept) = (
+        DocumentId::from_bytes([5; 16]),
+        DocumentId::from_bytes([6; 16]),
+    );
+    let storage = Storage::open_named(&name).await.unwrap();
+    for (document, seed) in [(gone, 5), (kept, 6)] {
+        let bytes = household(seed).save();
+        storage.append(&document, &bytes, true).await.unwrap();
+        storage.save_summary(&document, "{}").await.unwrap();
+        storage
+            .save_sync_states(&[("server".into(), document, vec![1, 2, 3])])
+            .await
+            .unwrap();
+    }
+    storage.forget(&gone).await.unwrap();
+    let stored = storage.load().await.unwrap();
+    assert!(!stored.documents.contains_key(&gone));
+    assert!(stored.documents.contains_key(&kept));
+    assert_eq!(stored.dirty, vec![kept]);
+    assert_eq!(
+        stored
+            .summaries
+            .iter()
+            .map(|(document, _)| *document)
+            .collect::<Vec<_>>(),
+        vec![kept]
+    );
+    assert_eq!(
+        stored
+            .sync_states
+            .iter()
+            .map(|(_, document, _)| *document)
+            .collect::<Vec<_>>(),
+        vec![kept]
+    );
+    storage.close();
+    Storage::delete_named(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_stored_household_that_does_not_load_is_listed_with_why() {
+    let name = fresh_name("damaged");
+    let (damaged, fine) = (
+        DocumentId::from_bytes([7; 16]),
+        DocumentId::from_bytes([8; 16]),
+    );
+    let storage = Storage::open_named(&name).await.unwrap();
+    storage
+        .append(&damaged, &[133, 111, 74, 131, 1, 2, 3], false)
+        .await
+        .unwrap();
+    storage
+        .append(&fine, &household(8).save(), false)
+        .await
+        .unwrap();
+    let engine = lots_web::engine::Engine::open(
+        storage.clone(),
+        lots_core::PeerId::new(format!("{name}-peer")).unwrap(),
+        "ws://127.0.0.1:9/sync".into(),
+    )
+    .await
+    .unwrap();
+    until("the stored households to load", || !engine.loading()).await;
+    assert!(engine.households().contains_key(&fine));
+    let unreadable = engine.unreadable();
+    assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+    assert_eq!(unreadable[0].document, damaged);
+    assert_eq!(unreadable[0].place, lots_web::unreadable::Place::Device);
+    assert!(unreadable[0].reason.contains("does not load"));
+    let status = engine.status();
+    assert_eq!(status.unreadable, 1);
+    assert!(!status.synced());
+    engine.end();
+    storage.close();
+    Storage::delete_named(&name).await.unwrap();
+}

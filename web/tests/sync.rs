@@ -1,7 +1,8 @@
 //! The sync client in a real browser against the real server. `cargo xtask test` starts
 //! lots-server with its demo data (tests/e2e/web-sync.mjs), signs in as a field worker and
 //! builds these tests with the socket's address, her session cookie (which the page sets, as
-//! signing in sets it for the app) and one household of her caseload.
+//! signing in sets it for the app), her id and her session's device (changes are signed so)
+//! and one household of her caseload.
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
@@ -33,6 +34,22 @@ fn fixture() -> (&'static str, DocumentId) {
     )
     .unwrap();
     (url, document.parse().unwrap())
+}
+
+/// A signature the server takes: the signed-in worker on the device her session belongs
+/// to, now (the server refuses changes signed by anyone else, on another device, or ahead of
+/// its clock).
+fn session_signature() -> lots_core::Signature {
+    const HOW: &str = "run these tests with `cargo xtask test`, which starts the server";
+    let staff = option_env!("LOTS_TEST_STAFF")
+        .unwrap_or_else(|| panic!("LOTS_TEST_STAFF is not set: {HOW}"));
+    let device = option_env!("LOTS_TEST_DEVICE")
+        .unwrap_or_else(|| panic!("LOTS_TEST_DEVICE is not set: {HOW}"));
+    lots_core::Signature::new(
+        lots_core::StaffId::new(staff).unwrap(),
+        lots_core::DeviceId::new(device).unwrap(),
+        lots_web::engine::now(),
+    )
 }
 
 /// A new device that has synced `document` from the server.
@@ -91,9 +108,10 @@ async fn a_change_made_offline_reaches_another_device_on_reconnect() {
 
     phone.disconnect();
     let marker = format!("Skrivet utan nät {}. ", js_sys::Math::random().to_bits());
+    let signed = session_signature();
     phone
         .act(document, |doc| {
-            doc.splice_note(&signature(0), &NoteRef::Plan, 0, 0, &marker)
+            doc.splice_note(&signed, &NoteRef::Plan, 0, 0, &marker)
         })
         .await
         .unwrap();
@@ -106,6 +124,8 @@ async fn a_change_made_offline_reaches_another_device_on_reconnect() {
         phone.status().waiting == 0
     })
     .await;
+    // Acknowledged, not refused and held back.
+    assert_eq!(phone.status().held_back, 0);
     until("the other device to receive the change", || {
         notes(&desk, &document).contains(&marker)
     })

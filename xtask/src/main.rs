@@ -97,7 +97,15 @@ fn main() -> Result<()> {
 }
 
 /// The workspace root: xtask lives one level below it.
+///
+/// Read at run time (`cargo run` sets it), so that two checkouts sharing one target
+/// directory each work on their own tree; the path compiled in is the fallback.
 fn project_root() -> std::path::PathBuf {
-    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    );
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.clone(), std::path::Path::to_path_buf)
 }

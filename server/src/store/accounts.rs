@@ -301,6 +301,23 @@ impl Store {
         Ok(())
     }
 
+    /// A device of `user_id` that has not been revoked: the one a sign-in again names.
+    pub async fn active_device_of(
+        &self,
+        id: &str,
+        user_id: &str,
+    ) -> Result<Option<Device>, StoreError> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT * FROM devices WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
     /// Devices, of one user or of everyone.
     pub async fn devices(&self, user_id: Option<&str>) -> Result<Vec<Device>, StoreError> {
         Ok(on_pool!(self, |pool| {

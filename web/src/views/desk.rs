@@ -7,10 +7,12 @@
 //! - `plans.rs` — plan goals by status per district, as of any date.
 //! - `report.rs` — the tertial report, the cost share, charts, CSV, print.
 //! - `log.rs` — the access log for the systematic log review.
+//! - `quarantine.rs` — changes the server refused, to accept or reject.
 
 pub mod log;
 pub mod overview;
 pub mod plans;
+pub mod quarantine;
 pub mod report;
 pub mod workload;
 
@@ -315,7 +317,9 @@ pub async fn households_as_of(
     let current = session.engine.households_with_timelines();
     let total = current.len();
     let mut households = Vec::with_capacity(total);
-    let mut unreadable = 0;
+    // Households that do not read at all (on this computer or on the server) are missing
+    // from every figure: counted, so that a report says it is incomplete.
+    let mut unreadable = session.engine.unreadable().len();
     let mut read_from_history = Vec::new();
     let mut slice_started = js_sys::Date::now();
     for (index, (document, (household, timeline))) in current.into_iter().enumerate() {

@@ -34,6 +34,20 @@ pub fn household_view(props: &HouseholdProps) -> Html {
         return html! { <p class="problem">{ t("households-none") }</p> };
     };
     let Some(household) = session.engine.households().get(&document).cloned() else {
+        // A household that does not read says why, rather than "loading" for ever.
+        if let Some(entry) = session
+            .engine
+            .unreadable()
+            .into_iter()
+            .find(|entry| entry.document == document)
+        {
+            return html! {
+                <article class="household">
+                    <h1>{ t1("household-unnamed", "id", document.to_string()) }</h1>
+                    <p class="problem" role="alert">{ t1("household-unreadable", "reason", entry.reason) }</p>
+                </article>
+            };
+        }
         return html! { <p class="empty">{ t("households-loading") }</p> };
     };
     let today = i18n::local_date(now());

@@ -1,11 +1,13 @@
-//! The signed-in frame: the always-visible status line, navigation, and the current screen.
+//! The signed-in frame: the always-visible status line, navigation, notices of refused
+//! changes, and the current screen.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::{Route, Session};
-use crate::engine::Connection;
+use crate::engine::{Connection, Status};
 use crate::i18n::{self, Language, t, t_count, t1};
+use crate::refused::{HeldBack, Reason, Verdict};
 use crate::views;
 use crate::views::choice::{Choice, languages};
 
@@ -28,7 +30,9 @@ pub fn shell(props: &ShellProps) -> Html {
     let session = use_context::<Session>().expect("the session is provided");
     let route = use_route::<Route>().unwrap_or(Route::Households);
     let refused = use_state(|| false);
-    let waiting = session.engine.status().waiting;
+    let status = session.engine.status();
+    // Held-back households have changes the server does not have either.
+    let waiting = status.waiting + status.held_back;
     // Signing out removes this person's data from the device: never with changes the server
     // does not have yet.
     let sign_out = {
@@ -60,6 +64,7 @@ pub fn shell(props: &ShellProps) -> Html {
                 { tab(Route::Plans, "nav-plans", route == Route::Plans) }
                 { tab(Route::Report, "nav-report", route == Route::Report) }
                 { tab(Route::Log, "nav-log", route == Route::Log) }
+                { tab(Route::Quarantine, "nav-quarantine", route == Route::Quarantine) }
             </nav>
         }
     } else {
@@ -77,17 +82,19 @@ pub fn shell(props: &ShellProps) -> Html {
                 <crate::update::NewVersion />
                 { nav }
             </header>
-            if session.engine.status().link == Connection::SessionEnded {
+            if status.link == Connection::SessionEnded {
                 <views::signin::SignInAgain me={session.me.clone()} on_signed_in={props.on_signed_in_again.clone()} />
             }
             if at_desk {
                 <main class="desk">
+                    <SyncNotices />
                     <views::desk::DeskProvider>
                         <Switch<Route> render={desk_switch} />
                     </views::desk::DeskProvider>
                 </main>
             } else {
                 <main>
+                    <SyncNotices />
                     <Switch<Route> render={switch} />
                 </main>
             }
@@ -115,6 +122,7 @@ fn desk_switch(route: Route) -> Html {
         Route::Plans => html! { <desk::plans::Plans /> },
         Route::Report => html! { <desk::report::ReportView /> },
         Route::Log => html! { <desk::log::Log /> },
+        Route::Quarantine => html! { <desk::quarantine::QuarantineView /> },
         other => switch(other),
     }
 }
@@ -127,7 +135,8 @@ fn switch(route: Route) -> Html {
         | Route::Workload
         | Route::Plans
         | Route::Report
-        | Route::Log => html! { <views::households::Households /> },
+        | Route::Log
+        | Route::Quarantine => html! { <views::households::Households /> },
         Route::Today => html! { <views::today::Today /> },
         Route::Household { id } => html! { <views::household::HouseholdView id={id} /> },
         Route::ReadHousehold { id } => {
@@ -139,16 +148,41 @@ fn switch(route: Route) -> Html {
     }
 }
 
-/// Synced / N changes waiting / offline since 14:32 / a conflict to review — always shown.
+/// Synced / N changes waiting / offline since 14:32 / a conflict to review / a household
+/// held back or unreadable — always shown.
 #[function_component(StatusLine)]
 pub fn status_line() -> Html {
     let session = use_context::<Session>().expect("the session is provided");
     let status = session.engine.status();
+    let (class, parts) = status_parts(&status);
+    let session_ended = status.link == Connection::SessionEnded;
+    html! {
+        <div class={class} role="status" aria-live="polite">
+            <span>{ parts.join(" · ") }</span>
+            if session_ended {
+                <button class="status-action" onclick={Callback::from(|_: MouseEvent| show_sign_in_again())}>
+                    { t("signin-again-title") }
+                </button>
+            }
+            if let Some(problem) = status.problem {
+                <span class="problem">{ problem }</span>
+            }
+        </div>
+    }
+}
+
+/// The status line's class and its parts, in words. "Synced" only when [`Status::synced`]:
+/// never while a household is held back or cannot be read.
+pub fn status_parts(status: &Status) -> (&'static str, Vec<String>) {
     let mut parts = Vec::new();
     let mut class = "status ok";
     match status.link {
-        Connection::Online if status.waiting == 0 => parts.push(t("status-synced")),
+        Connection::Online if status.synced() => parts.push(t("status-synced")),
         Connection::Online => {}
+        Connection::Offline(_) if status.quarantine_full.is_some() => {
+            class = "status attention";
+            parts.push(t("status-quarantine-full"));
+        }
         Connection::Offline(since) => {
             class = "status offline";
             parts.push(t1("status-offline-since", "time", i18n::time(since)));
@@ -161,6 +195,14 @@ pub fn status_line() -> Html {
     if status.waiting > 0 {
         parts.push(t_count("status-waiting", status.waiting));
     }
+    if status.held_back > 0 {
+        class = "status attention";
+        parts.push(t_count("status-held-back", status.held_back));
+    }
+    if status.unreadable > 0 {
+        class = "status attention";
+        parts.push(t_count("status-unreadable", status.unreadable));
+    }
     if status.saving > 0 {
         parts.push(t("status-saving"));
     }
@@ -168,17 +210,153 @@ pub fn status_line() -> Html {
         class = "status attention";
         parts.push(t_count("status-conflicts", status.conflicts));
     }
-    let session_ended = status.link == Connection::SessionEnded;
-    html! {
-        <div class={class} role="status" aria-live="polite">
-            <span>{ parts.join(" · ") }</span>
-            if session_ended {
-                <button class="status-action" onclick={Callback::from(|_: MouseEvent| show_sign_in_again())}>
-                    { t("signin-again-title") }
-                </button>
+    (class, parts)
+}
+
+/// The reasons of a refusal in words, from the server's codes.
+pub fn reasons_in_words(codes: &[String]) -> String {
+    let words: Vec<String> = codes
+        .iter()
+        .map(|code| match Reason::from_code(code) {
+            Some(reason) => crate::i18n::code("refused-reason", reason.code()),
+            None => t1("refused-reason-unknown", "code", code.clone()),
+        })
+        .collect();
+    if words.is_empty() {
+        t1("refused-reason-unknown", "code", "-")
+    } else {
+        words.join("; ")
+    }
+}
+
+/// A household as a notice names it: its address, or its id when it does not read.
+pub fn household_words(session: &Session, document: &lots_core::DocumentId) -> String {
+    session
+        .engine
+        .households()
+        .get(document)
+        .map(|household| {
+            let profile = &household.profile;
+            if profile.unit.is_empty() {
+                profile.address.clone()
+            } else {
+                format!("{}, {}", profile.address, profile.unit)
             }
-            if let Some(problem) = status.problem {
-                <span class="problem">{ problem }</span>
+        })
+        .filter(|address| !address.is_empty())
+        .unwrap_or_else(|| t1("household-unnamed", "id", document.to_string()))
+}
+
+/// What a refused change means for the person, one notice per household held back, and the
+/// server's refusal of this device while its quarantine is full. Shown above every screen
+/// until a supervisor's decision lets the household sync again.
+#[function_component(SyncNotices)]
+pub fn sync_notices() -> Html {
+    let session = use_context::<Session>().expect("the session is provided");
+    let held = session.engine.held_back();
+    let full = session.engine.status().quarantine_full;
+    if held.is_empty() && full.is_none() {
+        return html! {};
+    }
+    html! {
+        <section class="notices" aria-label={t("refused-notices")}>
+            if let Some(count) = full {
+                <p class="notice" role="alert">{ t_count("quarantine-full-notice", count) }</p>
+            }
+            { for held.iter().map(|record| notice(&session, record)) }
+        </section>
+    }
+}
+
+fn notice(session: &Session, record: &HeldBack) -> Html {
+    let household = household_words(session, &record.document);
+    let reason = reasons_in_words(&record.codes);
+    let args = |key: &str| {
+        i18n::t_args(
+            key,
+            &[
+                ("household", household.clone().into()),
+                ("reason", reason.clone().into()),
+            ],
+        )
+    };
+    let (class, text, next) = match record.verdict {
+        Verdict::Waiting => ("notice", args("refused-notice"), t("refused-waiting")),
+        Verdict::Rejected => (
+            "notice rejected",
+            args("refused-rejected"),
+            t("refused-rejected-next"),
+        ),
+    };
+    let open = if session.at_desk() {
+        Route::ReadHousehold {
+            id: record.document.to_string(),
+        }
+    } else {
+        Route::Household {
+            id: record.document.to_string(),
+        }
+    };
+    html! {
+        <div key={record.document.to_string()} class={class} role="alert">
+            <p>{ text }</p>
+            <p class="meta">{ next }</p>
+            <Link<Route> to={open}>{ t("refused-open") }<span class="visually-hidden">{ format!(": {household}") }</span></Link<Route>>
+            if record.verdict == Verdict::Rejected {
+                <TakeServerCopy document={record.document} household={household.clone()} />
+            }
+        </div>
+    }
+}
+
+/// Props of [`TakeServerCopy`].
+#[derive(Properties, PartialEq)]
+pub struct TakeServerCopyProps {
+    /// The household whose changes were rejected.
+    pub document: lots_core::DocumentId,
+    /// How the notice names it.
+    pub household: AttrValue,
+}
+
+/// After a rejection: replace the phone's copy of the household by the server's, so that it
+/// syncs again. Asks first, saying what leaves the phone.
+#[function_component(TakeServerCopy)]
+pub fn take_server_copy(props: &TakeServerCopyProps) -> Html {
+    let session = use_context::<Session>().expect("the session is provided");
+    let asking = use_state(|| false);
+    let problem = use_state(|| None::<String>);
+    let ask = {
+        let asking = asking.clone();
+        Callback::from(move |_: MouseEvent| asking.set(true))
+    };
+    let cancel = {
+        let asking = asking.clone();
+        Callback::from(move |_: MouseEvent| asking.set(false))
+    };
+    let take = {
+        let (engine, document, problem) = (session.engine.clone(), props.document, problem.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (engine, problem) = (engine.clone(), problem.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = engine.take_server_copy(document).await {
+                    problem.set(Some(error.to_string()));
+                }
+            });
+        })
+    };
+    html! {
+        <div class="take-server-copy">
+            if *asking {
+                <p>{ t1("refused-take-server-copy-warning", "household", props.household.to_string()) }</p>
+                <div class="decisions">
+                    <button class="danger" onclick={take}>{ t("refused-take-server-copy-confirm") }</button>
+                    <button onclick={cancel}>{ t("refused-take-server-copy-cancel") }</button>
+                </div>
+            } else {
+                <button onclick={ask}>{ t("refused-take-server-copy") }</button>
+            }
+            if let Some(problem) = &*problem {
+                <p class="problem">{ problem.clone() }</p>
             }
         </div>
     }
@@ -199,5 +377,66 @@ fn show_sign_in_again() {
         .and_then(|element| element.dyn_into::<web_sys::HtmlInputElement>().ok())
     {
         let _ = password.focus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lots_core::Timestamp;
+
+    fn online() -> Status {
+        Status {
+            link: Connection::Online,
+            waiting: 0,
+            held_back: 0,
+            unreadable: 0,
+            quarantine_full: None,
+            conflicts: 0,
+            saving: 0,
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn synced_is_said_only_when_nothing_is_held_back_or_unreadable() {
+        i18n::set_language(Language::Swedish);
+        let (class, parts) = status_parts(&online());
+        assert_eq!((class, parts), ("status ok", vec!["Synkat".to_owned()]));
+
+        let held = Status {
+            held_back: 1,
+            ..online()
+        };
+        let (class, parts) = status_parts(&held);
+        assert_eq!(class, "status attention");
+        assert_eq!(parts, ["1 hushåll hålls tillbaka"]);
+
+        let unreadable = Status {
+            unreadable: 2,
+            ..online()
+        };
+        let (_, parts) = status_parts(&unreadable);
+        assert_eq!(parts, ["2 hushåll kan inte läsas"]);
+
+        let full = Status {
+            link: Connection::Offline(Timestamp::from_millis(0)),
+            quarantine_full: Some(20),
+            ..online()
+        };
+        let (class, parts) = status_parts(&full);
+        assert_eq!(class, "status attention");
+        assert_eq!(parts, ["Synkningen väntar på en arbetsledare"]);
+    }
+
+    #[test]
+    fn the_reasons_of_a_refusal_read_as_words() {
+        i18n::set_language(Language::English);
+        assert_eq!(
+            reasons_in_words(&["unsigned".into(), "depends".into()]),
+            "it was not signed; it builds on another change that was refused"
+        );
+        assert!(reasons_in_words(&["new-code".into()]).contains("(new-code)"));
+        i18n::set_language(Language::Swedish);
     }
 }

@@ -24,13 +24,14 @@ pub struct SignInProps {
     pub welcome: Option<String>,
 }
 
-/// Signs in on the server, which registers this device under the browser's name for it.
-async fn log_in(name: &str, secret: &str) -> Result<Me, ApiError> {
+/// Signs in on the server, which registers this device under the browser's name for it
+/// (or keeps `device`, signing in again on it).
+async fn log_in(name: &str, secret: &str, device: Option<&str>) -> Result<Me, ApiError> {
     let label = web_sys::window()
         .and_then(|window| window.navigator().user_agent().ok())
         .map(|agent| agent.chars().take(100).collect::<String>())
         .unwrap_or_default();
-    api::login(name.trim(), secret, &label).await
+    api::login(name.trim(), secret, &label, device).await
 }
 
 /// A failed sign-in in words for the person.
@@ -73,7 +74,7 @@ pub fn sign_in_again(props: &SignInAgainProps) -> Html {
             let (me, on_signed_in) = (me.clone(), on_signed_in.clone());
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                match log_in(&me.user.username, &secret).await {
+                match log_in(&me.user.username, &secret, Some(&me.device_id)).await {
                     Ok(again) if again.user.id == me.user.id => on_signed_in.emit(again),
                     Ok(_) => error.set(Some(t("signin-failed"))),
                     Err(ApiError::Network(_)) => error.set(Some(t("signin-again-offline"))),
@@ -123,7 +124,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
             let (error, busy, on_signed_in) = (error.clone(), busy.clone(), on_signed_in.clone());
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                match log_in(&name, &secret).await {
+                match log_in(&name, &secret, None).await {
                     Ok(me) => on_signed_in.emit(me),
                     Err(ApiError::Network(_)) => error.set(Some(t("signin-offline"))),
                     Err(other) => error.set(Some(problem(other))),

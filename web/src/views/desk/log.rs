@@ -16,7 +16,13 @@ use crate::views::household_name;
 /// Rows asked of the server at most (its own limit is 5,000).
 const LIMIT: u32 = 2_000;
 
-const ACTIONS: [&str; 3] = ["open", "change", "refused"];
+const ACTIONS: [&str; 5] = [
+    "open",
+    "change",
+    "refused",
+    "quarantine-accepted",
+    "quarantine-rejected",
+];
 
 /// The access-log screen.
 #[function_component(Log)]

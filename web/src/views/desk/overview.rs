@@ -1,6 +1,7 @@
 //! Every household of the supervisor's districts in one table: filter by district, staff,
 //! status, housing form and arrival route; sort by next visit, last visit or overdue
-//! follow-ups; assign each to a staff member; open any of them.
+//! follow-ups; assign each to a staff member; open any of them. Households that cannot be
+//! read (on this computer or on the server) are listed first with why, and counted.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use yew_router::prelude::*;
 use crate::app::{Route, Session};
 use crate::engine::now;
 use crate::i18n::{self, code, t, t1};
+use crate::unreadable::{Place, Unreadable};
 use crate::views::choice::{Choice, coded};
 use crate::views::desk::{CsvButton, Directory, use_desk};
 use crate::views::{household_name, next_visit, overdue_follow_ups};
@@ -98,6 +100,16 @@ fn last_visit(household: &Household) -> Option<Timestamp> {
         .max()
 }
 
+/// An unreadable household is known only by its district: it matches when the district
+/// does and no other filter asks for what it cannot tell.
+fn keep_unreadable(filters: &Filters, entry: &Unreadable) -> bool {
+    (filters.district.is_empty() || entry.district == filters.district)
+        && filters.staff.is_empty()
+        && filters.status.is_empty()
+        && filters.housing.is_empty()
+        && filters.route.is_empty()
+}
+
 fn keep(filters: &Filters, household: &Household) -> bool {
     let profile = &household.profile;
     let staff = profile.assigned_staff.as_ref().map(|staff| staff.as_str());
@@ -153,7 +165,12 @@ pub fn overview() -> Html {
 
     let now = now();
     let households = session.engine.households();
-    let total = households.len();
+    let unreadable = session.engine.unreadable();
+    let total = households.len() + unreadable.len();
+    let unreadable: Vec<Unreadable> = unreadable
+        .into_iter()
+        .filter(|entry| keep_unreadable(&filters, entry))
+        .collect();
     let mut lines: Vec<Line> = households
         .into_iter()
         .filter(|(_, household)| keep(&filters, household))
@@ -166,7 +183,7 @@ pub fn overview() -> Html {
         })
         .collect();
     sort(&mut lines, *sort_by);
-    let matching = lines.len();
+    let matching = lines.len() + unreadable.len();
 
     let directory = &desk.directory;
     let set = |field: fn(&mut Filters) -> &mut String| {
@@ -235,16 +252,23 @@ pub fn overview() -> Html {
 
     let csv = {
         let rows: Vec<Vec<String>> = std::iter::once(header())
+            .chain(
+                unreadable
+                    .iter()
+                    .map(|entry| csv_unreadable_row(entry, directory)),
+            )
             .chain(lines.iter().map(|line| csv_row(line, directory)))
             .collect();
         Callback::from(move |()| lots_core::text_csv(&rows).map_err(|error| error.to_string()))
     };
 
-    let shown = if *show_all {
-        matching
+    // Unreadable households are always shown, before the first rows of the rest.
+    let shown_lines = if *show_all {
+        lines.len()
     } else {
-        matching.min(FIRST_ROWS)
+        lines.len().min(FIRST_ROWS)
     };
+    let shown = unreadable.len() + shown_lines;
     html! {
         <section class="desk-overview">
             <h1>{ t("desk-overview") }</h1>
@@ -292,11 +316,12 @@ pub fn overview() -> Html {
                         </tr>
                     </thead>
                     <tbody>
-                        { for lines.iter().take(shown).map(|line| row(line, directory, &assigning)) }
+                        { for unreadable.iter().map(|entry| unreadable_row(entry, directory)) }
+                        { for lines.iter().take(shown_lines).map(|line| row(line, directory, &assigning)) }
                     </tbody>
                 </table>
             </div>
-            if shown < matching {
+            if shown_lines < lines.len() {
                 <button class="wide no-print" onclick={{ let show_all = show_all.clone(); move |_| show_all.set(true) }}>
                     { t1("desk-show-all", "count", matching.to_string()) }
                 </button>
@@ -341,6 +366,50 @@ fn csv_row(line: &Line, directory: &Directory) -> Vec<String> {
         line.last.map(i18n::date_time).unwrap_or_default(),
         line.overdue.to_string(),
     ]
+}
+
+fn unreadable_name(entry: &Unreadable) -> String {
+    if entry.address.is_empty() {
+        t1("household-unnamed", "id", entry.document.to_string())
+    } else {
+        entry.address.clone()
+    }
+}
+
+fn unreadable_why(entry: &Unreadable) -> String {
+    match entry.place {
+        Place::Device => t1("desk-unreadable-here", "reason", entry.reason.clone()),
+        Place::Server => t1(
+            "households-unreadable-server",
+            "reason",
+            entry.reason.clone(),
+        ),
+    }
+}
+
+fn csv_unreadable_row(entry: &Unreadable, directory: &Directory) -> Vec<String> {
+    let mut row = vec![
+        unreadable_name(entry),
+        entry.address.clone(),
+        directory.district_name(&entry.district),
+        String::new(),
+        format!("{}: {}", t("households-unreadable"), unreadable_why(entry)),
+    ];
+    row.resize(header().len(), String::new());
+    row
+}
+
+/// A household that cannot be read: named as far as it can be, with where and why.
+fn unreadable_row(entry: &Unreadable, directory: &Directory) -> Html {
+    html! {
+        <tr key={entry.document.to_string()} class="unreadable">
+            <th scope="row">
+                <strong>{ unreadable_name(entry) }</strong>
+            </th>
+            <td>{ directory.district_name(&entry.district) }</td>
+            <td colspan="7" class="warn">{ format!("{}: {}", t("households-unreadable"), unreadable_why(entry)) }</td>
+        </tr>
+    }
 }
 
 fn row(line: &Line, directory: &Directory, assigning: &UseReducerHandle<Assigning>) -> Html {
@@ -405,5 +474,37 @@ fn row(line: &Line, directory: &Directory, assigning: &UseReducerHandle<Assignin
             <td class="when">{ line.last.map(i18n::date_time).unwrap_or_default() }</td>
             <td class={classes!("number", (line.overdue > 0).then_some("warn"))}>{ line.overdue }</td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_household_is_kept_unless_a_filter_asks_what_it_cannot_tell() {
+        let entry = Unreadable {
+            document: DocumentId::from_bytes([1; 16]),
+            place: Place::Server,
+            reason: "schema version 9".into(),
+            district: "district-norrmalm".into(),
+            address: String::new(),
+        };
+        assert!(keep_unreadable(&Filters::default(), &entry));
+        let norrmalm = Filters {
+            district: "district-norrmalm".into(),
+            ..Filters::default()
+        };
+        assert!(keep_unreadable(&norrmalm, &entry));
+        let kungsholmen = Filters {
+            district: "district-kungsholmen".into(),
+            ..Filters::default()
+        };
+        assert!(!keep_unreadable(&kungsholmen, &entry));
+        let by_staff = Filters {
+            staff: "u-anna".into(),
+            ..Filters::default()
+        };
+        assert!(!keep_unreadable(&by_staff, &entry));
     }
 }
