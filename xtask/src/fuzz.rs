@@ -115,6 +115,30 @@ pub fn fuzz(sh: &Shell, seconds: u64, only: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// How long each target runs inside `cargo xtask test`, in seconds.
+const SHORT_SECONDS: u64 = 15;
+
+/// The short run inside `cargo xtask test`: every target for [`SHORT_SECONDS`], from the
+/// committed seeds and every kept crash input (the generated seeds need a build of their
+/// own, which `cargo xtask fuzz` makes). Fails on any crash, as a long run does.
+pub fn short(sh: &Shell) -> Result<()> {
+    let manifest = format!("{FUZZ_DIR}/Cargo.toml");
+    cmd!(sh, "cargo fmt --manifest-path {manifest} -- --check")
+        .run()
+        .with_context(|| format!("{FUZZ_DIR} is not formatted: run `cargo fmt` in it"))?;
+    let mut failures = Vec::new();
+    for target in targets(sh)? {
+        tools::step(&format!("fuzzing {target} for {SHORT_SECONDS} s"));
+        if let Some(report) = fuzz_target(sh, &target, SHORT_SECONDS)?.report {
+            failures.push(report);
+        }
+    }
+    if !failures.is_empty() {
+        bail!("{}", failures.join("\n"));
+    }
+    Ok(())
+}
+
 /// What fuzzing one target came to.
 struct Outcome {
     /// How many inputs libFuzzer ran, when it said.
@@ -168,7 +192,18 @@ fn targets(sh: &Shell) -> Result<Vec<String>> {
 fn fuzz_target(sh: &Shell, target: &str, seconds: u64) -> Result<Outcome> {
     let root = sh.current_dir();
     let corpus = format!("{CORPUS_DIR}/{target}");
-    let seeds = format!("{FUZZ_DIR}/seeds/{target}");
+    std::fs::create_dir_all(root.join(&corpus))
+        .with_context(|| format!("cannot create {corpus}"))?;
+    // The seeds and the kept crash inputs are run first: libFuzzer reads every corpus
+    // folder before it mutates, and writes what it finds only into the first.
+    let folders: Vec<String> = std::iter::once(corpus)
+        .chain(
+            ["seeds", "regressions"]
+                .iter()
+                .map(|kind| format!("{FUZZ_DIR}/{kind}/{target}"))
+                .filter(|folder| root.join(folder).is_dir()),
+        )
+        .collect();
     let artifacts = root.join(ARTIFACTS_DIR).join(target);
     std::fs::create_dir_all(&artifacts)
         .with_context(|| format!("cannot create {}", artifacts.display()))?;
@@ -178,7 +213,7 @@ fn fuzz_target(sh: &Shell, target: &str, seconds: u64) -> Result<Outcome> {
     let artifact_prefix = format!("-artifact_prefix={}/", artifacts.display());
     let fuzzer = cmd!(
         sh,
-        "cargo +nightly fuzz run --fuzz-dir {FUZZ_DIR} --sanitizer none {target} {corpus} {seeds}
+        "cargo +nightly fuzz run --fuzz-dir {FUZZ_DIR} --sanitizer none {target} {folders...}
             -- {max_total_time} {timeout} {artifact_prefix}
             -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
     );

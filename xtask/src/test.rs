@@ -6,7 +6,7 @@ use xshell::{Shell, cmd};
 use std::path::Path;
 
 use crate::postgres::TestPostgres;
-use crate::{tools, web};
+use crate::{fuzz, tools, web};
 
 /// Runs every test; the first failure stops the run with a non-zero exit.
 pub fn run(sh: &Shell) -> Result<()> {
@@ -26,6 +26,9 @@ pub fn run(sh: &Shell) -> Result<()> {
         let _required = sh.push_env("LOTS_REQUIRE_POSTGRES", "1");
         cmd!(sh, "cargo test --workspace").run()?;
     }
+
+    eprintln!("xtask: fuzzing the trust boundary briefly (libFuzzer, nightly), kept crashes first");
+    fuzz::short(sh).context("fuzzing found a crash")?;
 
     eprintln!("xtask: core builds for WebAssembly");
     cmd!(
