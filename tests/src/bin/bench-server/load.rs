@@ -47,6 +47,8 @@ pub struct Settings {
     pub setup_timeout: Duration,
     /// How many clients connect at the same moment.
     pub connect_concurrency: usize,
+    /// Dishonest changes each hostile client sends a second (`hostile.rs`).
+    pub hostile_rate: f64,
 }
 
 /// Saved synthetic households that the pairs' caseloads are copied from: generating a
@@ -102,10 +104,10 @@ fn spec(staff: StaffId, device: DeviceId, visits: usize) -> Result<HouseholdSpec
 
 /// When the phases of a level begin, the same for every client.
 #[derive(Debug, Clone, Copy)]
-struct Schedule {
-    start: Instant,
+pub struct Schedule {
+    pub start: Instant,
     measure_from: Instant,
-    measure_until: Instant,
+    pub measure_until: Instant,
     stop: Instant,
 }
 
@@ -196,6 +198,14 @@ pub struct Report {
     pub server_cpu: Duration,
     /// The load generator's CPU time during the window.
     pub generator_cpu: Duration,
+    /// Hostile clients started beside the honest ones.
+    pub hostile: usize,
+    /// Dishonest changes they sent.
+    pub hostile_sent: u64,
+    /// Of those, how many the server refused (closing the socket with 4003).
+    pub hostile_refused: u64,
+    /// Why hostile clients stopped early, with how many stopped so.
+    pub hostile_failures: Vec<(String, usize)>,
 }
 
 impl Report {
@@ -246,14 +256,17 @@ enum Handover {
     Take(oneshot::Receiver<Vec<(DocumentId, Vec<ChangeHash>)>>),
 }
 
-/// Runs one level against `server`: `accounts.len()` pairs of clients.
+/// Runs one level against `server`: `accounts.len()` pairs of clients, and a hostile client
+/// for each of `hostile` (`hostile.rs`).
 pub async fn run(
     server: &mut Server,
     accounts: Vec<[Account; 2]>,
+    hostile: Vec<Account>,
     templates: &Templates,
     settings: &Settings,
 ) -> Result<Report> {
     let clients = accounts.len() * 2;
+    let hostile_count = hostile.len();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
     let (schedule_tx, schedule_rx) = watch::channel(None);
     let connect_permits = Arc::new(Semaphore::new(settings.connect_concurrency));
@@ -304,11 +317,34 @@ pub async fn run(
             tasks.spawn(client(start));
         }
     }
+    let mut hostile_tasks = tokio::task::JoinSet::new();
+    for (index, account) in hostile.into_iter().enumerate() {
+        let mut generator = Generator::new(3_000_000 + index as u64);
+        let household = {
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&generator.random_u64().to_le_bytes());
+            id[8..].copy_from_slice(&generator.random_u64().to_le_bytes());
+            (
+                DocumentId::from_bytes(id),
+                templates.household(&mut generator, &account)?,
+            )
+        };
+        hostile_tasks.spawn(crate::hostile::client(crate::hostile::Start {
+            url: server.sync_url.clone(),
+            account,
+            peer_id: format!("hostile-{index}"),
+            household,
+            rate: settings.hostile_rate,
+            ready: ready_tx.clone(),
+            schedule: schedule_rx.clone(),
+            setup_deadline,
+        }));
+    }
     drop(ready_tx);
 
     // Setup: until every client is ready or has failed, or the time is up.
     let mut answered = 0;
-    while answered < clients {
+    while answered < clients + hostile_count {
         match tokio::time::timeout_at(setup_deadline, ready_rx.recv()).await {
             Ok(Some(_)) => answered += 1,
             Ok(None) | Err(_) => break,
@@ -341,16 +377,14 @@ pub async fn run(
     while let Some(outcome) = tasks.join_next().await {
         outcomes.push(outcome.context("a client task panicked")?);
     }
+    let mut hostile_outcomes = Vec::with_capacity(hostile_count);
+    while let Some(outcome) = hostile_tasks.join_next().await {
+        hostile_outcomes.push(outcome.context("a hostile client task panicked")?);
+    }
     server.check_running()?;
 
-    let mut failures: HashMap<String, usize> = HashMap::new();
-    for outcome in &outcomes {
-        if let Some(failure) = &outcome.failure {
-            *failures.entry(failure.clone()).or_default() += 1;
-        }
-    }
-    let mut failures: Vec<(String, usize)> = failures.into_iter().collect();
-    failures.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    let failures = tally(outcomes.iter().map(|outcome| &outcome.failure));
+    let hostile_failures = tally(hostile_outcomes.iter().map(|outcome| &outcome.failure));
     let undelivered = pairs
         .iter()
         .flat_map(|pair| pair.pending.iter())
@@ -396,7 +430,22 @@ pub async fn run(
         memory,
         server_cpu,
         generator_cpu,
+        hostile: hostile_count,
+        hostile_sent: hostile_outcomes.iter().map(|outcome| outcome.sent).sum(),
+        hostile_refused: hostile_outcomes.iter().map(|outcome| outcome.refused).sum(),
+        hostile_failures,
     })
+}
+
+/// Failures with how many clients failed so, the most common first.
+fn tally<'a>(failures: impl Iterator<Item = &'a Option<String>>) -> Vec<(String, usize)> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for failure in failures.flatten() {
+        *counts.entry(failure.clone()).or_default() += 1;
+    }
+    let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+    counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    counts
 }
 
 /// One client, from connecting to the end of the drain.
@@ -768,6 +817,10 @@ mod tests {
             memory: Memory::default(),
             server_cpu: Duration::ZERO,
             generator_cpu: Duration::ZERO,
+            hostile: 0,
+            hostile_sent: 0,
+            hostile_refused: 0,
+            hostile_failures: Vec::new(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! caseload, then has every client record visits at a fixed rate and measures how many changes
 //! reach the partner phone per second, how long each takes, and the server's memory and CPU.
 
+mod hostile;
 mod load;
 mod servers;
 
@@ -30,6 +31,9 @@ Options:
   --history-visits N    visits in each household's history before the load (default 12)
   --servers LIST        lots,lots-unvetted,reference (default lots,reference; lots-unvetted
                         stores changes without vetting them, to measure what vetting costs)
+  --hostile LIST        hostile clients beside the honest ones, comma-separated counts, each
+                        run as its own level (default 0); Lots servers only
+  --hostile-rate R      dishonest changes each hostile client sends a second (default 1)
   --server-binary PATH  lots-server (default: next to this binary)
   --node-dir PATH       where reference-server.mjs and its packages are (default tests/node)
   --setup-timeout N     seconds the clients may take to connect and sync (default 300)
@@ -37,6 +41,7 @@ Options:
 
 struct Options {
     clients: Vec<usize>,
+    hostile: Vec<usize>,
     servers: Vec<Kind>,
     settings: Settings,
     history_visits: usize,
@@ -47,6 +52,7 @@ struct Options {
 fn parse_options() -> Result<Options> {
     let mut options = Options {
         clients: vec![100, 500, 1000],
+        hostile: vec![0],
         servers: vec![Kind::Lots, Kind::Reference],
         settings: Settings {
             rate: 1.0,
@@ -56,6 +62,7 @@ fn parse_options() -> Result<Options> {
             drain: Duration::from_secs(15),
             setup_timeout: Duration::from_secs(300),
             connect_concurrency: 32,
+            hostile_rate: 1.0,
         },
         history_visits: 12,
         server_binary: std::env::current_exe()?
@@ -103,6 +110,19 @@ fn parse_options() -> Result<Options> {
                     bail!("--rate must be above 0");
                 }
             }
+            "--hostile" => {
+                options.hostile = value
+                    .split(',')
+                    .map(|count| count.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .with_context(|| format!("--hostile takes numbers, not {value:?}"))?;
+            }
+            "--hostile-rate" => {
+                options.settings.hostile_rate = value.parse()?;
+                if options.settings.hostile_rate <= 0.0 {
+                    bail!("--hostile-rate must be above 0");
+                }
+            }
             "--max-in-flight" => options.settings.max_in_flight = value.parse()?,
             "--history-visits" => options.history_visits = value.parse()?,
             "--servers" => {
@@ -127,6 +147,7 @@ fn parse_options() -> Result<Options> {
 /// One row of the results.
 struct Row {
     clients: usize,
+    hostile: usize,
     kind: Kind,
     report: Result<Report>,
 }
@@ -157,18 +178,28 @@ async fn main() -> Result<()> {
     );
     let mut rows = Vec::new();
     for &clients in &options.clients {
-        for &kind in &options.servers {
-            eprintln!("bench-server: {clients} clients against {}", kind.name());
-            let report = level(&options, kind, clients, &templates).await;
-            match &report {
-                Ok(report) => eprintln!("{}", describe(report, options.settings.drain)),
-                Err(error) => eprintln!("bench-server: failed: {error:#}"),
+        for &hostile in &options.hostile {
+            for &kind in &options.servers {
+                // The reference server signs nobody in and vets nothing.
+                if hostile > 0 && kind == Kind::Reference {
+                    continue;
+                }
+                eprintln!(
+                    "bench-server: {clients} clients and {hostile} hostile ones against {}",
+                    kind.name()
+                );
+                let report = level(&options, kind, clients, hostile, &templates).await;
+                match &report {
+                    Ok(report) => eprintln!("{}", describe(report, options.settings.drain)),
+                    Err(error) => eprintln!("bench-server: failed: {error:#}"),
+                }
+                rows.push(Row {
+                    clients,
+                    hostile,
+                    kind,
+                    report,
+                });
             }
-            rows.push(Row {
-                clients,
-                kind,
-                report,
-            });
         }
     }
     print_tables(&rows, &options);
@@ -182,6 +213,7 @@ async fn level(
     options: &Options,
     kind: Kind,
     clients: usize,
+    hostile: usize,
     templates: &Templates,
 ) -> Result<Report> {
     let mut server = match kind {
@@ -190,7 +222,13 @@ async fn level(
     };
     let memory_at_start = server.memory()?;
     let started = tokio::time::Instant::now();
-    let accounts = server.accounts(clients / 2).await?;
+    let mut accounts = server.accounts(clients / 2 + hostile).await?;
+    // Each hostile client is a staff member of its own, on one device.
+    let hostile = accounts
+        .split_off(clients / 2)
+        .into_iter()
+        .map(|[first, _]| first)
+        .collect();
     if kind != Kind::Reference {
         eprintln!(
             "bench-server: {} users and {clients} sign-ins in {:.1} s",
@@ -199,7 +237,8 @@ async fn level(
         );
     }
     let memory_after_sign_in = server.memory()?;
-    let mut report = load::run(&mut server, accounts, templates, &options.settings).await?;
+    let mut report =
+        load::run(&mut server, accounts, hostile, templates, &options.settings).await?;
     report.memory_at_start = memory_at_start;
     report.memory_after_sign_in = memory_after_sign_in;
     Ok(report)
@@ -262,6 +301,15 @@ fn describe(report: &Report, drain: Duration) -> String {
     for (failure, count) in report.failures.iter().take(5) {
         text.push_str(&format!("\n  {count} clients failed: {failure}"));
     }
+    if report.hostile > 0 {
+        text.push_str(&format!(
+            "\n  {} hostile clients sent {} dishonest changes; {} refused",
+            report.hostile, report.hostile_sent, report.hostile_refused
+        ));
+    }
+    for (failure, count) in report.hostile_failures.iter().take(5) {
+        text.push_str(&format!("\n  {count} hostile clients failed: {failure}"));
+    }
     text
 }
 
@@ -278,14 +326,15 @@ fn print_tables(rows: &[Row], options: &Options) {
         drain.as_secs_f64(),
     );
     println!(
-        "| clients | server | all connected and synced | changes/s | p50 ms | p99 ms | peak RSS MB | RSS under load MB | server CPU | load generator CPU |"
+        "| clients | hostile | server | all connected and synced | changes/s | p50 ms | p99 ms | peak RSS MB | RSS under load MB | server CPU | load generator CPU |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         match &row.report {
             Ok(report) => println!(
-                "| {} | {} | {} | {:.0} | {} | {} | {:.0} | {:.0} | {:.0}% | {:.0}% |",
+                "| {} | {} | {} | {} | {:.0} | {} | {} | {:.0} | {:.0} | {:.0}% | {:.0}% |",
                 row.clients,
+                row.hostile,
                 row.kind.name(),
                 if report.complete() {
                     "yes".to_owned()
@@ -304,22 +353,24 @@ fn print_tables(rows: &[Row], options: &Options) {
                 percent(report.generator_cpu, report.window),
             ),
             Err(error) => println!(
-                "| {} | {} | **failed: {error:#}** | | | | | | | |",
+                "| {} | {} | {} | **failed: {error:#}** | | | | | | | |",
                 row.clients,
+                row.hostile,
                 row.kind.name()
             ),
         }
     }
 
     println!(
-        "\n| clients | server | offered changes/s | committed in window | arrived in window | never arrived | ticks held back | setup s | RSS MB: start / signed in / synced |"
+        "\n| clients | hostile | server | offered changes/s | committed in window | arrived in window | never arrived | ticks held back | setup s | RSS MB: start / signed in / synced |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         let Ok(report) = &row.report else { continue };
         println!(
-            "| {} | {} | {:.0} | {} | {} | {} | {:.0}% | {:.0} | {:.0} / {:.0} / {:.0} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {:.0}% | {:.0} | {:.0} / {:.0} / {:.0} |",
             row.clients,
+            row.hostile,
             row.kind.name(),
             report.offered / report.window.as_secs_f64(),
             report.written,
@@ -340,7 +391,7 @@ fn print_tables(rows: &[Row], options: &Options) {
     for &clients in &options.clients {
         let find = |kind: Kind| {
             rows.iter()
-                .find(|row| row.clients == clients && row.kind == kind)
+                .find(|row| row.clients == clients && row.hostile == 0 && row.kind == kind)
                 .and_then(|row| row.report.as_ref().ok())
         };
         let (Some(lots), Some(reference)) = (find(Kind::Lots), find(Kind::Reference)) else {
@@ -365,7 +416,7 @@ fn print_tables(rows: &[Row], options: &Options) {
     for &clients in &options.clients {
         let find = |kind: Kind| {
             rows.iter()
-                .find(|row| row.clients == clients && row.kind == kind)
+                .find(|row| row.clients == clients && row.hostile == 0 && row.kind == kind)
                 .and_then(|row| row.report.as_ref().ok())
         };
         let (Some(vetted), Some(unvetted)) = (find(Kind::Lots), find(Kind::LotsUnvetted)) else {
@@ -386,5 +437,46 @@ fn print_tables(rows: &[Row], options: &Options) {
             "| {clients} | {:.2} | {p99} |",
             vetted.throughput() / unvetted.throughput().max(f64::MIN_POSITIVE),
         );
+    }
+    print_hostile_ratios(rows, options);
+}
+
+/// What hostile clients do to the honest ones' figures, against Lots with vetting: each
+/// level with hostile clients against the same level without.
+fn print_hostile_ratios(rows: &[Row], options: &Options) {
+    let mut header = false;
+    for &clients in &options.clients {
+        let find = |hostile: usize| {
+            rows.iter()
+                .find(|row| {
+                    row.clients == clients && row.hostile == hostile && row.kind == Kind::Lots
+                })
+                .and_then(|row| row.report.as_ref().ok())
+        };
+        let Some(quiet) = find(0) else { continue };
+        for &hostile in options.hostile.iter().filter(|hostile| **hostile > 0) {
+            let Some(attacked) = find(hostile) else {
+                continue;
+            };
+            if !header {
+                println!(
+                    "\n| honest clients | hostile clients | dishonest changes sent / refused | honest throughput with/without | honest p99 with/without |"
+                );
+                println!("|---|---|---|---|---|");
+                header = true;
+            }
+            let p99 = match (attacked.latency(0.99), quiet.latency(0.99)) {
+                (Some(with), Some(without)) => {
+                    format!("{:.2}", with.as_secs_f64() / without.as_secs_f64())
+                }
+                _ => "n/a".into(),
+            };
+            println!(
+                "| {clients} | {hostile} | {} / {} | {:.2} | {p99} |",
+                attacked.hostile_sent,
+                attacked.hostile_refused,
+                attacked.throughput() / quiet.throughput().max(f64::MIN_POSITIVE),
+            );
+        }
     }
 }
