@@ -2,7 +2,7 @@
 // app and the real server: every desk view with axe-core, a visit recorded on a phone showing
 // up in the tertial report and its CSV, an assignment moving a household's access, and the
 // quarantine: a change the server refused from a phone, accepted (it syncs) or rejected (the
-// phone says so). Run by `cargo xtask test` (`node --test`).
+// phone continues from the server's copy and keeps what it did not take, to copy). Run by `cargo xtask test` (`node --test`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -312,8 +312,11 @@ test("a change the server refused: the phone holds it back, the desk accepts one
   await page.goto(`/#/h/${first}/read`);
   await page.locator(".note", { hasText: "telefonens klocka fel" }).waitFor({ timeout: 30_000 });
 
-  // Rejected: the phone says so plainly and keeps its copy readable.
+  // Rejected: the phone continues from the server's copy under a fresh author id, makes the
+  // later visit again (it was built on the rejected one, so the server refused it too), and
+  // keeps what the server did not take as text to copy until the person removes it.
   const rejected = await refusedVisit(field, second, "Besök som arbetsledaren avvisar.");
+  await recordVisit(field.page, second, "Besök efter det avvisade.");
   await tab(page, "Karantän", "Nekade ändringar");
   await page.locator("button", { hasText: "Hämta igen" }).click();
   const pending = page.locator("table.quarantine tbody tr.pending", { hasText: rejected.address });
@@ -321,23 +324,52 @@ test("a change the server refused: the phone holds it back, the desk accepts one
   await pending.locator("button.decide", { hasText: "Avvisa" }).click();
   await page.locator("p.decided", { hasText: /Avvisade \d+ ändring(ar)? i .*/ }).waitFor({ timeout: 30_000 });
   await check(page, "desk-quarantine-rejected");
-  const said = field.page.locator(".notices .notice.rejected", { hasText: rejected.address });
+  const said = field.page.locator(".notices .kept-notice", { hasText: rejected.address });
   await said.waitFor({ timeout: 60_000 });
-  assert.match(await said.innerText(), /har avvisat din ändring/);
-  assert.match(await said.innerText(), /finns kvar på telefonen och går att läsa/);
-  await openHousehold(field.page, second);
-  await field.page.locator(".note", { hasText: "arbetsledaren avvisar" }).waitFor();
-  assert.match(await status(field.page), /1 hushåll hålls tillbaka/);
-  await field.page.evaluate(() => window.scrollTo(0, 0));
-  await check(field.page, "phone-refused-change-rejected");
-  // Taking the server's version (after a warning of what leaves the phone) syncs it again.
-  await said.locator("button", { hasText: "Hämta serverns version" }).click();
-  assert.match(await said.innerText(), /Skriv av det du behöver först/);
-  await said.locator("button", { hasText: "Ta bort och hämta serverns version" }).click();
+  assert.match(await said.innerText(), /En arbetsledare avvisade din ändring/);
+  assert.match(await said.innerText(), /1 sak du gjorde efter den avvisade ändringen fördes in igen/);
+  // The household syncs again: the later visit reaches the server, the rejected one does not.
   await waitSynced(field.page, 60_000);
-  await field.page.locator("article.household h1").waitFor({ timeout: 30_000 });
-  assert.equal(await field.page.locator(".note", { hasText: "arbetsledaren avvisar" }).count(), 0);
+  await page.goto(`/#/h/${second}/read`);
+  await page.locator(".visits .note", { hasText: "Besök efter det avvisade." }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator(".visits .note", { hasText: "arbetsledaren avvisar" }).count(), 0);
+  // On the phone: the visits as the server has them, and the record of what it did not take.
+  await said.locator("a", { hasText: "Visa det du skrev" }).click();
+  const kept = field.page.locator("section.kept");
+  await kept.waitFor();
+  assert.match(await kept.locator("h2").innerText(), /Det du skrev som servern inte tog emot/);
+  await kept.locator(".kept-text", { hasText: "Besök som arbetsledaren avvisar." }).waitFor();
+  assert.equal(await field.page.locator(".visits .note", { hasText: "arbetsledaren avvisar" }).count(), 0);
+  await field.page.locator(".visits .note", { hasText: "Besök efter det avvisade." }).waitFor();
+  // The text can be selected as it is, to copy.
+  const selected = await kept.locator(".kept-text").first().evaluate((element) => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    return selection.toString();
+  });
+  assert.equal(selected, "Besök som arbetsledaren avvisar.");
+  await kept.scrollIntoViewIfNeeded();
+  await check(field.page, "phone-kept-record");
+  // Kept across a reload, and signing out waits until the person has removed it.
+  await field.page.reload();
+  await field.page.locator("section.kept .kept-text", { hasText: "arbetsledaren avvisar" }).waitFor({ timeout: 30_000 });
+  await waitSynced(field.page, 60_000);
+  await field.page.locator("footer button", { hasText: "Logga ut" }).click();
+  await field.page.locator(".signout-refused", { hasText: "text som servern inte tog emot" }).waitFor();
+  assert.match(await field.page.locator("header .status").innerText(), /Synkat/);
+  // Removed only on the person's word, after a warning.
+  await field.page.locator("section.kept button", { hasText: "Jag har det jag behöver" }).click();
+  assert.match(await field.page.locator("section.kept").innerText(), /försvinner från telefonen för gott/);
+  await field.page.locator("section.kept button", { hasText: "Ta bort för gott" }).click();
+  await field.page.locator("section.kept").waitFor({ state: "detached" });
   assert.equal(await field.page.locator(".notices .notice").count(), 0);
+  await field.page.reload();
+  await field.page.locator("article.household h1").waitFor({ timeout: 30_000 });
+  await waitSynced(field.page, 60_000);
+  assert.equal(await field.page.locator("section.kept").count(), 0);
 
   for (const one of [supervisor, field]) {
     assert.deepEqual(one.errors, []);

@@ -414,7 +414,7 @@ refused-notices = Changes the server refused
 refused-notice = The server refused a change to { $household }: { $reason }. What you wrote is kept on this phone.
 refused-waiting = A supervisor will look at the change. Until then this household does not sync from this phone; everything else syncs as usual.
 refused-rejected = A supervisor rejected your change to { $household } ({ $reason }). It will never reach the server.
-refused-rejected-next = What you wrote is still on this phone and can be read, but this household does not sync from here until you fetch the server's version. Talk to your supervisor about what to enter again.
+refused-rejected-next = What you wrote is still on this phone. The household continues from the server's version as soon as the phone has made the move; what the server did not take is kept for you to read and copy.
 refused-open = Show the household
 refused-reason-signer = it was signed by someone else or on another device
 refused-reason-unsigned = it was not signed
@@ -474,7 +474,43 @@ quarantine-status-accepted = Accepted
 quarantine-status-rejected = Rejected
 log-action-quarantine-accepted = Accepted a refused change
 log-action-quarantine-rejected = Rejected a refused change
-refused-take-server-copy = Fetch the server's version of the household
-refused-take-server-copy-warning = This phone's version of { $household } is removed: the rejected change and everything you wrote in the household after it. Copy what you need first. Then the server's version is fetched and the household syncs again.
-refused-take-server-copy-confirm = Remove it and fetch the server's version
-refused-take-server-copy-cancel = Cancel
+kept-title = What you wrote that the server did not take
+kept-explained = A supervisor rejected a change you made ({ $reason }). So the household continues from the server's version since { $date }. Below is what you wrote that did not come along. Select or copy what you need; it stays on this phone until you remove it.
+kept-replayed = { $count ->
+    [one] 1 thing you did after the rejected change was entered again and syncs as usual.
+   *[other] { $count } things you did after the rejected change were entered again and sync as usual.
+}
+kept-notice = A supervisor rejected your change to { $household } ({ $reason }). The household syncs again from the server's version. What you wrote that the server did not take is kept on the household's page.
+kept-open = Show what you wrote
+kept-copy = Copy
+kept-copied = Copied
+kept-copy-failed = Could not copy – select the text and copy it yourself.
+kept-minutes = { $minutes } min
+kept-on = Date { $date }
+kept-written = Written { $time }
+kept-action = Action: { $action }
+kept-dismiss = I have what I need – remove
+kept-dismiss-warning = The text above leaves this phone for good. It is not on the server.
+kept-dismiss-confirm = Remove for good
+kept-dismiss-cancel = Cancel
+kept-what-address = Address
+kept-what-member = Person
+kept-what-visit-planned = Visit booked
+kept-what-visit-recorded = Visit
+kept-what-visit-cancelled = Visit called off
+kept-what-visit-no-show = Visit nobody came to
+kept-what-visit-notes = Visit notes
+kept-what-plan-notes = Plan notes
+kept-what-follow-up = Follow-up
+kept-what-follow-up-done = Follow-up done
+kept-what-goal = Goal
+kept-what-goal-status = Where the goal stands
+kept-what-step = Step
+kept-what-step-status = Where the step stands
+kept-what-case-closed = Case closed
+kept-what-case-reopened = Case reopened
+kept-what-other = Another change
+signout-kept = { $count ->
+    [one] There is text the server did not take in 1 household. Copy what you need and remove it on the household's page before signing out.
+   *[other] There is text the server did not take in { $count } households. Copy what you need and remove it on the households' pages before signing out.
+}

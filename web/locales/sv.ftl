@@ -413,7 +413,7 @@ refused-notices = Ändringar som servern nekade
 refused-notice = Servern tog inte emot en ändring i { $household }: { $reason }. Det du skrev finns kvar på telefonen.
 refused-waiting = En arbetsledare går igenom ändringen. Till dess synkas inte det här hushållet från telefonen; allt annat synkas som vanligt.
 refused-rejected = En arbetsledare har avvisat din ändring i { $household } ({ $reason }). Den kommer aldrig till servern.
-refused-rejected-next = Det du skrev finns kvar på telefonen och går att läsa, men hushållet synkas inte härifrån förrän du hämtar serverns version. Tala med din arbetsledare om vad som ska föras in igen.
+refused-rejected-next = Det du skrev finns kvar på telefonen. Hushållet fortsätter från serverns version så snart telefonen hunnit göra det; det servern inte tog emot sparas så att du kan läsa och kopiera det.
 refused-open = Visa hushållet
 refused-reason-signer = den var signerad av någon annan eller på en annan enhet
 refused-reason-unsigned = den var inte signerad
@@ -473,7 +473,43 @@ quarantine-status-accepted = Godtagen
 quarantine-status-rejected = Avvisad
 log-action-quarantine-accepted = Godtog nekad ändring
 log-action-quarantine-rejected = Avvisade nekad ändring
-refused-take-server-copy = Hämta serverns version av hushållet
-refused-take-server-copy-warning = Telefonens version av { $household } tas bort: den avvisade ändringen och allt du har skrivit i hushållet efter den. Skriv av det du behöver först. Sedan hämtas serverns version och hushållet synkas igen.
-refused-take-server-copy-confirm = Ta bort och hämta serverns version
-refused-take-server-copy-cancel = Avbryt
+kept-title = Det du skrev som servern inte tog emot
+kept-explained = En arbetsledare avvisade en ändring du gjorde ({ $reason }). Hushållet fortsätter därför från serverns version sedan { $date }. Här nedan finns det du skrev som inte kom med. Markera eller kopiera det du behöver; det finns kvar på telefonen tills du tar bort det.
+kept-replayed = { $count ->
+    [one] 1 sak du gjorde efter den avvisade ändringen fördes in igen och synkas som vanligt.
+   *[other] { $count } saker du gjorde efter den avvisade ändringen fördes in igen och synkas som vanligt.
+}
+kept-notice = En arbetsledare avvisade din ändring i { $household } ({ $reason }). Hushållet synkas igen från serverns version. Det du skrev som servern inte tog emot finns kvar på hushållets sida.
+kept-open = Visa det du skrev
+kept-copy = Kopiera
+kept-copied = Kopierat
+kept-copy-failed = Kunde inte kopiera – markera texten och kopiera den själv.
+kept-minutes = { $minutes } min
+kept-on = Datum { $date }
+kept-written = Skrivet { $time }
+kept-action = Åtgärd: { $action }
+kept-dismiss = Jag har det jag behöver – ta bort
+kept-dismiss-warning = Texten ovan försvinner från telefonen för gott. Den finns inte på servern.
+kept-dismiss-confirm = Ta bort för gott
+kept-dismiss-cancel = Avbryt
+kept-what-address = Adress
+kept-what-member = Person
+kept-what-visit-planned = Bokat besök
+kept-what-visit-recorded = Besök
+kept-what-visit-cancelled = Inställt besök
+kept-what-visit-no-show = Besök där ingen kom
+kept-what-visit-notes = Besöksanteckning
+kept-what-plan-notes = Anteckningar i planen
+kept-what-follow-up = Uppföljning
+kept-what-follow-up-done = Uppföljning klar
+kept-what-goal = Mål
+kept-what-goal-status = Målets läge
+kept-what-step = Steg
+kept-what-step-status = Stegets läge
+kept-what-case-closed = Ärendet avslutat
+kept-what-case-reopened = Ärendet öppnat igen
+kept-what-other = Annan ändring
+signout-kept = { $count ->
+    [one] Det finns text som servern inte tog emot i 1 hushåll. Kopiera det du behöver och ta bort den på hushållets sida innan du loggar ut.
+   *[other] Det finns text som servern inte tog emot i { $count } hushåll. Kopiera det du behöver och ta bort den på hushållens sidor innan du loggar ut.
+}

@@ -32,6 +32,27 @@ pub struct Me {
     pub device_id: String,
 }
 
+impl Me {
+    /// The person on this device as core's check knows a writer: what the app signs its
+    /// changes with, and vets them as (`replay.rs`). `None` for ids core does not accept.
+    pub fn writer(&self) -> Option<lots_core::Writer> {
+        Some(lots_core::Writer {
+            staff: lots_core::StaffId::new(&self.user.id).ok()?,
+            device: lots_core::DeviceId::new(&self.device_id).ok()?,
+            role: match self.user.role.as_str() {
+                "supervisor" | "admin" => lots_core::WriterRole::Supervisor,
+                _ => lots_core::WriterRole::Staff,
+            },
+            districts: self
+                .user
+                .districts
+                .iter()
+                .filter_map(|district| lots_core::DistrictId::new(district).ok())
+                .collect(),
+        })
+    }
+}
+
 /// One household of the caseload, as the server summarises it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct CaseloadEntry {

@@ -114,6 +114,8 @@ async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
     let engine = Engine::open(storage, peer, api::sync_url())
         .await
         .map_err(|error| error.to_string())?;
+    // Who the app makes actions again as, after a supervisor rejected a change.
+    engine.set_writer(me.writer());
     // The caseload's households this device does not have are asked for on each connection;
     // fetching the list now saves the first connection a round trip.
     engine.refresh_caseload();
@@ -254,6 +256,7 @@ pub fn app() -> Html {
                                 &format!("the new sign-in was not stored: {error}").into(),
                             );
                         }
+                        session.engine.set_writer(me.writer());
                         phase.set(Phase::SignedIn(Session {
                             me: Rc::new(me),
                             ..session.clone()

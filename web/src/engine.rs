@@ -24,8 +24,9 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::refused::{
-    AfterClose, Closed, ClosedConnection, HeldBack, HoldBack, Outcome, RefusedRow, Verdict,
+    AfterClose, Closed, ClosedConnection, HeldBack, HoldBack, Outcome, Reason, RefusedRow,
 };
+use crate::replay::Kept;
 use crate::storage::{COMPACT_AFTER_CHUNKS, Storage, StorageError};
 use crate::unreadable::{ServerUnreadable, Unreadable};
 
@@ -42,6 +43,9 @@ const MAX_REQUESTS_IN_FLIGHT: usize = 32;
 
 /// The documents held back from the server after a refusal (meta, JSON).
 const HELD_BACK: &str = "held-back";
+/// What the device keeps of households whose changes a supervisor rejected, until the
+/// person dismisses it (meta, JSON: `replay::Kept`).
+const KEPT: &str = "kept";
 /// The server's clock minus the device's, as last learned (meta, JSON).
 const CLOCK_OFFSET: &str = "clock-offset";
 /// The households the caseload API last listed as unreadable (meta, JSON).
@@ -165,6 +169,9 @@ pub struct Status {
     pub held_back: usize,
     /// Households that cannot be read, on the device or on the server.
     pub unreadable: usize,
+    /// Records of what the server did not take, kept until the person dismisses them:
+    /// signing out (which clears the device) waits for that too.
+    pub kept: usize,
     /// The server refuses this device until a supervisor has looked at its refused
     /// changes: how many it said were waiting.
     pub quarantine_full: Option<usize>,
@@ -361,6 +368,14 @@ struct State {
     /// The server refused this device for its full quarantine, saying this many refused
     /// changes wait; cleared when a connection succeeds or fewer wait.
     quarantine_full: Option<usize>,
+    /// What the server did not take of households whose changes were rejected, in words and
+    /// bytes, as IndexedDB keeps it (`KEPT`).
+    kept: Vec<Kept>,
+    /// Who the person is, as core's check knows a writer: the actions made again after a
+    /// rejection are signed as them. Set by the app once it knows who is signed in.
+    writer: Option<lots_core::Writer>,
+    /// Households being moved onto the server's copy right now.
+    recovering: BTreeSet<DocumentId>,
 }
 
 /// The engine; cheap to clone (all clones are one engine).
@@ -422,6 +437,9 @@ impl Engine {
             .ok()
             .flatten()
             .unwrap_or_default();
+        // The records of what the server did not take hold what a person typed: a record
+        // that does not read fails the start rather than being overwritten later.
+        let kept: Vec<Kept> = storage.meta(KEPT).await?.unwrap_or_default();
         let peer = SyncPeer::with_policy(
             PeerConfig::new(peer_id, Role::Client),
             HoldBack::from_records(held),
@@ -467,6 +485,9 @@ impl Engine {
                     unreadable_on_device: BTreeMap::new(),
                     unreadable_on_server,
                     quarantine_full: None,
+                    kept,
+                    writer: None,
+                    recovering: BTreeSet::new(),
                 }),
                 writing: futures_util::lock::Mutex::new(()),
                 storage,
@@ -685,6 +706,7 @@ impl Engine {
             waiting,
             held_back: held.len(),
             unreadable,
+            kept: state.kept.len(),
             quarantine_full: state.quarantine_full,
             conflicts,
             saving: state.saving,
@@ -1215,7 +1237,9 @@ impl Engine {
                     self.want(wanted);
                     self.refresh_caseload();
                     self.refresh_clock();
-                    if self.inner.state.borrow().peer.policy().any_waiting() {
+                    // Waiting for a decision, or rejected and not yet moved onto the server's
+                    // copy (the move needs to know who signs).
+                    if !self.inner.state.borrow().peer.policy().is_empty() {
                         self.check_quarantine();
                     }
                     changed = true;
@@ -1426,7 +1450,7 @@ impl Engine {
             }
             let ask = {
                 let state = self.inner.state.borrow();
-                (state.link == Connection::Online && state.peer.policy().any_waiting())
+                (state.link == Connection::Online && !state.peer.policy().is_empty())
                     || state.quarantine_full.is_some()
             };
             if ask {
@@ -1436,21 +1460,21 @@ impl Engine {
     }
 
     /// Acts on what the device's quarantine says: a document whose refused changes were all
-    /// accepted syncs again; one with changes rejected stays held back, and says so; when
-    /// fewer changes wait than when the server said the quarantine was full, connects.
+    /// accepted syncs again; one with changes rejected continues from the server's copy
+    /// ([`recover`](Self::recover)); when fewer changes wait than when the server said the
+    /// quarantine was full, connects.
     fn quarantine_heard(&self, rows: &[RefusedRow]) {
-        let waiting: Vec<DocumentId> = self
+        let held: Vec<DocumentId> = self
             .inner
             .state
             .borrow()
             .peer
             .policy()
             .iter()
-            .filter(|record| record.verdict == Verdict::Waiting)
             .map(|record| record.document)
             .collect();
         let (mut decided, mut released) = (false, false);
-        for document in waiting {
+        for document in held {
             match crate::refused::outcome(&document, rows) {
                 Outcome::Accepted => {
                     self.release(document);
@@ -1465,6 +1489,15 @@ impl Engine {
                         .peer
                         .policy_mut()
                         .reject(&document);
+                    let engine = self.clone();
+                    let rows = rows.to_vec();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(error) = engine.recover(document, &rows).await {
+                            // Held back still, and tried again at the next answer.
+                            engine.inner.state.borrow_mut().problem = Some(error.to_string());
+                            engine.changed();
+                        }
+                    });
                 }
                 Outcome::Waiting | Outcome::Unknown => {}
             }
@@ -1519,38 +1552,158 @@ impl Engine {
         self.connect();
     }
 
-    /// Replaces a household whose refused changes a supervisor rejected by the server's
-    /// copy: the device's copy (with the rejected changes and everything written after them,
-    /// which build on them and would be refused in turn) is removed from the device, and the
-    /// household is fetched again and syncs as any other. Only on the person's word: what
-    /// is removed was never on the server.
-    pub async fn take_server_copy(&self, document: DocumentId) -> Result<(), StorageError> {
-        let rejected = self
-            .held_back_of(&document)
-            .is_some_and(|record| record.verdict == Verdict::Rejected);
-        if !rejected {
+    /// Who signs the actions made again after a rejection (`None` until known).
+    pub fn set_writer(&self, writer: Option<lots_core::Writer>) {
+        self.inner.state.borrow_mut().writer = writer;
+    }
+
+    /// Continues a household whose refused changes a supervisor rejected from the server's
+    /// copy (`replay.rs`): the person's later actions that still pass are made again under
+    /// a fresh actor, and what the server did not take is kept, in words and with the
+    /// device's whole copy, until the person dismisses it. The record is written before
+    /// anything of the device's copy is removed, so that no failure between the steps loses
+    /// what was typed. A household whose very first change was rejected has no server copy:
+    /// it leaves the device, its record stays.
+    async fn recover(&self, document: DocumentId, rows: &[RefusedRow]) -> Result<(), StorageError> {
+        let Some(writer) = self.inner.state.borrow().writer.clone() else {
+            return Ok(()); // Tried again once the app knows who is signed in.
+        };
+        if !self.inner.state.borrow_mut().recovering.insert(document) {
             return Ok(());
         }
+        let result = self.recover_as(document, rows, &writer).await;
+        self.inner.state.borrow_mut().recovering.remove(&document);
+        result
+    }
+
+    async fn recover_as(
+        &self,
+        document: DocumentId,
+        rows: &[RefusedRow],
+        writer: &lots_core::Writer,
+    ) -> Result<(), StorageError> {
+        let id = document.to_string();
+        let mine = rows
+            .iter()
+            .filter(|row| row.household == id && row.status == "rejected");
+        let (mut roots, mut rejected) = (
+            std::collections::HashSet::new(),
+            std::collections::HashSet::new(),
+        );
+        for row in mine {
+            let Ok(hash) = row.change.parse::<ChangeHash>() else {
+                continue;
+            };
+            rejected.insert(hash);
+            if row.reason() != Reason::Depends {
+                roots.insert(hash);
+            }
+        }
+        let household = crate::views::shell::address_of(self, &document);
+        let _writing = self.inner.writing.lock().await;
+        if self.ended() {
+            return Ok(());
+        }
+        let prepared = {
+            let mut state = self.inner.state.borrow_mut();
+            state.load(document);
+            let Some(held) = state.peer.policy().get(&document).cloned() else {
+                return Ok(());
+            };
+            let Some(device) = state.peer.document(&document) else {
+                return Ok(());
+            };
+            let recovery = crate::replay::recover(
+                device,
+                &roots,
+                &rejected,
+                writer,
+                &crate::replay::Quarantined(&rejected),
+                now(),
+                lots_core::automerge::ActorId::random(),
+            );
+            recovery.map(|recovery| {
+                let kept = Kept {
+                    document,
+                    household,
+                    codes: held.codes.clone(),
+                    since: now().as_millis(),
+                    changes: recovery.kept,
+                    replayed: recovery.replayed,
+                    device_copy: crate::replay::to_hex(&device.save()),
+                };
+                let mut records = state.kept.clone();
+                records.push(kept);
+                (records, recovery.doc)
+            })
+        };
+        let Some((records, doc)) = prepared else {
+            // None of the rejected changes is on this device: it has nothing to undo.
+            drop(_writing);
+            self.release(document);
+            self.save_held_back();
+            self.resync();
+            return Ok(());
+        };
+        self.inner.storage.set_meta(KEPT, Some(&records)).await?;
+        self.inner.state.borrow_mut().kept = records;
+        self.inner.storage.forget(&document).await?;
+        if let Some(doc) = &doc {
+            self.inner
+                .storage
+                .append(&document, &doc.save(), true)
+                .await?;
+        }
         {
-            let _writing = self.inner.writing.lock().await;
-            // The device first: if that fails, the copy in memory is still whole.
-            self.inner.storage.forget(&document).await?;
             let mut state = self.inner.state.borrow_mut();
             state.peer.remove_document(&document);
-            state.peer.policy_mut().release(&document);
-            state.unloaded.remove(&document);
+            state.summaries.remove(&document);
+            state.unreadable_on_device.remove(&document);
             state.unloaded_dirty.remove(&document);
             state.unloaded_states.remove(&document);
-            state.summaries.remove(&document);
-            state.saved_heads.remove(&document);
-            state.chunks.remove(&document);
-            state.wanted.insert(document);
+            state.peer.policy_mut().release(&document);
+            match doc {
+                Some(doc) => {
+                    state.saved_heads.insert(document, doc.get_heads());
+                    state.chunks.insert(document, 1);
+                    state.peer.insert_document(document, doc);
+                    state.peer.mark_dirty(document);
+                }
+                None => {
+                    state.saved_heads.remove(&document);
+                    state.chunks.remove(&document);
+                }
+            }
         }
+        drop(_writing);
         self.save_held_back();
         self.households_moved();
-        // Asked for on a new connection, from nothing: on this one the server's sync state
-        // says it sent what the device refused while holding the household back.
+        // On a new connection, from what both sides have: on this one the server's sync
+        // state says it sent what the device did not take while holding the household back.
         self.resync();
+        self.changed();
+        Ok(())
+    }
+
+    /// What the device keeps of households whose changes were rejected, oldest first.
+    pub fn kept(&self) -> Vec<Kept> {
+        self.inner.state.borrow().kept.clone()
+    }
+
+    /// Removes a record of what the server did not take, on the person's word that they
+    /// have what they need of it (`since` tells two records of one household apart).
+    pub async fn dismiss_kept(&self, document: DocumentId, since: i64) -> Result<(), StorageError> {
+        let _writing = self.inner.writing.lock().await;
+        let mut records = self.kept();
+        records.retain(|kept| (kept.document, kept.since) != (document, since));
+        // The device first: a record still shown is better than one back after a reload.
+        if records.is_empty() {
+            self.inner.storage.set_meta::<Vec<Kept>>(KEPT, None).await?;
+        } else {
+            self.inner.storage.set_meta(KEPT, Some(&records)).await?;
+        }
+        self.inner.state.borrow_mut().kept = records;
+        drop(_writing);
         self.changed();
         Ok(())
     }

@@ -349,6 +349,19 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_of_kept_text_has_words() {
+        for language in Language::ALL {
+            set_language(language);
+            for what in crate::replay::What::ALL {
+                let key = format!("kept-what-{}", what.code());
+                assert_ne!(t(&key), key, "{} lacks {key}", language.tag());
+            }
+        }
+        set_language(Language::Swedish);
+        assert_eq!(t("kept-title"), "Det du skrev som servern inte tog emot");
+    }
+
+    #[test]
     fn dates_are_written_the_swedish_way() {
         let day = Date::from_ymd(2026, 11, 23).unwrap();
         assert_eq!(date(day), "2026-11-23");

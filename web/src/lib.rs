@@ -5,6 +5,8 @@
 //! - [`engine`]: documents in memory, core's sync peer, and the WebSocket to the server.
 //! - [`api`]: the server's JSON API (sign in, caseload, quarantine).
 //! - [`refused`]: refused changes — close codes, documents held back, supervisors' verdicts.
+//! - [`replay`]: after a rejection, the server's copy with later actions made again, and the
+//!   readable record of what was not taken.
 //! - [`clock`]: the device's clock set right by the server's, to sign with.
 //! - [`unreadable`]: households that cannot be read, listed with why.
 //! - [`i18n`]: Fluent translations (Swedish, English) and Swedish dates.
@@ -19,6 +21,7 @@ pub mod clock;
 pub mod engine;
 pub mod i18n;
 pub mod refused;
+pub mod replay;
 pub mod storage;
 pub mod unreadable;
 pub mod update;

@@ -66,6 +66,9 @@ pub fn household_view(props: &HouseholdProps) -> Html {
                     { t("household-record-visit") }
                 </Link<Route>>
             }
+            // What the server did not take after a rejection: outside the read-only frame,
+            // so that it can be copied and dismissed wherever the household is open.
+            <crate::views::kept::KeptRecords document={document} />
             // A disabled fieldset disables every control inside it: the same screen, to read.
             <fieldset class="read-only-frame" disabled={props.read_only}>
                 <legend class="visually-hidden">{ household_name(&household) }</legend>

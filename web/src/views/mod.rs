@@ -4,6 +4,7 @@ pub mod choice;
 pub mod desk;
 pub mod household;
 pub mod households;
+pub mod kept;
 pub mod plan;
 pub mod shell;
 pub mod signin;

@@ -33,12 +33,14 @@ pub fn shell(props: &ShellProps) -> Html {
     let status = session.engine.status();
     // Held-back households have changes the server does not have either.
     let waiting = status.waiting + status.held_back;
+    let kept = status.kept;
     // Signing out removes this person's data from the device: never with changes the server
-    // does not have yet.
+    // does not have yet, nor with a record of what it did not take that the person has not
+    // dismissed.
     let sign_out = {
         let (on_sign_out, refused) = (props.on_sign_out.clone(), refused.clone());
         Callback::from(move |_: MouseEvent| {
-            if waiting > 0 {
+            if waiting > 0 || kept > 0 {
                 refused.set(true);
             } else {
                 on_sign_out.emit(());
@@ -108,6 +110,8 @@ pub fn shell(props: &ShellProps) -> Html {
             </footer>
             if *refused && waiting > 0 {
                 <p class="problem signout-refused" role="alert">{ t_count("signout-unsynced", waiting) }</p>
+            } else if *refused && kept > 0 {
+                <p class="problem signout-refused" role="alert">{ t_count("signout-kept", kept) }</p>
             }
         </>
     }
@@ -231,8 +235,12 @@ pub fn reasons_in_words(codes: &[String]) -> String {
 
 /// A household as a notice names it: its address, or its id when it does not read.
 pub fn household_words(session: &Session, document: &lots_core::DocumentId) -> String {
-    session
-        .engine
+    address_of(&session.engine, document)
+}
+
+/// A household's address as the engine reads it, or its id when it does not read.
+pub fn address_of(engine: &crate::engine::Engine, document: &lots_core::DocumentId) -> String {
+    engine
         .households()
         .get(document)
         .map(|household| {
@@ -254,8 +262,9 @@ pub fn household_words(session: &Session, document: &lots_core::DocumentId) -> S
 pub fn sync_notices() -> Html {
     let session = use_context::<Session>().expect("the session is provided");
     let held = session.engine.held_back();
+    let kept = session.engine.kept();
     let full = session.engine.status().quarantine_full;
-    if held.is_empty() && full.is_none() {
+    if held.is_empty() && kept.is_empty() && full.is_none() {
         return html! {};
     }
     html! {
@@ -264,7 +273,40 @@ pub fn sync_notices() -> Html {
                 <p class="notice" role="alert">{ t_count("quarantine-full-notice", count) }</p>
             }
             { for held.iter().map(|record| notice(&session, record)) }
+            { for kept.iter().map(|record| kept_notice(&session, record)) }
         </section>
+    }
+}
+
+/// After a rejection: the household continues from the server's copy, and what the server
+/// did not take waits on the household's page.
+fn kept_notice(session: &Session, record: &crate::replay::Kept) -> Html {
+    let text = i18n::t_args(
+        "kept-notice",
+        &[
+            ("household", record.household.clone().into()),
+            ("reason", reasons_in_words(&record.codes).into()),
+        ],
+    );
+    let open = household_route(session, &record.document);
+    html! {
+        <div key={format!("kept-{}-{}", record.document, record.since)} class="notice kept-notice">
+            <p>{ text }</p>
+            if record.replayed > 0 {
+                <p class="meta">{ t_count("kept-replayed", record.replayed) }</p>
+            }
+            <Link<Route> to={open}>{ t("kept-open") }<span class="visually-hidden">{ format!(": {}", record.household) }</span></Link<Route>>
+        </div>
+    }
+}
+
+/// Where a notice opens a household: to read at the desk, to edit on a phone.
+fn household_route(session: &Session, document: &lots_core::DocumentId) -> Route {
+    let id = document.to_string();
+    if session.at_desk() {
+        Route::ReadHousehold { id }
+    } else {
+        Route::Household { id }
     }
 }
 
@@ -288,76 +330,12 @@ fn notice(session: &Session, record: &HeldBack) -> Html {
             t("refused-rejected-next"),
         ),
     };
-    let open = if session.at_desk() {
-        Route::ReadHousehold {
-            id: record.document.to_string(),
-        }
-    } else {
-        Route::Household {
-            id: record.document.to_string(),
-        }
-    };
+    let open = household_route(session, &record.document);
     html! {
         <div key={record.document.to_string()} class={class} role="alert">
             <p>{ text }</p>
             <p class="meta">{ next }</p>
             <Link<Route> to={open}>{ t("refused-open") }<span class="visually-hidden">{ format!(": {household}") }</span></Link<Route>>
-            if record.verdict == Verdict::Rejected {
-                <TakeServerCopy document={record.document} household={household.clone()} />
-            }
-        </div>
-    }
-}
-
-/// Props of [`TakeServerCopy`].
-#[derive(Properties, PartialEq)]
-pub struct TakeServerCopyProps {
-    /// The household whose changes were rejected.
-    pub document: lots_core::DocumentId,
-    /// How the notice names it.
-    pub household: AttrValue,
-}
-
-/// After a rejection: replace the phone's copy of the household by the server's, so that it
-/// syncs again. Asks first, saying what leaves the phone.
-#[function_component(TakeServerCopy)]
-pub fn take_server_copy(props: &TakeServerCopyProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
-    let asking = use_state(|| false);
-    let problem = use_state(|| None::<String>);
-    let ask = {
-        let asking = asking.clone();
-        Callback::from(move |_: MouseEvent| asking.set(true))
-    };
-    let cancel = {
-        let asking = asking.clone();
-        Callback::from(move |_: MouseEvent| asking.set(false))
-    };
-    let take = {
-        let (engine, document, problem) = (session.engine.clone(), props.document, problem.clone());
-        Callback::from(move |_: MouseEvent| {
-            let (engine, problem) = (engine.clone(), problem.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Err(error) = engine.take_server_copy(document).await {
-                    problem.set(Some(error.to_string()));
-                }
-            });
-        })
-    };
-    html! {
-        <div class="take-server-copy">
-            if *asking {
-                <p>{ t1("refused-take-server-copy-warning", "household", props.household.to_string()) }</p>
-                <div class="decisions">
-                    <button class="danger" onclick={take}>{ t("refused-take-server-copy-confirm") }</button>
-                    <button onclick={cancel}>{ t("refused-take-server-copy-cancel") }</button>
-                </div>
-            } else {
-                <button onclick={ask}>{ t("refused-take-server-copy") }</button>
-            }
-            if let Some(problem) = &*problem {
-                <p class="problem">{ problem.clone() }</p>
-            }
         </div>
     }
 }
@@ -391,6 +369,7 @@ mod tests {
             waiting: 0,
             held_back: 0,
             unreadable: 0,
+            kept: 0,
             quarantine_full: None,
             conflicts: 0,
             saving: 0,

@@ -1,0 +1,816 @@
+//! After a supervisor rejected a refused change: the household continues from the server's
+//! copy under a fresh Automerge actor, the person's later actions that still pass are made
+//! again, and what does not come back is kept as a readable record ([`Kept`]). Pure
+//! functions of documents (no browser, no clock), so that they are tested natively.
+//!
+//! **The server's copy** is the device's copy without the rejected changes and everything
+//! built on them (their descendants). Every other change on the device came from the server
+//! or was taken by it (the quarantine decides a change together with all that depend on
+//! it), or is this device's own work not sent yet that does not build on the rejected
+//! change; whatever others wrote meanwhile arrives by sync, as for any household. Made on
+//! the device, the copy needs no connection, and nothing of it is new to the server.
+//!
+//! **A fresh actor.** The old actor's sequence is burnt: its next change would have the
+//! rejected one's sequence number before it, and so depend on it.
+//!
+//! **Replay by effect.** Automerge cannot move a change onto other dependencies, and a change
+//! names only its action (core's `act` writes the action's name into the signature), not the
+//! action's arguments. So each later change is replayed by its effect on the household: the
+//! household read before and after the change on the device (in causal order) is compared,
+//! each difference is one of core's actions (a visit recorded, a note edited, a follow-up
+//! added…), and that action runs on the server's copy, signed by the person now. Each action's
+//! change is vetted with core's [`vet_changes`] before it is kept, as the server will, so
+//! the app never sends what the server refuses. A difference no action makes (a conflict
+//! settled, an assignment) and an action that no longer applies (a note of a visit that
+//! only the rejected change recorded) are not made again: their text stays in the record.
+
+use std::collections::{BTreeMap, HashSet};
+
+use lots_core::automerge::{ActorId, Automerge, Change, ChangeHash};
+use lots_core::{
+    ActionError, CaseStatus, Date, DeviceId, Directory, DistrictId, FollowUp, FollowUpId, Goal,
+    GoalId, GoalStatus, Household, HouseholdDoc, Interpreter, Member, MemberDetails, MemberId,
+    NewFollowUp, NewGoal, NewStep, NoteRef, Owner, Signature, StaffId, Step, StepId, Timestamp,
+    Visit, VisitId, VisitRecord, VisitStatus, Writer, vet_changes,
+};
+
+/// What a kept text is, for its label (`kept-what-<code>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum What {
+    /// The household's address.
+    Address,
+    /// A member's details.
+    Member,
+    /// A visit booked.
+    VisitPlanned,
+    /// A visit recorded as held (its notes are the text).
+    VisitRecorded,
+    /// A visit called off.
+    VisitCancelled,
+    /// A visit nobody came to.
+    VisitNoShow,
+    /// A visit's notes, edited.
+    VisitNotes,
+    /// The plan's notes, edited.
+    PlanNotes,
+    /// A follow-up added.
+    FollowUp,
+    /// A follow-up done.
+    FollowUpDone,
+    /// A goal added.
+    Goal,
+    /// A goal's status.
+    GoalStatus,
+    /// A step added.
+    Step,
+    /// A step's status.
+    StepStatus,
+    /// The case closed.
+    CaseClosed,
+    /// The case reopened.
+    CaseReopened,
+    /// Something no action here makes again (a conflict settled, an assignment).
+    Other,
+}
+
+impl What {
+    /// Every kind, for the translations' test.
+    pub const ALL: [What; 17] = [
+        What::Address,
+        What::Member,
+        What::VisitPlanned,
+        What::VisitRecorded,
+        What::VisitCancelled,
+        What::VisitNoShow,
+        What::VisitNotes,
+        What::PlanNotes,
+        What::FollowUp,
+        What::FollowUpDone,
+        What::Goal,
+        What::GoalStatus,
+        What::Step,
+        What::StepStatus,
+        What::CaseClosed,
+        What::CaseReopened,
+        What::Other,
+    ];
+
+    /// The end of its translation key `kept-what-<code>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            What::Address => "address",
+            What::Member => "member",
+            What::VisitPlanned => "visit-planned",
+            What::VisitRecorded => "visit-recorded",
+            What::VisitCancelled => "visit-cancelled",
+            What::VisitNoShow => "visit-no-show",
+            What::VisitNotes => "visit-notes",
+            What::PlanNotes => "plan-notes",
+            What::FollowUp => "follow-up",
+            What::FollowUpDone => "follow-up-done",
+            What::Goal => "goal",
+            What::GoalStatus => "goal-status",
+            What::Step => "step",
+            What::StepStatus => "step-status",
+            What::CaseClosed => "case-closed",
+            What::CaseReopened => "case-reopened",
+            What::Other => "other",
+        }
+    }
+}
+
+/// One text of the record: what the person wrote, as they wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeptText {
+    /// What it is.
+    pub what: What,
+    /// The visit's time, for what belongs to a visit.
+    #[serde(default)]
+    pub when: Option<Timestamp>,
+    /// The date it names (a due date, a status's date, a closing date).
+    #[serde(default)]
+    pub on: Option<Date>,
+    /// The text: notes, a description, a name, an address (empty for a plain status).
+    pub text: String,
+    /// Codes that go with it: a visit's topics, a status (shown in words).
+    #[serde(default)]
+    pub codes: Vec<String>,
+    /// A visit's length in minutes.
+    #[serde(default)]
+    pub minutes: Option<u32>,
+}
+
+/// One change the server did not take, in words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeptChange {
+    /// The action, as the change names it (`record_visit`…).
+    pub action: String,
+    /// When it was signed.
+    pub signed_at: Option<Timestamp>,
+    /// What it wrote.
+    pub texts: Vec<KeptText>,
+}
+
+/// What the device keeps of a household whose change a supervisor rejected, until the
+/// person dismisses it (meta `kept`): the refused edits in words, and the device's whole
+/// copy as it was (its bytes, in hex), so that nothing typed is lost even where the words
+/// fall short.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Kept {
+    /// The household document.
+    pub document: lots_core::DocumentId,
+    /// How the household was named then (its address).
+    pub household: String,
+    /// Why the server refused the change: its codes.
+    pub codes: Vec<String>,
+    /// When the device took the server's copy (ms since the epoch).
+    pub since: i64,
+    /// The changes not taken and not made again, oldest first.
+    pub changes: Vec<KeptChange>,
+    /// How many later actions were made again on the server's copy.
+    pub replayed: usize,
+    /// The device's copy before, as Automerge bytes in hex.
+    pub device_copy: String,
+}
+
+/// Bytes as lowercase hex (JSON in IndexedDB's meta store has no bytes).
+pub fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
+/// Bytes from [`to_hex`]; `None` for text that is not.
+pub fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+/// The household continued from the server's copy.
+#[derive(Debug)]
+pub struct Recovery {
+    /// The server's copy with the later actions made again, writing as the fresh actor;
+    /// `None` when the rejected change created the household (the server has no copy).
+    pub doc: Option<Automerge>,
+    /// The refused changes not made again, oldest first.
+    pub kept: Vec<KeptChange>,
+    /// How many later actions were made again.
+    pub replayed: usize,
+}
+
+/// What [`Directory`] the app's own check has: the rejected changes (the wrapped set) are
+/// quarantined, no actor belongs to another device as far as it knows (the fresh one is
+/// new), and no replayed action changes who holds the household.
+pub struct Quarantined<'a>(pub &'a HashSet<ChangeHash>);
+
+impl Directory for Quarantined<'_> {
+    fn actor_device(&self, _: &ActorId) -> Option<DeviceId> {
+        None
+    }
+
+    fn may_hold(&self, _: &StaffId, _: &DistrictId) -> bool {
+        true
+    }
+
+    fn is_quarantined(&self, change: &ChangeHash) -> bool {
+        self.0.contains(change)
+    }
+}
+
+/// Continues a household after a rejection. `rejected` are the changes the supervisor
+/// rejected (every quarantined change of the household, those that only depended on the
+/// first too); `roots` those refused for what they did themselves, whose effect is not made
+/// again. Everything on the device built on a root is replayed by its effect, signed by
+/// `writer` at `now`, if core's check passes it as the server would (`directory`: the
+/// app's is [`Quarantined`]). `None` when no rejected change is on the device.
+pub fn recover(
+    device: &Automerge,
+    roots: &HashSet<ChangeHash>,
+    rejected: &HashSet<ChangeHash>,
+    writer: &Writer,
+    directory: &dyn Directory,
+    now: Timestamp,
+    actor: ActorId,
+) -> Option<Recovery> {
+    let changes = causal_order(device.get_changes(&[]));
+    // A rejected change of which no root is on the device still taints what builds on it.
+    let roots: HashSet<ChangeHash> = if changes.iter().any(|c| roots.contains(&c.hash())) {
+        roots.clone()
+    } else {
+        rejected.clone()
+    };
+    let mut tainted: HashSet<ChangeHash> = HashSet::new();
+    for change in &changes {
+        if roots.contains(&change.hash()) || change.deps().iter().any(|dep| tainted.contains(dep)) {
+            tainted.insert(change.hash());
+        }
+    }
+    if tainted.is_empty() {
+        return None;
+    }
+    let (clean, later): (Vec<Change>, Vec<Change>) = changes
+        .into_iter()
+        .partition(|change| !tainted.contains(&change.hash()));
+    let mut base = Automerge::new_with_encoding(lots_core::TEXT_ENCODING);
+    base.apply_changes(clean).ok()?;
+    let exists = !base.get_heads().is_empty();
+    let mut doc = base.fork().with_actor(actor);
+    // The device's household as each tainted change left it, starting from the server's.
+    let mut working = base;
+    let mut before = read(&working);
+    let signature = Signature::new(writer.staff.clone(), writer.device.clone(), now);
+    let (mut kept, mut replayed) = (Vec::new(), 0);
+    for change in later {
+        let hash = change.hash();
+        let info = change.message().and_then(Signature::from_change_message);
+        let action = info
+            .as_ref()
+            .map_or_else(|| "unknown".to_owned(), |(_, action)| action.clone());
+        if working.apply_changes([change]).is_err() {
+            continue;
+        }
+        let after = read(&working);
+        let effects = match &after {
+            Some(after) => effects(before.as_ref(), after),
+            None => Vec::new(),
+        };
+        let mut not_made = Vec::new();
+        for effect in effects {
+            let made = exists
+                && !roots.contains(&hash)
+                && replay(&mut doc, &effect, &signature, writer, directory, now);
+            if made {
+                replayed += 1;
+            } else {
+                not_made.push(effect.text());
+            }
+        }
+        if !not_made.is_empty() || roots.contains(&hash) {
+            let texts = if not_made.is_empty() {
+                vec![KeptText::plain(What::Other, String::new())]
+            } else {
+                not_made
+            };
+            kept.push(KeptChange {
+                action,
+                signed_at: info.map(|(signature, _)| signature.at),
+                texts,
+            });
+        }
+        before = after;
+    }
+    Some(Recovery {
+        doc: exists.then_some(doc),
+        kept,
+        replayed,
+    })
+}
+
+/// Changes with every one after its dependencies.
+fn causal_order(changes: Vec<Change>) -> Vec<Change> {
+    let present: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
+    let mut done: HashSet<ChangeHash> = HashSet::new();
+    let mut ordered = Vec::with_capacity(changes.len());
+    let mut pending = changes;
+    while !pending.is_empty() {
+        let before = pending.len();
+        let (ready, rest): (Vec<Change>, Vec<Change>) = pending.into_iter().partition(|change| {
+            change
+                .deps()
+                .iter()
+                .all(|dep| done.contains(dep) || !present.contains(dep))
+        });
+        for change in ready {
+            done.insert(change.hash());
+            ordered.push(change);
+        }
+        pending = rest;
+        if pending.len() == before {
+            // A cycle cannot be; keep whatever is left rather than lose it.
+            ordered.append(&mut pending);
+        }
+    }
+    ordered
+}
+
+fn read(doc: &Automerge) -> Option<Household> {
+    if doc.get_heads().is_empty() {
+        return None;
+    }
+    HouseholdDoc::new(doc).household().ok()
+}
+
+/// One difference between the household before and after a change, as the action that
+/// makes it.
+#[derive(Debug, Clone, PartialEq)]
+enum Effect {
+    Housing(lots_core::Profile),
+    Member {
+        id: MemberId,
+        member: Member,
+        new: bool,
+    },
+    Schedule(VisitId, Visit),
+    Record(VisitId, Visit),
+    EndVisit(VisitId, Visit),
+    Note {
+        note: NoteRef,
+        when: Option<Timestamp>,
+        before: String,
+        after: String,
+    },
+    AddFollowUp(VisitId, Timestamp, FollowUpId, FollowUp),
+    CompleteFollowUp(VisitId, Timestamp, FollowUpId, FollowUp),
+    AddGoal(GoalId, Goal),
+    GoalStatus(GoalId, Goal),
+    AddStep(GoalId, StepId, Step),
+    StepStatus(GoalId, StepId, Step),
+    Close(lots_core::Profile),
+    Reopen,
+    /// What no action here makes: a conflict settled, an assignment.
+    Other,
+}
+
+/// The differences `after` has from `before` (`None`: the household did not exist).
+fn effects(before: Option<&Household>, after: &Household) -> Vec<Effect> {
+    let empty;
+    let before = match before {
+        Some(before) => before,
+        None => {
+            empty = Household {
+                members: BTreeMap::new(),
+                visits: BTreeMap::new(),
+                plan: lots_core::Plan {
+                    goals: BTreeMap::new(),
+                    notes: lots_core::Note::default(),
+                },
+                ..after.clone()
+            };
+            let mut effects = vec![Effect::Housing(after.profile.clone())];
+            effects.extend(self::effects(Some(&empty), after));
+            return effects;
+        }
+    };
+    let mut effects = Vec::new();
+    let (was, is) = (&before.profile, &after.profile);
+    if (&was.address, &was.unit, was.housing_form) != (&is.address, &is.unit, is.housing_form) {
+        effects.push(Effect::Housing(is.clone()));
+    }
+    match (was.status, is.status) {
+        (CaseStatus::Active, CaseStatus::Closed) => effects.push(Effect::Close(is.clone())),
+        (CaseStatus::Closed, CaseStatus::Active) => effects.push(Effect::Reopen),
+        _ => {}
+    }
+    if (&was.district, &was.assigned_staff) != (&is.district, &is.assigned_staff) {
+        effects.push(Effect::Other);
+    }
+    for (id, member) in &after.members {
+        match before.members.get(id) {
+            Some(old) if old == member => {}
+            old => effects.push(Effect::Member {
+                id: id.clone(),
+                member: member.clone(),
+                new: old.is_none(),
+            }),
+        }
+    }
+    for (id, visit) in &after.visits {
+        let old = before.visits.get(id);
+        visit_effects(id, old, visit, &mut effects);
+    }
+    if before.plan.notes != after.plan.notes {
+        effects.push(Effect::Note {
+            note: NoteRef::Plan,
+            when: None,
+            before: before.plan.notes.as_str().to_owned(),
+            after: after.plan.notes.as_str().to_owned(),
+        });
+    }
+    for (id, goal) in &after.plan.goals {
+        let old = before.plan.goals.get(id);
+        match old {
+            None => effects.push(Effect::AddGoal(id.clone(), goal.clone())),
+            Some(old) if (old.status, old.reached_on) != (goal.status, goal.reached_on) => {
+                // Adding a step starts a goal: that is the step's effect, not a status set.
+                let started_by_step = old.status == GoalStatus::NotStarted
+                    && goal.status == GoalStatus::InProgress
+                    && goal.steps.len() > old.steps.len();
+                if !started_by_step {
+                    effects.push(Effect::GoalStatus(id.clone(), goal.clone()));
+                }
+            }
+            Some(_) => {}
+        }
+        for (step_id, step) in &goal.steps {
+            match old.and_then(|old| old.steps.get(step_id)) {
+                None => effects.push(Effect::AddStep(id.clone(), step_id.clone(), step.clone())),
+                Some(old) if (old.status, old.done_on) != (step.status, step.done_on) => effects
+                    .push(Effect::StepStatus(
+                        id.clone(),
+                        step_id.clone(),
+                        step.clone(),
+                    )),
+                Some(_) => {}
+            }
+        }
+    }
+    if effects.is_empty() && before != after {
+        effects.push(Effect::Other);
+    }
+    effects
+}
+
+fn visit_effects(id: &VisitId, old: Option<&Visit>, visit: &Visit, effects: &mut Vec<Effect>) {
+    let fields = |visit: &Visit| {
+        (
+            visit.planned_at,
+            visit.staff.clone(),
+            visit.status,
+            visit.present.clone(),
+            visit.interpreter_language.clone(),
+            visit.interpreter_mode,
+            visit.duration_minutes,
+            visit.topics.clone(),
+        )
+    };
+    match old {
+        None if visit.status == VisitStatus::Planned => {
+            effects.push(Effect::Schedule(id.clone(), visit.clone()));
+        }
+        None => effects.push(Effect::Record(id.clone(), visit.clone())),
+        Some(old) if fields(old) != fields(visit) => match visit.status {
+            VisitStatus::Done => effects.push(Effect::Record(id.clone(), visit.clone())),
+            VisitStatus::Cancelled | VisitStatus::NoShow => {
+                effects.push(Effect::EndVisit(id.clone(), visit.clone()));
+            }
+            _ => effects.push(Effect::Other),
+        },
+        Some(old) if old.notes != visit.notes => effects.push(Effect::Note {
+            note: NoteRef::Visit(id.clone()),
+            when: Some(visit.planned_at),
+            before: old.notes.as_str().to_owned(),
+            after: visit.notes.as_str().to_owned(),
+        }),
+        Some(_) => {}
+    }
+    // A visit recorded anew carries its follow-ups only if they were added by the same
+    // change, which no action does; they are their own effects in any case.
+    for (follow_up_id, follow_up) in &visit.follow_ups {
+        match old.and_then(|old| old.follow_ups.get(follow_up_id)) {
+            None => effects.push(Effect::AddFollowUp(
+                id.clone(),
+                visit.planned_at,
+                follow_up_id.clone(),
+                follow_up.clone(),
+            )),
+            Some(old) if old.done_on != follow_up.done_on => {
+                effects.push(Effect::CompleteFollowUp(
+                    id.clone(),
+                    visit.planned_at,
+                    follow_up_id.clone(),
+                    follow_up.clone(),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+impl KeptText {
+    fn plain(what: What, text: String) -> Self {
+        Self {
+            what,
+            when: None,
+            on: None,
+            text,
+            codes: Vec::new(),
+            minutes: None,
+        }
+    }
+}
+
+impl Effect {
+    /// The effect in words for the record.
+    fn text(&self) -> KeptText {
+        let plain = KeptText::plain;
+        match self {
+            Effect::Housing(profile) => plain(
+                What::Address,
+                [profile.address.as_str(), profile.unit.as_str()]
+                    .into_iter()
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Effect::Member { member, .. } => {
+                let mut text = member.name.clone();
+                if !member.languages.is_empty() {
+                    text = format!("{text} ({})", member.languages.join(", "));
+                }
+                KeptText {
+                    on: Some(member.birth_date),
+                    ..plain(What::Member, text)
+                }
+            }
+            Effect::Schedule(_, visit) => KeptText {
+                when: Some(visit.planned_at),
+                ..plain(What::VisitPlanned, String::new())
+            },
+            Effect::Record(_, visit) => KeptText {
+                when: Some(visit.planned_at),
+                codes: visit
+                    .topics
+                    .iter()
+                    .map(|topic| topic.code().into())
+                    .collect(),
+                minutes: visit.duration_minutes,
+                ..plain(What::VisitRecorded, visit.notes.as_str().to_owned())
+            },
+            Effect::EndVisit(_, visit) => KeptText {
+                when: Some(visit.planned_at),
+                ..plain(
+                    if visit.status == VisitStatus::Cancelled {
+                        What::VisitCancelled
+                    } else {
+                        What::VisitNoShow
+                    },
+                    String::new(),
+                )
+            },
+            Effect::Note {
+                note, when, after, ..
+            } => KeptText {
+                when: *when,
+                ..plain(
+                    match note {
+                        NoteRef::Plan => What::PlanNotes,
+                        NoteRef::Visit(_) => What::VisitNotes,
+                    },
+                    after.clone(),
+                )
+            },
+            Effect::AddFollowUp(_, at, _, follow_up) => KeptText {
+                when: Some(*at),
+                on: Some(follow_up.due_on),
+                ..plain(What::FollowUp, follow_up.description.clone())
+            },
+            Effect::CompleteFollowUp(_, at, _, follow_up) => KeptText {
+                when: Some(*at),
+                on: follow_up.done_on,
+                ..plain(What::FollowUpDone, follow_up.description.clone())
+            },
+            Effect::AddGoal(_, goal) => plain(What::Goal, goal.description.clone()),
+            Effect::GoalStatus(_, goal) => KeptText {
+                on: goal.reached_on,
+                codes: vec![goal.status.code().into()],
+                ..plain(What::GoalStatus, goal.description.clone())
+            },
+            Effect::AddStep(_, _, step) => KeptText {
+                on: step.due_on,
+                ..plain(What::Step, step.description.clone())
+            },
+            Effect::StepStatus(_, _, step) => KeptText {
+                on: step.done_on,
+                codes: vec![step.status.code().into()],
+                ..plain(What::StepStatus, step.description.clone())
+            },
+            Effect::Close(profile) => KeptText {
+                on: profile.closed_on,
+                codes: profile
+                    .close_reason
+                    .map(|reason| vec![reason.code().into()])
+                    .unwrap_or_default(),
+                ..plain(What::CaseClosed, String::new())
+            },
+            Effect::Reopen => plain(What::CaseReopened, String::new()),
+            Effect::Other => plain(What::Other, String::new()),
+        }
+    }
+}
+
+/// Makes `effect` again on `doc` through core's action, keeping its change only if core's
+/// vetting (the server's check) passes it. `false` if the action refuses or the vetting
+/// does: `doc` is then as it was.
+fn replay(
+    doc: &mut Automerge,
+    effect: &Effect,
+    signature: &Signature,
+    writer: &Writer,
+    directory: &dyn Directory,
+    now: Timestamp,
+) -> bool {
+    let mut trial = doc.clone();
+    let heads = doc.get_heads();
+    if !matches!(
+        act(&mut HouseholdDoc::new(&mut trial), effect, signature),
+        Ok(true)
+    ) {
+        return false;
+    }
+    let changes = trial.get_changes(&heads);
+    if changes.is_empty() {
+        return false;
+    }
+    let vetting = vet_changes(doc, changes, writer, directory, now);
+    if !vetting.refused.is_empty() || !vetting.waiting.is_empty() {
+        return false;
+    }
+    *doc = trial;
+    true
+}
+
+/// Runs the action that makes `effect`: `Ok(false)` when no action makes it here (a conflict
+/// settled, an assignment, a note whose text is no longer what the person edited).
+fn act(
+    doc: &mut HouseholdDoc<&mut Automerge>,
+    effect: &Effect,
+    signature: &Signature,
+) -> Result<bool, ActionError> {
+    let today = signature.at.date();
+    let done = match effect {
+        Effect::Housing(profile) => doc.update_housing(
+            signature,
+            &profile.address,
+            &profile.unit,
+            profile.housing_form,
+        ),
+        Effect::Member { id, member, new } => {
+            let details = MemberDetails {
+                name: member.name.clone(),
+                birth_date: member.birth_date,
+                gender: member.gender,
+                residence_permit_on: member.residence_permit_on,
+                born_outside_eea: member.born_outside_eea,
+                registered_in_district: member.registered_in_district,
+                languages: member.languages.clone(),
+                interpreter_language: member.interpreter_language.clone(),
+            };
+            if *new {
+                doc.add_member(signature, id, details)
+            } else {
+                doc.update_member(signature, id, details)
+            }
+        }
+        Effect::Schedule(id, visit) => {
+            doc.schedule_visit(signature, id, visit.planned_at, &visit.staff)
+        }
+        Effect::Record(id, visit) => {
+            let interpreter = visit
+                .interpreter_language
+                .clone()
+                .zip(visit.interpreter_mode)
+                .map(|(language, mode)| Interpreter { language, mode });
+            let record = VisitRecord {
+                held_at: visit.planned_at,
+                staff: visit.staff.clone(),
+                present: visit.present.clone(),
+                interpreter,
+                duration_minutes: visit.duration_minutes.unwrap_or(0),
+                topics: visit.topics.clone(),
+                notes: visit.notes.as_str().to_owned(),
+            };
+            doc.record_visit(signature, id, record)
+        }
+        Effect::EndVisit(id, visit) if visit.status == VisitStatus::Cancelled => {
+            doc.cancel_visit(signature, id)
+        }
+        Effect::EndVisit(id, _) => doc.mark_no_show(signature, id),
+        Effect::Note {
+            note,
+            before,
+            after,
+            ..
+        } => {
+            // Only onto the text the person edited: on another text the edit's place is
+            // not known, and the whole note as they wrote it stays in the record.
+            let current = doc.household()?;
+            let text = match note {
+                NoteRef::Plan => Some(current.plan.notes),
+                NoteRef::Visit(visit) => current.visits.get(visit).map(|v| v.notes.clone()),
+            };
+            if text.as_ref().map(lots_core::Note::as_str) != Some(before.as_str()) {
+                return Ok(false);
+            }
+            let (position, delete, insert) = splice(before, after);
+            doc.splice_note(signature, note, position, delete, &insert)
+        }
+        Effect::AddFollowUp(visit, _, id, follow_up) => {
+            let owner = Owner::from_fields(
+                follow_up.owner_kind,
+                follow_up.owner.as_deref(),
+                follow_up.agency,
+            )?;
+            let new = NewFollowUp {
+                description: follow_up.description.clone(),
+                owner,
+                agency: follow_up.agency,
+                due_on: follow_up.due_on,
+            };
+            doc.add_follow_up(signature, visit, id, new)
+        }
+        Effect::CompleteFollowUp(visit, _, id, follow_up) => {
+            doc.complete_follow_up(signature, visit, id, follow_up.done_on.unwrap_or(today))
+        }
+        Effect::AddGoal(id, goal) => {
+            let new = NewGoal {
+                member: goal.member.clone(),
+                area: goal.area,
+                description: goal.description.clone(),
+            };
+            doc.add_goal(signature, id, new)
+        }
+        Effect::GoalStatus(id, goal) => {
+            doc.set_goal_status(signature, id, goal.status, goal.reached_on.unwrap_or(today))
+        }
+        Effect::AddStep(goal, id, step) => {
+            let owner = Owner::from_fields(step.owner_kind, step.owner.as_deref(), step.agency)?;
+            let new = NewStep {
+                description: step.description.clone(),
+                owner,
+                due_on: step.due_on,
+            };
+            doc.add_step(signature, goal, id, new)
+        }
+        Effect::StepStatus(goal, id, step) => doc.set_step_status(
+            signature,
+            goal,
+            id,
+            step.status,
+            step.done_on.unwrap_or(today),
+        ),
+        Effect::Close(profile) => match profile.close_reason {
+            Some(reason) => doc.close_case(signature, reason, profile.closed_on.unwrap_or(today)),
+            None => return Ok(false),
+        },
+        Effect::Reopen => doc.reopen_case(signature),
+        Effect::Other => return Ok(false),
+    };
+    done.map(|()| true)
+}
+
+/// One splice turning `before` into `after`: the common start and end kept, the middle
+/// replaced (positions in characters, as core's `splice_note` counts).
+fn splice(before: &str, after: &str) -> (usize, usize, String) {
+    let (old, new): (Vec<char>, Vec<char>) = (before.chars().collect(), after.chars().collect());
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let delete = old.len() - prefix - suffix;
+    let insert: String = new[prefix..new.len() - suffix].iter().collect();
+    (prefix, delete, insert)
+}
+
+#[cfg(test)]
+mod tests;
