@@ -9,6 +9,8 @@
 mod as_of;
 mod at_heads;
 
+pub(crate) use at_heads::AtHeads;
+
 pub use as_of::{AsOfCache, Past, Timeline};
 
 use std::borrow::Borrow;

@@ -70,8 +70,9 @@ pub use sync::peer::{
 };
 pub use sync::testnet::{Direction, Link, MemoryNetwork};
 pub use validation::{
-    Directory, MAX_CHANGE_BYTES, MAX_OPERATIONS_PER_CHANGE, MAX_SIGNED_AHEAD_MINUTES, Refusal,
-    RefusedChange, Vetting, Writer, WriterRole, vet_changes,
+    Access, Directory, FORMER_HOLDER_DAYS, MAX_CHANGE_BYTES, MAX_OPERATIONS_PER_CHANGE,
+    MAX_SIGNED_AHEAD_MINUTES, Refusal, RefusedChange, Vetting, Writer, WriterRole, vet_changes,
+    vet_changes_with,
 };
 
 /// Automerge, as core uses it, for drivers that store and sync documents.

@@ -14,7 +14,11 @@
 //! - the fields only a supervisor sets (district, assigned staff) are set by a supervisor
 //!   within their districts, or in the household's first change by the staff member who
 //!   creates it in their own district, assigned to themselves;
-//! - it depends on no change that was refused.
+//! - it depends on no change that was refused;
+//! - from a staff member who held the household before it was reassigned (a phone that was
+//!   offline when it happened, [`Access::FormerHolder`]): the household was assigned to them
+//!   at the change's own dependencies, so the change does not build on the reassignment, and
+//!   it arrives at most [`FORMER_HOLDER_DAYS`] days after the reassignment.
 
 use std::collections::HashSet;
 
@@ -37,6 +41,27 @@ pub const MAX_OPERATIONS_PER_CHANGE: usize = MAX_NOTE_CHARS + 10_000;
 
 /// The largest change, uncompressed, in bytes.
 pub const MAX_CHANGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// How long after a household is reassigned its former holder's changes that do not build
+/// on the reassignment (a visit recorded offline before the phone heard of it) are still
+/// taken. A phone offline longer than that has its changes kept in quarantine for a
+/// supervisor instead: by then the household's new holder has been working on it for weeks.
+pub const FORMER_HOLDER_DAYS: i64 = 30;
+
+/// Why the writer may send changes to this household at all; the caller decides it from its
+/// caseloads, the checks of each change follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The household is in the writer's caseload now (or is being created by them).
+    Caseload,
+    /// The writer held the household until it was reassigned at `reassigned_at`, and may
+    /// no longer read it: only changes made before their device heard of the reassignment
+    /// are taken (see [`vet_changes_with`]).
+    FormerHolder {
+        /// When the household was moved away from the writer (the server's clock).
+        reassigned_at: Timestamp,
+    },
+}
 
 /// What the writer is allowed, beyond their caseload (which the caller has checked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,12 +209,29 @@ pub struct Vetting {
     pub waiting: Vec<Change>,
 }
 
-/// Decides, change by change, which of `changes` (from `writer`) may be added to `doc`.
-/// Changes `doc` already has are ignored; the rest are taken dependencies first.
+/// Decides, change by change, which of `changes` (from `writer`, whose caseload holds the
+/// household) may be added to `doc`. Changes `doc` already has are ignored; the rest are
+/// taken dependencies first.
 pub fn vet_changes(
     doc: &Automerge,
     changes: Vec<Change>,
     writer: &Writer,
+    directory: &dyn Directory,
+    now: Timestamp,
+) -> Vetting {
+    vet_changes_with(doc, changes, writer, Access::Caseload, directory, now)
+}
+
+/// [`vet_changes`] for a writer who reaches the household by `access`. A
+/// [`Access::FormerHolder`]'s change must also have been made where the household was still
+/// theirs: read at the change's own dependencies, it is assigned to the writer. A change
+/// that depends on the reassignment (or on anything after it) reads otherwise and is refused,
+/// as is every change once [`FORMER_HOLDER_DAYS`] have passed since the reassignment.
+pub fn vet_changes_with(
+    doc: &Automerge,
+    changes: Vec<Change>,
+    writer: &Writer,
+    access: Access,
     directory: &dyn Directory,
     now: Timestamp,
 ) -> Vetting {
@@ -234,7 +276,7 @@ pub fn vet_changes(
             }
             progress = true;
             let current = working.as_ref().unwrap_or(doc);
-            match vet_one(current, &change, writer, directory, &bound, now) {
+            match vet_one(current, &change, writer, access, directory, &bound, now) {
                 Ok((shape, creating, before)) => {
                     let mut next = working.take().unwrap_or_else(|| doc.clone());
                     let applied = next
@@ -309,6 +351,7 @@ fn vet_one(
     doc: &Automerge,
     change: &Change,
     writer: &Writer,
+    access: Access,
     directory: &dyn Directory,
     bound: &[(ActorId, DeviceId)],
     now: Timestamp,
@@ -353,6 +396,9 @@ fn vet_one(
             max: MAX_CHANGE_BYTES,
         });
     }
+    if let Access::FormerHolder { reassigned_at } = access {
+        former_holder_check(doc, change, writer, reassigned_at, now)?;
+    }
     let creating = doc.get_heads().is_empty();
     let before = if creating {
         None
@@ -361,6 +407,40 @@ fn vet_one(
     };
     let shape = vet::check_operations(doc, &change.decode(), creating)?;
     Ok((shape, creating, before))
+}
+
+/// A former holder's change: made on the household while it was still theirs, and arrived
+/// within [`FORMER_HOLDER_DAYS`] of the reassignment. Its dependencies are in `doc` (the
+/// caller takes changes dependencies first), so the household reads at them in place.
+fn former_holder_check(
+    doc: &Automerge,
+    change: &Change,
+    writer: &Writer,
+    reassigned_at: Timestamp,
+    now: Timestamp,
+) -> Result<(), Refusal> {
+    let days = (now.as_millis() - reassigned_at.as_millis()) / (24 * 60 * 60 * 1000);
+    if days >= FORMER_HOLDER_DAYS {
+        return Err(Refusal::Role(format!(
+            "the household was reassigned {days} days ago, and changes made before it are taken \
+             for {FORMER_HOLDER_DAYS} days; a supervisor decides on this one"
+        )));
+    }
+    let at_deps = crate::history::AtHeads {
+        doc,
+        heads: change.deps(),
+    };
+    let holder = crate::schema::read_profile(&at_deps)
+        .ok()
+        .and_then(|profile| profile.assigned_staff);
+    if holder.as_ref() != Some(&writer.staff) {
+        return Err(Refusal::Role(
+            "the household is no longer yours: this change builds on its reassignment to \
+             someone else"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The checks made on the document with the change applied.

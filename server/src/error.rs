@@ -43,9 +43,9 @@ impl From<HubError> for AppError {
             HubError::NotFound => AppError::NotFound("household"),
             HubError::Action(error) => AppError::BadRequest(error.to_string()),
             HubError::BadStaffId(error) => AppError::BadRequest(error.to_string()),
-            error @ (HubError::NotAssignable { .. } | HubError::NotPending) => {
-                AppError::BadRequest(error.to_string())
-            }
+            error @ (HubError::NotAssignable { .. }
+            | HubError::NotPending
+            | HubError::NothingKept) => AppError::BadRequest(error.to_string()),
             other => AppError::Internal(other.into()),
         }
     }

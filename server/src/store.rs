@@ -61,7 +61,7 @@ pub use accounts::{Device, District, Role, SessionKind, User, token_hash};
 pub use actors::ActorBinding;
 pub use announce::{Announcement, Heard, Listener};
 pub use audit::AuditEntry;
-pub use quarantine::{NewQuarantined, QuarantineStatus, QuarantinedChange};
+pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
 #[doc(hidden)]
 pub use test_support::{create_scratch_database, test_postgres_url};
 pub use writes::{Appended, Writes};

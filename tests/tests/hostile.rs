@@ -78,6 +78,16 @@ async fn json(server: &TestServer, token: &str, path: &str) -> serde_json::Value
         .unwrap()
 }
 
+/// Posts a supervisor's decision (`accept` or `reject`) on quarantine row `id` as `token`.
+async fn decide(server: &TestServer, token: &str, id: i64, verb: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(server.url(&format!("/api/quarantine/{id}/{verb}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn assert_refused(closed: Option<lots_tests::Closed>, document: DocumentId, code: &str) {
     let closed = closed.expect("the server closed the socket");
     assert_eq!(closed.code, Some(REFUSED), "{closed:?}");
@@ -289,6 +299,7 @@ async fn every_dishonest_change_is_refused_quarantined_and_audited_while_honest_
             || closed.reason.contains("reset"),
         "{closed:?}"
     );
+    let oversize_device = client.device.clone();
 
     // Households outside the caseload, over every kind of message: a request, an offer
     // with changes (a forged write) and a doc-unavailable. Nothing of them comes back and
@@ -385,11 +396,41 @@ async fn every_dishonest_change_is_refused_quarantined_and_audited_while_honest_
 
     // Every refused change is in the quarantine and in the access log.
     let quarantine = json(&server, &sara, "/api/quarantine").await;
-    let rows = quarantine.as_array().unwrap();
+    let (rows, unread): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) = quarantine
+        .as_array()
+        .unwrap()
+        .iter()
+        .partition(|row| row["kept"] == true);
     assert_eq!(rows.len(), expected_refusals.len(), "{quarantine:#}");
     assert!(rows.iter().all(|row| row["household"] == target.to_string()
         && row["user_id"] == "u-anna"
         && row["status"] == "pending"));
+    // The million operations among them, kept whole.
+    assert!(
+        rows.iter()
+            .any(|row| row["reason"].as_str().unwrap().contains("operations")),
+        "{quarantine:#}"
+    );
+    // The 50 MB message was never read, so nothing of it is kept; the attempt is on record,
+    // from whom, on which device, when and how large.
+    assert_eq!(unread.len(), 1, "{quarantine:#}");
+    let oversize = unread[0];
+    assert_eq!(oversize["user_id"], "u-anna");
+    assert_eq!(oversize["device_id"], oversize_device.as_str());
+    assert_eq!(oversize["status"], "pending");
+    assert_eq!(oversize["change"], "");
+    assert!(oversize["received_at"].as_i64().unwrap() > 0);
+    assert!(
+        oversize["message_bytes"].as_i64().unwrap() > 50 * 1024 * 1024,
+        "{oversize:#}"
+    );
+    assert!(
+        oversize["reason"]
+            .as_str()
+            .unwrap()
+            .contains("over the limit"),
+        "{oversize:#}"
+    );
     let audit = json(&server, &sara, "/api/audit?limit=5000").await;
     let refused: Vec<&serde_json::Value> = audit["entries"]
         .as_array()
@@ -397,7 +438,30 @@ async fn every_dishonest_change_is_refused_quarantined_and_audited_while_honest_
         .iter()
         .filter(|entry| entry["action"] == "refused")
         .collect();
-    for row in rows {
+    assert!(
+        refused
+            .iter()
+            .any(|entry| entry["device_id"] == oversize_device.as_str()
+                && entry["user_id"] == "u-anna"
+                && entry["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("message refused unread")),
+        "the 50 MB message is audited"
+    );
+    // Nothing of it can be accepted; a supervisor rejects it.
+    let id = oversize["id"].as_i64().unwrap();
+    let accepted = decide(&server, &sara, id, "accept").await;
+    assert_eq!(accepted.status(), 400);
+    let error: serde_json::Value = accepted.json().await.unwrap();
+    assert!(error.to_string().contains("reject it"), "{error}");
+    let rejected: serde_json::Value = decide(&server, &sara, id, "reject")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rejected["ids"], serde_json::json!([id]), "{rejected}");
+    for row in &rows {
         let change = row["change"].as_str().unwrap();
         assert!(
             refused
@@ -450,44 +514,23 @@ async fn a_supervisor_accepts_a_change_refused_wrongly_and_rejects_another() {
             .unwrap()
     };
     let (skewed, replaced) = (id_of("ahead"), id_of("replaces"));
-    let client = reqwest::Client::new();
     // Staff cannot decide.
-    let status = client
-        .post(server.url(&format!("/api/quarantine/{skewed}/accept")))
-        .bearer_auth(&anna)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = decide(&server, &anna, skewed, "accept").await.status();
     assert_eq!(status, 403);
-    let decided: serde_json::Value = client
-        .post(server.url(&format!("/api/quarantine/{skewed}/accept")))
-        .bearer_auth(&sara)
-        .send()
+    let decided: serde_json::Value = decide(&server, &sara, skewed, "accept")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(decided["status"], "accepted", "{decided}");
-    let decided: serde_json::Value = client
-        .post(server.url(&format!("/api/quarantine/{replaced}/reject")))
-        .bearer_auth(&sara)
-        .send()
+    let decided: serde_json::Value = decide(&server, &sara, replaced, "reject")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(decided["status"], "rejected", "{decided}");
     // A second decision on the same row is refused.
-    let again = client
-        .post(server.url(&format!("/api/quarantine/{skewed}/reject")))
-        .bearer_auth(&sara)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let again = decide(&server, &sara, skewed, "reject").await.status();
     assert_eq!(again, 400);
 
     // The accepted change merged and syncs; the rejected one did not.
@@ -541,14 +584,224 @@ async fn a_device_past_its_quarantine_quota_is_refused_until_a_supervisor_decide
     let sara = server.login("sara").await.unwrap();
     let rows = json(&server, &sara, "/api/quarantine").await;
     let id = rows[0]["id"].as_i64().unwrap();
-    let rejected = reqwest::Client::new()
-        .post(server.url(&format!("/api/quarantine/{id}/reject")))
-        .bearer_auth(&sara)
-        .send()
-        .await
-        .unwrap();
+    let rejected = decide(&server, &sara, id, "reject").await;
     assert_eq!(rejected.status(), 200);
     SyncClient::connect(&server, &anna, "anna-after-decision")
         .await
         .expect("connects again once under its quota");
+}
+
+/// Signs in a staff member made for the test in Anna's district (the demo's Omar works in
+/// another), as `username`; returns the session token.
+async fn colleague_in_annas_district(server: &TestServer, username: &str) -> String {
+    let admin = server.login("admin").await.unwrap();
+    let http = reqwest::Client::new();
+    let created = http
+        .post(server.url("/api/users"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({
+            "username": username,
+            "display_name": "Omar Lind",
+            "password": "a long enough password",
+            "role": "staff",
+            "districts": ["district-norrmalm"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let login: serde_json::Value = http
+        .post(server.url("/api/login"))
+        .json(&serde_json::json!({
+            "username": username,
+            "password": "a long enough password",
+            "device_label": "test",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+/// A visit recorded on `doc` (a phone's copy) as `staff` on `device`, without sending it.
+fn record_offline(doc: &mut Automerge, staff: &str, device: &str, visit: &VisitId) {
+    let at = lots_server::sync::hub::now();
+    let staff = StaffId::new(staff).unwrap();
+    let signature = Signature::new(staff.clone(), DeviceId::new(device).unwrap(), at);
+    let mut household = HouseholdDoc::new(doc);
+    if household.profile().unwrap().status == CaseStatus::Closed {
+        household.reopen_case(&signature).unwrap();
+    }
+    household
+        .record_visit(
+            &signature,
+            visit,
+            VisitRecord {
+                held_at: at.plus_minutes(-30),
+                staff,
+                present: Set::new(),
+                interpreter: None,
+                duration_minutes: 30,
+                topics: Set::new(),
+                notes: format!("Besök {visit}"),
+            },
+        )
+        .unwrap();
+}
+
+/// Waits until the phone's copy of `document` is synced with the server.
+async fn until_synced(phone: &mut SyncClient, document: DocumentId) {
+    phone
+        .pump_until(Duration::from_secs(10), |events| {
+            events.iter().any(
+                |event| matches!(event, Output::DocumentSynced { document: d, .. } if *d == document),
+            )
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_recorded_offline_before_a_reassignment_arrives_and_the_former_holder_reads_nothing_after()
+ {
+    let server = TestServer::start(2).await.unwrap();
+    let anna = server.login("anna").await.unwrap();
+    let sara = server.login("sara").await.unwrap();
+    let omar = colleague_in_annas_district(&server, "omar-lind").await;
+    let household = server.caseload(&anna).await.unwrap()[0];
+
+    // Anna's phone syncs the household and goes offline; a visit is recorded there.
+    let mut phone = SyncClient::connect(&server, &anna, "anna-phone")
+        .await
+        .unwrap();
+    assert!(phone.fetch(household).await.unwrap());
+    let device = phone.device.clone();
+    let mut annas = phone.peer.document(&household).unwrap().clone();
+    drop(phone);
+    let offline_visit = VisitId::new("v-offline").unwrap();
+    record_offline(&mut annas, "u-anna", &device, &offline_visit);
+
+    // Meanwhile Sara moves the household to Omar, who records a visit of his own.
+    let status = reqwest::Client::new()
+        .post(server.url("/api/assignments"))
+        .bearer_auth(&sara)
+        .json(&serde_json::json!({ "household": household.to_string(), "staff": "u-omar-lind" }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 204);
+    assert!(!server.caseload(&anna).await.unwrap().contains(&household));
+    let mut omars = SyncClient::connect(&server, &omar, "omar-phone")
+        .await
+        .unwrap();
+    assert!(omars.fetch(household).await.unwrap());
+    let omars_visit = VisitId::new("v-omar-1").unwrap();
+    omars
+        .record_visit(household, &omars_visit, "u-omar-lind")
+        .await
+        .unwrap();
+    until_synced(&mut omars, household).await;
+    omars.events.clear();
+
+    // Anna's phone comes back: her visit is taken, and her copy is answered as synced.
+    let mut phone = SyncClient::connect(&server, &anna, "anna-phone")
+        .await
+        .unwrap();
+    phone.peer.insert_document(household, annas);
+    phone
+        .input(Input::LocalChange {
+            document: household,
+        })
+        .await
+        .unwrap();
+    until_synced(&mut phone, household).await;
+    assert!(phone.closed.is_none(), "{:?}", phone.closed);
+
+    // It reaches Omar.
+    omars
+        .pump_until(Duration::from_secs(10), |events| {
+            events.iter().any(
+                |event| matches!(event, Output::DocumentChanged { document } if *document == household),
+            )
+        })
+        .await
+        .unwrap();
+    let his = HouseholdDoc::new(omars.peer.document(&household).unwrap())
+        .household()
+        .unwrap();
+    assert!(
+        his.visits.contains_key(&offline_visit),
+        "Anna's visit reached Omar"
+    );
+    assert_eq!(
+        his.profile.assigned_staff.as_ref().map(StaffId::as_str),
+        Some("u-omar-lind")
+    );
+
+    // Anna receives nothing of what happened since: not the reassignment, not Omar's visits,
+    // not even one he records while she is connected.
+    let later_visit = VisitId::new("v-omar-2").unwrap();
+    omars
+        .record_visit(household, &later_visit, "u-omar-lind")
+        .await
+        .unwrap();
+    until_synced(&mut omars, household).await;
+    phone.settle(Duration::from_millis(500)).await.unwrap();
+    let hers = HouseholdDoc::new(phone.peer.document(&household).unwrap())
+        .household()
+        .unwrap();
+    assert!(hers.visits.contains_key(&offline_visit));
+    assert!(!hers.visits.contains_key(&omars_visit) && !hers.visits.contains_key(&later_visit));
+    assert_eq!(
+        hers.profile.assigned_staff.as_ref().map(StaffId::as_str),
+        Some("u-anna")
+    );
+    let server_heads = omars.peer.document(&household).unwrap().get_heads();
+    let her_doc = phone.peer.document(&household).unwrap();
+    assert!(
+        server_heads
+            .iter()
+            .all(|head| her_doc.get_change_meta_by_hash(head).is_none()),
+        "no change of Omar's is on Anna's phone"
+    );
+    // Nor can she ask for it.
+    let mut asking = SyncClient::connect(&server, &anna, "anna-tablet")
+        .await
+        .unwrap();
+    assert!(!asking.fetch(household).await.unwrap());
+
+    // A change of hers built on the reassignment (her phone got it some other way) is refused.
+    let mut annas = phone.peer.document(&household).unwrap().clone();
+    let mut reassigned = omars.peer.document(&household).unwrap().clone();
+    annas.merge(&mut reassigned).unwrap();
+    record_offline(
+        &mut annas,
+        "u-anna",
+        &device,
+        &VisitId::new("v-after").unwrap(),
+    );
+    *phone.peer.document_mut(&household).unwrap() = annas;
+    phone
+        .input(Input::LocalChange {
+            document: household,
+        })
+        .await
+        .unwrap();
+    phone.settle(Duration::from_secs(3)).await.unwrap();
+    assert_refused(phone.closed.clone(), household, "role");
+    let quarantine = json(&server, &sara, "/api/quarantine").await;
+    assert!(
+        quarantine
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row["household"] == household.to_string()
+                && row["user_id"] == "u-anna"
+                && row["reason"].as_str().unwrap().contains("no longer yours")),
+        "{quarantine:#}"
+    );
 }

@@ -36,6 +36,40 @@ fn empty_document() -> Automerge {
     Automerge::new_with_encoding(crate::schema::TEXT_ENCODING)
 }
 
+/// The next sync message for a peer that may write `doc` but not read it. It is generated
+/// from the document as the peer already has it (every change it has told us of, and those we
+/// know we share), so its heads and Bloom filter name only the peer's own changes and ask for
+/// those we lack; the peer then sends them and, once they are in, sees its heads answered as
+/// synced. Nothing of anyone else's changes leaves, not even their hashes, and the message's
+/// change list is emptied whatever Automerge put in it. Built from the real document's heads,
+/// the peer would ask for the changes it may not have for ever, and the two would never stop
+/// answering each other.
+fn write_only_message(doc: &Automerge, state: &mut sync::State) -> Option<sync::Message> {
+    let mut known: Vec<ChangeHash> = state
+        .their_heads
+        .iter()
+        .flatten()
+        .chain(
+            state
+                .their_have
+                .iter()
+                .flatten()
+                .flat_map(|have| have.last_sync.iter()),
+        )
+        .chain(state.shared_heads.iter())
+        .filter(|hash| doc.get_change_meta_by_hash(hash).is_some())
+        .copied()
+        .collect();
+    known.sort();
+    known.dedup();
+    // Until the peer has said what it has, there is nothing to answer it with.
+    state.their_heads.as_ref()?;
+    let theirs = doc.fork_at(&known).ok()?;
+    let mut message = theirs.generate_sync_message(state)?;
+    message.changes = sync::ChunkList::empty();
+    Some(message)
+}
+
 /// The sync state with `peer` for `document`, made when there is none yet.
 fn state_entry<'a>(
     sync_states: &'a mut HashMap<DocumentId, BTreeMap<PeerId, sync::State>>,
@@ -813,7 +847,15 @@ impl<P: SharePolicy> SyncPeer<P> {
         // Another connection asking for a placeholder gets what the policy gives for a
         // document it has not taken yet (a server's caseload: nothing).
         let own_placeholder = self.placeholders.get(&document) == Some(&connection);
-        if exists && !own_placeholder && !self.policy.may_read(&peer, &document) {
+        // A peer that may write but not read (a staff member's former household, with their
+        // offline changes still to come) is heard, but is answered with no content: see
+        // `offer`. Asking for the document (a request) is reading.
+        let write_only = exists
+            && !own_placeholder
+            && !is_request
+            && !self.policy.may_read(&peer, &document)
+            && self.policy.may_write(&peer, &document);
+        if exists && !own_placeholder && !write_only && !self.policy.may_read(&peer, &document) {
             // Answered as if the document did not exist; a write attempt is still reported,
             // for the audit.
             let writes = sync::Message::decode(data)
@@ -1031,11 +1073,13 @@ impl<P: SharePolicy> SyncPeer<P> {
                 .collect(),
             // Only the peers that synced the document are looked at, however many are
             // connected.
+            // A peer that may not read it (write-only) learns nothing from others' changes.
             Role::Server => self
                 .sync_states
                 .get(&document)
                 .into_iter()
                 .flat_map(BTreeMap::keys)
+                .filter(|peer| self.policy.may_read(peer, &document))
                 .filter_map(|peer| {
                     let connection = *self.peer_connections.get(peer)?;
                     Some((connection, peer.clone()))
@@ -1060,14 +1104,20 @@ impl<P: SharePolicy> SyncPeer<P> {
         // A placeholder answers the connection offering it (asking for its changes), and
         // nobody else: it holds nothing yet.
         let offering = self.placeholders.get(&document) == Some(&connection);
-        if !offering && !self.policy.may_read(peer, &document) {
+        let write_only = !offering && !self.policy.may_read(peer, &document);
+        if write_only && !self.policy.may_write(peer, &document) {
             return;
         }
         let Some(doc) = self.documents.get(&document) else {
             return;
         };
         let state = state_entry(&mut self.sync_states, peer, document);
-        let Some(mut message) = doc.generate_sync_message(state) else {
+        let message = if write_only {
+            write_only_message(doc, state)
+        } else {
+            doc.generate_sync_message(state)
+        };
+        let Some(mut message) = message else {
             return;
         };
         // Ask for what the changes kept aside depend on: Automerge asks only for the

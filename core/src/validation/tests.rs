@@ -308,6 +308,96 @@ fn staff_cannot_move_a_household_and_a_supervisor_can_within_their_districts() {
     assert_eq!(only_refusal(&vetting).code(), "role");
 }
 
+/// A change Anna made offline before her phone heard that Sara moved the household to
+/// Omar passes as hers; a change built on the reassignment does not, nor one that comes
+/// after the former holder's window, nor one from somebody who never held it.
+#[test]
+fn a_former_holders_change_passes_only_when_it_does_not_build_on_the_reassignment() {
+    let phone = household(10, 2);
+    let mut server = server_copy(&phone);
+    let mut tables = tables_for(&phone);
+    let desk = ActorId::from([3u8; 16].as_slice());
+    tables.actors.insert(desk.clone(), sara().device);
+    tables
+        .holders
+        .push((StaffId::new("u-omar").unwrap(), norr()));
+    let reassign = hand_change(&server, desk, &sara(), now(), |tx| {
+        let profile = map(tx, &ROOT, "profile");
+        tx.put(&profile, "assigned_staff", "u-omar").unwrap();
+    });
+    // Made on the phone's copy, which has not heard of the reassignment.
+    let offline = hand_change(
+        phone.as_automerge(),
+        phone_actor(&phone),
+        &anna(),
+        now(),
+        |tx| {
+            let profile = map(tx, &ROOT, "profile");
+            tx.put(&profile, "unit", "lgh 8").unwrap();
+        },
+    );
+    server.apply_changes([reassign.clone()]).unwrap();
+    let access = Access::FormerHolder {
+        reassigned_at: now(),
+    };
+    let later = now().plus_minutes(60);
+
+    let vetting = vet_changes_with(
+        &server,
+        vec![offline.clone()],
+        &anna(),
+        access,
+        &tables,
+        later,
+    );
+    assert!(vetting.refused.is_empty(), "{:?}", vetting.refused);
+    assert_eq!(vetting.accepted.len(), 1);
+
+    // Built on the reassignment: refused.
+    let after = hand_change(&server, phone_actor(&phone), &anna(), later, |tx| {
+        let profile = map(tx, &ROOT, "profile");
+        tx.put(&profile, "unit", "lgh 9").unwrap();
+    });
+    let vetting = vet_changes_with(&server, vec![after], &anna(), access, &tables, later);
+    let refusal = only_refusal(&vetting);
+    assert_eq!(refusal.code(), "role");
+    assert!(refusal.to_string().contains("no longer yours"), "{refusal}");
+
+    // The same offline change, arriving after the window: refused, for a supervisor to decide.
+    let too_late = now().plus_minutes(FORMER_HOLDER_DAYS * 24 * 60 + 1);
+    let vetting = vet_changes_with(
+        &server,
+        vec![offline.clone()],
+        &anna(),
+        access,
+        &tables,
+        too_late,
+    );
+    let refusal = only_refusal(&vetting);
+    assert_eq!(refusal.code(), "role");
+    assert!(refusal.to_string().contains("days ago"), "{refusal}");
+
+    // Somebody who never held it: refused even on the old dependencies.
+    let bea = Writer {
+        staff: StaffId::new("u-bea").unwrap(),
+        device: DeviceId::new("d-bea").unwrap(),
+        role: WriterRole::Staff,
+        districts: vec![norr()],
+    };
+    let stranger = hand_change(
+        phone.as_automerge(),
+        ActorId::from([9u8; 16].as_slice()),
+        &bea,
+        later,
+        |tx| {
+            let profile = map(tx, &ROOT, "profile");
+            tx.put(&profile, "unit", "lgh 10").unwrap();
+        },
+    );
+    let vetting = vet_changes_with(&server, vec![stranger], &bea, access, &tables, later);
+    assert_eq!(only_refusal(&vetting).code(), "role");
+}
+
 #[test]
 fn staff_create_households_only_for_themselves_in_their_districts() {
     let phone = household(10, 0);

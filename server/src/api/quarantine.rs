@@ -11,15 +11,22 @@ use crate::auth::Session;
 use crate::error::AppError;
 use crate::store::{QuarantineStatus, QuarantinedChange, Role};
 
-/// A refused change as the API shows it: everything but its bytes.
+/// A refused change as the API shows it: everything but its bytes. A message refused
+/// unread (over the size limit) is listed too, with `kept` false: its `change` is empty, as
+/// is its `household` when the server could not tell which it was for, and it can only be
+/// rejected.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Refused {
     /// The quarantine row.
     id: i64,
-    /// The household document.
+    /// The household document; empty when not known.
     household: String,
-    /// The change's hash.
+    /// The change's hash; empty when no change was kept.
     change: String,
+    /// Whether the change itself is kept, so that it can be accepted.
+    kept: bool,
+    /// For a message refused unread, its size in bytes.
+    message_bytes: Option<i64>,
     /// Who sent it.
     user_id: String,
     /// On which device.
@@ -45,8 +52,13 @@ impl From<QuarantinedChange> for Refused {
     fn from(row: QuarantinedChange) -> Self {
         Self {
             id: row.id,
-            household: row.document.to_string(),
-            change: row.change_hash,
+            household: row
+                .document
+                .map(|document| document.to_string())
+                .unwrap_or_default(),
+            kept: row.bytes.is_some(),
+            change: row.change_hash.unwrap_or_default(),
+            message_bytes: row.message_bytes,
             user_id: row.user_id,
             device_id: row.device_id,
             reason: row.reason,
@@ -60,8 +72,8 @@ impl From<QuarantinedChange> for Refused {
 }
 
 /// Refused changes to households of the supervisor's districts, newest first. A refused
-/// first change of a household the server never took is shown to the supervisors of the
-/// sender's districts.
+/// first change of a household the server never took, and a message refused unread, are
+/// shown to the supervisors of the sender's districts.
 #[utoipa::path(get, path = "/api/quarantine", responses((status = 200, body = Vec<Refused>), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -71,11 +83,14 @@ pub async fn list(
     let rows = state.store.quarantined(None, None).await?;
     let mut shown = Vec::new();
     for row in rows {
-        let district = state
-            .store
-            .household(&row.document)
-            .await?
-            .and_then(|(district, _)| district);
+        let district = match &row.document {
+            Some(document) => state
+                .store
+                .household(document)
+                .await?
+                .and_then(|(district, _)| district),
+            None => None,
+        };
         let visible = match district {
             Some(district) => session.user.districts.contains(&district),
             None => state.store.user(&row.user_id).await?.is_some_and(|sender| {
@@ -117,7 +132,8 @@ pub struct Decided {
 }
 
 /// Accepts a change that was refused wrongly: it merges and syncs as usual, with the
-/// refused changes that depend on it.
+/// refused changes that depend on it. A message refused unread holds nothing to accept
+/// (400).
 #[utoipa::path(post, path = "/api/quarantine/{id}/accept", responses((status = 200, body = Decided), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,

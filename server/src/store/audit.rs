@@ -18,7 +18,7 @@ pub struct AuditEntry {
     pub user_id: String,
     /// On which device.
     pub device_id: String,
-    /// Which household document.
+    /// Which household document; empty when it is not known (a message refused unread).
     pub document_id: String,
     /// `open`, `change` or `refused`.
     pub action: String,
@@ -32,7 +32,8 @@ pub(super) struct AuditRow {
     pub(super) at: Timestamp,
     pub(super) user_id: String,
     pub(super) device_id: String,
-    pub(super) document: DocumentId,
+    /// `None` for an input whose document is not known (stored as an empty id).
+    pub(super) document: Option<DocumentId>,
     pub(super) action: String,
     pub(super) detail: String,
 }
@@ -92,7 +93,10 @@ pub(super) fn chain(last: Option<(i64, String)>, rows: &[AuditRow]) -> Vec<Chain
             at: row.at.as_millis(),
             user_id: row.user_id.clone(),
             device_id: row.device_id.clone(),
-            document_id: row.document.to_string(),
+            document_id: row
+                .document
+                .map(|document| document.to_string())
+                .unwrap_or_default(),
             action: row.action.clone(),
             detail: row.detail.clone(),
         };

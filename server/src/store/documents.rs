@@ -20,6 +20,11 @@ pub(super) const INSERT_CHUNK: &str = "INSERT INTO document_chunks (document_id,
 pub(super) const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (document_id, district_id, assigned_staff, updated_at) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (document_id) DO UPDATE SET district_id = $2, assigned_staff = $3, updated_at = $4";
 
+/// Records a former holder of a household; a later reassignment away from them moves the
+/// time on.
+pub(super) const UPSERT_FORMER_HOLDER: &str = "INSERT INTO former_holders (document_id, staff_id, reassigned_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (document_id, staff_id) DO UPDATE SET reassigned_at = $3";
+
 impl Store {
     /// Every stored document's bytes (chunks concatenated), for loading at start.
     pub async fn documents(&self) -> Result<Vec<(DocumentId, Vec<u8>)>, StoreError> {
@@ -192,5 +197,31 @@ impl Store {
             .fetch_optional(pool)
             .await?
         }))
+    }
+
+    /// Who held which household before it was reassigned, and when it moved away from them:
+    /// of one document when `document` is given, else of all.
+    pub async fn former_holders(
+        &self,
+        document: Option<&DocumentId>,
+    ) -> Result<Vec<(DocumentId, String, Timestamp)>, StoreError> {
+        let rows: Vec<(String, String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT document_id, staff_id, reassigned_at FROM former_holders \
+                 WHERE (CAST($1 AS TEXT) IS NULL OR document_id = $1) ORDER BY document_id, staff_id",
+            )
+            .bind(document.map(ToString::to_string))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(document, staff, at)| {
+                Ok((
+                    parse_document_id(&document)?,
+                    staff,
+                    Timestamp::from_millis(at),
+                ))
+            })
+            .collect()
     }
 }

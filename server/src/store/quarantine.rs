@@ -2,7 +2,9 @@
 //! why, until a person accepts or rejects them.
 //!
 //! A change is quarantined once per document (by its hash): a device sending it again adds
-//! nothing, and a decided change stays decided. New rows are written by
+//! nothing, and a decided change stays decided. A message too large to read
+//! ([`NewUnread`]) is on record here too, without a change: a supervisor sees the attempt
+//! and can only reject it, and it counts against the device's quota like any other. New rows are written by
 //! [`Store::commit`](super::Store::commit), in the same transaction as whatever else the
 //! batch holds.
 
@@ -72,17 +74,39 @@ pub struct NewQuarantined {
     pub received_at: Timestamp,
 }
 
-/// A quarantined change as stored.
+/// A message refused unread, as [`Writes::quarantine_unread`](super::Writes::quarantine_unread)
+/// takes it: one over the sync message limit, whose changes were never read and so cannot
+/// be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUnread {
+    /// The document it was for, when that is known (it seldom is: the message is unread).
+    pub document: Option<DocumentId>,
+    /// Who sent it.
+    pub user_id: String,
+    /// From which device.
+    pub device_id: String,
+    /// Why it was refused.
+    pub reason: String,
+    /// Its size in bytes, as far as the server learned it (a frame's announced length).
+    pub message_bytes: u64,
+    /// When the server received it.
+    pub received_at: Timestamp,
+}
+
+/// A quarantined change as stored, or a message refused unread (no change: `change_hash`
+/// and `bytes` are `None`, `message_bytes` says how large it was).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantinedChange {
     /// Its position in the quarantine.
     pub id: i64,
-    /// The document it changes.
-    pub document: DocumentId,
-    /// Its Automerge change hash (hex).
-    pub change_hash: String,
-    /// The raw Automerge change.
-    pub bytes: Vec<u8>,
+    /// The document it changes; `None` for a message whose document is not known.
+    pub document: Option<DocumentId>,
+    /// Its Automerge change hash (hex); `None` when no change was kept.
+    pub change_hash: Option<String>,
+    /// The raw Automerge change; `None` when no change was kept.
+    pub bytes: Option<Vec<u8>>,
+    /// For a message refused unread, its size in bytes.
+    pub message_bytes: Option<i64>,
     /// Who sent it.
     pub user_id: String,
     /// From which device.
@@ -105,9 +129,10 @@ pub struct QuarantinedChange {
 #[derive(sqlx::FromRow)]
 struct QuarantineRow {
     id: i64,
-    document_id: String,
-    change_hash: String,
-    bytes: Vec<u8>,
+    document_id: Option<String>,
+    change_hash: Option<String>,
+    bytes: Option<Vec<u8>>,
+    message_bytes: Option<i64>,
     user_id: String,
     device_id: String,
     reason: String,
@@ -123,9 +148,14 @@ impl TryFrom<QuarantineRow> for QuarantinedChange {
     fn try_from(row: QuarantineRow) -> Result<Self, StoreError> {
         Ok(QuarantinedChange {
             id: row.id,
-            document: parse_document_id(&row.document_id)?,
+            document: row
+                .document_id
+                .as_deref()
+                .map(parse_document_id)
+                .transpose()?,
             change_hash: row.change_hash,
             bytes: row.bytes,
+            message_bytes: row.message_bytes,
             user_id: row.user_id,
             device_id: row.device_id,
             reason: row.reason,
@@ -143,13 +173,19 @@ fn changes(rows: Vec<QuarantineRow>) -> Result<Vec<QuarantinedChange>, StoreErro
 }
 
 /// The columns of [`QuarantineRow`].
-const COLUMNS: &str = "id, document_id, change_hash, bytes, user_id, device_id, reason, \
-     signed_at, received_at, status, decided_by, decided_at";
+const COLUMNS: &str = "id, document_id, change_hash, bytes, message_bytes, user_id, device_id, \
+     reason, signed_at, received_at, status, decided_by, decided_at";
 
 /// Quarantines a change, pending, unless that document already has it.
 pub(super) const INSERT_QUARANTINED: &str = "INSERT INTO quarantine \
      (document_id, change_hash, bytes, user_id, device_id, reason, signed_at, received_at, status) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (document_id, change_hash) DO NOTHING";
+
+/// Records a message refused unread, pending. Its change hash is NULL, so it never meets
+/// another row's key.
+pub(super) const INSERT_UNREAD: &str = "INSERT INTO quarantine \
+     (document_id, message_bytes, user_id, device_id, reason, received_at, status) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// How many documents one query names at most. A supervisor's districts may hold thousands of
 /// households; SQLite takes at most 32,766 parameters per statement and PostgreSQL 65,535, so

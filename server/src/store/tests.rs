@@ -51,6 +51,8 @@ suite!(
     an_actor_is_bound_to_the_device_that_first_used_it,
     a_commit_using_another_devices_actor_writes_nothing,
     refused_changes_wait_in_quarantine_until_decided,
+    a_message_refused_unread_is_on_record_without_a_change,
+    former_holders_are_kept_with_their_latest_reassignment,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -587,7 +589,7 @@ async fn refused_changes_wait_in_quarantine_until_decided(store: Store) {
     let hashes = |changes: &[QuarantinedChange]| -> Vec<String> {
         changes
             .iter()
-            .map(|change| change.change_hash.clone())
+            .filter_map(|change| change.change_hash.clone())
             .collect()
     };
     let mut writes = Writes::default();
@@ -605,7 +607,12 @@ async fn refused_changes_wait_in_quarantine_until_decided(store: Store) {
 
     let all = store.quarantined(None, None).await.unwrap();
     assert_eq!(all.len(), 3);
-    assert_eq!(all[2].change_hash, "h1", "newest first: {:?}", hashes(&all));
+    assert_eq!(
+        all[2].change_hash.as_deref(),
+        Some("h1"),
+        "newest first: {:?}",
+        hashes(&all)
+    );
     assert!(all.windows(2).all(|pair| pair[0].id > pair[1].id));
     assert!(
         all.iter()
@@ -624,7 +631,7 @@ async fn refused_changes_wait_in_quarantine_until_decided(store: Store) {
 
     let h2 = all
         .iter()
-        .find(|change| change.change_hash == "h2")
+        .find(|change| change.change_hash.as_deref() == Some("h2"))
         .unwrap()
         .id;
     assert!(
@@ -658,9 +665,10 @@ async fn refused_changes_wait_in_quarantine_until_decided(store: Store) {
         decided,
         QuarantinedChange {
             id: h2,
-            document: first,
-            change_hash: "h2".into(),
-            bytes: b"change h2".to_vec(),
+            document: Some(first),
+            change_hash: Some("h2".into()),
+            bytes: Some(b"change h2".to_vec()),
+            message_bytes: None,
             user_id: "u-of-d-1".into(),
             device_id: "d-1".into(),
             reason: "outside the caseload".into(),
@@ -739,4 +747,72 @@ fn quarantine_statuses_round_trip_through_their_stored_names() {
         "maybe".parse::<QuarantineStatus>(),
         Err(StoreError::Damaged(_))
     ));
+}
+
+async fn a_message_refused_unread_is_on_record_without_a_change(store: Store) {
+    let mut writes = Writes::default();
+    for received in [at(1_000), at(2_000)] {
+        writes.quarantine_unread(NewUnread {
+            document: None,
+            user_id: "u-anna".into(),
+            device_id: "d-1".into(),
+            reason: "message too large".into(),
+            message_bytes: 52_428_900,
+            received_at: received,
+        });
+    }
+    writes.audit_any(at(2_000), "u-anna", "d-1", None, "refused", "unread");
+    store.commit(&writes, at(2_000)).await.unwrap();
+    // Two attempts are two rows: without a change there is nothing that makes them one.
+    let rows = store.quarantined(None, None).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|row| row.document.is_none()
+        && row.change_hash.is_none()
+        && row.bytes.is_none()
+        && row.message_bytes == Some(52_428_900)
+        && row.status == QuarantineStatus::Pending));
+    assert_eq!(store.pending_quarantine_count("d-1").await.unwrap(), 2);
+    let audit = store.audit_entries(None, Some("u-anna"), 10).await.unwrap();
+    assert_eq!(audit[0].document_id, "");
+    assert_eq!(store.verify_audit_chain().await.unwrap(), None);
+    // The database itself refuses to call such a row accepted.
+    let id = rows[0].id;
+    let accepted = on_pool!(store, |pool| {
+        sqlx::query("UPDATE quarantine SET status = 'accepted' WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    });
+    assert!(
+        accepted.is_err(),
+        "a row without a change cannot be accepted"
+    );
+    assert!(
+        store
+            .decide_quarantine(id, QuarantineStatus::Rejected, "u-sara", at(3_000))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.pending_quarantine_count("d-1").await.unwrap(), 1);
+}
+
+async fn former_holders_are_kept_with_their_latest_reassignment(store: Store) {
+    let first = DocumentId::from_bytes([41; 16]);
+    let second = DocumentId::from_bytes([42; 16]);
+    let mut writes = Writes::default();
+    writes.former_holder(first, "u-anna".into(), at(1_000));
+    writes.former_holder(second, "u-omar".into(), at(1_500));
+    store.commit(&writes, at(1_500)).await.unwrap();
+    let mut writes = Writes::default();
+    writes.former_holder(first, "u-anna".into(), at(5_000));
+    store.commit(&writes, at(5_000)).await.unwrap();
+    let all = store.former_holders(None).await.unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all.contains(&(first, "u-anna".to_owned(), at(5_000))));
+    assert!(all.contains(&(second, "u-omar".to_owned(), at(1_500))));
+    assert_eq!(
+        store.former_holders(Some(&second)).await.unwrap(),
+        [(second, "u-omar".to_owned(), at(1_500))]
+    );
 }

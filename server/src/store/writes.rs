@@ -6,13 +6,15 @@ use lots_core::{DocumentId, Timestamp};
 use super::actors::{ACTOR_DEVICE, INSERT_ACTOR};
 use super::announce::{Announcement, CHANNEL};
 use super::audit::{AUDIT_LOCK, AuditRow, INSERT_AUDIT_ROW, LAST_AUDIT_ROW, chain};
-use super::documents::{COUNT_CHUNKS, INSERT_CHUNK, LOCK_DOCUMENT, UPSERT_HOUSEHOLD};
-use super::quarantine::INSERT_QUARANTINED;
+use super::documents::{
+    COUNT_CHUNKS, INSERT_CHUNK, LOCK_DOCUMENT, UPSERT_FORMER_HOLDER, UPSERT_HOUSEHOLD,
+};
+use super::quarantine::{INSERT_QUARANTINED, INSERT_UNREAD, NewUnread};
 use super::{ActorBinding, NewQuarantined, QuarantineStatus, Store, StoreError};
 
 /// Writes that are made durable together, in one transaction and so one sync to disk: actor
-/// bindings, new document chunks, household index entries, quarantined changes and audit
-/// rows, applied in that order. The sync hub gathers everything a burst of messages changed
+/// bindings, new document chunks, household index entries, quarantined changes, messages
+/// refused unread, former holders and audit rows, applied in that order. The sync hub gathers everything a burst of messages changed
 /// into one of these (group commit).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Writes {
@@ -20,6 +22,8 @@ pub struct Writes {
     chunks: Vec<(DocumentId, Vec<u8>)>,
     households: Vec<(DocumentId, Option<String>, Option<String>)>,
     quarantine: Vec<NewQuarantined>,
+    unread: Vec<NewUnread>,
+    former_holders: Vec<(DocumentId, String, Timestamp)>,
     audit: Vec<AuditRow>,
 }
 
@@ -55,6 +59,17 @@ impl Writes {
         self.quarantine.push(row);
     }
 
+    /// Records a message refused unread (over the size limit), pending a decision.
+    pub fn quarantine_unread(&mut self, row: NewUnread) {
+        self.unread.push(row);
+    }
+
+    /// Records that `staff_id` held `document` until it was reassigned `at` (the latest
+    /// reassignment away from them counts).
+    pub fn former_holder(&mut self, document: DocumentId, staff_id: String, at: Timestamp) {
+        self.former_holders.push((document, staff_id, at));
+    }
+
     /// Appends a row to the audit log.
     pub fn audit(
         &mut self,
@@ -62,6 +77,20 @@ impl Writes {
         user_id: &str,
         device_id: &str,
         document: DocumentId,
+        action: &str,
+        detail: &str,
+    ) {
+        self.audit_any(at, user_id, device_id, Some(document), action, detail);
+    }
+
+    /// Appends a row to the audit log about a document that may not be known (a message
+    /// refused unread): its `document_id` is then empty.
+    pub fn audit_any(
+        &mut self,
+        at: Timestamp,
+        user_id: &str,
+        device_id: &str,
+        document: Option<DocumentId>,
         action: &str,
         detail: &str,
     ) {
@@ -81,6 +110,8 @@ impl Writes {
             && self.chunks.is_empty()
             && self.households.is_empty()
             && self.quarantine.is_empty()
+            && self.unread.is_empty()
+            && self.former_holders.is_empty()
             && self.audit.is_empty()
     }
 }
@@ -216,6 +247,26 @@ impl Store {
                     .bind(row.signed_at.map(Timestamp::as_millis))
                     .bind(row.received_at.as_millis())
                     .bind(QuarantineStatus::Pending.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for row in &writes.unread {
+                sqlx::query(INSERT_UNREAD)
+                    .bind(row.document.map(|document| document.to_string()))
+                    .bind(i64::try_from(row.message_bytes).unwrap_or(i64::MAX))
+                    .bind(&row.user_id)
+                    .bind(&row.device_id)
+                    .bind(&row.reason)
+                    .bind(row.received_at.as_millis())
+                    .bind(QuarantineStatus::Pending.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (document, staff_id, at) in &writes.former_holders {
+                sqlx::query(UPSERT_FORMER_HOLDER)
+                    .bind(document.to_string())
+                    .bind(staff_id)
+                    .bind(at.as_millis())
                     .execute(&mut *tx)
                     .await?;
             }

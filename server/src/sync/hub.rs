@@ -24,7 +24,7 @@ pub use super::caseload::HouseholdSummary;
 use super::caseload::summaries;
 use super::policy::{CaseloadPolicy, Holder, HouseholdIndex, Principal};
 use crate::store::{
-    Announcement, Heard, NewQuarantined, QuarantineStatus, Store, StoreError, Writes,
+    Announcement, Heard, NewQuarantined, NewUnread, QuarantineStatus, Store, StoreError, Writes,
 };
 
 /// After this many incremental chunks a document is compacted into one full save.
@@ -75,6 +75,11 @@ pub enum HubError {
     /// That quarantined change was decided already, or is not one.
     #[error("that refused change is not waiting for a decision")]
     NotPending,
+    /// A message refused unread holds no change to merge.
+    #[error(
+        "that refused message was too large to read, so nothing of it was kept to accept; reject it"
+    )]
+    NothingKept,
     /// The user has as many sync connections open as they may.
     #[error("{0} sync connections are open for this user already; close one first")]
     TooManySockets(usize),
@@ -92,6 +97,12 @@ enum Command {
     },
     Disconnected {
         connection: ConnectionId,
+    },
+    /// A message over the size limit, refused unread by the socket.
+    Unread {
+        connection: ConnectionId,
+        message_bytes: u64,
+        limit: u64,
     },
     Caseload {
         principal: Principal,
@@ -174,6 +185,18 @@ impl HubHandle {
             .messages
             .send(Command::Received { connection, bytes })
             .await;
+    }
+
+    /// Tells the hub a socket refused a message unread, being over the size limit: it is
+    /// audited and recorded in the quarantine (without its changes, which were never read).
+    /// Sent before [`HubHandle::disconnected`], on the same queue, so the connection's user
+    /// and device are still known.
+    pub fn refused_unread(&self, connection: ConnectionId, message_bytes: u64, limit: u64) {
+        let _ = self.tx.send(Command::Unread {
+            connection,
+            message_bytes,
+            limit,
+        });
     }
 
     /// Tells the hub a socket closed.
@@ -330,6 +353,9 @@ struct Batch {
     bound: Vec<ActorId>,
     /// Changes this batch put in quarantine, forgotten again if it fails.
     quarantined: Vec<ChangeHash>,
+    /// Former holders this batch recorded (household, staff, when it moved away from them),
+    /// taken into the policy once it is stored.
+    former_holders: Vec<(DocumentId, String, Timestamp)>,
 }
 
 struct Hub {
@@ -409,12 +435,20 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
         }
     }
     hub.refresh_users().await?;
+    for (document, staff, at) in hub.store.former_holders(None).await? {
+        hub.peer
+            .policy_mut()
+            .former_holders
+            .entry(document)
+            .or_default()
+            .insert(staff, at);
+    }
     for row in hub
         .store
         .quarantined(None, Some(QuarantineStatus::Pending))
         .await?
     {
-        if let Ok(hash) = row.change_hash.parse::<ChangeHash>() {
+        if let Some(Ok(hash)) = row.change_hash.as_deref().map(str::parse::<ChangeHash>) {
             hub.peer.policy_mut().quarantined.insert(hash);
         }
     }
@@ -620,6 +654,11 @@ impl Hub {
                 }
             }
             Command::Disconnected { connection } => self.disconnect(now, connection),
+            Command::Unread {
+                connection,
+                message_bytes,
+                limit,
+            } => self.stage_unread(now, connection, message_bytes, limit),
             // The rest are rare; each first commits and sends what the batch holds so far, so
             // that it reads and changes only what is on disk.
             Command::Caseload { principal, reply } => {
@@ -854,6 +893,51 @@ impl Hub {
         });
     }
 
+    /// Audits a message refused unread for its size and records it in the quarantine, with
+    /// who sent it and when: its changes cannot be kept (reading them is what the limit
+    /// prevents), and its document is not known (its header was not read either), but a
+    /// supervisor sees the attempt, and it counts against the device's quarantine quota.
+    fn stage_unread(
+        &mut self,
+        now: Timestamp,
+        connection: ConnectionId,
+        message_bytes: u64,
+        limit: u64,
+    ) {
+        let Some(entry) = self.connections.get(&connection) else {
+            return;
+        };
+        let principal = entry.principal.clone();
+        tracing::warn!(
+            connection = connection.0,
+            user = %principal.user_id,
+            message_bytes,
+            limit,
+            "refused a message over the size limit unread; on record in the quarantine"
+        );
+        let reason = format!(
+            "the message is {message_bytes} bytes or more, over the limit of {limit}; \
+             it was not read, so none of its changes were kept"
+        );
+        self.batch.writes.audit_any(
+            now,
+            &principal.user_id,
+            &principal.device_id,
+            None,
+            "refused",
+            &format!("message refused unread: {reason}"),
+        );
+        self.batch.writes.quarantine_unread(NewUnread {
+            document: None,
+            user_id: principal.user_id,
+            device_id: principal.device_id,
+            reason,
+            message_bytes,
+            received_at: now,
+        });
+        self.batch.sources.insert(connection);
+    }
+
     /// Stages a document's changes since it was last written (one chunk), its index entry
     /// when that changed, and (for a change from a connection) the audit row.
     fn stage_change(&mut self, now: Timestamp, source: Option<ConnectionId>, document: DocumentId) {
@@ -885,6 +969,17 @@ impl Hub {
                 .indexed
                 .get(&document)
                 .or_else(|| self.stored_index.get(&document));
+            // Whoever held it until now becomes its former holder: their offline changes
+            // may still come (see `CaseloadPolicy::former_holder`).
+            let released = stored
+                .and_then(|stored| stored.assigned_staff.clone())
+                .filter(|staff| index.assigned_staff.as_ref() != Some(staff));
+            if let Some(staff) = released {
+                self.batch
+                    .writes
+                    .former_holder(document, staff.clone(), now);
+                self.batch.former_holders.push((document, staff, now));
+            }
             if stored != Some(&index) {
                 self.batch.writes.household(
                     document,
@@ -924,6 +1019,14 @@ impl Hub {
                 Ok(appended) => {
                     self.saved_heads.extend(batch.heads);
                     self.stored_index.extend(batch.indexed);
+                    let policy = self.peer.policy_mut();
+                    for (document, staff, at) in batch.former_holders {
+                        policy
+                            .former_holders
+                            .entry(document)
+                            .or_default()
+                            .insert(staff, at);
+                    }
                     compact.extend(
                         appended
                             .iter()
@@ -1051,9 +1154,25 @@ impl Hub {
                 district,
                 assigned_staff,
             });
+        let mut reassigned = false;
         if let Some(index) = index {
-            self.stored_index.insert(document, index.clone());
+            let before = self.stored_index.insert(document, index.clone());
+            reassigned = before.is_some_and(|before| before.assigned_staff != index.assigned_staff);
             self.peer.policy_mut().households.insert(document, index);
+        }
+        // Another process reassigned it: its former holders are on disk.
+        if reassigned {
+            let former: HashMap<String, Timestamp> = self
+                .store
+                .former_holders(Some(&document))
+                .await?
+                .into_iter()
+                .map(|(_, staff, at)| (staff, at))
+                .collect();
+            self.peer
+                .policy_mut()
+                .former_holders
+                .insert(document, former);
         }
         let Some(doc) = self.peer.document_mut(&document) else {
             let doc = load_caught(&bytes).map_err(|error| {
@@ -1240,26 +1359,60 @@ impl Hub {
             .quarantined_change(id)
             .await?
             .ok_or(HubError::NotPending)?;
-        let readable = self
-            .peer
-            .policy()
-            .households
-            .get(&row.document)
-            .is_some_and(|index| principal.may_read(index));
+        // A supervisor decides on their districts' households; on a row whose household is
+        // not known (a message refused unread), for the senders of their districts.
+        let policy = self.peer.policy();
+        let readable = match &row.document {
+            Some(document) => policy
+                .households
+                .get(document)
+                .is_some_and(|index| principal.may_read(index)),
+            None => policy.users.get(&row.user_id).is_some_and(|sender| {
+                sender
+                    .districts
+                    .iter()
+                    .any(|district| principal.districts.contains(district))
+            }),
+        };
         if !readable || principal.role != crate::store::Role::Supervisor {
             return Err(HubError::NotFound);
         }
         if row.status != QuarantineStatus::Pending {
             return Err(HubError::NotPending);
         }
+        let (Some(document), Some(_)) = (row.document, &row.bytes) else {
+            // Nothing of it was kept: it can only be rejected, on its own.
+            if accept {
+                return Err(HubError::NothingKept);
+            }
+            self.batch.writes.audit_any(
+                now,
+                &principal.user_id,
+                &principal.device_id,
+                row.document,
+                "quarantine-rejected",
+                &format!(
+                    "message of {} bytes refused unread, from {} on {}",
+                    row.message_bytes.unwrap_or(0),
+                    row.user_id,
+                    row.device_id
+                ),
+            );
+            self.flush(now).await?;
+            self.store
+                .decide_quarantine(id, QuarantineStatus::Rejected, &principal.user_id, now)
+                .await?;
+            return Ok(vec![id]);
+        };
         // The chosen change and every pending one of the document that depends on it.
-        let pending = self.store.pending_quarantine_of(&row.document).await?;
+        let pending = self.store.pending_quarantine_of(&document).await?;
         let mut group: Vec<(i64, lots_core::automerge::Change)> = Vec::new();
         let mut hashes: HashSet<ChangeHash> = HashSet::new();
         let mut candidates: Vec<(i64, lots_core::automerge::Change)> = pending
             .into_iter()
             .filter_map(|row| {
-                lots_core::automerge::Change::from_bytes(row.bytes)
+                let bytes = row.bytes?;
+                lots_core::automerge::Change::from_bytes(bytes)
                     .ok()
                     .map(|change| (row.id, change))
             })
@@ -1294,20 +1447,15 @@ impl Hub {
             QuarantineStatus::Rejected
         };
         if accept {
-            let Some(doc) = self.peer.document_mut(&row.document) else {
+            let Some(doc) = self.peer.document_mut(&document) else {
                 return Err(HubError::NotFound);
             };
             let changes: Vec<_> = group.iter().map(|(_, change)| change.clone()).collect();
             doc.apply_changes(changes).map_err(|error| {
                 StoreError::Damaged(format!("a quarantined change does not apply: {error}"))
             })?;
-            let outputs = self.peer.handle(
-                now,
-                Input::LocalChange {
-                    document: row.document,
-                },
-            );
-            self.stage_change(now, None, row.document);
+            let outputs = self.peer.handle(now, Input::LocalChange { document });
+            self.stage_change(now, None, document);
             self.process(now, None, outputs);
             let policy = self.peer.policy_mut();
             for hash in &hashes {
@@ -1319,7 +1467,7 @@ impl Hub {
                 now,
                 &principal.user_id,
                 &principal.device_id,
-                row.document,
+                document,
                 if accept {
                     "quarantine-accepted"
                 } else {

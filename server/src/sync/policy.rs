@@ -1,13 +1,18 @@
 //! Access by caseload: staff sync the households assigned to them, supervisors the households
 //! of their districts, administrators none. Every change a device sends is vetted by core's
 //! [`lots_core::vet_changes`] as the connection's user and device before it is applied.
+//!
+//! A staff member a household was reassigned away from (its *former holder*) may still send
+//! it changes, and reads nothing of it: the sync peer answers them with no content, and core
+//! takes only the changes that do not build on the reassignment, within
+//! [`lots_core::FORMER_HOLDER_DAYS`] of it ([`lots_core::Access::FormerHolder`]).
 
 use std::collections::{HashMap, HashSet};
 
 use lots_core::automerge::{ActorId, Automerge, Change, ChangeHash};
 use lots_core::{
-    ConnectionId, DeviceId, DistrictId, DocumentId, PeerId, SharePolicy, StaffId, Timestamp,
-    Vetting, Writer, WriterRole,
+    Access, ConnectionId, DeviceId, DistrictId, DocumentId, PeerId, SharePolicy, StaffId,
+    Timestamp, Vetting, Writer, WriterRole,
 };
 
 use crate::store::Role;
@@ -85,6 +90,9 @@ pub struct CaseloadPolicy {
     pub users: HashMap<String, Holder>,
     /// Changes held in quarantine, not yet accepted.
     pub quarantined: HashSet<ChangeHash>,
+    /// Each household's former holders (staff it was reassigned away from), with when it
+    /// moved away from them.
+    pub former_holders: HashMap<DocumentId, HashMap<String, Timestamp>>,
     /// Bindings made by accepted changes since the hub last took them.
     pub new_bindings: Vec<NewBinding>,
     /// Whether changes are vetted (always, except in the benchmark's comparison run).
@@ -143,6 +151,28 @@ impl Principal {
     }
 }
 
+impl CaseloadPolicy {
+    /// When `document` was reassigned away from the staff member behind `peer`, if they held
+    /// it once and do not hold it now. How long ago that may be is core's to decide, per
+    /// change: past its window their changes are refused into quarantine, for a supervisor,
+    /// rather than answered as if the household did not exist, so nothing they wrote is lost
+    /// unseen.
+    pub fn former_holder(&self, peer: &PeerId, document: &DocumentId) -> Option<Timestamp> {
+        let principal = self.peers.get(peer)?;
+        if principal.role != Role::Staff {
+            return None;
+        }
+        let household = self.households.get(document)?;
+        if principal.may_read(household) {
+            return None;
+        }
+        self.former_holders
+            .get(document)?
+            .get(&principal.user_id)
+            .copied()
+    }
+}
+
 impl SharePolicy for CaseloadPolicy {
     fn may_read(&self, peer: &PeerId, document: &DocumentId) -> bool {
         let (Some(principal), Some(household)) =
@@ -164,8 +194,9 @@ impl SharePolicy for CaseloadPolicy {
         }
     }
 
+    /// Whoever may read it, and its former holders (write-only: see [`Self::former_holder`]).
     fn may_write(&self, peer: &PeerId, document: &DocumentId) -> bool {
-        self.may_read(peer, document)
+        self.may_read(peer, document) || self.former_holder(peer, document).is_some()
     }
 
     /// Staff and supervisors may bring a household created on their device. Until its
@@ -197,10 +228,16 @@ impl SharePolicy for CaseloadPolicy {
         &mut self,
         now: Timestamp,
         peer: &PeerId,
-        _document: &DocumentId,
+        document: &DocumentId,
         doc: &Automerge,
         changes: Vec<Change>,
     ) -> Vetting {
+        // The sync peer asks only for changes it may take at all: from the household's
+        // caseload, its creator, or a former holder.
+        let access = match self.former_holder(peer, document) {
+            Some(reassigned_at) => Access::FormerHolder { reassigned_at },
+            None => Access::Caseload,
+        };
         let Some(principal) = self.peers.get(peer) else {
             return Vetting::default();
         };
@@ -212,7 +249,7 @@ impl SharePolicy for CaseloadPolicy {
             users: &self.users,
             quarantined: &self.quarantined,
         };
-        let vetting = lots_core::vet_changes(doc, changes, &writer, &tables, now);
+        let vetting = lots_core::vet_changes_with(doc, changes, &writer, access, &tables, now);
         for actor in &vetting.new_actors {
             self.actors
                 .insert(actor.clone(), principal.device_id.clone());

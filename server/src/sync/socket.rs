@@ -207,7 +207,19 @@ async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
             Ok(_) => {}
             Err(error) => {
                 tracing::warn!(connection = connection.0, %user, %error, "closing a sync connection after a read error");
-                let _ = closer.try_send(Outbound::Close(format!("message refused: {error}")));
+                let mut reason = format!("message refused: {error}");
+                // Over the size limit: a hostile attempt (or a bug) a supervisor must see.
+                if let Some((size, limit)) = message_too_long(error) {
+                    state.hub.refused_unread(
+                        connection,
+                        u64::try_from(size).unwrap_or(u64::MAX),
+                        u64::try_from(limit).unwrap_or(u64::MAX),
+                    );
+                    reason = format!(
+                        "a message of {size} bytes or more exceeds the limit of {limit} bytes"
+                    );
+                }
+                let _ = closer.try_send(Outbound::Close(reason));
                 break;
             }
         }
@@ -218,6 +230,20 @@ async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
         let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
     }
     tracing::info!(connection = connection.0, %user, "sync connection closed");
+}
+
+/// The size and the limit of a message the socket refused for its size (a frame's announced
+/// length, or a fragmented message's length so far), from the socket's read error; `None`
+/// for every other error.
+fn message_too_long(error: axum::Error) -> Option<(usize, usize)> {
+    let error = error.into_inner().downcast::<tungstenite::Error>().ok()?;
+    match *error {
+        tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
+            size,
+            max_size,
+        }) => Some((size, max_size)),
+        _ => None,
+    }
 }
 
 /// A close frame; reasons are cut to the protocol's 123 bytes.
