@@ -267,22 +267,8 @@ pub async fn create_user(
     Json(new): Json<NewUser>,
 ) -> Result<(StatusCode, Json<User>), AppError> {
     require(&session, &[Role::Admin])?;
-    let username = new.username.trim().to_lowercase();
-    if username.is_empty()
-        || username.len() > 64
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-    {
-        return Err(AppError::BadRequest(
-            "a username is 1–64 letters, digits, '.' or '-'".into(),
-        ));
-    }
-    if new.password.chars().count() < 12 {
-        return Err(AppError::BadRequest(
-            "a password needs at least 12 characters".into(),
-        ));
-    }
+    let username = crate::auth::normalized_username(&new.username).map_err(AppError::BadRequest)?;
+    crate::auth::check_new_password(&new.password).map_err(AppError::BadRequest)?;
     if new.display_name.trim().is_empty() {
         return Err(AppError::BadRequest(
             "the display name must not be empty".into(),

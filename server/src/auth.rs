@@ -28,6 +28,32 @@ use crate::sync::policy::Principal;
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "lots_session";
 
+/// The fewest characters a new password may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A username as stored (trimmed, lower case), or why it cannot be one.
+pub fn normalized_username(raw: &str) -> Result<String, String> {
+    let username = raw.trim().to_lowercase();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+    if username.is_empty() || username.len() > 64 || !username.chars().all(allowed) {
+        return Err("a username is 1–64 letters, digits, '.' or '-'".into());
+    }
+    Ok(username)
+}
+
+/// Whether `password` may be set as a new password, and if not, why.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if password.chars().count() > 1024 {
+        return Err("a password may have at most 1,024 characters".into());
+    }
+    Ok(())
+}
+
 /// Hashes a password for storage.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     hash_password_in(&mut Vec::new(), password)

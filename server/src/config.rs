@@ -10,6 +10,10 @@ use std::path::PathBuf;
     about = "The Lots sync server: automerge-repo over WebSocket, the JSON API and the web app"
 )]
 pub struct Config {
+    /// What to do; serving when no command is given.
+    #[command(subcommand)]
+    pub command: Option<crate::setup::Command>,
+
     /// Address to listen on.
     #[arg(long, env = "LOTS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -116,6 +120,11 @@ impl Config {
                 "--sockets-per-user must be at least 1, --socket-queue at least 16 and --idle-seconds at least 5"
             );
         }
+        if self.demo && origin.starts_with("https://") {
+            anyhow::bail!(
+                "--demo creates logins whose passwords are public; it is refused behind https (create an administrator with `lots-server create-admin`)"
+            );
+        }
         if self.unvetted_for_benchmark && origin.starts_with("https://") {
             anyhow::bail!(
                 "--unvetted-for-benchmark turns off the checks of every change; it is refused behind https"
@@ -159,5 +168,24 @@ mod tests {
                 .is_err()
         );
         assert!(parse(&["--listen", "not an address"]).is_err());
+        let demo = parse(&["--demo", "--public-origin", "https://lots.example"])
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(demo.to_string().contains("refused behind https"));
+        let setup = parse(&[
+            "--data-dir",
+            "x",
+            "add-district",
+            "--id",
+            "district-a",
+            "--name",
+            "A",
+        ])
+        .unwrap();
+        assert!(matches!(
+            setup.command,
+            Some(crate::setup::Command::AddDistrict { .. })
+        ));
     }
 }

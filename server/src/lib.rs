@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod setup;
 pub mod store;
 pub mod sync;
 pub mod web;

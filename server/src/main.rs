@@ -1,5 +1,6 @@
-//! `lots-server`: parses the configuration, opens storage, seeds demo data when asked, and
-//! serves until Ctrl-C.
+//! `lots-server`: parses the configuration, then either runs a set-up command
+//! (`lots-server --help` lists them) or opens storage, seeds demo data when asked, and serves
+//! until Ctrl-C.
 
 use clap::Parser as _;
 use lots_server::config::Config;
@@ -13,7 +14,19 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = Config::parse();
+    let mut config = Config::parse();
+    match config.command.take() {
+        None | Some(lots_server::setup::Command::Serve) => {}
+        Some(command) => {
+            config.validate()?;
+            let store = match &config.database_url {
+                Some(url) => lots_server::store::Store::open_postgres(url).await?,
+                None => lots_server::store::Store::open_sqlite(&config.database_path()).await?,
+            };
+            println!("{}", lots_server::setup::run(&store, command).await?);
+            return Ok(());
+        }
+    }
     let listen = config.listen;
     let origin = config.public_origin.clone();
     let seed_demo = config.demo;

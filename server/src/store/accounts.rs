@@ -279,6 +279,40 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Sets a user's password hash; every session of theirs ends (whoever knew the old
+    /// password is signed out everywhere).
+    pub async fn set_password(&self, id: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let changed = on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_writing()).await?;
+            let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            changed
+        });
+        Ok(changed > 0)
+    }
+
+    /// Renames a district; whether it exists.
+    pub async fn rename_district(&self, id: &str, name: &str) -> Result<bool, StoreError> {
+        let changed = on_pool!(self, |pool| {
+            sqlx::query("UPDATE districts SET name = $1 WHERE id = $2")
+                .bind(name)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(changed > 0)
+    }
+
     /// Registers a device for a user.
     pub async fn add_device(
         &self,
