@@ -118,6 +118,7 @@ impl Reason {
         } else if starts("the change is signed ") && text.contains("ahead of the server's clock") {
             Reason::Clock
         } else if starts("the change holds ")
+            || (starts("the message is ") && text.contains("over the limit"))
             || (starts("the change is ") && text.contains(" bytes; at most"))
             || text.contains("characters long; at most")
             || (starts("it adds ") && text.contains("entries at once"))
@@ -371,6 +372,17 @@ pub struct RefusedRow {
     pub decided_by: Option<String>,
     /// When (ms since the epoch).
     pub decided_at: Option<i64>,
+    /// Whether the change itself is kept (and so can be accepted): not for a message
+    /// refused unread for its size. Servers before that said nothing: kept.
+    #[serde(default = "kept_by_default")]
+    pub kept: bool,
+    /// A message refused unread: how large it was.
+    #[serde(default)]
+    pub message_bytes: Option<u64>,
+}
+
+fn kept_by_default() -> bool {
+    true
 }
 
 impl RefusedRow {
@@ -594,6 +606,13 @@ mod tests {
             );
         }
         assert_eq!(Reason::from_code("something-new"), None);
+        // The server's words for a message refused unread for its size (`stage_unread`).
+        assert_eq!(
+            Reason::from_server_text(
+                "the message is 52428800 bytes or more, over the limit of 4194304; it was not read, so none of its changes were kept"
+            ),
+            Reason::TooLarge
+        );
     }
 
     #[test]
@@ -637,6 +656,8 @@ mod tests {
             status: status.into(),
             decided_by: None,
             decided_at: None,
+            kept: true,
+            message_bytes: None,
         }
     }
 

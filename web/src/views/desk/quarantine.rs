@@ -173,6 +173,10 @@ fn household_label(
     households: &std::collections::BTreeMap<DocumentId, Rc<Household>>,
     id: &str,
 ) -> String {
+    // A message refused unread for its size names no household: its header was not read.
+    if id.is_empty() {
+        return t("desk-quarantine-no-household");
+    }
     id.parse::<DocumentId>()
         .ok()
         .and_then(|document| households.get(&document))
@@ -272,7 +276,9 @@ fn line(
             }
             if row.pending() {
                 <div class="decisions">
-                    { button(true) }
+                    // Nothing of a message refused unread was kept to merge: it can only be
+                    // rejected (the server refuses to accept it too).
+                    if row.kept { { button(true) } }
                     { button(false) }
                 </div>
                 if deciding == Some(row.id) {
@@ -291,6 +297,9 @@ fn line(
             <td>
                 { capitalised(&code("refused-reason", row.reason().code())) }
                 <div class="meta" lang="en">{ row.reason.clone() }</div>
+                if let Some(bytes) = row.message_bytes {
+                    <div class="meta">{ i18n::t_args("desk-quarantine-unread", &[("megabytes", format!("{:.1}", bytes as f64 / 1_048_576.0).into())]) }</div>
+                }
             </td>
             <td>{ status }</td>
         </tr>
