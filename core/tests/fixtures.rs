@@ -2,7 +2,8 @@
 //! loading, and reading as it did when it was written (the JSON beside it).
 //!
 //! To add the fixture of a new schema version, bump `SCHEMA_VERSION`, then run
-//! `LOTS_WRITE_FIXTURES=1 cargo test -p lots-core --test fixtures` once and commit the files.
+//! `cargo run -p lots-core --example write_fixture` once and commit the files: until then
+//! this test fails for the version without a fixture.
 
 #![cfg(not(target_arch = "wasm32"))] // The browser's share of these runs in `wasm.rs`.
 #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
@@ -10,31 +11,11 @@
 use std::path::PathBuf;
 
 use lots_core::automerge::ActorId;
-use lots_core::synthetic::{Generator, HouseholdSpec};
 use lots_core::*;
 
 fn fixture(version: u64, extension: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join(format!("tests/fixtures/household-v{version}.{extension}"))
-}
-
-#[test]
-fn the_current_version_has_a_fixture_when_asked_to_write_one() {
-    if std::env::var_os("LOTS_WRITE_FIXTURES").is_none() {
-        return;
-    }
-    let spec = HouseholdSpec {
-        district: DistrictId::new("district-norr").unwrap(),
-        staff: StaffId::new("u-anna").unwrap(),
-        device: DeviceId::new("d-fixture").unwrap(),
-        opened_on: Date::from_ymd(2023, 3, 6).unwrap(),
-        visits: 12,
-        today: Date::from_ymd(2023, 6, 30).unwrap(),
-    };
-    let doc = Generator::new(2023).household(&spec).unwrap();
-    std::fs::write(fixture(SCHEMA_VERSION, "automerge"), doc.save()).unwrap();
-    let json = serde_json::to_string_pretty(&doc.household().unwrap()).unwrap();
-    std::fs::write(fixture(SCHEMA_VERSION, "json"), json + "\n").unwrap();
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! since a timing target is a measurement, not something a loaded CI machine should fail.
 //!
 //! Needs a PostgreSQL server: `cargo xtask test` starts a throwaway one and sets
-//! `LOTS_TEST_POSTGRES_URL`; without it this test is skipped with a note.
+//! `LOTS_TEST_POSTGRES_URL`; without it this test fails, unless skipped on purpose with
+//! `LOTS_SKIP_POSTGRES=1`.
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
 

@@ -63,6 +63,9 @@ Commands:
 Environment:
   LOTS_TEST_POSTGRES_URL
           a PostgreSQL server for the tests to use instead of starting a throwaway one
+  LOTS_SKIP_POSTGRES=1
+          for a bare `cargo test` on a machine without PostgreSQL: skip the PostgreSQL halves
+          (they fail otherwise; `cargo xtask test` never skips them)
   LOTS_CONVERGENCE_SEED, LOTS_CONVERGENCE_CASES, LOTS_CONVERGENCE_STEPS
           replay or enlarge the convergence property test
 ";
