@@ -9,6 +9,16 @@ use crate::schema::conflicts::Conflict;
 use crate::schema::household::Household;
 use crate::schema::{self, SchemaError};
 
+/// Loads bytes from storage — any document the server or a device keeps, household or not —
+/// with the schema's text encoding, once [`crate::check_stored`] has found nothing in them
+/// that would expand past what a household ever holds. Damaged storage is then an error
+/// rather than gigabytes allocated.
+pub fn load_stored(bytes: &[u8]) -> Result<Automerge, SchemaError> {
+    crate::sync::chunks::check_stored(bytes)?;
+    let options = LoadOptions::new().text_encoding(schema::TEXT_ENCODING);
+    Ok(Automerge::load_with_options(bytes, options)?)
+}
+
 /// One household's document.
 ///
 /// `D` is how the Automerge document is held: owned (`HouseholdDoc::load`), or borrowed from
@@ -24,6 +34,7 @@ impl HouseholdDoc<Automerge> {
     /// brings it to the current schema version. `actor` names this replica; give every
     /// running instance (every browser tab) its own.
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<Self, SchemaError> {
+        crate::sync::chunks::check_stored(bytes)?;
         let doc = LoadOptions::new()
             .text_encoding(schema::TEXT_ENCODING)
             .verification_mode(automerge::VerificationMode::Check);

@@ -29,7 +29,7 @@ pub use actions::{
     NewFollowUp, NewGoal, NewHousehold, NewStep, Owner, VisitRecord,
 };
 pub use calendar::{Date, DateError, Timestamp};
-pub use document::HouseholdDoc;
+pub use document::{HouseholdDoc, load_stored};
 pub use history::{AsOfCache, HistoryEntry, Past, Timeline};
 pub use ids::{
     DeviceId, DistrictId, FollowUpId, GoalId, IdError, MAX_ID_LEN, MemberId, StaffId, StepId,
@@ -59,7 +59,7 @@ pub use schema::values::{Note, Set};
 pub use schema::vet::{EntryKind, ShapeError};
 pub use schema::{NoteRef, SCHEMA_VERSION, SchemaError, TEXT_ENCODING};
 pub use signature::{ChangeInfo, Signature};
-pub use sync::chunks::ChunkError;
+pub use sync::chunks::{ChunkError, check_stored};
 pub use sync::document_id::{DocumentId, DocumentIdError};
 pub use sync::message::{
     MAX_PEER_ID_LEN, Message, MessageError, PROTOCOL_VERSION, PeerId, PeerMetadata,

@@ -44,6 +44,10 @@ pub enum SchemaError {
     /// The bytes are not an Automerge document at all, or a damaged one.
     #[error("the data is not a readable Automerge document: {0}")]
     Automerge(#[from] AutomergeError),
+    /// The bytes hold a chunk larger, once expanded, than any household's: refused before
+    /// Automerge expands it.
+    #[error("the data is not a readable household document: {0}")]
+    Chunk(#[from] crate::sync::chunks::ChunkError),
     /// The document has no schema version: it is not a household document.
     #[error("the document is not a household document (it has no schema version)")]
     NotAHousehold,

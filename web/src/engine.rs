@@ -289,7 +289,7 @@ impl State {
         let Some((bytes, count)) = self.unloaded.remove(&document) else {
             return;
         };
-        match Automerge::load(&bytes) {
+        match lots_core::load_stored(&bytes) {
             Ok(doc) => {
                 self.saved_heads.insert(document, doc.get_heads());
                 self.chunks.insert(document, count);

@@ -4,7 +4,10 @@
 //! whole document whose columns may be compressed. Automerge inflates both without a limit,
 //! so a few megabytes of a hostile message could become gigabytes in memory. Before any
 //! chunk reaches Automerge, this module walks its header and inflates its compressed parts
-//! into a counter, refusing the chunk once the budget is spent. Nothing else offers this:
+//! into a counter, refusing the chunk once the budget is spent. It also counts each column's
+//! rows without expanding them: a run-length encoded column says "this value, 2.7 billion
+//! times" in a few bytes, and Automerge 0.12 expands it (a 2.5 KB document, found by
+//! fuzzing, took 10 GB and 20 s to fail to load). Nothing else offers this:
 //! Automerge's chunk parser is private, and its format is documented in the Automerge binary
 //! format specification, which this follows.
 
@@ -34,7 +37,26 @@ pub enum ChunkError {
         /// The budget.
         budget: usize,
     },
+    /// A column that expands to more rows than a household's chunk ever holds.
+    #[error("a column of the chunk expands to more than {limit} rows")]
+    TooManyRows {
+        /// The most rows a column of such a chunk may have.
+        limit: u64,
+    },
 }
+
+/// The most rows one column of a chunk may expand to: seven times the operations of a
+/// household with a thousand visits (about 140,000), so that a restored phone's whole
+/// household still fits, while what a hostile chunk can make Automerge allocate stays
+/// bounded. A change with more operations than the app ever writes, but fewer rows than
+/// this, is read and refused by the validation (`too-large`) into the quarantine, where a
+/// supervisor sees it whole.
+pub const MAX_COLUMN_ROWS: u64 = 1 << 20;
+
+/// Column types of the binary format (a column specification's low three bits).
+const BOOLEAN: u64 = 4;
+const STRING: u64 = 5;
+const VALUE_RAW: u64 = 7;
 
 /// Every change in `chunks`, in the order they come, after checking that all of them
 /// together inflate to at most `budget` bytes.
@@ -80,6 +102,37 @@ pub(crate) fn changes_in<'a>(
     Ok(changes)
 }
 
+/// How far bytes from storage may inflate, per byte stored (household documents compress to
+/// a fifth or so; a column of repeated text to far less).
+const STORED_INFLATION: usize = 64;
+
+/// The least a stored document may inflate to, whatever its size.
+const MIN_STORED_BUDGET: usize = 64 << 20;
+
+/// Checks bytes from storage — a saved document, perhaps followed by incremental saves —
+/// before Automerge loads them: every chunk's compressed parts inflate within a budget, and
+/// no column expands to more rows than a household's ever has. Damaged storage is then an
+/// error, not gigabytes allocated (or the process ended for lack of them).
+pub fn check_stored(bytes: &[u8]) -> Result<(), ChunkError> {
+    let budget = bytes
+        .len()
+        .saturating_mul(STORED_INFLATION)
+        .max(MIN_STORED_BUDGET);
+    let mut left = budget;
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let len = chunk_len(rest)?;
+        let (chunk, after) = rest.split_at(len);
+        let size = inflated_size(chunk, left).map_err(|error| match error {
+            ChunkError::TooLarge { .. } => ChunkError::TooLarge { budget },
+            other => other,
+        })?;
+        left = left.saturating_sub(size);
+        rest = after;
+    }
+    Ok(())
+}
+
 /// The length of the first chunk in `bytes`: its header and data.
 fn chunk_len(bytes: &[u8]) -> Result<usize, ChunkError> {
     chunk_type(bytes)?;
@@ -112,8 +165,16 @@ fn inflated_size(chunk: &[u8], budget: usize) -> Result<usize, ChunkError> {
     let len = reader.uleb()? as usize;
     let data = reader.take(len)?;
     let size = match kind {
-        CHANGE => data.len(),
-        COMPRESSED => inflate_len(data, budget)?,
+        CHANGE => {
+            change_rows(data)?;
+            data.len()
+        }
+        COMPRESSED => {
+            // The data is the change chunk's data, deflated.
+            let inflated = inflate(data, budget)?;
+            change_rows(&inflated)?;
+            inflated.len()
+        }
         DOCUMENT => document_size(data, budget)?,
         other => return Err(ChunkError::Unsupported(other)),
     };
@@ -138,33 +199,137 @@ fn document_size(data: &[u8], budget: usize) -> Result<usize, ChunkError> {
         for _ in 0..reader.uleb()? {
             let spec = reader.uleb()?;
             let len = reader.uleb()? as usize;
-            columns.push((spec & DEFLATE_BIT != 0, len));
+            columns.push((spec, len));
         }
     }
     let mut size = data.len();
-    for (deflated, len) in columns {
+    for (spec, len) in columns {
         let column = reader.take(len)?;
-        if deflated {
-            size = size.saturating_add(inflate_len(column, budget.saturating_sub(size))?);
+        if spec & DEFLATE_BIT != 0 {
+            let inflated = inflate(column, budget.saturating_sub(size))?;
+            size = size.saturating_add(inflated.len());
             if size > budget {
                 return Err(ChunkError::TooLarge { budget });
             }
+            column_rows(spec, &inflated, MAX_COLUMN_ROWS)?;
+        } else {
+            column_rows(spec, column, MAX_COLUMN_ROWS)?;
         }
     }
     Ok(size)
 }
 
-/// How many bytes `deflated` inflates to, reading at most one byte past `budget`.
-fn inflate_len(deflated: &[u8], budget: usize) -> Result<usize, ChunkError> {
+/// Checks the rows of a change chunk's operation columns (its data, inflated): the header
+/// (dependencies, actor, sequence number, start op, time, message, other actors), then the
+/// column metadata and the columns.
+fn change_rows(data: &[u8]) -> Result<(), ChunkError> {
+    let mut reader = Reader { bytes: data, at: 0 };
+    let dependencies = usize::try_from(reader.uleb()?).map_err(|_| cut_short())?;
+    reader.take(dependencies.checked_mul(32).ok_or_else(cut_short)?)?;
+    let actor = reader.uleb()? as usize;
+    reader.take(actor)?;
+    for _ in 0..3 {
+        reader.uleb()?; // The sequence number, the start op and the time (the same bytes as a ULEB).
+    }
+    let message = reader.uleb()? as usize;
+    reader.take(message)?;
+    for _ in 0..reader.uleb()? {
+        let len = reader.uleb()? as usize;
+        reader.take(len)?;
+    }
+    let mut columns = Vec::new();
+    for _ in 0..reader.uleb()? {
+        let spec = reader.uleb()?;
+        let len = reader.uleb()? as usize;
+        columns.push((spec, len));
+    }
+    for (spec, len) in columns {
+        let column = reader.take(len)?;
+        if spec & DEFLATE_BIT != 0 {
+            let inflated = inflate(column, MAX_CHANGE_BYTES_INFLATED)?;
+            column_rows(spec, &inflated, MAX_COLUMN_ROWS)?;
+        } else {
+            column_rows(spec, column, MAX_COLUMN_ROWS)?;
+        }
+    }
+    Ok(())
+}
+
+/// How far one compressed column of a change may inflate: a change is at most
+/// [`MAX_CHANGE_BYTES`](crate::validation::MAX_CHANGE_BYTES) whole.
+const MAX_CHANGE_BYTES_INFLATED: usize = crate::validation::MAX_CHANGE_BYTES;
+
+/// Counts a column's rows without expanding them, refusing past `limit`. Run-length encoded
+/// columns (every type but booleans and raw values) are runs of a signed count: a positive
+/// count repeats the one value after it, a negative one is followed by that many literal
+/// values, and zero by the length of a run of nulls. A boolean column is alternating run
+/// lengths. Raw values have no rows of their own (their lengths are in the metadata column).
+fn column_rows(spec: u64, column: &[u8], limit: u64) -> Result<u64, ChunkError> {
+    let kind = spec & 0b111;
+    let mut reader = Reader {
+        bytes: column,
+        at: 0,
+    };
+    let mut rows: u64 = 0;
+    let mut add = |count: u64| -> Result<(), ChunkError> {
+        rows = rows.saturating_add(count);
+        if rows > limit {
+            return Err(ChunkError::TooManyRows { limit });
+        }
+        Ok(())
+    };
+    match kind {
+        VALUE_RAW => return Ok(0),
+        BOOLEAN => {
+            while reader.at < column.len() {
+                add(reader.uleb()?)?;
+            }
+        }
+        _ => {
+            let skip_value = |reader: &mut Reader<'_>| -> Result<(), ChunkError> {
+                if kind == STRING {
+                    let len = reader.uleb()? as usize;
+                    reader.take(len)?;
+                } else {
+                    // A ULEB, or a SLEB in a delta column: the same bytes to skip.
+                    reader.uleb()?;
+                }
+                Ok(())
+            };
+            while reader.at < column.len() {
+                let count = reader.sleb()?;
+                if count > 0 {
+                    add(count.unsigned_abs())?;
+                    skip_value(&mut reader)?;
+                } else if count < 0 {
+                    // Each literal takes at least a byte: the loop ends with the column.
+                    for _ in 0..count.unsigned_abs() {
+                        skip_value(&mut reader)?;
+                        add(1)?;
+                    }
+                } else {
+                    add(reader.uleb()?)?;
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// `deflated` inflated, reading at most one byte past `budget`.
+fn inflate(deflated: &[u8], budget: usize) -> Result<Vec<u8>, ChunkError> {
     let limit = u64::try_from(budget).unwrap_or(u64::MAX).saturating_add(1);
-    let mut decoder = flate2::read::DeflateDecoder::new(deflated).take(limit);
-    let inflated = std::io::copy(&mut decoder, &mut std::io::sink()).map_err(|error| {
-        ChunkError::Damaged(format!("a compressed part does not inflate: {error}"))
-    })?;
-    if inflated > budget as u64 {
+    let mut inflated = Vec::new();
+    flate2::read::DeflateDecoder::new(deflated)
+        .take(limit)
+        .read_to_end(&mut inflated)
+        .map_err(|error| {
+            ChunkError::Damaged(format!("a compressed part does not inflate: {error}"))
+        })?;
+    if inflated.len() > budget {
         return Err(ChunkError::TooLarge { budget });
     }
-    Ok(inflated as usize)
+    Ok(inflated)
 }
 
 fn cut_short() -> ChunkError {
@@ -194,6 +359,21 @@ impl<'a> Reader<'a> {
             }
         }
         Err(ChunkError::Damaged("a length runs past 64 bits".into()))
+    }
+
+    fn sleb(&mut self) -> Result<i64, ChunkError> {
+        let mut value: i64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.take(1)?.first().ok_or_else(cut_short)?;
+            value |= i64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                if shift + 7 < 64 && byte & 0x40 != 0 {
+                    value |= -1i64 << (shift + 7);
+                }
+                return Ok(value);
+            }
+        }
+        Err(ChunkError::Damaged("a count runs past 64 bits".into()))
     }
 }
 
@@ -250,6 +430,87 @@ mod tests {
         let saved = doc.save();
         let error = changes_in([&saved[..]].into_iter(), 200_000).unwrap_err();
         assert_eq!(error, ChunkError::TooLarge { budget: 200_000 });
+    }
+
+    fn sleb(value: i64) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut value = value;
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            let done = (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0);
+            out.push(if done { byte } else { byte | 0x80 });
+            if done {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn columns_are_counted_without_expanding_them() {
+        // "1, 2.7 billion times" in a delta column: six bytes.
+        let bomb = [sleb(2_700_000_000), sleb(1)].concat();
+        let delta = (1 << 4) | 3;
+        assert_eq!(
+            column_rows(delta, &bomb, 1 << 20),
+            Err(ChunkError::TooManyRows { limit: 1 << 20 })
+        );
+        // A run, three literals and a run of nulls.
+        let column = [
+            sleb(5),
+            sleb(7),
+            sleb(-3),
+            sleb(1),
+            sleb(2),
+            sleb(3),
+            sleb(0),
+            sleb(4),
+        ]
+        .concat();
+        assert_eq!(column_rows(delta, &column, 1 << 20), Ok(12));
+        // Strings: a run of one value, then two literals.
+        let string = (3 << 4) | 5;
+        let column = [&sleb(4)[..], &[2, b'h', b'i'], &sleb(-2), &[1, b'a'], &[0]].concat();
+        assert_eq!(column_rows(string, &column, 1 << 20), Ok(6));
+        // Booleans: alternating run lengths.
+        let boolean = (3 << 4) | 4;
+        assert_eq!(column_rows(boolean, &[3, 4, 5], 1 << 20), Ok(12));
+        assert!(column_rows(boolean, &[0x80, 0x80, 0x80, 0x80, 0x10], 1 << 20).is_err());
+        // A column cut short is damaged, not a panic.
+        assert!(matches!(
+            column_rows(string, &[2, 9], 1 << 20),
+            Err(ChunkError::Damaged(_))
+        ));
+    }
+
+    #[test]
+    fn a_document_whose_column_expands_to_billions_of_rows_is_refused_unexpanded() {
+        // Found by fuzzing: 2.5 KB whose change column repeats a value 2.7 billion times.
+        // Automerge 0.12 took 10 GB and 20 seconds to fail to load it.
+        let bomb = include_bytes!(
+            "../../fuzz/regressions/document_load/oom-bd70d25fd3e8f2aa0c5466667f9dcd09c2dec270"
+        );
+        assert_eq!(
+            check_stored(bomb),
+            Err(ChunkError::TooManyRows {
+                limit: MAX_COLUMN_ROWS
+            })
+        );
+        assert_eq!(
+            changes_in([&bomb[..]].into_iter(), 1 << 20).unwrap_err(),
+            ChunkError::TooManyRows {
+                limit: MAX_COLUMN_ROWS
+            }
+        );
+        // What an honest device stores passes.
+        let mut doc = doc_with_text(2_000);
+        let saved = doc.save();
+        let heads = doc.get_heads();
+        let mut tx = doc.transaction();
+        tx.put(ROOT, "more", 1).unwrap();
+        tx.commit();
+        let stored = [saved, doc.save_after(&heads)].concat();
+        assert_eq!(check_stored(&stored), Ok(()));
     }
 
     #[test]

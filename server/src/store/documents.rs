@@ -130,7 +130,7 @@ impl Store {
             };
             if chunks.len() > 1 {
                 let bytes: Vec<u8> = chunks.into_iter().flat_map(|(_, bytes)| bytes).collect();
-                let full = lots_core::automerge::Automerge::load(&bytes)
+                let full = lots_core::load_stored(&bytes)
                     .map_err(|error| {
                         StoreError::Damaged(format!("document {document} does not load: {error}"))
                     })?

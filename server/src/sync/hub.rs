@@ -528,20 +528,14 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
     Ok(HubHandle { tx, messages })
 }
 
-/// [`load`], with a panic inside Automerge (damaged bytes) turned into an error.
+/// Loads a stored document with the schema's text encoding, refusing one that would expand
+/// past what a household ever holds (`lots_core::load_stored`), and with a panic inside
+/// Automerge (damaged bytes) turned into an error.
 fn load_caught(bytes: &[u8]) -> Result<Automerge, String> {
-    match std::panic::catch_unwind(|| load(bytes)) {
-        Ok(loaded) => loaded.map_err(|error| error.to_string()),
+    match std::panic::catch_unwind(|| lots_core::load_stored(bytes).map_err(|e| e.to_string())) {
+        Ok(loaded) => loaded,
         Err(_) => Err("Automerge panicked reading it".into()),
     }
-}
-
-/// Loads a stored document, with the schema's text encoding.
-fn load(bytes: &[u8]) -> Result<Automerge, lots_core::automerge::AutomergeError> {
-    Automerge::load_with_options(
-        bytes,
-        lots_core::automerge::LoadOptions::new().text_encoding(lots_core::TEXT_ENCODING),
-    )
 }
 
 fn index_of(doc: &Automerge) -> Option<HouseholdIndex> {
@@ -1184,6 +1178,11 @@ impl Hub {
             return Ok(());
         };
         let before = doc.get_heads();
+        lots_core::check_stored(&bytes).map_err(|error| {
+            StoreError::Damaged(format!(
+                "a chunk of document {document} does not load: {error}"
+            ))
+        })?;
         doc.load_incremental(&bytes).map_err(|error| {
             StoreError::Damaged(format!(
                 "a chunk of document {document} does not load: {error}"
