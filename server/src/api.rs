@@ -18,6 +18,7 @@ use crate::auth::{COOKIE_NAME, Session, new_token};
 use crate::error::AppError;
 use crate::store::{AuditEntry, Device, District, Role, SessionKind, User};
 use crate::sync::hub::{HouseholdSummary, now};
+use crate::throttle;
 
 /// How long a session lasts.
 const SESSION_DAYS: i64 = 30;
@@ -69,31 +70,70 @@ fn session_cookie(
 
 /// Signs in: checks the password, registers the device (or keeps the one signed in on
 /// before), opens a session.
-#[utoipa::path(post, path = "/api/login", request_body = LoginRequest, responses((status = 200, description = "Signed in; also sets the session cookie", body = LoginResponse), (status = 401, description = "Wrong username or password", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/login", request_body = LoginRequest, responses((status = 200, description = "Signed in; also sets the session cookie", body = LoginResponse), (status = 401, description = "Wrong username or password", body = ErrorBody), (status = 429, description = "Too many failed sign-ins; see Retry-After", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    address: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Json(request): Json<LoginRequest>,
 ) -> Result<Response, AppError> {
-    let Some((user, stored_hash)) = state
-        .store
-        .user_by_username(request.username.trim())
-        .await?
-    else {
-        // Spend the same time as a real check so timing does not tell which usernames exist.
-        let _ = state
-            .hashing
-            .verify(request.password, state.dummy_hash.clone())
-            .await;
+    let username: String = request
+        .username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(64)
+        .collect();
+    let address = address.map(|axum::Extension(info)| info.0.ip());
+    let keys: Vec<throttle::Key> = std::iter::once(throttle::Key::Username(username.clone()))
+        .chain(address.map(throttle::Key::Address))
+        .collect();
+    let attempted = std::time::Instant::now();
+    if let Some(wait) = state.throttle.must_wait(&keys, attempted) {
+        tracing::warn!(%username, ?address, "sign-in refused: too many failures");
+        return Err(AppError::TooManyAttempts {
+            retry_after: wait.as_secs().max(1),
+        });
+    }
+    let found = state.store.user_by_username(&username).await?;
+    let verified = match &found {
+        Some((user, stored_hash)) => {
+            let verified = state
+                .hashing
+                .verify(request.password, Arc::new(stored_hash.clone()))
+                .await
+                .map_err(AppError::Internal)?;
+            verified && !user.disabled
+        }
+        None => {
+            // Spend the same time as a real check so timing does not tell which usernames
+            // exist.
+            let _ = state
+                .hashing
+                .verify(request.password, state.dummy_hash.clone())
+                .await;
+            false
+        }
+    };
+    let from = address.map_or_else(|| "an unknown address".to_owned(), |ip| ip.to_string());
+    // On record as who it named, when that is a user: their log shows the attempts.
+    let named = found
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |(user, _)| user.id.clone());
+    let Some((user, _)) = found.filter(|_| verified) else {
+        state.throttle.failed(&keys, attempted);
+        state
+            .store
+            .audit_event(
+                now(),
+                &named,
+                "-",
+                "sign-in failed",
+                &format!("username {username:?} from {from}"),
+            )
+            .await?;
         return Err(AppError::BadCredentials);
     };
-    let verified = state
-        .hashing
-        .verify(request.password, Arc::new(stored_hash))
-        .await
-        .map_err(AppError::Internal)?;
-    if !verified || user.disabled {
-        return Err(AppError::BadCredentials);
-    }
+    state.throttle.succeeded(&username);
     let now = now();
     let label = request
         .device_label
@@ -134,6 +174,16 @@ pub async fn login(
             expires,
         )
         .await?;
+    state
+        .store
+        .audit_event(
+            now,
+            &user.id,
+            &device_id,
+            "signed in",
+            &format!("from {from}"),
+        )
+        .await?;
     tracing::info!(user = %user.id, device = %device_id, "signed in");
     let cookie = session_cookie(&state, &token, SESSION_DAYS * 86_400)?;
     let mut response = Json(LoginResponse {
@@ -150,6 +200,20 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/logout", responses((status = 204, description = "Signed out"), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
     state.store.delete_session(&session.token).await?;
+    // The device's sockets end with its sign-in, here and on every other server process.
+    state
+        .close_everywhere(None, Some(session.device_id.clone()), "signed out")
+        .await;
+    state
+        .store
+        .audit_event(
+            now(),
+            &session.user.id,
+            &session.device_id,
+            "signed out",
+            "",
+        )
+        .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()

@@ -263,6 +263,51 @@ pub fn request_token(parts: &Parts) -> Option<String> {
     })
 }
 
+/// Refuses a request that changes something (not GET, HEAD or OPTIONS) from another site:
+/// one whose `Origin` is not the server's public origin, or, without an `Origin`, that
+/// carries the session cookie and whose `Sec-Fetch-Site` is not `same-origin`. The cookie is
+/// SameSite=Strict already; this holds where that does not (an old browser, a sibling
+/// subdomain). Clients with a bearer token send no cookie and no `Origin`, and pass.
+pub async fn same_site_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let method = request.method();
+    if method == axum::http::Method::GET
+        || method == axum::http::Method::HEAD
+        || method == axum::http::Method::OPTIONS
+    {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let origin = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|value| value.to_str().ok());
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|value| value.to_str().ok());
+    let has_cookie = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|cookies| {
+            cookies
+                .split(';')
+                .any(|cookie| cookie.trim().starts_with(&format!("{COOKIE_NAME}=")))
+        });
+    let same_site = match origin {
+        Some(origin) => origin == state.config.public_origin,
+        None => !has_cookie || matches!(fetch_site, Some("same-origin" | "none")),
+    };
+    if !same_site {
+        tracing::warn!(?origin, ?fetch_site, path = %request.uri().path(), "refused a cross-site request");
+        return AppError::CrossSite.into_response();
+    }
+    next.run(request).await
+}
+
 /// A signed-in user on a device: the extractor every protected handler takes.
 #[derive(Debug, Clone)]
 pub struct Session {

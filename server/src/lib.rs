@@ -11,6 +11,7 @@ pub mod error;
 pub mod setup;
 pub mod store;
 pub mod sync;
+pub mod throttle;
 pub mod web;
 
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// Password hashing, on threads of its own.
     pub hashing: auth::Hashing,
+    /// Failed sign-ins, by username and by address.
+    pub throttle: Arc<throttle::SignInThrottle>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             config: Arc::new(config),
             dummy_hash: Arc::new(auth::hash_password("not a password")?),
             hashing: auth::Hashing::per_core()?,
+            throttle: Arc::default(),
         })
     }
 }
@@ -111,12 +115,24 @@ pub fn app(state: AppState) -> Router {
         .route("/quarantine/{id}/accept", post(api::quarantine::accept))
         .route("/quarantine/{id}/reject", post(api::quarantine::reject))
         .route("/openapi.json", get(api::openapi))
-        .fallback(api::not_found);
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::same_site_only,
+        ));
+    // Behind https, browsers are told to come back only over https.
+    let hsts = state.config.public_origin.starts_with("https://").then(|| {
+        tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        )
+    });
     Router::new()
         .nest("/api", api)
         .route("/sync", get(sync::socket::upgrade))
         .merge(web::routes(&state.config.dist))
         .layer(axum::middleware::from_fn(web::headers))
+        .layer(tower::util::option_layer(hsts))
         .with_state(state)
 }
 

@@ -46,7 +46,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("\nLots is running at {origin} (listening on {listen}); Ctrl-C stops it.\n");
-    axum::serve(listener, app(state))
+    // The client's address reaches the handlers (sign-in throttling by address).
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("stopping");

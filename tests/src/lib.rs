@@ -235,7 +235,9 @@ async fn axum_serve(
     listener: tokio::net::TcpListener,
     router: lots_server::reexports::axum::Router,
 ) {
-    let _ = lots_server::reexports::axum::serve(listener, router).await;
+    // As `lots-server` serves: with the client's address (sign-in throttling by address).
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let _ = lots_server::reexports::axum::serve(listener, service).await;
 }
 
 /// How a sync socket ended.

@@ -128,6 +128,21 @@ impl Store {
         Ok(())
     }
 
+    /// Appends an event that concerns no household (a sign-in, an administrator's action).
+    pub async fn audit_event(
+        &self,
+        at: Timestamp,
+        user_id: &str,
+        device_id: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut writes = Writes::default();
+        writes.audit_any(at, user_id, device_id, None, action, detail);
+        self.commit(&writes, at).await?;
+        Ok(())
+    }
+
     /// Audit entries, newest first, optionally for one document or user.
     pub async fn audit_entries(
         &self,
