@@ -127,7 +127,7 @@ pub async fn login(
                 now(),
                 &named,
                 "-",
-                "sign-in failed",
+                "sign-in-failed",
                 &format!("username {username:?} from {from}"),
             )
             .await?;
@@ -180,7 +180,7 @@ pub async fn login(
             now,
             &user.id,
             &device_id,
-            "signed in",
+            "sign-in",
             &format!("from {from}"),
         )
         .await?;
@@ -210,7 +210,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Result<R
             now(),
             &session.user.id,
             &session.device_id,
-            "signed out",
+            "sign-out",
             "",
         )
         .await?;

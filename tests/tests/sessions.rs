@@ -74,12 +74,12 @@ async fn failed_sign_ins_are_throttled_and_every_sign_in_is_on_record() {
         .unwrap();
     let failed = entries
         .iter()
-        .filter(|entry| entry.action == "sign-in failed")
+        .filter(|entry| entry.action == "sign-in-failed")
         .count();
     assert_eq!(failed, 6, "five, then one more after the wait");
     let signed_in: Vec<_> = entries
         .iter()
-        .filter(|entry| entry.action == "signed in")
+        .filter(|entry| entry.action == "sign-in")
         .collect();
     assert_eq!(signed_in.len(), 2);
     assert!(
