@@ -206,13 +206,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Result<R
         .await;
     state
         .store
-        .audit_event(
-            now(),
-            &session.user.id,
-            &session.device_id,
-            "sign-out",
-            "",
-        )
+        .audit_event(now(), &session.user.id, &session.device_id, "sign-out", "")
         .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
@@ -294,6 +288,84 @@ pub async fn districts(
     Ok(Json(state.store.districts().await?))
 }
 
+/// `POST /api/districts` body, and `PATCH /api/districts/{id}`'s (without the id).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewDistrict {
+    #[serde(default)]
+    id: String,
+    name: String,
+}
+
+/// Adds a district (administrators).
+#[utoipa::path(post, path = "/api/districts", request_body = NewDistrict, responses((status = 201, body = District), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_district(
+    State(state): State<AppState>,
+    session: Session,
+    Json(new): Json<NewDistrict>,
+) -> Result<(StatusCode, Json<District>), AppError> {
+    require(&session, &[Role::Admin])?;
+    let (id, name) = crate::setup::district(&new.id, &new.name)
+        .map_err(|error| AppError::BadRequest(error.to_string()))?;
+    if state
+        .store
+        .districts()
+        .await?
+        .iter()
+        .any(|district| district.id == id)
+    {
+        return Err(AppError::BadRequest(format!(
+            "the district {id:?} exists already"
+        )));
+    }
+    state.store.add_district(&id, &name).await?;
+    audit_admin(
+        &state,
+        &session,
+        "district-created",
+        &format!("{id} ({name})"),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(District { id, name })))
+}
+
+/// Renames a district (administrators); its id, which the records hold, stays.
+#[utoipa::path(patch, path = "/api/districts/{id}", request_body = NewDistrict, params(("id" = String, Path, description = "The id")), responses((status = 204, description = "Renamed"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rename_district(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Json(update): Json<NewDistrict>,
+) -> Result<StatusCode, AppError> {
+    require(&session, &[Role::Admin])?;
+    let (id, name) = crate::setup::district(&id, &update.name)
+        .map_err(|error| AppError::BadRequest(error.to_string()))?;
+    if !state.store.rename_district(&id, &name).await? {
+        return Err(AppError::NotFound("district"));
+    }
+    audit_admin(
+        &state,
+        &session,
+        "district-renamed",
+        &format!("{id} to {name}"),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Puts an administrator's action on record: who, on which device, what, to whom.
+async fn audit_admin(
+    state: &AppState,
+    session: &Session,
+    action: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    state
+        .store
+        .audit_event(now(), &session.user.id, &session.device_id, action, detail)
+        .await?;
+    Ok(())
+}
+
 pub(crate) fn require(session: &Session, roles: &[Role]) -> Result<(), AppError> {
     if roles.contains(&session.user.role) {
         Ok(())
@@ -372,6 +444,19 @@ pub async fn create_user(
         .add_user(&user, &state.hashing.hash(new.password).await?, now())
         .await?;
     state.hub.users_changed();
+    audit_admin(
+        &state,
+        &session,
+        "user-created",
+        &format!(
+            "{} ({}) as {}, districts {}",
+            user.id,
+            user.display_name,
+            user.role.as_str(),
+            user.districts.join(", ")
+        ),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -390,10 +475,22 @@ pub async fn update_user(
     Json(update): Json<UserUpdate>,
 ) -> Result<StatusCode, AppError> {
     require(&session, &[Role::Admin])?;
+    // An administrator who shut themselves out might leave nobody to let them back in.
+    if id == session.user.id {
+        return Err(AppError::BadRequest(
+            "you cannot disable your own account; another administrator can".into(),
+        ));
+    }
     if !state.store.set_user_disabled(&id, update.disabled).await? {
         return Err(AppError::NotFound("user"));
     }
     state.hub.users_changed();
+    let action = if update.disabled {
+        "user-disabled"
+    } else {
+        "user-enabled"
+    };
+    audit_admin(&state, &session, action, &id).await?;
     if update.disabled {
         state
             .close_everywhere(Some(id), None, "your account was disabled")
@@ -428,6 +525,13 @@ pub async fn revoke_device(
         return Err(AppError::NotFound("device"));
     }
     state.store.revoke_device(&id, now()).await?;
+    audit_admin(
+        &state,
+        &session,
+        "device-revoked",
+        &format!("{id} of {} ({})", device.user_id, device.label),
+    )
+    .await?;
     state
         .close_everywhere(None, Some(id), "this device was revoked")
         .await;
@@ -529,6 +633,8 @@ pub struct ErrorBody {
         sync_token,
         caseload,
         districts,
+        create_district,
+        rename_district,
         users,
         create_user,
         update_user,

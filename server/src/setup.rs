@@ -139,7 +139,7 @@ pub async fn run(store: &Store, command: Command) -> anyhow::Result<String> {
 
 /// A district's id and name, checked: the id as the records hold it (`district-` and
 /// lower-case letters, digits or '-'), the name 1–100 characters.
-fn district(id: &str, name: &str) -> anyhow::Result<(String, String)> {
+pub(crate) fn district(id: &str, name: &str) -> anyhow::Result<(String, String)> {
     let id = id.trim();
     let rest = id.strip_prefix("district-").unwrap_or("");
     if rest.is_empty()

@@ -173,3 +173,76 @@ async fn a_change_from_another_site_is_refused_and_one_from_the_app_is_not() {
     let own = logout(Some(&origin), Some("same-origin")).await.unwrap();
     assert_eq!(own.status(), 204);
 }
+
+#[tokio::test]
+async fn an_administrators_actions_are_on_record_and_none_shuts_themselves_out() {
+    let server = TestServer::start(1).await.unwrap();
+    let admin = server.login("admin").await.unwrap();
+    let http = reqwest::Client::new();
+    let created = http
+        .post(server.url("/api/districts"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "id": "district-sodermalm", "name": "Södermalm" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let again = http
+        .post(server.url("/api/districts"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "id": "district-sodermalm", "name": "Igen" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    let renamed = http
+        .patch(server.url("/api/districts/district-sodermalm"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "name": "Södermalm och Gamla stan" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 204);
+    // Staff add no district.
+    let anna = server.login("anna").await.unwrap();
+    let refused = http
+        .post(server.url("/api/districts"))
+        .bearer_auth(&anna)
+        .json(&serde_json::json!({ "id": "district-x", "name": "X" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    // An administrator does not disable their own account; another's, on record.
+    let own = http
+        .patch(server.url("/api/users/u-admin"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 400);
+    let omar = http
+        .patch(server.url("/api/users/u-omar"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(omar.status(), 204);
+    let actions: Vec<String> = server
+        .state
+        .store
+        .audit_entries(None, Some("u-admin"), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    for action in ["district-created", "district-renamed", "user-disabled"] {
+        assert!(
+            actions.iter().any(|done| done == action),
+            "{action}: {actions:?}"
+        );
+    }
+}
