@@ -46,8 +46,8 @@ pub use report::{
 pub use report::{PlanProgress, Workload, overdue_follow_ups, plan_progress, text_csv, workload};
 pub use rules::{
     ESTABLISHMENT_PERIOD_MONTHS, MAX_AGE, MIN_AGE, OutsideReason, QUOTA_SUPPORT_MONTHS, age_on,
-    establishment_period_end, household_establishment_end, in_quota_support_window,
-    in_target_group, quota_support_window, target_group_exclusions,
+    establishment_period_end, household_establishment_end, household_member_exclusions,
+    in_quota_support_window, in_target_group, quota_support_window, target_group_exclusions,
 };
 pub use schema::codes::{
     Agency, ArrivalRoute, CaseStatus, CloseReason, Gender, GoalArea, GoalStatus, HousingForm,

@@ -4,6 +4,8 @@
 //! 36 months after their residence permit (beyond that after an individual assessment), and
 //! their family members; Stockholm's social support is for those aged 18–64 registered in
 //! the district. Quota refugees get practical support for their first three months.
+//! A household's members are told apart by [`household_member_exclusions`]: a family member
+//! of someone in the target group is in it too.
 
 use crate::calendar::Date;
 use crate::schema::codes::ArrivalRoute;
@@ -89,6 +91,35 @@ pub fn target_group_exclusions(member: &Member, on: Date) -> Vec<OutsideReason> 
 /// Whether a member is in the target group on `on`.
 pub fn in_target_group(member: &Member, on: Date) -> bool {
     target_group_exclusions(member, on).is_empty()
+}
+
+/// Whether a member belongs to the target group in their own right on `on`: born outside the
+/// EU/EEA, within the establishment period, aged 18–64. Registration in the district is left
+/// out: it is something to arrange, not a reason the family is outside.
+fn qualifies_in_own_right(member: &Member, on: Date) -> bool {
+    target_group_exclusions(member, on)
+        .iter()
+        .all(|reason| *reason == OutsideReason::NotRegisteredInDistrict)
+}
+
+/// What a worker must act on for one member of a household on `on`: every reason of
+/// [`target_group_exclusions`], except that the family members of someone in the target group
+/// in their own right are in it too (children, a partner with a later permit, a parent over
+/// 64), so only a missing registration in the district is said of them. `members` is the
+/// whole household, the member included.
+pub fn household_member_exclusions<'a>(
+    member: &Member,
+    members: impl IntoIterator<Item = &'a Member>,
+    on: Date,
+) -> Vec<OutsideReason> {
+    let mut reasons = target_group_exclusions(member, on);
+    if members
+        .into_iter()
+        .any(|other| qualifies_in_own_right(other, on))
+    {
+        reasons.retain(|reason| *reason == OutsideReason::NotRegisteredInDistrict);
+    }
+    reasons
 }
 
 /// The household's establishment-period end: the latest end among its members' permits
@@ -199,6 +230,61 @@ mod tests {
             vec![OutsideReason::PermitNotYetGranted {
                 permit_on: date("2024-06-01")
             }]
+        );
+    }
+
+    #[test]
+    fn family_members_are_in_the_target_group() {
+        let on = date("2024-01-01");
+        let parent = member("1985-01-01", Some("2023-01-01"));
+        let child = member("2015-01-01", Some("2023-01-01"));
+        let mut born_here = member("2023-06-01", None);
+        born_here.born_outside_eea = false;
+        let grandparent = member("1950-01-01", Some("2023-01-01"));
+        let mut partner = member("1986-01-01", Some("2024-06-01"));
+        partner.registered_in_district = false;
+        let family = [&parent, &child, &born_here, &grandparent, &partner];
+        for person in [&parent, &child, &born_here, &grandparent] {
+            assert_eq!(
+                household_member_exclusions(person, family, on),
+                vec![],
+                "{}",
+                person.birth_date
+            );
+        }
+        // Registration is still theirs to arrange.
+        assert_eq!(
+            household_member_exclusions(&partner, family, on),
+            vec![OutsideReason::NotRegisteredInDistrict]
+        );
+        // A parent not yet registered still brings the family in.
+        let mut unregistered = parent.clone();
+        unregistered.registered_in_district = false;
+        assert_eq!(
+            household_member_exclusions(&child, [&unregistered, &child], on),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn a_family_with_no_one_in_the_group_is_told_why() {
+        let on = date("2025-01-01");
+        let parent = member("1985-01-01", Some("2021-01-01"));
+        let child = member("2015-01-01", Some("2021-01-01"));
+        assert_eq!(
+            household_member_exclusions(&parent, [&parent, &child], on),
+            vec![OutsideReason::EstablishmentPeriodEnded {
+                ended_on: date("2023-12-31")
+            }]
+        );
+        assert_eq!(
+            household_member_exclusions(&child, [&parent, &child], on),
+            vec![
+                OutsideReason::EstablishmentPeriodEnded {
+                    ended_on: date("2023-12-31")
+                },
+                OutsideReason::Age { age: 10 }
+            ]
         );
     }
 

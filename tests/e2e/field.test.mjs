@@ -74,6 +74,10 @@ test("every screen at phone size, with no accessibility violations", async () =>
   const id = await householdId(page, 0);
   await openHousehold(page, id);
   await check(page, "phone-household");
+  // Languages by name, not ISO 639 code: "Språk: dari, engelska".
+  const languageLines = await page.locator(".member .meta", { hasText: /^(Språk|Behöver tolk):/ }).allInnerTexts();
+  assert.ok(languageLines.length > 0, "the members' languages are shown");
+  for (const line of languageLines) assert.doesNotMatch(line, /\b(ar|prs|fa|so|ti|uk|en|sv)\b/, line);
   await page.locator("details.steps").first().locator("summary").click();
   await page.locator("details.add-goal summary").click();
   await page.locator("#plan-title").scrollIntoViewIfNeeded();

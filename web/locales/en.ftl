@@ -126,6 +126,7 @@ plan-add-step = Add step
 plan-step-description = New step
 plan-step-owner = Who does it
 plan-step-due = Due by
+plan-step-overdue = overdue
 plan-add-goal = Add goal
 plan-goal-member = For whom
 plan-goal-area = Area

@@ -149,6 +149,21 @@ pub fn try_t(key: &str) -> Option<String> {
     exists.then(|| t(key))
 }
 
+/// The name of a language from the ISO 639 code a phone records ("prs" → "dari"); a code the
+/// app does not know is shown as recorded.
+pub fn language_name(code: &str) -> String {
+    try_t(&format!("language-name-{code}")).unwrap_or_else(|| code.to_owned())
+}
+
+/// Language names from their codes, joined for a line of text: "dari, engelska".
+pub fn language_names<'a>(codes: impl IntoIterator<Item = &'a String>) -> String {
+    codes
+        .into_iter()
+        .map(|code| language_name(code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The label of one of core's codes: `prefix-code`.
 pub fn code(prefix: &str, code: &str) -> String {
     t(&format!("{prefix}-{code}"))
@@ -359,6 +374,29 @@ mod tests {
         }
         set_language(Language::Swedish);
         assert_eq!(t("kept-title"), "Det du skrev som servern inte tog emot");
+    }
+
+    #[test]
+    fn languages_are_named_not_coded() {
+        let codes = ["prs".to_owned(), "en".to_owned()];
+        set_language(Language::Swedish);
+        assert_eq!(language_names(&codes), "dari, engelska");
+        assert_eq!(
+            language_name("xx"),
+            "xx",
+            "an unknown code is shown as recorded"
+        );
+        set_language(Language::English);
+        assert_eq!(language_names(&codes), "Dari, English");
+        set_language(Language::Swedish);
+        // Every language the synthetic households speak has a name in both languages.
+        for code in ["ar", "prs", "fa", "so", "ti", "uk", "en", "sv"] {
+            for language in Language::ALL {
+                set_language(language);
+                assert_ne!(language_name(code), code, "{} lacks {code}", language.tag());
+            }
+        }
+        set_language(Language::Swedish);
     }
 
     #[test]

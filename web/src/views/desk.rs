@@ -401,10 +401,14 @@ impl Labeller for Words<'_> {
             Label::Case(_) => code("report-case", &label.key()),
             Label::VisitStatus(status) => code("visit-status", status.code()),
             // Phones record ISO 639 codes; a code the app knows is named, anything else is
-            // shown as recorded.
+            // shown as recorded. A row of the table starts with a capital ("Dari", "Arabiska").
             Label::Language(Some(language)) => {
-                crate::i18n::try_t(&format!("language-name-{language}"))
-                    .unwrap_or_else(|| language.clone())
+                let name = crate::i18n::language_name(language);
+                let mut letters = name.chars();
+                letters
+                    .next()
+                    .map(|first| first.to_uppercase().chain(letters).collect())
+                    .unwrap_or(name)
             }
             Label::Language(None) => t("report-language-none"),
             Label::Topic(topic) => code("topic", topic.code()),

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use lots_core::{
     CaseStatus, CloseReason, ConflictValue, DocumentId, FieldPath, FieldValue, Household,
-    VisitStatus, household_establishment_end, target_group_exclusions,
+    VisitStatus, household_establishment_end, household_member_exclusions,
 };
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -109,7 +109,10 @@ fn members(household: &Household, today: lots_core::Date) -> Html {
             <ul class="plain">
                 { for household.members.iter().map(|(id, member)| {
                     let age = lots_core::age_on(member.birth_date, today);
-                    let outside: Vec<String> = target_group_exclusions(member, today)
+                    // Family members of someone in the target group are in it too: only what
+                    // the worker must act on is said.
+                    let outside: Vec<String> =
+                        household_member_exclusions(member, household.members.values(), today)
                         .iter()
                         .map(outside_reason)
                         .collect();
@@ -119,10 +122,10 @@ fn members(household: &Household, today: lots_core::Date) -> Html {
                             { " " }
                             <span class="meta">{ t1("household-age", "age", age.to_string()) }</span>
                             if !member.languages.is_empty() {
-                                <div class="meta">{ t1("household-languages", "languages", member.languages.join(", ")) }</div>
+                                <div class="meta">{ t1("household-languages", "languages", i18n::language_names(&member.languages)) }</div>
                             }
                             if let Some(language) = &member.interpreter_language {
-                                <div class="meta">{ t1("household-interpreter", "language", language.clone()) }</div>
+                                <div class="meta">{ t1("household-interpreter", "language", i18n::language_name(language)) }</div>
                             }
                             if !outside.is_empty() {
                                 <div class="outside">{ t1("household-outside", "reasons", outside.join(", ")) }</div>

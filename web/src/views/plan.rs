@@ -131,6 +131,9 @@ pub fn plan_editor(props: &PlanProps) -> Html {
                                     if let Some(due) = step.due_on {
                                         { format!(" ({})", t1("household-due", "date", i18n::date(due))) }
                                     }
+                                    if overdue(step, today) {
+                                        { " " }<span class="badge warn">{ t("plan-step-overdue") }</span>
+                                    }
                                 </div>
                             }
                             <label for={status_id.clone()} class="inline">{ t("plan-goal-status") }</label>
@@ -146,6 +149,9 @@ pub fn plan_editor(props: &PlanProps) -> Html {
                                                 <label for={select_id.clone()}>{ step.description.clone() }
                                                     if let Some(due) = step.due_on {
                                                         <span class="meta">{ format!(" ({})", t1("household-due", "date", i18n::date(due))) }</span>
+                                                    }
+                                                    if overdue(step, today) {
+                                                        { " " }<span class="badge warn">{ t("plan-step-overdue") }</span>
                                                     }
                                                 </label>
                                                 <Choice id={select_id} value={step.status.code()} options={step_statuses.clone()}
@@ -168,6 +174,11 @@ pub fn plan_editor(props: &PlanProps) -> Html {
             { outcome_line(&outcome) }
         </section>
     }
+}
+
+/// An open step past its due date, marked as overdue follow-ups are.
+fn overdue(step: &lots_core::Step, today: lots_core::Date) -> bool {
+    step.status == StepStatus::Open && step.due_on.is_some_and(|due| due < today)
 }
 
 fn outcome_line(outcome: &Option<Outcome>) -> Html {

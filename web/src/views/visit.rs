@@ -220,7 +220,7 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
                 <input id="interpreter-language" list="languages" value={form.interpreter_language.clone()}
                     oninput={input_value(update(|form, value| form.interpreter_language = value))} />
                 <datalist id="languages">
-                    { for languages.iter().map(|language| html! { <option value={language.clone()} /> }) }
+                    { for languages.iter().map(|language| html! { <option value={language.clone()} label={i18n::language_name(language)} /> }) }
                 </datalist>
                 <div class="chips">
                     { for InterpreterMode::ALL.iter().map(|mode| {
