@@ -79,7 +79,12 @@ export async function startServer({ publicOrigin, args = [] } = {}) {
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    // A Swedish phone: date and time inputs show Swedish formats ("2026-12-15"). On Linux
+    // Chromium takes its own language from LANG/LANGUAGE (`--lang` is for the other systems),
+    // and only when its Swedish strings are installed (Debian's chromium-l10n); without them
+    // it falls back to American formats without a word.
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=sv-SE"],
+    env: { ...process.env, LANG: "sv_SE.UTF-8", LANGUAGE: "sv_SE:sv" },
   });
 }
 
@@ -88,7 +93,12 @@ export async function launch() {
  * the page fail the test that reads `phone.errors`.
  */
 export async function phone(browser, base, viewport = { width: 390, height: 844 }) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 2, baseURL: base });
+  const context = await browser.newContext({
+    viewport,
+    deviceScaleFactor: 2,
+    baseURL: base,
+    locale: "sv-SE",
+  });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
