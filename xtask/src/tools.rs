@@ -79,11 +79,16 @@ pub fn wasm_target(sh: &Shell) -> Result<()> {
 
 fn chromium(sh: &Shell) -> Result<()> {
     let present = |path: &str| std::path::Path::new(path).exists();
-    if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
+    // chromium-l10n holds Swedish: without it Chromium shows dates the American way,
+    // whatever locale the tests and screenshots ask for.
+    if present("/usr/bin/chromium")
+        && present("/usr/bin/chromedriver")
+        && present("/usr/lib/chromium/locales/sv.pak")
+    {
         return Ok(());
     }
-    step("installing Debian's chromium and chromium-driver (same version)");
-    apt_install(sh, &["chromium", "chromium-driver"]).context(
+    step("installing Debian's chromium, chromium-driver (same version) and chromium-l10n");
+    apt_install(sh, &["chromium", "chromium-driver", "chromium-l10n"]).context(
         "installing chromium; without apt, install Chromium and ChromeDriver of one version at /usr/bin",
     )
 }
