@@ -26,6 +26,10 @@ signin-submit = Sign in
 signin-offline = You need to be online the first time you sign in.
 signin-failed = Wrong username or password.
 signin-error = Signing in failed: { $error }
+signin-throttled = Too many failed sign-ins. Try again in { $minutes ->
+    [one] a minute
+   *[other] { $minutes } minutes
+}.
 status-session-ended = Your sign-in has expired – sign in again to sync
 signin-again-title = Sign in again
 signin-again-why = The server no longer recognises your sign-in on this device. Everything you have saved is still here and syncs once you have signed in again.
@@ -352,6 +356,15 @@ desk-any-household = All households
 desk-any-action = All events
 log-action-open = Opened
 log-action-change = Changed
+log-action-sign-in = Signed in
+log-action-sign-in-failed = Failed sign-in
+log-action-sign-out = Signed out
+log-action-user-created = Created a user
+log-action-user-disabled = Disabled a user
+log-action-user-enabled = Enabled a user again
+log-action-device-revoked = Revoked a device
+log-action-district-created = Created a district
+log-action-district-renamed = Renamed a district
 log-action-refused = Refused
 
 report-total = Total

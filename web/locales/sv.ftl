@@ -26,6 +26,10 @@ signin-submit = Logga in
 signin-offline = Du behöver vara uppkopplad första gången du loggar in.
 signin-failed = Fel användarnamn eller lösenord.
 signin-error = Inloggningen misslyckades: { $error }
+signin-throttled = För många misslyckade inloggningar. Försök igen om { $minutes ->
+    [one] en minut
+   *[other] { $minutes } minuter
+}.
 status-session-ended = Inloggningen har gått ut – logga in igen för att synka
 signin-again-title = Logga in igen
 signin-again-why = Servern känner inte längre igen din inloggning på den här enheten. Allt du har sparat finns kvar här och synkas när du har loggat in igen.
@@ -352,6 +356,15 @@ desk-any-action = Alla händelser
 log-action-open = Öppnade
 log-action-change = Ändrade
 log-action-refused = Nekades
+log-action-sign-in = Loggade in
+log-action-sign-in-failed = Misslyckad inloggning
+log-action-sign-out = Loggade ut
+log-action-user-created = Skapade användare
+log-action-user-disabled = Stängde av användare
+log-action-user-enabled = Öppnade användare igen
+log-action-device-revoked = Spärrade enhet
+log-action-district-created = Skapade stadsdel
+log-action-district-renamed = Döpte om stadsdel
 
 report-total = Totalt
 report-language-none = Språk ej angivet

@@ -79,6 +79,9 @@ pub enum ApiError {
     /// No answer: offline, or the server is down.
     #[error("the server cannot be reached: {0}")]
     Network(String),
+    /// Too many failed sign-ins: the server says to wait this many seconds.
+    #[error("too many failed sign-ins; try again in {0} seconds")]
+    TooManyAttempts(u64),
     /// The server answered with an error.
     #[error("{0}")]
     Server(String),
@@ -93,6 +96,13 @@ async fn check(response: gloo::net::http::Response) -> Result<gloo::net::http::R
     match response.status() {
         200..=299 => Ok(response),
         401 => Err(ApiError::Unauthorized),
+        429 => Err(ApiError::TooManyAttempts(
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|seconds| seconds.parse().ok())
+                .unwrap_or(60),
+        )),
         status => {
             let message = response
                 .json::<ErrorBody>()

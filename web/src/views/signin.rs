@@ -38,6 +38,10 @@ async fn log_in(name: &str, secret: &str, device: Option<&str>) -> Result<Me, Ap
 fn problem(error: ApiError) -> String {
     match error {
         ApiError::Unauthorized => t("signin-failed"),
+        ApiError::TooManyAttempts(seconds) => crate::i18n::t_args(
+            "signin-throttled",
+            &[("minutes", seconds.div_ceil(60).into())],
+        ),
         other => t1("signin-error", "error", other.to_string()),
     }
 }
