@@ -248,19 +248,21 @@ pub fn request_token(parts: &Parts) -> Option<String> {
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
         .map(str::to_owned);
-    bearer.or_else(|| {
-        parts
-            .headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find_map(|cookies| {
-                cookies.split(';').find_map(|cookie| {
-                    let (name, value) = cookie.trim().split_once('=')?;
-                    (name == COOKIE_NAME).then(|| value.to_owned())
-                })
+    bearer.or_else(|| cookie_token(&parts.headers))
+}
+
+/// The session cookie's value, if the request carries it.
+fn cookie_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|cookies| {
+            cookies.split(';').find_map(|cookie| {
+                let (name, value) = cookie.trim().split_once('=')?;
+                (name == COOKIE_NAME).then(|| value.to_owned())
             })
-    })
+        })
 }
 
 /// Refuses a request that changes something (not GET, HEAD or OPTIONS) from another site:
@@ -288,15 +290,7 @@ pub async fn same_site_only(
     let fetch_site = headers
         .get("sec-fetch-site")
         .and_then(|value| value.to_str().ok());
-    let has_cookie = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|cookies| {
-            cookies
-                .split(';')
-                .any(|cookie| cookie.trim().starts_with(&format!("{COOKIE_NAME}=")))
-        });
+    let has_cookie = cookie_token(headers).is_some();
     let same_site = match origin {
         Some(origin) => origin == state.config.public_origin,
         None => !has_cookie || matches!(fetch_site, Some("same-origin" | "none")),
