@@ -109,6 +109,7 @@ impl ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        let log = std::env::var("LOTS_TEST_SERVER_LOG").ok();
         let child = std::process::Command::new(server_binary())
             .arg("--demo")
             .args(args)
@@ -116,8 +117,14 @@ impl ServerProcess {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--public-origin", &format!("http://127.0.0.1:{port}")])
             .args(["--messages-per-second", "100000"])
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
+            // `LOTS_TEST_SERVER_LOG=lots_server=debug` shows what the server did (its log
+            // goes to standard output); otherwise only its warnings and errors.
+            .env("RUST_LOG", log.as_deref().unwrap_or("warn"))
+            .stdout(if log.is_some() {
+                std::process::Stdio::inherit()
+            } else {
+                std::process::Stdio::null()
+            })
             .stderr(std::process::Stdio::inherit())
             .spawn()
             .context("starting the server binary")?;
