@@ -164,6 +164,14 @@ impl Drop for ServerProcess {
     }
 }
 
+/// A demo user's password.
+pub fn demo_password(username: &str) -> Option<&'static str> {
+    demo::DEMO_LOGINS
+        .iter()
+        .find(|login| login.username == username)
+        .map(|login| login.password)
+}
+
 /// The JSON API of a running server, in-process or not.
 pub trait Api {
     /// `http://host:port/path`.

@@ -8,16 +8,11 @@
 
 use std::time::{Duration, Instant};
 
-use lots_server::demo::DEMO_LOGINS;
 use lots_server::throttle::Key;
 use lots_tests::{Api as _, SyncClient, TestServer};
 
 fn password(username: &str) -> &'static str {
-    DEMO_LOGINS
-        .iter()
-        .find(|login| login.username == username)
-        .unwrap()
-        .password
+    lots_tests::demo_password(username).unwrap()
 }
 
 async fn sign_in(server: &TestServer, username: &str, password: &str) -> reqwest::Response {
