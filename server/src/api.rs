@@ -585,7 +585,7 @@ pub struct ErrorBody {
     /// For some errors, a code for the app to act on: `password_change_required` (403:
     /// signed in with a temporary password), `wrong_password`, `weak_password`,
     /// `password_reused`, `own_role_or_districts`, `own_account`, `unknown_district`,
-    /// `empty_display_name`, `nothing_to_change`.
+    /// `empty_display_name`, `display_name_too_long`, `nothing_to_change`.
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<String>,
 }

@@ -392,7 +392,12 @@ pub async fn track_sessions(
             .run(axum::extract::Request::from_parts(parts, body))
             .await;
     };
-    let by_bearer = parts.headers.contains_key(AUTHORIZATION);
+    // As `request_token` chose: a bearer token before the cookie.
+    let by_bearer = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("Bearer "));
     let live = match state
         .store
         .use_session(

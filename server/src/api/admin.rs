@@ -6,9 +6,10 @@
 //!
 //! - `PATCH /api/users/{id}` (administrators) `{"disabled"?: bool, "role"?: "staff" |
 //!   "supervisor" | "admin", "districts"?: [district id], "display_name"?: string}`, every
-//!   field optional, unknown fields refused → 204. 400 for an unknown district
-//!   (`unknown_district`), an empty display name (`empty_display_name`), nothing to change
-//!   (`nothing_to_change`) or disabling oneself; 403 (`own_role_or_districts`) for an
+//!   field optional, unknown fields refused (422) → 204. 400 for an unknown district
+//!   (`unknown_district`), an empty or over-long display name (`empty_display_name`,
+//!   `display_name_too_long`), nothing to change (`nothing_to_change`) or disabling oneself
+//!   (`own_account`); 403 (`own_role_or_districts`) for an
 //!   administrator changing their own role or districts; 404 for no such user. A change of
 //!   role or districts is audited as `user-access-changed` with before and after
 //!   (`u-omar: role staff → staff; districts district-a → district-b`), shown in the log to
@@ -85,8 +86,9 @@ pub async fn update_user(
     let own = id == session.user.id;
     // An administrator who shut themselves out might leave nobody to let them back in.
     if own && update.disabled == Some(true) {
-        return Err(AppError::BadRequest(
-            "you cannot disable your own account; another administrator can".into(),
+        return Err(AppError::bad_request(
+            "own_account",
+            "you cannot disable your own account; another administrator can",
         ));
     }
     let display_name = match update.display_name.as_deref().map(str::trim) {
@@ -98,7 +100,7 @@ pub async fn update_user(
         }
         Some(name) if name.chars().count() > 200 => {
             return Err(AppError::bad_request(
-                "empty_display_name",
+                "display_name_too_long",
                 "the display name may have at most 200 characters",
             ));
         }
