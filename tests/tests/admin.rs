@@ -378,6 +378,17 @@ async fn administrators_see_who_holds_how_many_households_and_no_household() {
             .unwrap()
     };
     let first = overview().await;
+    let openapi = call(&server, Method::GET, "/api/openapi.json", &anna, None)
+        .await
+        .1;
+    for path in [
+        "/api/admin/caseloads",
+        "/api/me/password",
+        "/api/users/{id}/reset-password",
+        "/api/users/{id}",
+    ] {
+        assert!(openapi["paths"][path].is_object(), "{path} is described");
+    }
     let annas = server.caseload(&anna).await.unwrap();
     assert_eq!(
         held(&first, "u-anna"),
