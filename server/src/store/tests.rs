@@ -55,6 +55,7 @@ suite!(
     former_holders_are_kept_with_their_latest_reassignment,
     idle_sessions_end_and_a_rotated_token_dies_after_its_grace,
     a_temporary_password_ends_sessions_until_changed,
+    a_change_of_a_users_reach_is_in_their_log,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -1015,5 +1016,39 @@ async fn a_temporary_password_ends_sessions_until_changed(store: Store) {
     assert_eq!(
         store.user_by_username("anna").await.unwrap().unwrap().1,
         "own"
+    );
+}
+
+async fn a_change_of_a_users_reach_is_in_their_log(store: Store) {
+    for (action, detail) in [
+        (
+            "user-access-changed",
+            "u-omar: role staff → supervisor; districts a → a, b",
+        ),
+        (
+            "user-access-changed",
+            "u-omarsson: role staff → staff; districts a → b",
+        ),
+        ("user-disabled", "u-omar"),
+    ] {
+        store
+            .audit_event(at(1), "u-admin", "d-admin", action, detail)
+            .await
+            .unwrap();
+    }
+    let omars = store.audit_entries(None, Some("u-omar"), 10).await.unwrap();
+    assert_eq!(omars.len(), 1, "{omars:?}");
+    assert!(
+        omars[0]
+            .detail
+            .starts_with("u-omar: role staff → supervisor")
+    );
+    assert_eq!(
+        store
+            .audit_entries(None, Some("u-admin"), 10)
+            .await
+            .unwrap()
+            .len(),
+        3
     );
 }
