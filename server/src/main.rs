@@ -17,6 +17,11 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::parse();
     match config.command.take() {
         None | Some(lots_server::setup::Command::Serve) => {}
+        Some(lots_server::setup::Command::Restore { from }) => {
+            config.validate()?;
+            println!("{}", lots_server::backup::restore(&config, &from).await?);
+            return Ok(());
+        }
         Some(command) => {
             config.validate()?;
             let store = match &config.database_url {
@@ -27,6 +32,11 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
     }
+    // No restore swaps the database under a serving process.
+    let _data_dir_lock = match config.database_url {
+        None => Some(lots_server::backup::DataDirLock::take(&config.data_dir)?),
+        Some(_) => None,
+    };
     let listen = config.listen;
     let origin = config.public_origin.clone();
     let seed_demo = config.demo;

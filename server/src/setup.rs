@@ -49,6 +49,19 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Writes a consistent copy of the SQLite database to a new file, while the server runs.
+    Backup {
+        /// The file to write (it must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replaces the database with a backup, while the server is stopped. The replaced
+    /// database is kept beside it; phones send what they recorded since at their next sync.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Renames a district (its id, which the records hold, stays).
     RenameDistrict {
         /// Its id.
@@ -64,6 +77,8 @@ pub enum Command {
 pub async fn run(store: &Store, command: Command) -> anyhow::Result<String> {
     match command {
         Command::Serve => bail!("serving is not a set-up command"),
+        Command::Restore { .. } => bail!("a restore opens the database itself"),
+        Command::Backup { to } => crate::backup::backup(store, &to).await,
         Command::CreateAdmin {
             username,
             display_name,
