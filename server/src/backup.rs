@@ -101,6 +101,20 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<String> {
         let kept = sibling(&database, &format!("before-restore-{}", now().as_millis()));
         std::fs::rename(&database, &kept)
             .with_context(|| format!("cannot move {} aside", database.display()))?;
+        // The audit log's signed checkpoints belong to the log they signed, which is now the
+        // kept one: they go aside with it, and the restored log gets checkpoints of its own.
+        let checkpoints = config.checkpointing().file;
+        if checkpoints.exists() {
+            let aside = PathBuf::from(format!(
+                "{}.{}",
+                checkpoints.display(),
+                kept.extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("before-restore")
+            ));
+            std::fs::rename(&checkpoints, &aside)
+                .with_context(|| format!("cannot move {} aside", checkpoints.display()))?;
+        }
         for suffix in ["-wal", "-shm"] {
             remove_if_there(&PathBuf::from(format!("{}{suffix}", database.display())))?;
         }

@@ -62,6 +62,17 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Checks the audit log against its signed checkpoints: finds a rewritten chain and rows
+    /// cut off back past a checkpoint.
+    VerifyAudit {
+        /// The checkpoint file (by default the one the server writes).
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The public key to verify with (hex), from a copy kept off the host; by default the
+        /// one of the server's key file.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
     /// Renames a district (its id, which the records hold, stays).
     RenameDistrict {
         /// Its id.
@@ -78,6 +89,7 @@ pub async fn run(store: &Store, command: Command) -> anyhow::Result<String> {
     match command {
         Command::Serve => bail!("serving is not a set-up command"),
         Command::Restore { .. } => bail!("a restore opens the database itself"),
+        Command::VerifyAudit { .. } => bail!("verifying the audit log needs the configuration"),
         Command::Backup { to } => crate::backup::backup(store, &to).await,
         Command::CreateAdmin {
             username,

@@ -53,6 +53,7 @@ mod actors;
 mod announce;
 mod audit;
 mod backup;
+mod checkpoints;
 mod documents;
 mod quarantine;
 mod test_support;
@@ -63,6 +64,7 @@ pub use actors::ActorBinding;
 pub use announce::{Announcement, Heard, Listener};
 pub use audit::AuditEntry;
 pub use backup::{BACKUP_MADE, RESTORED, file_name};
+pub use checkpoints::AuditTip;
 pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
 #[doc(hidden)]
 pub use test_support::{create_scratch_database, test_postgres_url};

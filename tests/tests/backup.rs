@@ -27,6 +27,20 @@ fn lots_server(data: &Path, args: &[&str]) -> (bool, String) {
     (output.status.success(), said)
 }
 
+/// Waits for the server's first checkpoint (it makes one a second here), then checks the
+/// audit log against the checkpoints with `lots-server verify-audit`.
+async fn verified_against_checkpoints(data: &Path) {
+    for _ in 0..300 {
+        let (ok, said) = lots_server(data, &["verify-audit"]);
+        assert!(ok, "{said}");
+        if said.contains("matches all") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server made no audit checkpoint within 30 s");
+}
+
 async fn until_synced(phone: &mut SyncClient, document: DocumentId) {
     phone.events.clear();
     phone
@@ -54,9 +68,10 @@ async fn after_a_restore_the_phones_send_back_what_they_recorded_since_the_backu
     let backup = data.path().join("backups/monday.sqlite3");
     std::fs::create_dir_all(backup.parent().unwrap()).unwrap();
 
-    let server = ServerProcess::start(&["--data-dir", &data_dir])
-        .await
-        .unwrap();
+    let server =
+        ServerProcess::start(&["--data-dir", &data_dir, "--audit-checkpoint-seconds", "1"])
+            .await
+            .unwrap();
     let token = server.login("anna").await.unwrap();
     let document = server.caseload(&token).await.unwrap()[0];
     let mut phone = SyncClient::connect_to(&server.address(), &token, "anna-phone")
@@ -85,6 +100,9 @@ async fn after_a_restore_the_phones_send_back_what_they_recorded_since_the_backu
         .unwrap();
     until_synced(&mut phone, document).await;
 
+    // The audit log matches the checkpoints the server signed meanwhile.
+    verified_against_checkpoints(data.path()).await;
+
     // No restore under a running server.
     let (ok, said) = lots_server(
         data.path(),
@@ -110,22 +128,25 @@ async fn after_a_restore_the_phones_send_back_what_they_recorded_since_the_backu
     );
     assert!(ok, "{said}");
     assert!(said.contains("kept as"), "{said}");
-    let kept: Vec<_> = std::fs::read_dir(data.path())
+    let mut kept: Vec<String> = std::fs::read_dir(data.path())
         .unwrap()
         .filter_map(|entry| entry.ok())
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .contains("before-restore")
-        })
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("before-restore"))
         .collect();
-    assert_eq!(kept.len(), 1, "the replaced database is kept beside it");
+    kept.sort();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(
+        kept[0].starts_with("audit-checkpoints.jsonl.before-restore-")
+            && kept[1].starts_with("lots.sqlite3.before-restore-"),
+        "the replaced database is kept beside it, with its checkpoints: {kept:?}"
+    );
 
     // The restored server is back at the backup: the later visit is not there.
-    let server = ServerProcess::start(&["--data-dir", &data_dir])
-        .await
-        .unwrap();
+    let server =
+        ServerProcess::start(&["--data-dir", &data_dir, "--audit-checkpoint-seconds", "1"])
+            .await
+            .unwrap();
     let mut tablet = SyncClient::connect_to(&server.address(), &token, "anna-tablet")
         .await
         .unwrap();
@@ -160,6 +181,9 @@ async fn after_a_restore_the_phones_send_back_what_they_recorded_since_the_backu
     }
 
     // The log says a backup was made and restored from.
+    // The restored log has checkpoints of its own; the old ones went aside with the old log.
+    verified_against_checkpoints(data.path()).await;
+
     let supervisor = server.login("sara").await.unwrap();
     let log: serde_json::Value = reqwest::Client::new()
         .get(server.url("/api/audit?limit=5000"))
