@@ -22,6 +22,22 @@ pub struct Config {
     #[arg(long, env = "LOTS_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
+    /// The Ed25519 key that signs the audit log's checkpoints, kept outside the database
+    /// (made on first start when missing); by default `audit-signing.key` in the data
+    /// directory. Keep a copy of its public key (in the server's log at first start) off the host.
+    #[arg(long, env = "LOTS_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+
+    /// Where signed checkpoints of the audit log are appended, one JSON line each, to be
+    /// shipped off the host; by default `audit-checkpoints.jsonl` in the data directory.
+    #[arg(long, env = "LOTS_AUDIT_CHECKPOINTS")]
+    pub audit_checkpoints: Option<PathBuf>,
+
+    /// How often a checkpoint is made, in seconds (at most a minute).
+    #[arg(long, env = "LOTS_AUDIT_CHECKPOINT_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub audit_checkpoint_seconds: u64,
+
     /// A PostgreSQL database to use instead of the embedded SQLite
     /// (`postgres://user:password@host/database`); several server processes may share one.
     #[arg(long, env = "LOTS_DATABASE_URL", hide_env_values = true)]
@@ -188,6 +204,21 @@ impl Config {
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("lots.sqlite3")
+    }
+
+    /// Where the audit log's checkpoints are signed and written.
+    pub fn checkpointing(&self) -> crate::checkpoint::Checkpointing {
+        crate::checkpoint::Checkpointing {
+            key_file: self
+                .audit_key_file
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("audit-signing.key")),
+            file: self
+                .audit_checkpoints
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("audit-checkpoints.jsonl")),
+            every: std::time::Duration::from_secs(self.audit_checkpoint_seconds),
+        }
     }
 }
 

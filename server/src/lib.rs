@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod backup;
+pub mod checkpoint;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -17,16 +17,42 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::parse();
     match config.command.take() {
         None | Some(lots_server::setup::Command::Serve) => {}
+        Some(lots_server::setup::Command::Restore { from }) => {
+            config.validate()?;
+            println!("{}", lots_server::backup::restore(&config, &from).await?);
+            return Ok(());
+        }
         Some(command) => {
             config.validate()?;
             let store = match &config.database_url {
                 Some(url) => lots_server::store::Store::open_postgres(url).await?,
                 None => lots_server::store::Store::open_sqlite(&config.database_path()).await?,
             };
+            if let lots_server::setup::Command::VerifyAudit {
+                checkpoints,
+                public_key,
+            } = &command
+            {
+                let checkpointing = config.checkpointing();
+                let said = lots_server::checkpoint::verify_command(
+                    &store,
+                    checkpoints.as_deref().unwrap_or(&checkpointing.file),
+                    public_key.as_deref(),
+                    &checkpointing.key_file,
+                )
+                .await?;
+                println!("{said}");
+                return Ok(());
+            }
             println!("{}", lots_server::setup::run(&store, command).await?);
             return Ok(());
         }
     }
+    // No restore swaps the database under a serving process.
+    let _data_dir_lock = match config.database_url {
+        None => Some(lots_server::backup::DataDirLock::take(&config.data_dir)?),
+        Some(_) => None,
+    };
     let listen = config.listen;
     let origin = config.public_origin.clone();
     let seed_demo = config.demo;
@@ -34,7 +60,14 @@ async fn main() -> anyhow::Result<()> {
         households_per_staff: config.demo_households.into(),
         visits: config.demo_visits.map(usize::from),
     };
+    let checkpointing = config.checkpointing();
+    let signing_key = lots_server::checkpoint::load_or_create_key(&checkpointing.key_file)?;
     let state = AppState::open(config).await?;
+    tokio::spawn(lots_server::checkpoint::run(
+        state.store.clone(),
+        signing_key,
+        checkpointing,
+    ));
     if seed_demo && demo::seed_if_empty(&state.store, &state.hub, demo_size).await? {
         println!("\nDemo data created (synthetic). Demo logins:");
         for login in demo::DEMO_LOGINS {

@@ -49,6 +49,30 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Writes a consistent copy of the SQLite database to a new file, while the server runs.
+    Backup {
+        /// The file to write (it must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replaces the database with a backup, while the server is stopped. The replaced
+    /// database is kept beside it; phones send what they recorded since at their next sync.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Checks the audit log against its signed checkpoints: finds a rewritten chain and rows
+    /// cut off back past a checkpoint.
+    VerifyAudit {
+        /// The checkpoint file (by default the one the server writes).
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The public key to verify with (hex), from a copy kept off the host; by default the
+        /// one of the server's key file.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
     /// Renames a district (its id, which the records hold, stays).
     RenameDistrict {
         /// Its id.
@@ -64,6 +88,9 @@ pub enum Command {
 pub async fn run(store: &Store, command: Command) -> anyhow::Result<String> {
     match command {
         Command::Serve => bail!("serving is not a set-up command"),
+        Command::Restore { .. } => bail!("a restore opens the database itself"),
+        Command::VerifyAudit { .. } => bail!("verifying the audit log needs the configuration"),
+        Command::Backup { to } => crate::backup::backup(store, &to).await,
         Command::CreateAdmin {
             username,
             display_name,

@@ -52,6 +52,8 @@ mod accounts;
 mod actors;
 mod announce;
 mod audit;
+mod backup;
+mod checkpoints;
 mod documents;
 mod quarantine;
 mod sessions;
@@ -63,6 +65,8 @@ pub use accounts::{Device, District, Role, SessionKind, User, token_hash};
 pub use actors::ActorBinding;
 pub use announce::{Announcement, Heard, Listener};
 pub use audit::AuditEntry;
+pub use backup::{BACKUP_MADE, RESTORED, file_name};
+pub use checkpoints::AuditTip;
 pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
 pub use sessions::{LiveSession, RotatedToken, SessionRules};
 pub use staffing::{CaseloadCount, UserChange};
@@ -85,6 +89,9 @@ pub enum StoreError {
     /// A database URL that is not a PostgreSQL one.
     #[error("{0}")]
     BadUrl(String),
+    /// Something this database cannot do, and what to do instead.
+    #[error("{0}")]
+    Unsupported(String),
     /// An Automerge actor id already bound to another device. The commit that would have
     /// bound it to a second one was refused whole: nothing of it was written.
     #[error("the actor {actor_id} belongs to another device")]
