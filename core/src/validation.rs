@@ -180,8 +180,9 @@ impl Refusal {
     }
 }
 
-/// A change that was not kept, with why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A change that was not kept, with why. Its `Debug` form names the change by hash and size,
+/// never its bytes: it reaches the server's log, which must hold no household content.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RefusedChange {
     /// Its hash.
     pub hash: ChangeHash,
@@ -191,6 +192,17 @@ pub struct RefusedChange {
     pub signature: Option<Signature>,
     /// Why it was refused.
     pub reason: Refusal,
+}
+
+impl std::fmt::Debug for RefusedChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefusedChange")
+            .field("hash", &self.hash)
+            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .field("signature", &self.signature)
+            .field("reason", &self.reason)
+            .finish()
+    }
 }
 
 /// The outcome of [`vet_changes`].

@@ -571,3 +571,20 @@ fn the_conflicts_walk_survives_a_document_nested_a_hundred_thousand_maps_deep() 
     tx.commit();
     assert!(HouseholdDoc::new(&doc).conflicts().unwrap().is_empty());
 }
+
+#[test]
+fn a_refused_change_prints_without_its_bytes() {
+    let refused = RefusedChange {
+        hash: automerge::ChangeHash([7; 32]),
+        bytes: b"Anteckning: hemlig uppgift om hushallet".to_vec(),
+        signature: None,
+        reason: Refusal::Unsigned,
+    };
+    let printed = format!("{refused:?}");
+    assert!(printed.contains("<39 bytes>"), "{printed}");
+    assert!(!printed.contains("hemlig"), "{printed}");
+    assert!(
+        !printed.contains("65, 110"),
+        "the bytes as numbers: {printed}"
+    );
+}
