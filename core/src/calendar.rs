@@ -3,7 +3,9 @@
 //! Core never reads the clock (`SystemTime::now()` panics on `wasm32-unknown-unknown`, and a
 //! test must be able to choose the time): every action takes a [`Timestamp`] from the caller.
 //! Instants are UTC milliseconds; [`Date`] is a civil date with no time zone, as written on a
-//! residence permit or a birth certificate.
+//! residence permit or a birth certificate. An instant's date is its date in Sweden
+//! (Europe/Stockholm): a visit at 00:30 on 1 May belongs to May, in the reports too, and
+//! "today" turns at midnight Swedish time, wherever the device's clock is set.
 
 use std::fmt;
 use std::str::FromStr;
@@ -37,21 +39,70 @@ impl Timestamp {
         Self(self.0 + minutes * 60_000)
     }
 
-    /// The UTC calendar date of this instant.
+    /// The calendar date of this instant in Sweden.
     pub fn date(self) -> Date {
-        let days = self.0.div_euclid(86_400_000);
-        Date::from_days_since_epoch(days)
+        self.plus_minutes(swedish_offset_minutes(self)).utc_date()
     }
 
-    /// Midnight UTC at the start of `date`.
-    pub fn start_of(date: Date) -> Self {
-        Self(date.days_since_epoch() * 86_400_000)
+    /// The calendar date of this instant in UTC.
+    fn utc_date(self) -> Date {
+        Date::from_days_since_epoch(self.0.div_euclid(86_400_000))
     }
+
+    /// Minutes past midnight in Sweden.
+    pub fn swedish_minutes_of_day(self) -> i64 {
+        self.plus_minutes(swedish_offset_minutes(self))
+            .0
+            .rem_euclid(86_400_000)
+            / 60_000
+    }
+
+    /// Midnight in Sweden at the start of `date`.
+    pub fn start_of(date: Date) -> Self {
+        Self::swedish(date, 0)
+    }
+
+    /// The instant a Swedish clock shows `minutes` past midnight on `date`. In the hour
+    /// that happens twice in October it is the first (summer time); a time in the hour
+    /// skipped in March is read as winter time (02:30 becomes 03:30).
+    pub fn swedish(date: Date, minutes: i64) -> Self {
+        let wall = Self(date.days_since_epoch() * 86_400_000).plus_minutes(minutes);
+        [120, 60]
+            .into_iter()
+            .map(|offset| (offset, wall.plus_minutes(-offset)))
+            .find(|(offset, at)| swedish_offset_minutes(*at) == *offset)
+            .map_or_else(|| wall.plus_minutes(-60), |(_, at)| at)
+    }
+}
+
+/// Sweden's offset from UTC at `at`, in minutes: 60 (CET), or 120 (CEST) from 01:00 UTC on
+/// the last Sunday of March to 01:00 UTC on the last Sunday of October.
+///
+/// Written here rather than taken from a time-zone library: the phone's WebAssembly would
+/// otherwise carry a time-zone database (or a library sized for every zone) to answer for
+/// one zone, whose rule is tzdata's own for Europe/Stockholm since 1996
+/// (`CET-1CEST,M3.5.0,M10.5.0/3`). Instants before 1996 — none in Lots — get today's rule.
+pub fn swedish_offset_minutes(at: Timestamp) -> i64 {
+    let year = at.utc_date().year();
+    let summer_starts = last_sunday(year, 3);
+    let summer_ends = last_sunday(year, 10);
+    let one_am_utc = |date: Date| Timestamp(date.days_since_epoch() * 86_400_000 + 3_600_000);
+    if one_am_utc(summer_starts) <= at && at < one_am_utc(summer_ends) {
+        120
+    } else {
+        60
+    }
+}
+
+/// The last Sunday of a month with 31 days (March, October).
+fn last_sunday(year: i32, month: u8) -> Date {
+    let last = Date::from_ymd(year, month, 31).unwrap_or(Date(time::Date::MIN));
+    last.plus_days(-i64::from(last.0.weekday().number_days_from_sunday()))
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let date = self.date();
+        let date = self.utc_date();
         let millis_of_day = self.0.rem_euclid(86_400_000);
         let minutes = millis_of_day / 60_000;
         write!(f, "{date}T{:02}:{:02}Z", minutes / 60, minutes % 60)
@@ -262,10 +313,68 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_map_to_utc_dates() {
-        let instant = Timestamp::start_of(date("2025-03-01")).plus_minutes(90);
-        assert_eq!(instant.date(), date("2025-03-01"));
-        assert_eq!(instant.to_string(), "2025-03-01T01:30Z");
-        assert_eq!(Timestamp::from_millis(-1).date(), date("1969-12-31"));
+    fn timestamps_map_to_swedish_dates() {
+        // Winter: midnight in Sweden is 23:00 UTC the day before.
+        let midnight = Timestamp::start_of(date("2025-03-01"));
+        assert_eq!(midnight.to_string(), "2025-02-28T23:00Z");
+        assert_eq!(midnight.date(), date("2025-03-01"));
+        assert_eq!(midnight.plus_minutes(-1).date(), date("2025-02-28"));
+        assert_eq!(midnight.plus_minutes(90).swedish_minutes_of_day(), 90);
+        // Summer: 22:00 UTC. A visit at 00:30 on 1 May is in May.
+        let may = Timestamp::start_of(date("2026-05-01"));
+        assert_eq!(may.to_string(), "2026-04-30T22:00Z");
+        assert_eq!(may.plus_minutes(30).date(), date("2026-05-01"));
+        assert_eq!(may.plus_minutes(-30).date(), date("2026-04-30"));
+        assert_eq!(Timestamp::from_millis(-1).date(), date("1970-01-01"));
+        assert_eq!(
+            Timestamp::from_millis(-3_600_001).date(),
+            date("1969-12-31")
+        );
+    }
+
+    #[test]
+    fn summer_time_starts_and_ends_on_the_last_sundays_at_one_utc() {
+        let at = |text: &str, hour: i64, minute: i64| {
+            let utc_midnight = Timestamp(date(text).days_since_epoch() * 86_400_000);
+            utc_midnight.plus_minutes(hour * 60 + minute)
+        };
+        // 2026: 29 March and 25 October.
+        assert_eq!(swedish_offset_minutes(at("2026-03-29", 0, 59)), 60);
+        assert_eq!(swedish_offset_minutes(at("2026-03-29", 1, 0)), 120);
+        assert_eq!(swedish_offset_minutes(at("2026-10-25", 0, 59)), 120);
+        assert_eq!(swedish_offset_minutes(at("2026-10-25", 1, 0)), 60);
+        // 2027: 28 March and 31 October (a month ending on a Sunday).
+        assert_eq!(swedish_offset_minutes(at("2027-03-28", 1, 0)), 120);
+        assert_eq!(swedish_offset_minutes(at("2027-10-31", 0, 59)), 120);
+        assert_eq!(swedish_offset_minutes(at("2027-10-31", 1, 0)), 60);
+        // Local clock: 01:59 CET, then 03:00 CEST.
+        assert_eq!(at("2026-03-29", 0, 59).swedish_minutes_of_day(), 119);
+        assert_eq!(at("2026-03-29", 1, 0).swedish_minutes_of_day(), 180);
+        // Wall-clock times on the days the clock changes.
+        assert_eq!(
+            Timestamp::swedish(date("2026-03-29"), 10 * 60),
+            at("2026-03-29", 8, 0)
+        );
+        assert_eq!(
+            Timestamp::swedish(date("2026-03-29"), 150),
+            at("2026-03-29", 1, 30)
+        );
+        assert_eq!(
+            Timestamp::swedish(date("2026-10-25"), 150),
+            at("2026-10-25", 0, 30)
+        );
+        assert_eq!(
+            Timestamp::swedish(date("2026-10-25"), 10 * 60),
+            at("2026-10-25", 9, 0)
+        );
+        // Every midnight of two years maps back to its own date.
+        let mut day = date("2026-01-01");
+        while day < date("2028-01-01") {
+            let midnight = Timestamp::start_of(day);
+            assert_eq!(midnight.date(), day);
+            assert_eq!(midnight.plus_minutes(-1).date(), day.plus_days(-1));
+            assert_eq!(midnight.swedish_minutes_of_day(), 0);
+            day = day.plus_days(1);
+        }
     }
 }

@@ -28,7 +28,7 @@ pub use actions::{
     ActionError, Interpreter, MAX_FIELD_CHARS, MAX_NOTE_CHARS, MAX_VISIT_MINUTES, MemberDetails,
     NewFollowUp, NewGoal, NewHousehold, NewStep, Owner, VisitRecord,
 };
-pub use calendar::{Date, DateError, Timestamp};
+pub use calendar::{Date, DateError, Timestamp, swedish_offset_minutes};
 pub use document::{HouseholdDoc, load_stored};
 pub use history::{AsOfCache, HistoryEntry, Past, Timeline};
 pub use ids::{

@@ -189,29 +189,15 @@ fn format(key: &str, args: Option<&FluentArgs<'_>>) -> String {
 const WEEKDAYS_SV: [&str; 7] = ["mån", "tis", "ons", "tors", "fre", "lör", "sön"];
 const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-/// The browser's offset from UTC at `at`, in minutes (Sweden: +60 or +120).
-pub fn local_offset_minutes(at: Timestamp) -> i64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.as_millis() as f64));
-        -(date.get_timezone_offset() as i64)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = at;
-        60
-    }
-}
-
-/// The local calendar day of an instant.
+/// The calendar day of an instant, in Sweden: the app counts days as the municipality
+/// does, whatever the device's time zone.
 pub fn local_date(at: Timestamp) -> Date {
-    at.plus_minutes(local_offset_minutes(at)).date()
+    at.date()
 }
 
-/// `14:32`, local time.
+/// `14:32`, Swedish time.
 pub fn time(at: Timestamp) -> String {
-    let local = at.as_millis() + local_offset_minutes(at) * 60_000;
-    let minutes = local.rem_euclid(86_400_000) / 60_000;
+    let minutes = at.swedish_minutes_of_day();
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
@@ -406,6 +392,6 @@ mod tests {
         assert_eq!(weekday_index(day), 0, "2026-11-23 is a Monday");
         let at = Timestamp::start_of(day).plus_minutes(13 * 60 + 32);
         set_language(Language::Swedish);
-        assert_eq!(date_time(at), "mån 23/11 14:32");
+        assert_eq!(date_time(at), "mån 23/11 13:32");
     }
 }

@@ -232,6 +232,20 @@ mod tests {
     }
 
     #[test]
+    fn a_visit_half_an_hour_into_the_first_of_may_counts_in_may() {
+        // 22:30 UTC on 30 April: 00:30 in Sweden, summer time.
+        let visit = Timestamp::swedish(date("2026-05-01"), 30);
+        assert_eq!(visit.to_string(), "2026-04-30T22:30Z");
+        assert_eq!(
+            Tertial::containing(visit.date()),
+            Tertial::new(2026, 2).unwrap()
+        );
+        let first = Tertial::new(2026, 1).unwrap().period();
+        assert!(first.end_instant() < visit);
+        assert_eq!(first.end_instant().to_string(), "2026-04-30T21:59Z");
+    }
+
+    #[test]
     fn tertials_cover_the_year_in_three_four_month_parts() {
         let expected = [
             (1, "2026-01-01", "2026-04-30"),

@@ -31,7 +31,7 @@ fn date(text: &str) -> Date {
     text.parse().unwrap()
 }
 
-/// "2026-01-01 09:30" as a UTC instant.
+/// "2026-01-01 09:30", Swedish time, as an instant.
 fn at(text: &str) -> Timestamp {
     let (day, time) = text.split_once(' ').unwrap();
     let (hours, minutes) = time.split_once(':').unwrap();

@@ -42,14 +42,13 @@ struct Form {
     next_visit: String,
 }
 
-/// Local `YYYY-MM-DDTHH:MM` (a datetime-local input) to an instant.
+/// `YYYY-MM-DDTHH:MM` (a datetime-local input), Swedish time, to an instant.
 fn parse_local(text: &str) -> Option<Timestamp> {
     let (day, clock) = text.split_once('T')?;
     let day: Date = day.parse().ok()?;
     let (hours, minutes) = clock.split_once(':')?;
     let minutes = hours.parse::<i64>().ok()? * 60 + minutes.get(..2)?.parse::<i64>().ok()?;
-    let guess = Timestamp::start_of(day).plus_minutes(minutes);
-    Some(guess.plus_minutes(-i18n::local_offset_minutes(guess)))
+    Some(Timestamp::swedish(day, minutes))
 }
 
 /// The ids one saving of the form writes under, drawn once per form: saving again after a
