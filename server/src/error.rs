@@ -32,6 +32,11 @@ pub enum AppError {
     /// A request that changes something, carrying the session cookie, from another site.
     #[error("a request from another site is refused")]
     CrossSite,
+    /// Password sign-in is turned off (`--password-sign-in=false`): the identity provider only.
+    #[error(
+        "password sign-in is turned off on this server; sign in with your organisation's account"
+    )]
+    PasswordSignInOff,
     /// The request was malformed or refused by the domain's rules.
     #[error("{0}")]
     BadRequest(String),
@@ -64,7 +69,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = match &self {
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CrossSite | AppError::PasswordSignInOff => {
+                StatusCode::FORBIDDEN
+            }
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

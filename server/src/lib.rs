@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod oidc;
 pub mod setup;
 pub mod store;
 pub mod sync;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub hashing: auth::Hashing,
     /// Failed sign-ins, by username and by address.
     pub throttle: Arc<throttle::SignInThrottle>,
+    /// The organisation's identity provider, when sign-in with it is configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl AppState {
@@ -62,6 +65,11 @@ impl AppState {
         )
         .await?;
         tokio::spawn(hub.clone().follow_other_processes(store.clone()));
+        // Discovered in the background: a provider that is down does not keep Lots down.
+        let oidc = oidc::Oidc::from_config(&config)?.map(Arc::new);
+        if let Some(oidc) = &oidc {
+            tokio::spawn(oidc.clone().discover_in_background());
+        }
         Ok(Self {
             store,
             hub,
@@ -69,6 +77,7 @@ impl AppState {
             dummy_hash: Arc::new(auth::hash_password("not a password")?),
             hashing: auth::Hashing::per_core()?,
             throttle: Arc::default(),
+            oidc,
         })
     }
 }
@@ -107,6 +116,13 @@ pub fn app(state: AppState) -> Router {
         .route("/districts/{id}", patch(api::rename_district))
         .route("/users", get(api::users).post(api::create_user))
         .route("/users/{id}", patch(api::update_user))
+        .route(
+            "/users/{id}/identity",
+            get(api::oidc::identity)
+                .put(api::oidc::link_identity)
+                .delete(api::oidc::unlink_identity),
+        )
+        .route("/sign-in-options", get(api::oidc::sign_in_options))
         .route("/devices", get(api::devices))
         .route("/devices/{id}/revoke", post(api::revoke_device))
         .route("/assignments", post(api::assign))
@@ -131,6 +147,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/sync", get(sync::socket::upgrade))
+        .merge(api::oidc::routes())
         .merge(web::routes(&state.config.dist))
         .layer(axum::middleware::from_fn(web::headers))
         .layer(tower::util::option_layer(hsts))

@@ -14,11 +14,12 @@
 //! depends on them.
 //!
 //! This file opens the database; each stored concept has a file of its own under `store/`:
-//! `accounts` (users, devices, sessions, districts), `documents` (chunks and the household
-//! index), `actors` (which device an Automerge actor belongs to), `quarantine` (changes
-//! refused for a person to decide on), `audit` (the hash-chained log), `writes` (the batch
-//! that [`Store::commit`] makes durable in one transaction) and `announce` (what server
-//! processes on one PostgreSQL tell each other).
+//! `accounts` (users, devices, sessions, districts), `identities` (who a user is at the
+//! identity provider), `documents` (chunks and the household index), `actors` (which device
+//! an Automerge actor belongs to), `quarantine` (changes refused for a person to decide on),
+//! `audit` (the hash-chained log), `writes` (the batch that [`Store::commit`] makes durable
+//! in one transaction) and `announce` (what server processes on one PostgreSQL tell each
+//! other).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -53,6 +54,7 @@ mod actors;
 mod announce;
 mod audit;
 mod documents;
+mod identities;
 mod quarantine;
 mod test_support;
 mod writes;
@@ -61,6 +63,7 @@ pub use accounts::{Device, District, Role, SessionKind, User, token_hash};
 pub use actors::ActorBinding;
 pub use announce::{Announcement, Heard, Listener};
 pub use audit::AuditEntry;
+pub use identities::{Identity, Linked};
 pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
 #[doc(hidden)]
 pub use test_support::{create_scratch_database, test_postgres_url};
@@ -216,6 +219,7 @@ impl Store {
                     "actors",
                     "quarantine",
                     "audit_log",
+                    "identities",
                 ] {
                     // Summing the row sizes makes PostgreSQL read each row in full.
                     sqlx::query(&format!(
