@@ -183,6 +183,51 @@ test("a person nobody linked is refused with 'ask your administrator', never an 
   await one.context.close();
 });
 
+test("every sign-in with the provider, and every refusal, is in the log by issuer and subject", async () => {
+  const response = await fetch(`${server.base}/api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "sara", password: "demo-sara-2026", device_label: "e2e" }),
+  });
+  const { token } = await response.json();
+  const log = await (
+    await fetch(`${server.base}/api/audit?limit=200`, { headers: { authorization: `Bearer ${token}` } })
+  ).json();
+  const signedIn = log.entries.find((entry) => entry.action === "sign-in" && entry.user_id === "u-anna");
+  assert.match(signedIn.detail, /^method oidc from 127\.0\.0\.1/);
+  const refused = log.entries.find((entry) => entry.action === "sign-in-failed" && entry.detail.includes(SUBJECTS.stranger));
+  assert.match(refused.detail, /unknown identity: issuer http:\/\/127\.0\.0\.1:\d+ subject /);
+  assert.ok(!refused.detail.includes("@"), "no e-mail address, no name");
+  const linked = log.entries.find((entry) => entry.action === "identity-linked");
+  assert.equal(linked.user_id, "u-admin");
+});
+
+test("with password sign-in turned off, the sign-in page offers the provider alone", async () => {
+  const secretFile = join(secretDir, "client-secret");
+  const only = await startServer({
+    args: ["--oidc-issuer", issuer, "--oidc-client-id", CLIENT_ID, "--oidc-client-secret-file", secretFile, "--oidc-name", "Exempelkommun", "--password-sign-in=false"],
+  });
+  try {
+    const one = await phone(browser, only.base);
+    const { page } = one;
+    await page.goto("/");
+    await page.locator("a.provider").waitFor();
+    await page.locator("#password").waitFor({ state: "detached" });
+    assert.equal(await page.locator("#username").count(), 0);
+    await check(page, "oidc-sign-in-provider-only");
+    const refused = await fetch(`${only.base}/api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(ADMIN),
+    });
+    assert.equal(refused.status, 403);
+    assert.match((await refused.json()).error, /password sign-in is turned off/);
+    await one.context.close();
+  } finally {
+    only.stop();
+  }
+});
+
 test("a provider that is down gets a page saying the sign-in service cannot be reached", async () => {
   const closed = new Promise((done) => providerServer.close(done));
   providerServer.closeAllConnections();
