@@ -194,15 +194,21 @@ async fn signed_in(
         .user_by_identity(&identity.issuer, &identity.subject)
         .await
         .map_err(internal)?;
+    let disabled = user
+        .as_ref()
+        .filter(|user| user.disabled)
+        .map(|user| user.id.clone());
     let Some(user) = user.filter(|user| !user.disabled) else {
         // On record by issuer and subject only: an administrator links them from the log,
         // and no name of someone who is not a user is kept.
-        failed(format!(
-            "unknown identity: issuer {} subject {}",
-            identity.issuer, identity.subject
-        ))
-        .await
-        .map_err(internal)?;
+        let reason = match disabled {
+            Some(user_id) => format!("{user_id} is disabled"),
+            None => format!(
+                "unknown identity: issuer {} subject {}",
+                identity.issuer, identity.subject
+            ),
+        };
+        failed(reason).await.map_err(internal)?;
         return Err(page(
             StatusCode::FORBIDDEN,
             Page::NotSetUp {

@@ -53,6 +53,7 @@ suite!(
     refused_changes_wait_in_quarantine_until_decided,
     a_message_refused_unread_is_on_record_without_a_change,
     former_holders_are_kept_with_their_latest_reassignment,
+    an_identity_at_the_provider_names_one_user,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -815,4 +816,70 @@ async fn former_holders_are_kept_with_their_latest_reassignment(store: Store) {
         store.former_holders(Some(&second)).await.unwrap(),
         [(second, "u-omar".to_owned(), at(1_500))]
     );
+}
+
+async fn an_identity_at_the_provider_names_one_user(store: Store) {
+    anna_on_a_device(&store).await;
+    let omar = User {
+        id: "u-omar".into(),
+        username: "omar".into(),
+        display_name: "Omar".into(),
+        role: Role::Staff,
+        districts: vec![],
+        disabled: false,
+    };
+    store.add_user(&omar, "hash", at(0)).await.unwrap();
+    let issuer = "https://login.example/tenant/v2.0";
+    assert_eq!(
+        store
+            .link_identity("u-anna", issuer, "s-1", "u-admin", at(1))
+            .await
+            .unwrap(),
+        Linked::Linked
+    );
+    assert_eq!(
+        store
+            .link_identity("u-omar", issuer, "s-1", "u-admin", at(2))
+            .await
+            .unwrap(),
+        Linked::TakenBy("u-anna".into())
+    );
+    assert_eq!(
+        store
+            .link_identity("u-nobody", issuer, "s-2", "u-admin", at(2))
+            .await
+            .unwrap(),
+        Linked::NoSuchUser
+    );
+    // The same subject at another issuer is another person.
+    assert_eq!(
+        store
+            .link_identity("u-omar", "https://other.example", "s-1", "setup", at(3))
+            .await
+            .unwrap(),
+        Linked::Linked
+    );
+    let anna = store
+        .user_by_identity(issuer, "s-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anna.id, "u-anna");
+    // Linking again replaces; the old identity names nobody.
+    store
+        .link_identity("u-anna", issuer, "s-3", "u-admin", at(4))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .user_by_identity(issuer, "s-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let identity = store.identity_of("u-anna").await.unwrap().unwrap();
+    assert_eq!((identity.subject.as_str(), identity.linked_at), ("s-3", 4));
+    assert!(store.unlink_identity("u-anna").await.unwrap());
+    assert!(!store.unlink_identity("u-anna").await.unwrap());
+    assert!(store.identity_of("u-anna").await.unwrap().is_none());
 }
