@@ -35,6 +35,9 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/") || url.pathname === "/sync") {
     return; // Always the network: never a stale caseload or session.
   }
+  if (url.pathname.startsWith("/auth/")) {
+    return; // Sign-in with the identity provider: the server's redirects, never the app shell.
+  }
   if (request.mode === "navigate") {
     // Every page of the app is index.html; routes live after the '#'.
     event.respondWith(caches.match("/index.html").then((cached) => cached || fetch(request)));

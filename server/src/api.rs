@@ -3,14 +3,15 @@
 //! from the stored model.
 
 pub mod admin;
+pub mod oidc;
 pub mod quarantine;
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lots_core::{DocumentId, Timestamp};
 
@@ -63,6 +64,9 @@ pub async fn login(
     address: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Json(request): Json<LoginRequest>,
 ) -> Result<Response, AppError> {
+    if !state.config.password_sign_in {
+        return Err(AppError::PasswordSignInOff);
+    }
     let username: String = request
         .username
         .trim()
@@ -121,16 +125,44 @@ pub async fn login(
         return Err(AppError::BadCredentials);
     };
     state.throttle.succeeded(&username);
+    let (token, device_id, cookie) = open_session(
+        &state,
+        &user,
+        request.device_label.as_deref(),
+        request.device_id.as_deref(),
+        &format!("from {from}"),
+    )
+    .await?;
+    let must_change_password = state.store.must_change_password(&user.id).await?;
+    let mut response = Json(LoginResponse {
+        token,
+        device_id,
+        user,
+        must_change_password,
+    })
+    .into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Opens a session for `user`, who has just shown who they are (a password, or the identity
+/// provider): registers the device (or keeps `device_id`, the one they signed in on before,
+/// if it is theirs and not revoked) and puts the sign-in on record with `how`. Returns the
+/// session token, the device and the session cookie to set.
+pub(crate) async fn open_session(
+    state: &AppState,
+    user: &User,
+    device_label: Option<&str>,
+    device_id: Option<&str>,
+    how: &str,
+) -> Result<(String, String, HeaderValue), AppError> {
     let now = state.clock.now();
     // Sessions that ran out are deleted here, now and then, rather than on a timer.
     state
         .store
         .purge_sessions(now, state.config.session_rules().idle_ms)
         .await?;
-    let must_change_password = state.store.must_change_password(&user.id).await?;
-    let label = request
-        .device_label
-        .as_deref()
+    let label = device_label
         .map(str::trim)
         .filter(|label| !label.is_empty())
         .unwrap_or("okänd enhet");
@@ -139,7 +171,7 @@ pub async fn login(
             "the device label is longer than 100 characters".into(),
         ));
     }
-    let known = match request.device_id.as_deref() {
+    let known = match device_id {
         Some(id) => state.store.active_device_of(id, &user.id).await?,
         None => None,
     };
@@ -170,25 +202,11 @@ pub async fn login(
         .await?;
     state
         .store
-        .audit_event(
-            now,
-            &user.id,
-            &device_id,
-            "sign-in",
-            &format!("from {from}"),
-        )
+        .audit_event(now, &user.id, &device_id, "sign-in", how)
         .await?;
     tracing::info!(user = %user.id, device = %device_id, "signed in");
-    let cookie = session_cookie(&state, &token, lifetime_ms / 1000)?;
-    let mut response = Json(LoginResponse {
-        token,
-        device_id,
-        user,
-        must_change_password,
-    })
-    .into_response();
-    response.headers_mut().insert(SET_COOKIE, cookie);
-    Ok(response)
+    let cookie = session_cookie(state, &token, lifetime_ms / 1000)?;
+    Ok((token, device_id, cookie))
 }
 
 /// Signs out: ends this device's session (with its rotated tokens).
@@ -620,7 +638,11 @@ pub struct ErrorBody {
         quarantine::list,
         quarantine::mine,
         quarantine::accept,
-        quarantine::reject
+        quarantine::reject,
+        oidc::sign_in_options,
+        oidc::identity,
+        oidc::link_identity,
+        oidc::unlink_identity
     ),
     components(schemas(ErrorBody, Role))
 )]

@@ -127,6 +127,31 @@ pub struct Config {
     /// The server's peer id in the sync protocol.
     #[arg(long, env = "LOTS_PEER_ID", default_value = "lots-server")]
     pub peer_id: String,
+
+    /// Sign-in with the organisation's identity provider (OpenID Connect): its issuer URL
+    /// (`https://login.microsoftonline.com/<tenant>/v2.0`). The provider redirects back to
+    /// `<public origin>/auth/oidc/callback`.
+    #[arg(long, env = "LOTS_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_client_secret_file"])]
+    pub oidc_issuer: Option<String>,
+
+    /// With --oidc-issuer: Lots' client id at the provider.
+    #[arg(long, env = "LOTS_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+
+    /// With --oidc-issuer: a file whose first line is Lots' client secret at the provider
+    /// (a file, never the command line, where `ps` and shell history would keep it).
+    #[arg(long, env = "LOTS_OIDC_CLIENT_SECRET_FILE", requires = "oidc_issuer")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+
+    /// With --oidc-issuer: the provider's name on the sign-in button ("Sign in with
+    /// Stockholms stad").
+    #[arg(long, env = "LOTS_OIDC_NAME", default_value = "your organisation")]
+    pub oidc_name: String,
+
+    /// Whether people may sign in with a username and password; `--password-sign-in=false`
+    /// leaves only the identity provider (it needs --oidc-issuer).
+    #[arg(long, env = "LOTS_PASSWORD_SIGN_IN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub password_sign_in: bool,
 }
 
 impl Config {
@@ -178,6 +203,18 @@ impl Config {
             anyhow::bail!(
                 "--demo creates logins whose passwords are public; it is refused behind https (create an administrator with `lots-server create-admin`)"
             );
+        }
+        if !self.password_sign_in && self.oidc_issuer.is_none() {
+            anyhow::bail!(
+                "--password-sign-in=false leaves no way to sign in without --oidc-issuer"
+            );
+        }
+        if let Some(issuer) = &self.oidc_issuer {
+            crate::oidc::check_issuer(issuer)?;
+            let name = self.oidc_name.trim();
+            if name.is_empty() || name.chars().count() > 60 {
+                anyhow::bail!("--oidc-name must be 1–60 characters");
+            }
         }
         if self.unvetted_for_benchmark && origin.starts_with("https://") {
             anyhow::bail!(
@@ -288,5 +325,50 @@ mod tests {
             setup.command,
             Some(crate::setup::Command::AddDistrict { .. })
         ));
+    }
+
+    #[test]
+    fn the_identity_provider_is_configured_whole() {
+        let parse = |args: &[&str]| {
+            Config::try_parse_from(std::iter::once("lots-server").chain(args.iter().copied()))
+        };
+        let whole = [
+            "--oidc-issuer",
+            "https://login.example/tenant/v2.0",
+            "--oidc-client-id",
+            "lots",
+            "--oidc-client-secret-file",
+            "/run/secrets/oidc",
+        ];
+        let config = parse(&whole).unwrap();
+        assert!(config.validate().is_ok());
+        assert!(config.password_sign_in);
+        // Half a configuration is refused by clap.
+        assert!(parse(&whole[..4]).is_err());
+        assert!(parse(&["--oidc-client-id", "lots"]).is_err());
+        // The secret is never a flag of its own.
+        assert!(parse(&[&whole[..], &["--oidc-client-secret", "s"]].concat()).is_err());
+        let off = parse(&[&whole[..], &["--password-sign-in=false"]].concat()).unwrap();
+        assert!(!off.password_sign_in);
+        assert!(off.validate().is_ok());
+        let nobody = parse(&["--password-sign-in=false"]).unwrap().validate();
+        assert!(
+            nobody
+                .unwrap_err()
+                .to_string()
+                .contains("no way to sign in")
+        );
+        let plain = parse(&[
+            "--oidc-issuer",
+            "http://login.example",
+            "--oidc-client-id",
+            "x",
+            "--oidc-client-secret-file",
+            "f",
+        ])
+        .unwrap()
+        .validate()
+        .unwrap_err();
+        assert!(plain.to_string().contains("https"), "{plain}");
     }
 }

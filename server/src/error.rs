@@ -45,6 +45,11 @@ pub enum AppError {
         /// What went wrong, for a person to read.
         message: String,
     },
+    /// Password sign-in is turned off (`--password-sign-in=false`): the identity provider only.
+    #[error(
+        "password sign-in is turned off on this server; sign in with your organisation's account"
+    )]
+    PasswordSignInOff,
     /// The request was malformed or refused by the domain's rules.
     #[error("{0}")]
     BadRequest(String),
@@ -108,7 +113,9 @@ impl IntoResponse for AppError {
             AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::Refused { status, .. } => *status,
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CrossSite | AppError::PasswordSignInOff => {
+                StatusCode::FORBIDDEN
+            }
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

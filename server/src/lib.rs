@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod oidc;
 pub mod setup;
 pub mod store;
 pub mod sync;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub throttle: Arc<throttle::SignInThrottle>,
     /// The clock sessions are judged by (tests move it on).
     pub clock: auth::Clock,
+    /// The organisation's identity provider, when sign-in with it is configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl AppState {
@@ -66,6 +69,11 @@ impl AppState {
         )
         .await?;
         tokio::spawn(hub.clone().follow_other_processes(store.clone()));
+        // Discovered in the background: a provider that is down does not keep Lots down.
+        let oidc = oidc::Oidc::from_config(&config)?.map(Arc::new);
+        if let Some(oidc) = &oidc {
+            tokio::spawn(oidc.clone().discover_in_background());
+        }
         Ok(Self {
             store,
             hub,
@@ -74,6 +82,7 @@ impl AppState {
             hashing: auth::Hashing::per_core()?,
             throttle: Arc::default(),
             clock: auth::Clock::default(),
+            oidc,
         })
     }
 }
@@ -118,6 +127,13 @@ pub fn app(state: AppState) -> Router {
             post(api::admin::reset_password),
         )
         .route("/admin/caseloads", get(api::admin::caseloads))
+        .route(
+            "/users/{id}/identity",
+            get(api::oidc::identity)
+                .put(api::oidc::link_identity)
+                .delete(api::oidc::unlink_identity),
+        )
+        .route("/sign-in-options", get(api::oidc::sign_in_options))
         .route("/devices", get(api::devices))
         .route("/devices/{id}/revoke", post(api::revoke_device))
         .route("/assignments", post(api::assign))
@@ -148,6 +164,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/sync", get(sync::socket::upgrade))
+        .merge(api::oidc::routes())
         .merge(web::routes(&state.config.dist))
         .layer(axum::middleware::from_fn(web::headers))
         .layer(tower::util::option_layer(hsts))

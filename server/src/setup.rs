@@ -1,6 +1,6 @@
 //! Setting up an installation without demo data: `lots-server` subcommands that create the
-//! first administrator, add and rename districts, and reset an administrator's password,
-//! on the database the server's own flags name (`--data-dir` or `--database-url`).
+//! first administrator, add and rename districts, reset an administrator's password, and
+//! link a user to their identity at the organisation's identity provider, on the database the server's own flags name (`--data-dir` or `--database-url`).
 //!
 //! A password is read from a prompt, or from a file (`--password-file`, for scripted
 //! installs); never from the command line, where `ps` and shell history would keep it.
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::auth::{check_new_password, hash_password, normalized_username};
-use crate::store::{Role, Store, User};
+use crate::store::{Linked, Role, Store, User};
 use crate::sync::hub::now;
 
 /// What `lots-server` does; serving when no command is given.
@@ -39,6 +39,19 @@ pub enum Command {
         /// Read the password from this file's first line instead of a prompt.
         #[arg(long)]
         password_file: Option<PathBuf>,
+    },
+    /// Links a user to their identity at the organisation's identity provider, so that they
+    /// sign in with it (the first administrator too, who then needs no password).
+    LinkIdentity {
+        /// The user's username.
+        #[arg(long)]
+        username: String,
+        /// The provider's issuer URL, exactly as its ID tokens name it.
+        #[arg(long, env = "LOTS_OIDC_ISSUER")]
+        issuer: String,
+        /// The person's subject at the provider (for Entra ID, the object id).
+        #[arg(long)]
+        subject: String,
     },
     /// Adds a district.
     AddDistrict {
@@ -139,6 +152,40 @@ pub async fn run(store: &Store, command: Command) -> anyhow::Result<String> {
                 .await?;
             Ok(format!(
                 "set a new password for {username}; their sessions have ended"
+            ))
+        }
+        Command::LinkIdentity {
+            username,
+            issuer,
+            subject,
+        } => {
+            let username = normalized_username(&username).map_err(anyhow::Error::msg)?;
+            let (issuer, subject) = crate::api::oidc::checked_identity(&issuer, &subject)
+                .map_err(anyhow::Error::msg)?;
+            let Some((user, _)) = store.user_by_username(&username).await? else {
+                bail!("there is no user {username:?}");
+            };
+            match store
+                .link_identity(&user.id, &issuer, &subject, "setup", now())
+                .await?
+            {
+                Linked::Linked => {}
+                Linked::NoSuchUser => bail!("there is no user {username:?}"),
+                Linked::TakenBy(holder) => {
+                    bail!("this identity is linked to {holder} already; nothing was changed")
+                }
+            }
+            store
+                .audit_event(
+                    now(),
+                    "setup",
+                    "-",
+                    "identity-linked",
+                    &format!("{} to issuer {issuer} subject {subject}", user.id),
+                )
+                .await?;
+            Ok(format!(
+                "linked {username} to subject {subject} at {issuer}; they sign in with it"
             ))
         }
         Command::AddDistrict { id, name } => {
@@ -271,6 +318,55 @@ mod tests {
         let districts = store.districts().await.unwrap();
         assert_eq!(districts.len(), 1);
         assert_eq!(districts[0].name, "Södermalm och Gamla stan");
+    }
+
+    #[tokio::test]
+    async fn the_first_administrator_is_linked_to_the_identity_provider() {
+        let (dir, store) = store().await;
+        let file = password_file(&dir, "ett långt lösenord");
+        for username in ["admin", "other"] {
+            run(
+                &store,
+                Command::CreateAdmin {
+                    username: username.into(),
+                    display_name: "Admin".into(),
+                    password_file: Some(file.clone()),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let link = |username: &str, subject: &str| Command::LinkIdentity {
+            username: username.into(),
+            issuer: "https://login.example/tenant/v2.0".into(),
+            subject: subject.into(),
+        };
+        run(&store, link("admin", "subject-1")).await.unwrap();
+        let linked = store
+            .user_by_identity("https://login.example/tenant/v2.0", "subject-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(linked.username, "admin");
+        // One identity names one user.
+        let taken = run(&store, link("other", "subject-1")).await.unwrap_err();
+        assert!(taken.to_string().contains("linked to u-admin"), "{taken}");
+        let nobody = run(&store, link("nobody", "subject-2")).await.unwrap_err();
+        assert!(nobody.to_string().contains("no user"), "{nobody}");
+        assert!(run(&store, link("admin", "")).await.is_err());
+        // Linking again replaces the identity the user had.
+        run(&store, link("admin", "subject-3")).await.unwrap();
+        assert_eq!(
+            store.identity_of("u-admin").await.unwrap().unwrap().subject,
+            "subject-3"
+        );
+        assert!(
+            store
+                .user_by_identity("https://login.example/tenant/v2.0", "subject-1")
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[tokio::test]

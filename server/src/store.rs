@@ -14,11 +14,12 @@
 //! depends on them.
 //!
 //! This file opens the database; each stored concept has a file of its own under `store/`:
-//! `accounts` (users, devices, sessions, districts), `documents` (chunks and the household
-//! index), `actors` (which device an Automerge actor belongs to), `quarantine` (changes
-//! refused for a person to decide on), `audit` (the hash-chained log), `writes` (the batch
-//! that [`Store::commit`] makes durable in one transaction) and `announce` (what server
-//! processes on one PostgreSQL tell each other).
+//! `accounts` (users, devices, sessions, districts), `identities` (who a user is at the
+//! identity provider), `documents` (chunks and the household index), `actors` (which device
+//! an Automerge actor belongs to), `quarantine` (changes refused for a person to decide on),
+//! `audit` (the hash-chained log), `writes` (the batch that [`Store::commit`] makes durable
+//! in one transaction) and `announce` (what server processes on one PostgreSQL tell each
+//! other).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -55,6 +56,7 @@ mod audit;
 mod backup;
 mod checkpoints;
 mod documents;
+mod identities;
 mod quarantine;
 mod sessions;
 mod staffing;
@@ -67,6 +69,7 @@ pub use announce::{Announcement, Heard, Listener};
 pub use audit::AuditEntry;
 pub use backup::{BACKUP_MADE, RESTORED, file_name};
 pub use checkpoints::AuditTip;
+pub use identities::{Identity, Linked};
 pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
 pub use sessions::{LiveSession, RotatedToken, SessionRules};
 pub use staffing::{CaseloadCount, UserChange};
@@ -227,6 +230,7 @@ impl Store {
                     "actors",
                     "quarantine",
                     "audit_log",
+                    "identities",
                 ] {
                     // Summing the row sizes makes PostgreSQL read each row in full.
                     sqlx::query(&format!(

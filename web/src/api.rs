@@ -142,6 +142,63 @@ pub async fn login(
     response.json::<Me>().await.map_err(network)
 }
 
+/// How one may sign in on the server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct SignInOptions {
+    /// Whether a username and password sign in.
+    pub password: bool,
+    /// The organisation's identity provider, when the server has one.
+    #[serde(default)]
+    pub oidc: Option<ProviderOption>,
+}
+
+/// The organisation's identity provider, as the sign-in page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ProviderOption {
+    /// Its name on the button ("Stockholms stad").
+    pub label: String,
+}
+
+/// How one may sign in on the server (asked before anybody is signed in).
+pub async fn sign_in_options() -> Result<SignInOptions, ApiError> {
+    let response = Request::get("/api/sign-in-options")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response)
+        .await?
+        .json::<SignInOptions>()
+        .await
+        .map_err(network)
+}
+
+/// Where the browser goes, top level (no pop-up), to sign in with the identity provider;
+/// the server sends it on to the provider and, once signed in, back to the app at
+/// [`SIGNED_IN_MARK`].
+pub fn oidc_start_url(device_label: &str, device: Option<&str>) -> String {
+    let mut url = format!(
+        "/auth/oidc/start?device_label={}",
+        js_sys::encode_uri_component(device_label)
+    );
+    if let Some(device) = device {
+        url.push_str(&format!(
+            "&device_id={}",
+            js_sys::encode_uri_component(device)
+        ));
+    }
+    url
+}
+
+/// What the server adds to the app's address after a sign-in with the identity provider.
+pub const SIGNED_IN_MARK: &str = "signed-in=oidc";
+
+/// Who is signed in with the session cookie the browser holds (after a sign-in with the
+/// identity provider, which set it).
+pub async fn me() -> Result<Me, ApiError> {
+    let response = Request::get("/api/me").send().await.map_err(network)?;
+    check(response).await?.json::<Me>().await.map_err(network)
+}
+
 /// Signs out on the server (the cookie is cleared).
 pub async fn logout() -> Result<(), ApiError> {
     let response = Request::post("/api/logout").send().await.map_err(network)?;

@@ -170,6 +170,20 @@ pub fn app() -> Html {
                 };
                 let me = storage.meta::<Me>(ME).await;
                 crate::boot::mark_signed_in(matches!(me, Ok(Some(_))));
+                if let Ok(Some(me)) = &me
+                    && views::signin::returned_from_provider()
+                    && let Ok(signed_in) = api::me().await
+                    && signed_in.user.id != me.user.id
+                {
+                    // Signed in again at the identity provider, but as somebody else: this
+                    // device and what is on it stay its person's.
+                    let _ = api::logout().await;
+                    return phase.set(Phase::Failed(i18n::t1(
+                        "signin-again-other-person",
+                        "name",
+                        me.user.display_name.clone(),
+                    )));
+                }
                 match me {
                     Ok(Some(me)) => match begin(storage, me).await {
                         Ok(session) => phase.set(Phase::SignedIn(session)),

@@ -56,6 +56,7 @@ suite!(
     idle_sessions_end_and_a_rotated_token_dies_after_its_grace,
     a_temporary_password_ends_sessions_until_changed,
     a_change_of_a_users_reach_is_in_their_log,
+    an_identity_at_the_provider_names_one_user,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -1051,4 +1052,70 @@ async fn a_change_of_a_users_reach_is_in_their_log(store: Store) {
             .len(),
         3
     );
+}
+
+async fn an_identity_at_the_provider_names_one_user(store: Store) {
+    anna_on_a_device(&store).await;
+    let omar = User {
+        id: "u-omar".into(),
+        username: "omar".into(),
+        display_name: "Omar".into(),
+        role: Role::Staff,
+        districts: vec![],
+        disabled: false,
+    };
+    store.add_user(&omar, "hash", at(0)).await.unwrap();
+    let issuer = "https://login.example/tenant/v2.0";
+    assert_eq!(
+        store
+            .link_identity("u-anna", issuer, "s-1", "u-admin", at(1))
+            .await
+            .unwrap(),
+        Linked::Linked
+    );
+    assert_eq!(
+        store
+            .link_identity("u-omar", issuer, "s-1", "u-admin", at(2))
+            .await
+            .unwrap(),
+        Linked::TakenBy("u-anna".into())
+    );
+    assert_eq!(
+        store
+            .link_identity("u-nobody", issuer, "s-2", "u-admin", at(2))
+            .await
+            .unwrap(),
+        Linked::NoSuchUser
+    );
+    // The same subject at another issuer is another person.
+    assert_eq!(
+        store
+            .link_identity("u-omar", "https://other.example", "s-1", "setup", at(3))
+            .await
+            .unwrap(),
+        Linked::Linked
+    );
+    let anna = store
+        .user_by_identity(issuer, "s-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anna.id, "u-anna");
+    // Linking again replaces; the old identity names nobody.
+    store
+        .link_identity("u-anna", issuer, "s-3", "u-admin", at(4))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .user_by_identity(issuer, "s-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let identity = store.identity_of("u-anna").await.unwrap().unwrap();
+    assert_eq!((identity.subject.as_str(), identity.linked_at), ("s-3", 4));
+    assert!(store.unlink_identity("u-anna").await.unwrap());
+    assert!(!store.unlink_identity("u-anna").await.unwrap());
+    assert!(store.identity_of("u-anna").await.unwrap().is_none());
 }

@@ -1,4 +1,5 @@
-//! Signing in: once online; afterwards the app opens offline for the signed-in person.
+//! Signing in, with a password or the organisation's identity provider: once online;
+//! afterwards the app opens offline for the signed-in person.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -24,14 +25,63 @@ pub struct SignInProps {
     pub welcome: Option<String>,
 }
 
+/// What the device is called in the person's device list: the browser's own description.
+fn device_label() -> String {
+    web_sys::window()
+        .and_then(|window| window.navigator().user_agent().ok())
+        .map(|agent| agent.chars().take(100).collect::<String>())
+        .unwrap_or_default()
+}
+
 /// Signs in on the server, which registers this device under the browser's name for it
 /// (or keeps `device`, signing in again on it).
 async fn log_in(name: &str, secret: &str, device: Option<&str>) -> Result<Me, ApiError> {
-    let label = web_sys::window()
-        .and_then(|window| window.navigator().user_agent().ok())
-        .map(|agent| agent.chars().take(100).collect::<String>())
-        .unwrap_or_default();
-    api::login(name.trim(), secret, &label, device).await
+    api::login(name.trim(), secret, &device_label(), device).await
+}
+
+/// Whether the page is the app's start after a sign-in with the identity provider (the
+/// server set the session cookie and sent the browser here); the mark leaves the address,
+/// so a reload does not count it twice.
+pub fn returned_from_provider() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let returned = window
+        .location()
+        .search()
+        .is_ok_and(|search| search.contains(api::SIGNED_IN_MARK));
+    if returned && let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"));
+    }
+    returned
+}
+
+/// The way to sign in with the organisation's identity provider: a plain link, so the
+/// browser goes there top level (a pop-up fails in an installed iOS app).
+fn provider_button(label: &str, device: Option<&str>) -> Html {
+    html! {
+        <a class="button primary wide provider" href={api::oidc_start_url(&device_label(), device)}>
+            { t1("signin-with", "provider", label.to_owned()) }
+        </a>
+    }
+}
+
+/// How one may sign in, as the server says; `None` until it has answered (offline: the
+/// password form alone, which says that signing in needs a connection).
+#[hook]
+fn use_sign_in_options() -> UseStateHandle<Option<api::SignInOptions>> {
+    let options = use_state(|| None::<api::SignInOptions>);
+    {
+        let options = options.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(found) = api::sign_in_options().await {
+                    options.set(Some(found));
+                }
+            });
+        });
+    }
+    options
 }
 
 /// A failed sign-in in words for the person.
@@ -61,6 +111,7 @@ pub struct SignInAgainProps {
 /// Only the person already signed in here can do it; their unsynced changes are theirs.
 #[function_component(SignInAgain)]
 pub fn sign_in_again(props: &SignInAgainProps) -> Html {
+    let options = use_sign_in_options();
     let password = use_node_ref();
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
@@ -92,7 +143,10 @@ pub fn sign_in_again(props: &SignInAgainProps) -> Html {
         <section class="card signin-again" aria-labelledby="signin-again-title">
             <h2 id="signin-again-title">{ t("signin-again-title") }</h2>
             <p>{ t("signin-again-why") }</p>
-            <form {onsubmit}>
+            if let Some(provider) = options.as_ref().and_then(|options| options.oidc.as_ref()) {
+                { provider_button(&provider.label, Some(&props.me.device_id)) }
+            }
+            <form {onsubmit} hidden={options.as_ref().is_some_and(|options| !options.password)}>
                 <label for="again-username">{ t("signin-username") }</label>
                 <input id="again-username" autocomplete="username" readonly=true value={props.me.user.username.clone()} />
                 <label for="again-password">{ t("signin-password") }</label>
@@ -113,6 +167,27 @@ pub fn sign_in(props: &SignInProps) -> Html {
     let password = use_node_ref();
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
+    let options = use_sign_in_options();
+    {
+        // Back from the identity provider, signed in: who it is, as after a password.
+        let (error, busy) = (error.clone(), busy.clone());
+        let on_signed_in = props.on_signed_in.clone();
+        use_effect_with((), move |_| {
+            if returned_from_provider() {
+                busy.set(true);
+                wasm_bindgen_futures::spawn_local(async move {
+                    match api::me().await {
+                        Ok(me) => on_signed_in.emit(me),
+                        Err(ApiError::Network(_)) => error.set(Some(t("signin-offline"))),
+                        Err(other) => error.set(Some(problem(other))),
+                    }
+                    busy.set(false);
+                });
+            }
+        });
+    }
+    let provider = options.as_ref().and_then(|options| options.oidc.clone());
+    let password_allowed = options.as_ref().is_none_or(|options| options.password);
     let onsubmit = {
         let (username, password) = (username.clone(), password.clone());
         let (error, busy) = (error.clone(), busy.clone());
@@ -152,14 +227,24 @@ pub fn sign_in(props: &SignInProps) -> Html {
             }
             <form {onsubmit} class="card" hidden={props.welcome.is_some()}>
                 <h2>{ t("signin-title") }</h2>
-                <label for="username">{ t("signin-username") }</label>
-                <input id="username" ref={username} autocomplete="username" autocapitalize="none" required=true />
-                <label for="password">{ t("signin-password") }</label>
-                <input id="password" ref={password} type="password" autocomplete="current-password" required=true />
+                if let Some(provider) = &provider {
+                    { provider_button(&provider.label, None) }
+                    if password_allowed {
+                        <p class="or">{ t("signin-or-password") }</p>
+                    }
+                }
+                if password_allowed {
+                    <label for="username">{ t("signin-username") }</label>
+                    <input id="username" ref={username} autocomplete="username" autocapitalize="none" required=true />
+                    <label for="password">{ t("signin-password") }</label>
+                    <input id="password" ref={password} type="password" autocomplete="current-password" required=true />
+                }
                 if let Some(message) = error.as_ref().or(props.problem.as_ref()) {
                     <p class="problem" role="alert">{ message.clone() }</p>
                 }
-                <button class="primary" type="submit" disabled={*busy}>{ t("signin-submit") }</button>
+                if password_allowed {
+                    <button class="primary" type="submit" disabled={*busy}>{ t("signin-submit") }</button>
+                }
             </form>
             <label class="language" hidden={props.welcome.is_some()}>
                 { t("language") }{ " " }
