@@ -1,5 +1,5 @@
-//! The root: start-up (open storage, find who is signed in), sign-in, and the signed-in
-//! shell with its routes.
+//! The root: start-up (open storage, find who is signed in), sign-in, a new password after
+//! a temporary one, the administrator's console, and the signed-in shell with its routes.
 
 use std::rc::Rc;
 
@@ -101,7 +101,40 @@ enum Phase {
     Starting,
     Failed(String),
     SignedOut(Storage),
+    /// Signed in with a temporary password: a new one first, before anything else.
+    ChoosePassword(Storage, Me),
+    /// An administrator: the console, with no households and no sync.
+    Admin(Storage, Rc<Me>),
     SignedIn(Session),
+}
+
+/// Where a person signed in on this device goes: choosing a new password when theirs is
+/// temporary, the console when they administer, otherwise their households (with sync).
+async fn enter(storage: Storage, me: Me) -> Phase {
+    if me.must_change_password {
+        return Phase::ChoosePassword(storage, me);
+    }
+    if me.user.role == "admin" {
+        return Phase::Admin(storage, Rc::new(me));
+    }
+    match begin(storage, me).await {
+        Ok(session) => Phase::SignedIn(session),
+        Err(error) => Phase::Failed(error),
+    }
+}
+
+/// Signs out of a session that has no engine (the console, or before a new password): the
+/// server forgets it, the device forgets who it was, and the page starts afresh.
+fn sign_out_without_engine(storage: Storage, phase: UseStateHandle<Phase>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = api::logout().await;
+        let cleared = storage.clear().await;
+        crate::boot::mark_signed_in(false);
+        match cleared {
+            Ok(()) => start_afresh(),
+            Err(error) => phase.set(Phase::Failed(error.to_string())),
+        }
+    });
 }
 
 /// The key under which storage's meta store keeps who is signed in ([`Me`]).
@@ -171,10 +204,7 @@ pub fn app() -> Html {
                 let me = storage.meta::<Me>(ME).await;
                 crate::boot::mark_signed_in(matches!(me, Ok(Some(_))));
                 match me {
-                    Ok(Some(me)) => match begin(storage, me).await {
-                        Ok(session) => phase.set(Phase::SignedIn(session)),
-                        Err(error) => phase.set(Phase::Failed(error)),
-                    },
+                    Ok(Some(me)) => phase.set(enter(storage, me).await),
                     Ok(None) => phase.set(Phase::SignedOut(storage)),
                     Err(error) => phase.set(Phase::Failed(error.to_string())),
                 }
@@ -208,15 +238,47 @@ pub fn app() -> Html {
                             return phase.set(Phase::Failed(error.to_string()));
                         }
                         crate::boot::mark_signed_in(true);
-                        match begin(storage, me).await {
-                            Ok(session) => phase.set(Phase::SignedIn(session)),
-                            Err(error) => phase.set(Phase::Failed(error)),
-                        }
+                        phase.set(enter(storage, me).await);
                     });
                 })
             };
             html! {
                 <views::signin::SignIn on_signed_in={signed_in} language={*language} on_language={on_language} />
+            }
+        }
+        Phase::ChoosePassword(storage, me) => {
+            let on_changed = {
+                let (phase, storage, me) = (phase.clone(), storage.clone(), me.clone());
+                Callback::from(move |()| {
+                    let (phase, storage) = (phase.clone(), storage.clone());
+                    let me = Me {
+                        must_change_password: false,
+                        ..me.clone()
+                    };
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(error) = storage.set_meta(ME, Some(&me)).await {
+                            return phase.set(Phase::Failed(error.to_string()));
+                        }
+                        phase.set(enter(storage, me).await);
+                    });
+                })
+            };
+            let on_sign_out = {
+                let (phase, storage) = (phase.clone(), storage.clone());
+                Callback::from(move |()| sign_out_without_engine(storage.clone(), phase.clone()))
+            };
+            html! {
+                <views::password::ChoosePassword name={me.user.display_name.clone()}
+                    username={me.user.username.clone()} {on_changed} {on_sign_out} />
+            }
+        }
+        Phase::Admin(storage, me) => {
+            let on_sign_out = {
+                let (phase, storage) = (phase.clone(), storage.clone());
+                Callback::from(move |()| sign_out_without_engine(storage.clone(), phase.clone()))
+            };
+            html! {
+                <views::admin::AdminConsole me={me.clone()} language={*language} {on_language} {on_sign_out} />
             }
         }
         Phase::SignedIn(session) => {
