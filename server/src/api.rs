@@ -2,26 +2,25 @@
 //! assignments, the audit log and the quarantine of refused changes. Input types are separate
 //! from the stored model.
 
+pub mod admin;
 pub mod quarantine;
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lots_core::{DocumentId, Timestamp};
 
 use crate::AppState;
-use crate::auth::{COOKIE_NAME, Session, new_token};
+use crate::auth::{Session, SignedIn, new_token, session_cookie};
 use crate::error::AppError;
 use crate::store::{AuditEntry, Device, District, Role, SessionKind, User};
 use crate::sync::hub::{HouseholdSummary, now};
 use crate::throttle;
 
-/// How long a session lasts.
-const SESSION_DAYS: i64 = 30;
 /// How long a sync token lasts.
 const SYNC_TOKEN_SECONDS: i64 = 60;
 
@@ -50,22 +49,10 @@ pub struct LoginResponse {
     device_id: String,
     /// Who signed in.
     user: User,
-}
-
-fn session_cookie(
-    state: &AppState,
-    value: &str,
-    max_age_seconds: i64,
-) -> Result<HeaderValue, AppError> {
-    let secure = if state.config.public_origin.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}"
-    );
-    HeaderValue::from_str(&cookie).map_err(|error| AppError::Internal(error.into()))
+    /// Signed in with a temporary password: everything but `GET /api/me`, `POST
+    /// /api/logout` and `POST /api/me/password` is refused (403, `password_change_required`)
+    /// until a new one is chosen.
+    must_change_password: bool,
 }
 
 /// Signs in: checks the password, registers the device (or keeps the one signed in on
@@ -134,7 +121,13 @@ pub async fn login(
         return Err(AppError::BadCredentials);
     };
     state.throttle.succeeded(&username);
-    let now = now();
+    let now = state.clock.now();
+    // Sessions that ran out are deleted here, now and then, rather than on a timer.
+    state
+        .store
+        .purge_sessions(now, state.config.session_rules().idle_ms)
+        .await?;
+    let must_change_password = state.store.must_change_password(&user.id).await?;
     let label = request
         .device_label
         .as_deref()
@@ -162,7 +155,8 @@ pub async fn login(
         }
     };
     let token = new_token();
-    let expires = Timestamp::from_millis(now.as_millis() + SESSION_DAYS * 86_400_000);
+    let lifetime_ms = state.config.session_lifetime_ms();
+    let expires = Timestamp::from_millis(now.as_millis() + lifetime_ms);
     state
         .store
         .add_session(
@@ -185,21 +179,28 @@ pub async fn login(
         )
         .await?;
     tracing::info!(user = %user.id, device = %device_id, "signed in");
-    let cookie = session_cookie(&state, &token, SESSION_DAYS * 86_400)?;
+    let cookie = session_cookie(&state, &token, lifetime_ms / 1000)?;
     let mut response = Json(LoginResponse {
         token,
         device_id,
         user,
+        must_change_password,
     })
     .into_response();
     response.headers_mut().insert(SET_COOKIE, cookie);
     Ok(response)
 }
 
-/// Signs out: ends this session.
+/// Signs out: ends this device's session (with its rotated tokens).
 #[utoipa::path(post, path = "/api/logout", responses((status = 204, description = "Signed out"), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    state.store.delete_session(&session.token).await?;
+pub async fn logout(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .delete_device_sessions(&session.device_id)
+        .await?;
     // The device's sockets end with its sign-in, here and on every other server process.
     state
         .close_everywhere(None, Some(session.device_id.clone()), "signed out")
@@ -225,15 +226,19 @@ pub struct Me {
     /// them refused as signed in the future.
     #[schema(value_type = i64)]
     server_time: Timestamp,
+    /// Signed in with a temporary password: a new one must be chosen (`POST
+    /// /api/me/password`) before anything else.
+    must_change_password: bool,
 }
 
 /// Who is signed in, on which device.
 #[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn me(session: Session) -> Json<Me> {
+pub async fn me(SignedIn(session): SignedIn) -> Json<Me> {
     Json(Me {
         user: session.user,
         device_id: session.device_id,
         server_time: now(),
+        must_change_password: session.must_change_password,
     })
 }
 
@@ -353,7 +358,7 @@ pub async fn rename_district(
 }
 
 /// Puts an administrator's action on record: who, on which device, what, to whom.
-async fn audit_admin(
+pub(crate) async fn audit_admin(
     state: &AppState,
     session: &Session,
     action: &str,
@@ -458,45 +463,6 @@ pub async fn create_user(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(user)))
-}
-
-/// `PATCH /api/users/{id}` body.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-pub struct UserUpdate {
-    disabled: bool,
-}
-
-/// Disables (or re-enables) a user; a disabled user's sockets close at once.
-#[utoipa::path(patch, path = "/api/users/{id}", request_body = UserUpdate, params(("id" = String, Path, description = "The id")), responses((status = 204, description = "Updated"), (status = 404, body = ErrorBody)))]
-pub async fn update_user(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-    Json(update): Json<UserUpdate>,
-) -> Result<StatusCode, AppError> {
-    require(&session, &[Role::Admin])?;
-    // An administrator who shut themselves out might leave nobody to let them back in.
-    if id == session.user.id {
-        return Err(AppError::BadRequest(
-            "you cannot disable your own account; another administrator can".into(),
-        ));
-    }
-    if !state.store.set_user_disabled(&id, update.disabled).await? {
-        return Err(AppError::NotFound("user"));
-    }
-    state.hub.users_changed();
-    let action = if update.disabled {
-        "user-disabled"
-    } else {
-        "user-enabled"
-    };
-    audit_admin(&state, &session, action, &id).await?;
-    if update.disabled {
-        state
-            .close_everywhere(Some(id), None, "your account was disabled")
-            .await;
-    }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Devices: an administrator sees all, others their own.
@@ -616,6 +582,12 @@ pub async fn audit(
 pub struct ErrorBody {
     /// What went wrong, for a person to read.
     error: String,
+    /// For some errors, a code for the app to act on: `password_change_required` (403:
+    /// signed in with a temporary password), `wrong_password`, `weak_password`,
+    /// `password_reused`, `own_role_or_districts`, `own_account`, `unknown_district`,
+    /// `empty_display_name`, `nothing_to_change`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
 }
 
 /// The OpenAPI description of this API, generated from the handlers and types above.
@@ -637,7 +609,10 @@ pub struct ErrorBody {
         rename_district,
         users,
         create_user,
-        update_user,
+        admin::update_user,
+        admin::reset_password,
+        admin::change_own_password,
+        admin::caseloads,
         devices,
         revoke_device,
         assign,

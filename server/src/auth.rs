@@ -10,18 +10,21 @@
 //! request.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::FromRequestParts;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
+use lots_core::Timestamp;
 use rand::RngCore;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::store::{SessionKind, User};
+use crate::store::{LiveSession, User};
 use crate::sync::hub::now;
 use crate::sync::policy::Principal;
 
@@ -239,6 +242,23 @@ pub fn new_token() -> String {
     hex::encode(bytes)
 }
 
+/// A temporary password for an administrator to hand over: four groups of five characters
+/// from an alphabet without look-alikes (no 0/o, 1/l/i), about 99 bits, read out without
+/// mistakes ("k7mpq-3rtzh-wna8v-d4cex").
+pub fn temporary_password() -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    let mut password = String::with_capacity(23);
+    for index in 0..20 {
+        if index > 0 && index % 5 == 0 {
+            password.push('-');
+        }
+        password.push(char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]));
+    }
+    password
+}
+
 /// The session token a request carries: the cookie, else a bearer token.
 pub fn request_token(parts: &Parts) -> Option<String> {
     let bearer = parts
@@ -302,7 +322,38 @@ pub async fn same_site_only(
     next.run(request).await
 }
 
-/// A signed-in user on a device: the extractor every protected handler takes.
+/// The response header that carries a rotated session token to bearer clients (browsers get
+/// a new cookie instead, which their scripts cannot read).
+pub const ROTATED_TOKEN_HEADER: &str = "lots-session-token";
+
+/// The clock sessions are judged by: the system's, moved on by tests (so that idle timeouts
+/// and rotation are tested without waiting); cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Now, by this clock.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_millis(
+            now()
+                .as_millis()
+                .saturating_add(self.offset_ms.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// Moves this clock on by `by`: for tests.
+    #[doc(hidden)]
+    pub fn advance(&self, by: std::time::Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_ms.fetch_add(by, Ordering::Relaxed);
+    }
+}
+
+/// A signed-in user on a device: the extractor every protected handler takes. It refuses
+/// (403, `password_change_required`) a user who signed in with a temporary password and has
+/// not chosen a new one; [`SignedIn`] lets them through to do so.
 #[derive(Debug, Clone)]
 pub struct Session {
     /// The user.
@@ -311,6 +362,94 @@ pub struct Session {
     pub device_id: String,
     /// The token the request carried.
     pub token: String,
+    /// Signed in with a temporary password not yet changed.
+    pub must_change_password: bool,
+}
+
+/// Any signed-in session, including one whose temporary password must still be changed:
+/// for who-am-I, signing out and changing the password.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Session);
+
+/// The session a request's token opened, found once by [`track_sessions`] (`None`: the
+/// token opens none) for the extractors to take.
+#[derive(Debug, Clone)]
+struct Resolved(Option<Session>);
+
+/// Finds the session of every API request that carries a token, rotating a token older than
+/// the rotation interval: the new token goes back as a `Set-Cookie` to a request that came
+/// with the cookie, and in the [`ROTATED_TOKEN_HEADER`] header to one with a bearer token.
+/// A handler that sets the cookie itself (signing in or out) decides alone.
+pub async fn track_sessions(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (mut parts, body) = request.into_parts();
+    let Some(token) = request_token(&parts) else {
+        return next
+            .run(axum::extract::Request::from_parts(parts, body))
+            .await;
+    };
+    let by_bearer = parts.headers.contains_key(AUTHORIZATION);
+    let live = match state
+        .store
+        .use_session(
+            &token,
+            state.clock.now(),
+            state.config.session_rules(),
+            true,
+        )
+        .await
+    {
+        Ok(live) => live,
+        Err(error) => return AppError::from(error).into_response(),
+    };
+    let rotated = live.as_ref().and_then(|live| live.rotated_to.clone());
+    parts
+        .extensions
+        .insert(Resolved(live.map(|live| Session::from_live(live, token))));
+    request = axum::extract::Request::from_parts(parts, body);
+    let mut response = next.run(request).await;
+    if let Some(rotated) = rotated
+        && !response.headers().contains_key(SET_COOKIE)
+    {
+        let header = if by_bearer {
+            HeaderValue::from_str(&rotated.token).map(|value| (ROTATED_TOKEN_HEADER, value))
+        } else {
+            let max_age = (rotated.expires_at.as_millis() - state.clock.now().as_millis()) / 1000;
+            match session_cookie(&state, &rotated.token, max_age.max(0)) {
+                Ok(cookie) => Ok((SET_COOKIE.as_str(), cookie)),
+                Err(error) => return error.into_response(),
+            }
+        };
+        match header {
+            Ok((name, value)) => {
+                response.headers_mut().insert(name, value);
+            }
+            Err(error) => return AppError::Internal(error.into()).into_response(),
+        }
+    }
+    response
+}
+
+/// The session cookie holding `value` for `max_age_seconds` (0 removes it); Secure behind
+/// https.
+pub(crate) fn session_cookie(
+    state: &AppState,
+    value: &str,
+    max_age_seconds: i64,
+) -> Result<HeaderValue, AppError> {
+    let secure = if state.config.public_origin.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}"
+    );
+    HeaderValue::from_str(&cookie).map_err(|error| AppError::Internal(error.into()))
 }
 
 impl Session {
@@ -325,21 +464,54 @@ impl Session {
     }
 }
 
+impl Session {
+    fn from_live(live: LiveSession, token: String) -> Self {
+        Session {
+            user: live.user,
+            device_id: live.device_id,
+            token,
+            must_change_password: live.must_change_password,
+        }
+    }
+}
+
+/// The session of a request: as [`track_sessions`] found it, or (outside the API, at
+/// `/sync`) looked up here, without rotating.
+async fn signed_in(parts: &Parts, state: &AppState) -> Result<Session, AppError> {
+    if let Some(Resolved(found)) = parts.extensions.get::<Resolved>() {
+        return found.clone().ok_or(AppError::Unauthenticated);
+    }
+    let token = request_token(parts).ok_or(AppError::Unauthenticated)?;
+    let live = state
+        .store
+        .use_session(
+            &token,
+            state.clock.now(),
+            state.config.session_rules(),
+            false,
+        )
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(Session::from_live(live, token))
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = request_token(parts).ok_or(AppError::Unauthenticated)?;
-        let (user, device_id) = state
-            .store
-            .session(&token, SessionKind::Session, now())
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        Ok(Session {
-            user,
-            device_id,
-            token,
-        })
+        let session = signed_in(parts, state).await?;
+        if session.must_change_password {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(session)
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Ok(SignedIn(signed_in(parts, state).await?))
     }
 }
 
@@ -395,6 +567,21 @@ mod tests {
             19456,
             "the buffer grew to the largest hash and stayed"
         );
+    }
+
+    #[test]
+    fn temporary_passwords_are_long_readable_and_new_passwords() {
+        let first = temporary_password();
+        assert_eq!(first.len(), 23);
+        assert!(
+            first.split('-').all(|group| group.len() == 5
+                && group.chars().all(|c| c.is_ascii_alphanumeric()
+                    && !"01ilo".contains(c)
+                    && !c.is_ascii_uppercase())),
+            "{first}"
+        );
+        assert!(check_new_password(&first).is_ok());
+        assert_ne!(first, temporary_password());
     }
 
     #[tokio::test]

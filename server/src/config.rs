@@ -81,6 +81,28 @@ pub struct Config {
     #[arg(long, env = "LOTS_IDLE_SECONDS", default_value_t = 90)]
     pub idle_seconds: u64,
 
+    /// A session unused for this many minutes ends (signing in again keeps the device and
+    /// what it recorded). The default, 36 hours, is a working day offline and the night
+    /// after: a phone that synced last as the day's visits began, in basements and
+    /// stairwells without coverage, still syncs the next morning without a sign-in; one left
+    /// over a weekend signs in again on Monday.
+    #[arg(long, env = "LOTS_SESSION_IDLE_MINUTES", default_value_t = 36 * 60)]
+    pub session_idle_minutes: u32,
+
+    /// A session ends this many days after its sign-in, however much it is used.
+    #[arg(long, env = "LOTS_SESSION_LIFETIME_DAYS", default_value_t = 30)]
+    pub session_lifetime_days: u32,
+
+    /// A session token older than this many minutes is replaced by a new one on its next
+    /// use (bearer clients get it in the `Lots-Session-Token` header, browsers a new cookie).
+    #[arg(long, env = "LOTS_SESSION_ROTATE_MINUTES", default_value_t = 15)]
+    pub session_rotate_minutes: u32,
+
+    /// A replaced session token stays valid for this many seconds after its successor's
+    /// first use, so that requests already under way with it do not fail.
+    #[arg(long, env = "LOTS_SESSION_GRACE_SECONDS", default_value_t = 120)]
+    pub session_grace_seconds: u32,
+
     /// For `cargo xtask bench-server` only: store changes without vetting them, to measure
     /// what vetting costs. Refused with an https origin.
     #[arg(long, hide = true)]
@@ -120,6 +142,22 @@ impl Config {
                 "--sockets-per-user must be at least 1, --socket-queue at least 16 and --idle-seconds at least 5"
             );
         }
+        if self.session_idle_minutes == 0
+            || self.session_lifetime_days == 0
+            || self.session_rotate_minutes == 0
+            || self.session_grace_seconds == 0
+        {
+            anyhow::bail!(
+                "--session-idle-minutes, --session-lifetime-days, --session-rotate-minutes and --session-grace-seconds must each be at least 1"
+            );
+        }
+        if i64::from(self.session_idle_minutes) > i64::from(self.session_lifetime_days) * 24 * 60 {
+            anyhow::bail!(
+                "--session-idle-minutes {} is longer than the session lifetime ({} days)",
+                self.session_idle_minutes,
+                self.session_lifetime_days
+            );
+        }
         if self.demo && origin.starts_with("https://") {
             anyhow::bail!(
                 "--demo creates logins whose passwords are public; it is refused behind https (create an administrator with `lots-server create-admin`)"
@@ -131,6 +169,20 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// How long sessions live, in the store's terms.
+    pub fn session_rules(&self) -> crate::store::SessionRules {
+        crate::store::SessionRules {
+            idle_ms: i64::from(self.session_idle_minutes) * 60_000,
+            rotate_after_ms: i64::from(self.session_rotate_minutes) * 60_000,
+            grace_ms: i64::from(self.session_grace_seconds) * 1000,
+        }
+    }
+
+    /// A session's absolute lifetime, in milliseconds.
+    pub fn session_lifetime_ms(&self) -> i64 {
+        i64::from(self.session_lifetime_days) * 86_400_000
     }
 
     /// The SQLite database file.
@@ -168,6 +220,24 @@ mod tests {
                 .is_err()
         );
         assert!(parse(&["--listen", "not an address"]).is_err());
+        let idle = parse(&["--session-idle-minutes", "0"])
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(idle.to_string().contains("at least 1"), "{idle}");
+        let idle = parse(&[
+            "--session-idle-minutes",
+            "2000",
+            "--session-lifetime-days",
+            "1",
+        ])
+        .unwrap()
+        .validate()
+        .unwrap_err();
+        assert!(
+            idle.to_string()
+                .contains("longer than the session lifetime")
+        );
         let demo = parse(&["--demo", "--public-origin", "https://lots.example"])
             .unwrap()
             .validate()

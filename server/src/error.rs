@@ -32,6 +32,19 @@ pub enum AppError {
     /// A request that changes something, carrying the session cookie, from another site.
     #[error("a request from another site is refused")]
     CrossSite,
+    /// Signed in with a temporary password: a new one must be chosen before anything else.
+    #[error("choose a new password first: you signed in with a temporary one")]
+    PasswordChangeRequired,
+    /// Refused with a machine-readable code beside the message (see [`AppError::code`]).
+    #[error("{message}")]
+    Refused {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The code (`weak_password`, `own_role_or_districts`, …).
+        code: &'static str,
+        /// What went wrong, for a person to read.
+        message: String,
+    },
     /// The request was malformed or refused by the domain's rules.
     #[error("{0}")]
     BadRequest(String),
@@ -60,9 +73,40 @@ impl From<HubError> for AppError {
     }
 }
 
+impl AppError {
+    /// A 400 with a code beside its message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Refused {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 403 with a code beside its message.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Refused {
+            status: StatusCode::FORBIDDEN,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The machine-readable code of the error, when it has one: the JSON body's `code`.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            AppError::PasswordChangeRequired => Some("password_change_required"),
+            AppError::Refused { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = match &self {
+            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::Refused { status, .. } => *status,
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -79,7 +123,11 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let body = match self.code() {
+            Some(code) => serde_json::json!({ "error": message, "code": code }),
+            None => serde_json::json!({ "error": message }),
+        };
+        let mut response = (status, Json(body)).into_response();
         if let AppError::TooManyAttempts { retry_after } = self {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

@@ -39,6 +39,8 @@ pub struct AppState {
     pub hashing: auth::Hashing,
     /// Failed sign-ins, by username and by address.
     pub throttle: Arc<throttle::SignInThrottle>,
+    /// The clock sessions are judged by (tests move it on).
+    pub clock: auth::Clock,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             dummy_hash: Arc::new(auth::hash_password("not a password")?),
             hashing: auth::Hashing::per_core()?,
             throttle: Arc::default(),
+            clock: auth::Clock::default(),
         })
     }
 }
@@ -101,12 +104,18 @@ pub fn app(state: AppState) -> Router {
         .route("/login", post(api::login))
         .route("/logout", post(api::logout))
         .route("/me", get(api::me))
+        .route("/me/password", post(api::admin::change_own_password))
         .route("/sync-token", post(api::sync_token))
         .route("/caseload", get(api::caseload))
         .route("/districts", get(api::districts).post(api::create_district))
         .route("/districts/{id}", patch(api::rename_district))
         .route("/users", get(api::users).post(api::create_user))
-        .route("/users/{id}", patch(api::update_user))
+        .route("/users/{id}", patch(api::admin::update_user))
+        .route(
+            "/users/{id}/reset-password",
+            post(api::admin::reset_password),
+        )
+        .route("/admin/caseloads", get(api::admin::caseloads))
         .route("/devices", get(api::devices))
         .route("/devices/{id}/revoke", post(api::revoke_device))
         .route("/assignments", post(api::assign))
@@ -117,6 +126,12 @@ pub fn app(state: AppState) -> Router {
         .route("/quarantine/{id}/reject", post(api::quarantine::reject))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)
+        // Sessions are looked up (and rotated) inside the cross-site check: a request it
+        // refuses rotates nothing.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::track_sessions,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::same_site_only,

@@ -54,6 +54,8 @@ mod announce;
 mod audit;
 mod documents;
 mod quarantine;
+mod sessions;
+mod staffing;
 mod test_support;
 mod writes;
 
@@ -62,6 +64,8 @@ pub use actors::ActorBinding;
 pub use announce::{Announcement, Heard, Listener};
 pub use audit::AuditEntry;
 pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
+pub use sessions::{LiveSession, RotatedToken, SessionRules};
+pub use staffing::{CaseloadCount, UserChange};
 #[doc(hidden)]
 pub use test_support::{create_scratch_database, test_postgres_url};
 pub use writes::{Appended, Writes};

@@ -1,6 +1,8 @@
 //! Sign-in and sessions at the API: failed sign-ins are throttled (429 with a growing
 //! `Retry-After`) and, like successful ones, on record in the audit log; signing out closes
-//! the device's sockets; a request that changes something is refused from another site.
+//! the device's sockets; a request that changes something is refused from another site;
+//! sessions end when idle and with their lifetime, and their tokens rotate (on the server's
+//! session clock, moved on by the tests rather than waited for).
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
 
@@ -230,4 +232,161 @@ async fn an_administrators_actions_are_on_record_and_none_shuts_themselves_out()
             "{action}: {actions:?}"
         );
     }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// `GET /api/me` with a bearer token: its status and the rotated token, if one came back.
+async fn me_by_bearer(server: &TestServer, token: &str) -> (u16, Option<String>) {
+    let response = reqwest::Client::new()
+        .get(server.url("/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let rotated = response
+        .headers()
+        .get("lots-session-token")
+        .map(|value| value.to_str().unwrap().to_owned());
+    (response.status().as_u16(), rotated)
+}
+
+#[tokio::test]
+async fn a_rotated_token_works_through_its_grace_and_then_dies() {
+    let server = TestServer::start(1).await.unwrap();
+    let old = server.login("anna").await.unwrap();
+    assert_eq!(me_by_bearer(&server, &old).await, (200, None));
+    // Past the rotation interval (15 minutes), the next request brings a new token.
+    server.state.clock.advance(16 * MINUTE);
+    let (status, rotated) = me_by_bearer(&server, &old).await;
+    assert_eq!(status, 200);
+    let new = rotated.expect("a new token in Lots-Session-Token");
+    assert_ne!(new, old);
+    // A request already under way with the old token, or a phone whose answer was lost,
+    // still works and is given the same new token.
+    assert_eq!(me_by_bearer(&server, &old).await, (200, Some(new.clone())));
+    // The new token keeps the device; its first use starts the old one's grace period.
+    assert_eq!(
+        server.device_of(&new).await.unwrap(),
+        server.device_of(&old).await.unwrap()
+    );
+    server.state.clock.advance(MINUTE);
+    assert_eq!(me_by_bearer(&server, &old).await.0, 200, "within the grace");
+    server.state.clock.advance(2 * MINUTE);
+    assert_eq!(me_by_bearer(&server, &old).await.0, 401, "after the grace");
+    assert_eq!(me_by_bearer(&server, &new).await, (200, None));
+    // The sync socket opens with the new token, not with the old.
+    assert!(
+        SyncClient::connect(&server, &new, "anna-phone")
+            .await
+            .is_ok()
+    );
+    assert!(
+        SyncClient::connect(&server, &old, "anna-phone")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_browser_gets_its_rotated_token_as_a_cookie() {
+    let server = TestServer::start(1).await.unwrap();
+    let signed_in = sign_in(&server, "sara", password("sara")).await;
+    let cookie_of = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("set-cookie")
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    let cookie = cookie_of(&signed_in).unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Max-Age=2592000"),
+        "{cookie}"
+    );
+    let old = cookie.split(';').next().unwrap().to_owned();
+    server.state.clock.advance(20 * MINUTE);
+    let http = reqwest::Client::new();
+    let response = http
+        .get(server.url("/api/users"))
+        .header("cookie", &old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers().get("lots-session-token").is_none(),
+        "a browser's token never reaches its scripts"
+    );
+    let renewed = cookie_of(&response).expect("a new cookie");
+    // The session's lifetime counts from the sign-in: 30 days less the 20 minutes (and the
+    // moments the test took).
+    let max_age: i64 = renewed
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let left = 30 * 86_400 - 20 * 60;
+    assert!((left - 60..=left).contains(&max_age), "{renewed}");
+    let new = renewed.split(';').next().unwrap().to_owned();
+    assert_ne!(new, old);
+    let me = http
+        .get(server.url("/api/me"))
+        .header("cookie", &new)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    // Signing out with the new cookie ends the old one too.
+    let out = http
+        .post(server.url("/api/logout"))
+        .header("cookie", &new)
+        .header("origin", server.url(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert!(cookie_of(&out).unwrap().contains("Max-Age=0"));
+    for cookie in [&old, &new] {
+        let me = http
+            .get(server.url("/api/me"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_every_session_ends_with_its_lifetime() {
+    let server = TestServer::start(1).await.unwrap();
+    let first = server.login("omar").await.unwrap();
+    // A day offline and the next morning (35 hours) leave the session open.
+    server.state.clock.advance(35 * 60 * MINUTE);
+    let (status, rotated) = me_by_bearer(&server, &first).await;
+    assert_eq!(status, 200, "a day offline");
+    let rotated = rotated.unwrap();
+    // Unused past the idle timeout (36 hours): refused, and gone.
+    server.state.clock.advance(36 * 60 * MINUTE + MINUTE);
+    assert_eq!(me_by_bearer(&server, &rotated).await.0, 401);
+    assert_eq!(me_by_bearer(&server, &first).await.0, 401);
+    let omar_sessions = server
+        .state
+        .store
+        .execute_unchecked("UPDATE sessions SET kind = kind WHERE user_id = 'u-omar'")
+        .await
+        .unwrap();
+    assert_eq!(omar_sessions, 0, "the idle session was deleted");
+    // Used every day, a session still ends 30 days after its sign-in.
+    let mut busy = server.login("anna").await.unwrap();
+    for day in 1..30 {
+        server.state.clock.advance(24 * 60 * MINUTE);
+        let (status, rotated) = me_by_bearer(&server, &busy).await;
+        assert_eq!(status, 200, "day {day}");
+        busy = rotated.unwrap_or(busy);
+    }
+    server.state.clock.advance(24 * 60 * MINUTE);
+    assert_eq!(me_by_bearer(&server, &busy).await.0, 401, "30 days on");
 }

@@ -259,45 +259,18 @@ impl Store {
 
     /// Shuts a user out (or lets them back in); their sessions end.
     pub async fn set_user_disabled(&self, id: &str, disabled: bool) -> Result<bool, StoreError> {
-        let changed = on_pool!(self, |pool| {
-            let mut tx = pool.begin_with(self.begin_writing()).await?;
-            let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-                .bind(disabled)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if disabled {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            changed
-        });
-        Ok(changed > 0)
+        let change = super::UserChange {
+            disabled: Some(disabled),
+            ..Default::default()
+        };
+        self.change_user(id, &change).await
     }
 
-    /// Sets a user's password hash; every session of theirs ends (whoever knew the old
-    /// password is signed out everywhere).
+    /// Sets a user's password hash (chosen by an administrator at the server: no change is
+    /// asked of them); every session of theirs ends (whoever knew the old password is
+    /// signed out everywhere).
     pub async fn set_password(&self, id: &str, password_hash: &str) -> Result<bool, StoreError> {
-        let changed = on_pool!(self, |pool| {
-            let mut tx = pool.begin_with(self.begin_writing()).await?;
-            let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                .bind(password_hash)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            changed
-        });
-        Ok(changed > 0)
+        self.replace_password(id, password_hash, false, None).await
     }
 
     /// Renames a district; whether it exists.
@@ -407,7 +380,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
             sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, device_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO sessions (token_hash, user_id, device_id, kind, created_at, expires_at, last_used_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $5)",
             )
             .bind(token_hash(token))
             .bind(user_id)
@@ -422,7 +396,7 @@ impl Store {
     }
 
     /// Whether a device's last-seen time is to be written now; notes it as written if so.
-    fn last_seen_is_due(&self, device_id: &str, now: Timestamp) -> bool {
+    pub(super) fn last_seen_is_due(&self, device_id: &str, now: Timestamp) -> bool {
         let now = now.as_millis();
         let Ok(mut last_seen) = self.last_seen.lock() else {
             return true;
@@ -456,7 +430,7 @@ impl Store {
             let live = "SELECT s.user_id, s.device_id FROM sessions s \
                  JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id \
                  WHERE s.token_hash = $1 AND s.kind = $2 AND s.expires_at > $3 \
-                   AND NOT u.disabled AND d.revoked_at IS NULL";
+                   AND NOT u.disabled AND NOT u.must_change_password AND d.revoked_at IS NULL";
             let found: Option<(String, String)> = if kind == SessionKind::Sync {
                 sqlx::query_as(&format!(
                     "DELETE FROM sessions WHERE token_hash = $1 AND EXISTS ({live}) \

@@ -143,7 +143,10 @@ impl Store {
         Ok(())
     }
 
-    /// Audit entries, newest first, optionally for one document or user.
+    /// Audit entries, newest first, optionally for one document or user. A user's entries
+    /// are what they did and the changes of their role or districts (`user-access-changed`,
+    /// whose detail begins with the user's id and a colon), so that a supervisor reading a
+    /// staff member's log sees who changed their reach.
     pub async fn audit_entries(
         &self,
         document: Option<&str>,
@@ -154,7 +157,9 @@ impl Store {
             sqlx::query_as(
                 "SELECT seq, at, user_id, device_id, document_id, action, detail FROM audit_log \
                  WHERE (CAST($1 AS TEXT) IS NULL OR document_id = $1) \
-                   AND (CAST($2 AS TEXT) IS NULL OR user_id = $2) \
+                   AND (CAST($2 AS TEXT) IS NULL OR user_id = $2 \
+                        OR (action = 'user-access-changed' \
+                            AND substr(detail, 1, length($2) + 1) = $2 || ':')) \
                  ORDER BY seq DESC LIMIT $3",
             )
             .bind(document)

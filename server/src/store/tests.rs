@@ -53,6 +53,8 @@ suite!(
     refused_changes_wait_in_quarantine_until_decided,
     a_message_refused_unread_is_on_record_without_a_change,
     former_holders_are_kept_with_their_latest_reassignment,
+    idle_sessions_end_and_a_rotated_token_dies_after_its_grace,
+    a_temporary_password_ends_sessions_until_changed,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -814,5 +816,204 @@ async fn former_holders_are_kept_with_their_latest_reassignment(store: Store) {
     assert_eq!(
         store.former_holders(Some(&second)).await.unwrap(),
         [(second, "u-omar".to_owned(), at(1_500))]
+    );
+}
+
+async fn idle_sessions_end_and_a_rotated_token_dies_after_its_grace(store: Store) {
+    anna_on_a_device(&store).await;
+    const MINUTE: i64 = 60_000;
+    let rules = SessionRules {
+        idle_ms: 60 * MINUTE,
+        rotate_after_ms: 15 * MINUTE,
+        grace_ms: 2 * MINUTE,
+    };
+    let lifetime = at(10 * 60 * MINUTE);
+    store
+        .add_session("t0", "u-anna", "d-1", SessionKind::Session, at(0), lifetime)
+        .await
+        .unwrap();
+    let use_at = |token: &str, minutes: i64, may_rotate: bool| {
+        let store = store.clone();
+        let token = token.to_owned();
+        async move {
+            store
+                .use_session(&token, at(minutes * MINUTE), rules, may_rotate)
+                .await
+                .unwrap()
+        }
+    };
+    let live = use_at("t0", 10, true).await.unwrap();
+    assert_eq!(live.device_id, "d-1");
+    assert!(live.rotated_to.is_none(), "not yet due");
+    assert!(
+        use_at("t0", 20, false).await.unwrap().rotated_to.is_none(),
+        "only where rotating is allowed"
+    );
+    let rotated = use_at("t0", 20, true).await.unwrap().rotated_to.unwrap();
+    assert_ne!(rotated.token, "t0");
+    assert_eq!(
+        rotated.expires_at, lifetime,
+        "rotation never lengthens a session"
+    );
+    // The answer with the new token was lost: the old one, presented again, gets the same.
+    let again = use_at("t0", 21, true).await.unwrap().rotated_to.unwrap();
+    assert_eq!(again, rotated);
+    // The new token's first use starts the old one's grace period.
+    let successor = rotated.token.as_str();
+    assert!(
+        use_at(successor, 22, true)
+            .await
+            .unwrap()
+            .rotated_to
+            .is_none()
+    );
+    assert!(use_at("t0", 23, true).await.is_some(), "within its grace");
+    assert!(use_at("t0", 24, true).await.is_none(), "after its grace");
+    assert!(use_at(successor, 25, true).await.is_some());
+    // Unused for the idle timeout: refused, and deleted.
+    assert!(use_at(successor, 25 + 59, false).await.is_some());
+    assert!(use_at(successor, 25 + 59 + 60, false).await.is_none());
+    assert_eq!(
+        store
+            .execute_unchecked("UPDATE sessions SET kind = kind")
+            .await
+            .unwrap(),
+        0,
+        "both rows are gone"
+    );
+    // However often it is used, a session ends with its lifetime.
+    store
+        .add_session("t2", "u-anna", "d-1", SessionKind::Session, at(0), lifetime)
+        .await
+        .unwrap();
+    for minutes in (50..600).step_by(50) {
+        assert!(use_at("t2", minutes, false).await.is_some(), "{minutes}");
+    }
+    assert!(use_at("t2", 600, false).await.is_none());
+    // Ended sessions and spent sync tokens are purged.
+    store
+        .add_session(
+            "idle",
+            "u-anna",
+            "d-1",
+            SessionKind::Session,
+            at(0),
+            lifetime,
+        )
+        .await
+        .unwrap();
+    store
+        .add_session(
+            "sync",
+            "u-anna",
+            "d-1",
+            SessionKind::Sync,
+            at(0),
+            at(MINUTE),
+        )
+        .await
+        .unwrap();
+    store
+        .add_session(
+            "fresh",
+            "u-anna",
+            "d-1",
+            SessionKind::Session,
+            at(90 * MINUTE),
+            lifetime,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .purge_sessions(at(100 * MINUTE), rules.idle_ms)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(use_at("fresh", 100, false).await.is_some());
+}
+
+async fn a_temporary_password_ends_sessions_until_changed(store: Store) {
+    anna_on_a_device(&store).await;
+    store
+        .add_device("d-2", "u-anna", "dator", at(0))
+        .await
+        .unwrap();
+    let rules = SessionRules {
+        idle_ms: 3_600_000,
+        rotate_after_ms: 900_000,
+        grace_ms: 120_000,
+    };
+    for (token, device) in [("phone", "d-1"), ("desk", "d-2")] {
+        store
+            .add_session(
+                token,
+                "u-anna",
+                device,
+                SessionKind::Session,
+                at(0),
+                at(10_000_000),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(
+        store
+            .set_temporary_password("u-anna", "temporary")
+            .await
+            .unwrap()
+    );
+    assert!(!store.set_temporary_password("u-nobody", "x").await.unwrap());
+    assert!(
+        store
+            .use_session("phone", at(1), rules, true)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.must_change_password("u-anna").await.unwrap());
+    for (token, device) in [("phone", "d-1"), ("desk", "d-2")] {
+        store
+            .add_session(
+                token,
+                "u-anna",
+                device,
+                SessionKind::Session,
+                at(2),
+                at(10_000_000),
+            )
+            .await
+            .unwrap();
+    }
+    let live = store
+        .use_session("phone", at(3), rules, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(live.must_change_password);
+    // Changed on the phone: the phone stays signed in, the desk does not.
+    assert!(
+        store
+            .change_own_password("u-anna", "own", "d-1")
+            .await
+            .unwrap()
+    );
+    let live = store
+        .use_session("phone", at(4), rules, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!live.must_change_password);
+    assert!(
+        store
+            .use_session("desk", at(4), rules, true)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.user_by_username("anna").await.unwrap().unwrap().1,
+        "own"
     );
 }
