@@ -645,3 +645,6 @@ admin-error-district-id = That name does not make a usable id: use letters or di
 admin-error-not-found = It no longer exists. Reload the page.
 admin-error-role = Choose a role.
 admin-error-no-district = Choose at least one district for staff and supervisors.
+admin-caseloads-no-district = No district
+admin-error-own-password = Another administrator resets your own password.
+admin-error-nothing-to-change = Nothing was changed.

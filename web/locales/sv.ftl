@@ -644,3 +644,6 @@ admin-error-district-id = Namnet ger inget användbart id: använd bokstäver el
 admin-error-not-found = Det finns inte längre. Ladda om sidan.
 admin-error-role = Välj en roll.
 admin-error-no-district = Välj minst en stadsdel för boendestödjare och arbetsledare.
+admin-caseloads-no-district = Ingen stadsdel
+admin-error-own-password = Ditt eget lösenord återställs av en annan administratör.
+admin-error-nothing-to-change = Inget ändrades.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::api::{ApiError, Caseloads, Device, District, NewUser, Person, UserChange};
+use crate::api::{ApiError, Caseloads, Device, DistrictCaseload, NewUser, Person, UserChange};
 use crate::i18n::{t, t_args, t1};
 
 /// The roles an administrator can give, in the order the form offers them.
@@ -42,12 +42,14 @@ pub fn explain(error: &ApiError) -> String {
 fn explain_code(code: &str, message: &str) -> Option<String> {
     let key = match code {
         "username_taken" => "admin-error-username-taken",
-        "weak_password" | "password_too_short" => return Some(weak_password(message)),
-        "own_role" | "own_account" | "cannot_change_own_role" | "cannot_change_self" => {
-            "admin-error-own-account"
-        }
-        "wrong_password" | "bad_credentials" => "admin-error-wrong-password",
-        "forbidden" => "admin-error-forbidden",
+        "weak_password" => return Some(weak_password(message)),
+        "password_reused" => "password-same",
+        "own_role_or_districts" => "admin-error-own-account",
+        "own_account" => "admin-error-own-password",
+        "wrong_password" => "admin-error-wrong-password",
+        "unknown_district" => "admin-error-unknown-district",
+        "empty_display_name" => "admin-error-display-name",
+        "nothing_to_change" => "admin-error-nothing-to-change",
         _ => return None,
     };
     Some(t(key))
@@ -357,17 +359,19 @@ pub struct CaseloadRow {
     pub name: String,
     /// Their role.
     pub role: String,
+    /// Whether they are shut out (households they still hold need another holder).
+    pub disabled: bool,
     /// Households they hold in each of [`CaseloadTable::districts`], in that order.
     pub counts: Vec<u64>,
     /// Households they hold in all.
     pub total: u64,
 }
 
-/// The caseloads overview as a table: a column per district, a row per person who holds
-/// households or works in a district, and the households nobody holds. Counts only.
+/// The caseloads overview as a table: a column per district, a row per person, and the
+/// households nobody holds. Counts only.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CaseloadTable {
-    /// The districts, as (id, name), by name.
+    /// The districts, as (id, name), by name; households of no known district last.
     pub districts: Vec<(String, String)>,
     /// The people, by name.
     pub rows: Vec<CaseloadRow>,
@@ -377,79 +381,60 @@ pub struct CaseloadTable {
     pub totals: Vec<u64>,
 }
 
-/// Builds the overview's table from the server's counts and the district list.
-pub fn caseload_table(caseloads: &Caseloads, districts: &[District]) -> CaseloadTable {
-    let mut columns: Vec<(String, String)> = districts
+/// Builds the overview's table from the server's counts.
+pub fn caseload_table(caseloads: &Caseloads) -> CaseloadTable {
+    let mut districts: Vec<&DistrictCaseload> = caseloads.districts.iter().collect();
+    districts.sort_by(|a, b| {
+        a.district
+            .is_empty()
+            .cmp(&b.district.is_empty())
+            .then(a.name.cmp(&b.name))
+            .then(a.district.cmp(&b.district))
+    });
+    let columns: Vec<(String, String)> = districts
         .iter()
-        .map(|district| (district.id.clone(), district.name.clone()))
+        .map(|district| {
+            let name = if district.district.is_empty() {
+                t("admin-caseloads-no-district")
+            } else {
+                district.name.clone()
+            };
+            (district.district.clone(), name)
+        })
         .collect();
-    // A district the counts name that the list lacks still gets its column.
-    let named = caseloads
-        .staff
-        .iter()
-        .flat_map(|staff| staff.households.keys().chain(staff.districts.iter()))
-        .chain(
-            caseloads
-                .districts
-                .iter()
-                .map(|district| &district.district),
-        );
-    for id in named {
-        if !columns.iter().any(|(known, _)| known == id) {
-            columns.push((id.clone(), id.clone()));
-        }
-    }
-    columns.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     let mut rows: Vec<CaseloadRow> = caseloads
         .staff
         .iter()
-        .filter(|staff| {
-            staff.role != "admin" && (!staff.households.is_empty() || !staff.districts.is_empty())
-        })
-        .map(|staff| {
-            let counts: Vec<u64> = columns
+        .map(|staff| CaseloadRow {
+            name: staff.display_name.clone(),
+            role: staff.role.clone(),
+            disabled: staff.disabled,
+            counts: columns
                 .iter()
-                .map(|(id, _)| staff.households.get(id).copied().unwrap_or(0))
-                .collect();
-            CaseloadRow {
-                name: if staff.display_name.is_empty() {
-                    staff.user_id.clone()
-                } else {
-                    staff.display_name.clone()
-                },
-                role: staff.role.clone(),
-                total: staff.households.values().sum(),
-                counts,
-            }
+                .map(|(id, _)| staff.households_by_district.get(id).copied().unwrap_or(0))
+                .collect(),
+            total: staff.households,
         })
         .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
-    let unassigned: Vec<u64> = columns
-        .iter()
-        .map(|(id, _)| {
-            caseloads
-                .districts
-                .iter()
-                .filter(|district| &district.district == id)
-                .map(|district| district.unassigned)
-                .sum()
-        })
-        .collect();
-    let totals = (0..columns.len())
-        .map(|column| rows.iter().map(|row| row.counts[column]).sum::<u64>() + unassigned[column])
-        .collect();
     CaseloadTable {
+        unassigned: districts
+            .iter()
+            .map(|district| district.unassigned)
+            .collect(),
+        totals: districts
+            .iter()
+            .map(|district| district.households)
+            .collect(),
         districts: columns,
         rows,
-        unassigned,
-        totals,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{DistrictCaseload, StaffCaseload};
+    use crate::api::StaffCaseload;
     use crate::i18n::{Language, set_language};
 
     fn device(id: &str, user: &str, seen: i64, revoked: Option<i64>) -> Device {
@@ -572,51 +557,48 @@ mod tests {
 
     #[test]
     fn the_caseloads_table_counts_per_district_and_names_no_household() {
+        set_language(Language::English);
+        let person = |id: &str, name: &str, by_district: &[(&str, u64)]| StaffCaseload {
+            user_id: id.into(),
+            display_name: name.into(),
+            role: "staff".into(),
+            districts: vec![],
+            disabled: false,
+            households: by_district.iter().map(|(_, count)| count).sum(),
+            households_by_district: by_district
+                .iter()
+                .map(|(district, count)| ((*district).to_owned(), *count))
+                .collect(),
+        };
+        let district = |id: &str, name: &str, households, unassigned| DistrictCaseload {
+            district: id.into(),
+            name: name.into(),
+            households,
+            unassigned,
+        };
         let caseloads = Caseloads {
             staff: vec![
-                StaffCaseload {
-                    user_id: "u-omar".into(),
-                    display_name: "Omar Haddad".into(),
-                    role: "staff".into(),
-                    districts: vec!["district-kungsholmen".into()],
-                    households: [("district-kungsholmen".to_owned(), 20)].into(),
-                },
-                StaffCaseload {
-                    user_id: "u-anna".into(),
-                    display_name: "Anna Lind".into(),
-                    role: "staff".into(),
-                    districts: vec!["district-norrmalm".into()],
-                    households: [("district-norrmalm".to_owned(), 19)].into(),
-                },
-                StaffCaseload {
-                    user_id: "u-admin".into(),
-                    display_name: "Admin".into(),
-                    role: "admin".into(),
-                    districts: vec![],
-                    households: Default::default(),
-                },
+                person("u-omar", "Omar Said", &[("district-kungsholmen", 20)]),
+                person("u-anna", "Anna Lind", &[("district-norrmalm", 19), ("", 1)]),
             ],
-            districts: vec![DistrictCaseload {
-                district: "district-norrmalm".into(),
-                unassigned: 1,
-            }],
+            districts: vec![
+                district("", "(no district)", 1, 0),
+                district("district-norrmalm", "Norrmalm", 20, 1),
+                district("district-kungsholmen", "Kungsholmen", 20, 0),
+            ],
         };
-        let districts = [
-            District {
-                id: "district-norrmalm".into(),
-                name: "Norrmalm".into(),
-            },
-            District {
-                id: "district-kungsholmen".into(),
-                name: "Kungsholmen".into(),
-            },
-        ];
-        let table = caseload_table(&caseloads, &districts);
-        assert_eq!(table.districts[0].1, "Kungsholmen");
-        let names: Vec<_> = table.rows.iter().map(|row| row.name.as_str()).collect();
-        assert_eq!(names, ["Anna Lind", "Omar Haddad"]);
-        assert_eq!(table.rows[0].counts, [0, 19]);
-        assert_eq!(table.unassigned, [0, 1]);
-        assert_eq!(table.totals, [20, 20]);
+        let table = caseload_table(&caseloads);
+        let names: Vec<_> = table
+            .districts
+            .iter()
+            .map(|(_, name)| name.as_str())
+            .collect();
+        assert_eq!(names, ["Kungsholmen", "Norrmalm", "No district"]);
+        let people: Vec<_> = table.rows.iter().map(|row| row.name.as_str()).collect();
+        assert_eq!(people, ["Anna Lind", "Omar Said"]);
+        assert_eq!(table.rows[0].counts, [0, 19, 1]);
+        assert_eq!(table.rows[0].total, 20);
+        assert_eq!(table.unassigned, [0, 1, 0]);
+        assert_eq!(table.totals, [20, 20, 1]);
     }
 }

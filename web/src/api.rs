@@ -503,45 +503,47 @@ pub async fn rename_district(id: &str, name: &str) -> Result<(), ApiError> {
         .map(|_| ())
 }
 
-/// One staff member's share of the caseloads, as administrators see it: counts only.
+/// One person's share of the caseloads, as administrators see it: counts only.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct StaffCaseload {
     /// Their user id.
-    #[serde(alias = "id")]
     pub user_id: String,
     /// Their name.
-    #[serde(default)]
     pub display_name: String,
     /// `staff`, `supervisor` or `admin`.
-    #[serde(default)]
     pub role: String,
     /// Their districts.
     #[serde(default)]
     pub districts: Vec<String>,
-    /// Households assigned to them, per district.
+    /// Whether they are shut out.
     #[serde(default)]
-    pub households: std::collections::BTreeMap<String, u64>,
+    pub disabled: bool,
+    /// Households assigned to them.
+    pub households: u64,
+    /// The same, per district id.
+    #[serde(default)]
+    pub households_by_district: std::collections::BTreeMap<String, u64>,
 }
 
-/// One district's households nobody holds.
+/// One district's households, as administrators see them: counts only.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct DistrictCaseload {
-    /// The district's id.
-    #[serde(alias = "id")]
+    /// The district's id (empty for households whose district is not known).
     pub district: String,
-    /// Households of the district assigned to nobody.
-    #[serde(default)]
+    /// Its name.
+    pub name: String,
+    /// All its households.
+    pub households: u64,
+    /// Those nobody holds.
     pub unassigned: u64,
 }
 
 /// Who holds how many households, per district: no household is named.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
 pub struct Caseloads {
-    /// Per staff member.
-    #[serde(default)]
+    /// Per person (every user who is not an administrator, or who holds a household).
     pub staff: Vec<StaffCaseload>,
     /// Per district.
-    #[serde(default)]
     pub districts: Vec<DistrictCaseload>,
 }
 

@@ -318,6 +318,13 @@ pub fn app() -> Html {
                                 &format!("the new sign-in was not stored: {error}").into(),
                             );
                         }
+                        // Signed in again with a temporary password (an administrator reset
+                        // it): the app starts afresh, which asks for a new one before
+                        // anything else. Everything on the device stays.
+                        if me.must_change_password {
+                            session.engine.end();
+                            return start_afresh();
+                        }
                         session.engine.set_writer(me.writer());
                         phase.set(Phase::SignedIn(Session {
                             me: Rc::new(me),

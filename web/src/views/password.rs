@@ -49,7 +49,7 @@ pub fn choose_password(props: &ChoosePasswordProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match api::change_password(&old, &chosen).await {
                     Ok(()) => on_changed.emit(()),
-                    Err(ApiError::Unauthorized) => {
+                    Err(ApiError::Refused { code, .. }) if code == "wrong_password" => {
                         problem.set(Some(t("password-current-wrong")));
                     }
                     Err(error) => problem.set(Some(explain(&error))),

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use crate::admin::caseload_table;
-use crate::api::{self, Caseloads, District};
+use crate::api::{self, Caseloads};
 use crate::i18n::{code, t};
 use crate::views::admin::{Fetched, fetch_into, loading_or_problem};
 
@@ -12,29 +12,18 @@ use crate::views::admin::{Fetched, fetch_into, loading_or_problem};
 #[function_component(CaseloadsView)]
 pub fn caseloads_view() -> Html {
     let caseloads = use_state(|| Fetched::<Caseloads>::None);
-    let districts = use_state(|| Fetched::<Vec<District>>::None);
     {
-        let (caseloads, districts) = (caseloads.clone(), districts.clone());
-        use_effect_with((), move |_| {
-            fetch_into(caseloads, api::caseloads());
-            fetch_into(districts, api::districts());
-        });
+        let caseloads = caseloads.clone();
+        use_effect_with((), move |_| fetch_into(caseloads, api::caseloads()));
     }
     let body = if let Some(waiting) = loading_or_problem(&caseloads) {
         waiting
     } else {
         let counts = match &*caseloads {
             Some(Ok(counts)) => counts.clone(),
-            _ => Caseloads {
-                staff: Vec::new(),
-                districts: Vec::new(),
-            },
+            _ => Caseloads::default(),
         };
-        let known = match &*districts {
-            Some(Ok(list)) => list.as_slice(),
-            _ => &[],
-        };
-        let table = caseload_table(&counts, known);
+        let table = caseload_table(&counts);
         let number = |count: u64| html! { <td class="number">{ count }</td> };
         html! {
             <div class="table-scroll">
@@ -52,7 +41,12 @@ pub fn caseloads_view() -> Html {
                         { for table.rows.iter().map(|row| html! {
                             <tr>
                                 <th scope="row">{ row.name.clone() }</th>
-                                <td>{ code("role", &row.role) }</td>
+                                <td>
+                                    { code("role", &row.role) }
+                                    if row.disabled {
+                                        { " · " }{ t("admin-user-status-disabled") }
+                                    }
+                                </td>
                                 { for row.counts.iter().map(|count| number(*count)) }
                                 { number(row.total) }
                             </tr>

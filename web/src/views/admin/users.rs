@@ -208,8 +208,8 @@ pub fn users() -> Html {
                         </td>
                         <td class="admin-actions">
                             <button onclick={open(|person| Panel::Edit(UserEdit::of(person)))}>{ t("admin-user-edit") }{ hidden_name.clone() }</button>
-                            <button onclick={open(|person| Panel::ConfirmReset(person.id.clone()))}>{ t("admin-user-reset") }{ hidden_name.clone() }</button>
                             if !own {
+                                <button onclick={open(|person| Panel::ConfirmReset(person.id.clone()))}>{ t("admin-user-reset") }{ hidden_name.clone() }</button>
                                 <button class={classes!((!person.disabled).then_some("danger"))} onclick={toggle}>
                                     { t(if person.disabled { "admin-user-enable" } else { "admin-user-disable" }) }{ hidden_name.clone() }
                                 </button>
