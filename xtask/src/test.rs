@@ -65,11 +65,11 @@ pub fn run(sh: &Shell) -> Result<()> {
         .context("the web app's browser tests failed")?;
 
     eprintln!(
-        "xtask: the web app end to end, phone and desk (Playwright, Chromium, the real server)"
+        "xtask: the web app end to end, phone, desk and console (Playwright, Chromium, the real server)"
     );
     cmd!(
         sh,
-        "node --test --test-reporter=spec tests/e2e/field.test.mjs tests/e2e/desk.test.mjs"
+        "node --test --test-reporter=spec tests/e2e/field.test.mjs tests/e2e/desk.test.mjs tests/e2e/admin.test.mjs"
     )
     .run()
     .context("the end-to-end tests failed")?;
