@@ -569,7 +569,10 @@ admin-column-last-seen = Last seen
 admin-column-district-id = Id in the records
 admin-users-title = Users
 admin-users-intro = Everyone who may sign in to Lots. Every change is recorded in the log with your name.
-admin-users-count = { $count } users
+admin-users-count = { $count ->
+    [one] 1 user
+   *[other] { $count } users
+}
 admin-user-new = New user
 admin-user-create = Create user
 admin-user-created = { $name } was created. Hand over the first password securely.
@@ -600,7 +603,10 @@ admin-temporary-change = { $name } must choose a new password at the next sign-i
 admin-temporary-done = I have handed it over – hide it
 admin-districts-title = Districts
 admin-districts-intro = The districts households and staff belong to. Renaming keeps the id that the records hold.
-admin-districts-count = { $count } districts
+admin-districts-count = { $count ->
+    [one] 1 district
+   *[other] { $count } districts
+}
 admin-districts-none = There are no districts yet.
 admin-district-new = New district
 admin-district-create = Create district
@@ -612,7 +618,10 @@ admin-district-new-name = New name for { $name }
 admin-district-renamed = The district is now called { $name }.
 admin-devices-title = Devices
 admin-devices-intro = Every device someone has signed in on. Revoke a lost or stolen phone: it is signed out at once and can no longer sync.
-admin-devices-count = { $count } devices
+admin-devices-count = { $count ->
+    [one] 1 device
+   *[other] { $count } devices
+}
 admin-devices-filter = Find a person
 admin-device-in-use = In use
 admin-device-revoked-at = Revoked { $time }

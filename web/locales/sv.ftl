@@ -568,7 +568,10 @@ admin-column-last-seen = Senast sedd
 admin-column-district-id = Id i journalerna
 admin-users-title = Användare
 admin-users-intro = Alla som får logga in i Lots. Varje ändring loggas med ditt namn.
-admin-users-count = { $count } användare
+admin-users-count = { $count ->
+    [one] 1 användare
+   *[other] { $count } användare
+}
 admin-user-new = Ny användare
 admin-user-create = Skapa användare
 admin-user-created = { $name } har skapats. Lämna över det första lösenordet på ett säkert sätt.
@@ -599,7 +602,10 @@ admin-temporary-change = { $name } måste välja ett nytt lösenord vid nästa i
 admin-temporary-done = Jag har lämnat över det – dölj det
 admin-districts-title = Stadsdelar
 admin-districts-intro = Stadsdelarna som hushåll och personal hör till. Ett nytt namn behåller id:t som journalerna använder.
-admin-districts-count = { $count } stadsdelar
+admin-districts-count = { $count ->
+    [one] 1 stadsdel
+   *[other] { $count } stadsdelar
+}
 admin-districts-none = Det finns inga stadsdelar än.
 admin-district-new = Ny stadsdel
 admin-district-create = Skapa stadsdel
@@ -611,7 +617,10 @@ admin-district-new-name = Nytt namn för { $name }
 admin-district-renamed = Stadsdelen heter nu { $name }.
 admin-devices-title = Enheter
 admin-devices-intro = Alla enheter som någon har loggat in på. Spärra en borttappad eller stulen telefon: den loggas ut direkt och kan inte synka mer.
-admin-devices-count = { $count } enheter
+admin-devices-count = { $count ->
+    [one] 1 enhet
+   *[other] { $count } enheter
+}
 admin-devices-filter = Sök person
 admin-device-in-use = I bruk
 admin-device-revoked-at = Spärrad { $time }

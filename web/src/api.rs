@@ -195,6 +195,19 @@ pub async fn server_time() -> Result<Option<i64>, ApiError> {
     Ok(clock.server_time)
 }
 
+/// Whether the server says this person must choose a new password (signed in with a
+/// temporary one), from `GET /api/me`.
+pub async fn must_change_password() -> Result<bool, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Flag {
+        #[serde(default)]
+        must_change_password: bool,
+    }
+    let response = Request::get("/api/me").send().await.map_err(network)?;
+    let flag: Flag = check(response).await?.json().await.map_err(network)?;
+    Ok(flag.must_change_password)
+}
+
 /// This device's refused changes and what became of them.
 pub async fn my_quarantine() -> Result<Vec<RefusedRow>, ApiError> {
     let response = Request::get("/api/quarantine/mine")

@@ -115,12 +115,37 @@ async fn enter(storage: Storage, me: Me) -> Phase {
         return Phase::ChoosePassword(storage, me);
     }
     if me.user.role == "admin" {
+        check_password_in_background(storage.clone(), me.clone(), None);
         return Phase::Admin(storage, Rc::new(me));
     }
-    match begin(storage, me).await {
-        Ok(session) => Phase::SignedIn(session),
+    match begin(storage.clone(), me.clone()).await {
+        Ok(session) => {
+            check_password_in_background(storage, me, Some(session.engine.clone()));
+            Phase::SignedIn(session)
+        }
         Err(error) => Phase::Failed(error),
     }
+}
+
+/// Asks the server, without holding up the start (the app opens offline), whether this
+/// person must choose a new password after all: an administrator reset it since this device
+/// signed in. If so, the device remembers it and the app starts afresh, which asks for one.
+fn check_password_in_background(storage: Storage, me: Me, engine: Option<Engine>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if !matches!(api::must_change_password().await, Ok(true)) {
+            return;
+        }
+        let me = Me {
+            must_change_password: true,
+            ..me
+        };
+        if storage.set_meta(ME, Some(&me)).await.is_ok() {
+            if let Some(engine) = engine {
+                engine.end();
+            }
+            start_afresh();
+        }
+    });
 }
 
 /// Signs out of a session that has no engine (the console, or before a new password): the

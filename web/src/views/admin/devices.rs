@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use crate::admin::{DeviceRow, device_name, device_rows, explain};
 use crate::api::{self, Device, Person};
-use crate::i18n::{self, t, t_args, t1};
+use crate::i18n::{self, t, t_args, t_count, t1};
 use crate::views::admin::{Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome};
 
 fn when(millis: i64) -> String {
@@ -129,7 +129,7 @@ pub fn devices() -> Html {
         });
         admin_table(
             "devices-table",
-            t1("admin-devices-count", "count", shown.to_string()),
+            t_count("admin-devices-count", shown),
             &[
                 "admin-column-person",
                 "admin-column-device",

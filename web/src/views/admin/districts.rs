@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::admin::{district_id, explain};
 use crate::api::{self, District};
-use crate::i18n::{t, t_args, t1};
+use crate::i18n::{t, t_args, t_count, t1};
 use crate::views::admin::{Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome};
 
 /// The districts section.
@@ -108,7 +108,7 @@ pub fn districts() -> Html {
         });
         admin_table(
             "districts-table",
-            t1("admin-districts-count", "count", list.len().to_string()),
+            t_count("admin-districts-count", list.len()),
             &[
                 "admin-column-name",
                 "admin-column-district-id",

@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use crate::admin::{self, ROLES, UserDraft, UserEdit, explain, role_has_districts};
 use crate::api::{self, District, Person, UserChange};
-use crate::i18n::{code, t, t1};
+use crate::i18n::{code, t, t_count, t1};
 use crate::views::admin::{
     Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome, setter,
     text_input, use_focus_first,
@@ -222,7 +222,7 @@ pub fn users() -> Html {
         });
         admin_table(
             "users-table",
-            t1("admin-users-count", "count", list.len().to_string()),
+            t_count("admin-users-count", list.len()),
             &[
                 "admin-column-name",
                 "admin-column-username",
@@ -383,9 +383,11 @@ fn new_user_form(props: &NewUserFormProps) -> Html {
             </div>
             <p class="meta" id="new-initial-password-hint">{ t("admin-initial-password-hint") }</p>
             if !problems.is_empty() {
-                <ul class="problem" role="alert">
-                    { for problems.iter().map(|problem| html! { <li>{ problem.clone() }</li> }) }
-                </ul>
+                <div role="alert">
+                    <ul class="problem">
+                        { for problems.iter().map(|problem| html! { <li>{ problem.clone() }</li> }) }
+                    </ul>
+                </div>
             }
             <div class="admin-buttons">
                 <button class="primary" type="submit" disabled={*busy}>{ t("admin-user-create") }</button>
@@ -467,9 +469,11 @@ fn edit_user(props: &EditUserProps) -> Html {
                 <p class="meta">{ t("admin-user-role-audited") }</p>
             }
             if !problems.is_empty() {
-                <ul class="problem" role="alert">
-                    { for problems.iter().map(|problem| html! { <li>{ problem.clone() }</li> }) }
-                </ul>
+                <div role="alert">
+                    <ul class="problem">
+                        { for problems.iter().map(|problem| html! { <li>{ problem.clone() }</li> }) }
+                    </ul>
+                </div>
             }
             <div class="admin-buttons">
                 <button class="primary" type="submit" disabled={*busy}>{ t("admin-save") }</button>
