@@ -657,3 +657,4 @@ admin-error-no-district = Choose at least one district for staff and supervisors
 admin-caseloads-no-district = No district
 admin-error-own-password = Another administrator resets your own password.
 admin-error-nothing-to-change = Nothing was changed.
+admin-device-this = This device

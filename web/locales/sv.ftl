@@ -656,3 +656,4 @@ admin-error-no-district = Välj minst en stadsdel för boendestödjare och arbet
 admin-caseloads-no-district = Ingen stadsdel
 admin-error-own-password = Ditt eget lösenord återställs av en annan administratör.
 admin-error-nothing-to-change = Inget ändrades.
+admin-device-this = Den här enheten

@@ -46,11 +46,14 @@ pub enum AdminRoute {
     Start,
 }
 
-/// The signed-in administrator, provided to every section.
+/// The signed-in administrator and their language, provided to every section: each reads
+/// it, so a change of language renders every section again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Admin {
     /// Who.
     pub me: Rc<Me>,
+    /// The language in use.
+    pub language: Language,
 }
 
 /// Something fetched from the server: `None` while it is on its way.
@@ -176,6 +179,7 @@ pub struct AdminConsoleProps {
 pub fn admin_console(props: &AdminConsoleProps) -> Html {
     let context = Admin {
         me: props.me.clone(),
+        language: props.language,
     };
     let on_language = props
         .on_language
@@ -207,6 +211,7 @@ pub fn admin_console(props: &AdminConsoleProps) -> Html {
 /// The sections, as tabs.
 #[function_component(AdminNav)]
 fn admin_nav() -> Html {
+    let _language = use_context::<Admin>().map(|admin| admin.language);
     let route = use_route::<AdminRoute>().unwrap_or(AdminRoute::Start);
     let tab = |to: AdminRoute, key: &str| {
         let active = route == to || (route == AdminRoute::Start && to == AdminRoute::Users);

@@ -6,11 +6,13 @@ use yew::prelude::*;
 use crate::admin::caseload_table;
 use crate::api::{self, Caseloads};
 use crate::i18n::{code, t};
-use crate::views::admin::{Fetched, fetch_into, loading_or_problem};
+use crate::views::admin::{Admin, Fetched, fetch_into, loading_or_problem};
 
 /// The caseloads section.
 #[function_component(CaseloadsView)]
 pub fn caseloads_view() -> Html {
+    // Read so that a change of language renders this section again.
+    let _language = use_context::<Admin>().map(|admin| admin.language);
     let caseloads = use_state(|| Fetched::<Caseloads>::None);
     {
         let caseloads = caseloads.clone();
@@ -26,7 +28,8 @@ pub fn caseloads_view() -> Html {
         let table = caseload_table(&counts);
         let number = |count: u64| html! { <td class="number">{ count }</td> };
         html! {
-            <div class="table-scroll">
+            // Wider than a phone: the frame scrolls, so the keyboard must reach it too.
+            <div class="table-scroll" tabindex="0" role="region" aria-label={t("admin-caseloads-caption")}>
                 <table class="desk-table admin-table caseloads-table">
                     <caption>{ t("admin-caseloads-caption") }</caption>
                     <thead>

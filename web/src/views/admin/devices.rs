@@ -9,7 +9,9 @@ use yew::prelude::*;
 use crate::admin::{DeviceRow, device_name, device_rows, explain};
 use crate::api::{self, Device, Person};
 use crate::i18n::{self, t, t_args, t_count, t1};
-use crate::views::admin::{Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome};
+use crate::views::admin::{
+    Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome,
+};
 
 fn when(millis: i64) -> String {
     i18n::date_time(Timestamp::from_millis(millis))
@@ -18,6 +20,7 @@ fn when(millis: i64) -> String {
 /// The devices section.
 #[function_component(Devices)]
 pub fn devices() -> Html {
+    let admin = use_context::<Admin>().expect("the administrator is provided");
     let devices = use_state(|| Fetched::<Vec<Device>>::None);
     let people = use_state(|| Fetched::<Vec<Person>>::None);
     let revision = use_state(|| 0_u64);
@@ -64,8 +67,13 @@ pub fn devices() -> Html {
                 Some(at) => html! { <span class="badge warn revoked">{ t1("admin-device-revoked-at", "time", when(at)) }</span> },
                 None => html! { <span class="badge ok">{ t("admin-device-in-use") }</span> },
             };
+            let this_device = device.id == admin.me.device_id;
             let action = if device.revoked_at.is_some() {
                 html! {}
+            } else if this_device {
+                // Revoking the device in use would sign the administrator out mid-task:
+                // signing out does that, on purpose.
+                html! { <span class="badge">{ t("admin-device-this") }</span> }
             } else if is_confirming {
                 let revoke = {
                     let (confirming, said, revision, busy) =

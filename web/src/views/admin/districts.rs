@@ -7,11 +7,15 @@ use yew::prelude::*;
 use crate::admin::{district_id, explain};
 use crate::api::{self, District};
 use crate::i18n::{t, t_args, t_count, t1};
-use crate::views::admin::{Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome};
+use crate::views::admin::{
+    Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome,
+};
 
 /// The districts section.
 #[function_component(Districts)]
 pub fn districts() -> Html {
+    // Read so that a change of language renders this section again.
+    let _language = use_context::<Admin>().map(|admin| admin.language);
     let districts = use_state(|| Fetched::<Vec<District>>::None);
     let revision = use_state(|| 0_u64);
     let renaming = use_state(|| None::<String>);
