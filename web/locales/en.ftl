@@ -533,3 +533,131 @@ signout-kept = { $count ->
     [one] There is text the server did not take in 1 household. Copy what you need and remove it on the household's page before signing out.
    *[other] There is text the server did not take in { $count } households. Copy what you need and remove it on the households' pages before signing out.
 }
+
+## A new password after a temporary one
+password-title = Choose a new password
+password-why = { $name }, you signed in with a temporary password. Choose your own password before you continue; the temporary one stops working.
+password-current = Temporary password
+password-current-wrong = The temporary password is not right. Type it exactly as you were given it.
+password-new = New password
+password-hint = At least { $count } characters. A few words you remember are fine.
+password-repeat = New password again
+password-submit = Save new password
+password-mismatch = The two new passwords are not the same.
+password-same = The new password must differ from the temporary one.
+
+## The administrator's console
+role-staff = Staff
+role-supervisor = Supervisor
+role-admin = Administrator
+admin-title = Lots – administration
+admin-nav-users = Users
+admin-nav-districts = Districts
+admin-nav-devices = Devices
+admin-nav-caseloads = Caseloads
+admin-loading = Loading…
+admin-none = None
+admin-save = Save
+admin-cancel = Cancel
+admin-column-name = Name
+admin-column-username = Username
+admin-column-role = Role
+admin-column-districts = Districts
+admin-column-status = Status
+admin-column-actions = Actions
+admin-column-person = Person
+admin-column-device = Device
+admin-column-first-seen = First signed in
+admin-column-last-seen = Last seen
+admin-column-district-id = Id in the records
+admin-users-title = Users
+admin-users-intro = Everyone who may sign in to Lots. Every change is recorded in the log with your name.
+admin-users-count = { $count ->
+    [one] 1 user
+   *[other] { $count } users
+}
+admin-user-new = New user
+admin-user-create = Create user
+admin-user-created = { $name } was created. Hand over the first password securely.
+admin-user-edit = Change
+admin-user-edit-title = Change { $name }
+admin-user-own = This is you: another administrator changes your role and districts.
+admin-user-role-audited = A change of role is recorded in the log and shown to the supervisors of the districts concerned.
+admin-user-saved = { $name } was saved.
+admin-user-unchanged = Nothing was changed for { $name }.
+admin-user-reset = Reset password
+admin-user-disable = Disable
+admin-user-enable = Enable
+admin-user-disabled = { $name } is disabled and signed out everywhere.
+admin-user-enabled = { $name } can sign in again.
+admin-user-status-active = Active
+admin-user-status-disabled = Disabled
+admin-username-hint = Letters, digits, "." or "-". Cannot be changed later.
+admin-initial-password = First password
+admin-initial-password-suggest = Suggest a password
+admin-initial-password-hint = At least 12 characters. Hand it over in person or by phone, never by e-mail.
+admin-reset-title = Reset the password of { $name }?
+admin-reset-explain = A temporary password is made and shown to you once. The current password stops working, and they must choose a new one the next time they sign in.
+admin-reset-confirm = Make a temporary password
+admin-temporary-title = Temporary password for { $name }
+admin-temporary-once = It is shown only now. Nobody, you included, can see it again.
+admin-temporary-hand-over = Hand it over securely: in person or by phone to the person themselves, never by e-mail or text message.
+admin-temporary-change = { $name } must choose a new password at the next sign-in.
+admin-temporary-done = I have handed it over – hide it
+admin-districts-title = Districts
+admin-districts-intro = The districts households and staff belong to. Renaming keeps the id that the records hold.
+admin-districts-count = { $count ->
+    [one] 1 district
+   *[other] { $count } districts
+}
+admin-districts-none = There are no districts yet.
+admin-district-new = New district
+admin-district-create = Create district
+admin-district-created = The district { $name } was created.
+admin-district-id-hint = Its id is made from the name.
+admin-district-id-will-be = Its id will be { $id }.
+admin-district-rename = Rename
+admin-district-new-name = New name for { $name }
+admin-district-renamed = The district is now called { $name }.
+admin-devices-title = Devices
+admin-devices-intro = Every device someone has signed in on. Revoke a lost or stolen phone: it is signed out at once and can no longer sync.
+admin-devices-count = { $count ->
+    [one] 1 device
+   *[other] { $count } devices
+}
+admin-devices-filter = Find a person
+admin-device-in-use = In use
+admin-device-revoked-at = Revoked { $time }
+admin-device-revoke = Revoke
+admin-device-of = : { $device } of { $name }
+admin-device-confirm = Revoke { $device } of { $name }? It is signed out at once and cannot sync again. { $name } signs in anew on another device.
+admin-device-revoke-confirm = Yes, revoke the device
+admin-device-revoked = { $device } of { $name } is revoked.
+admin-device-browser-on = { $browser } on { $system }
+admin-caseloads-title = Caseloads
+admin-caseloads-intro = How many households each person holds in each district, and how many nobody holds. Only counts: administrators see no household.
+admin-caseloads-caption = Households per person and district
+admin-caseloads-unassigned = Nobody (unassigned)
+admin-caseloads-total = Total
+admin-error-offline = The server cannot be reached. Check the connection and try again.
+admin-error-signed-out = You are no longer signed in. Sign out and sign in again.
+admin-error-password-change-required = Choose a new password first.
+admin-error-other = The server refused: { $error }
+admin-error-username-taken = That username is taken. Choose another.
+admin-error-username-invalid = A username is 1–64 letters, digits, "." or "-".
+admin-error-weak-password = The password is too short: it needs at least { $count } characters.
+admin-error-own-account = You cannot change your own role or districts, nor disable yourself: another administrator can.
+admin-error-wrong-password = The current password is not right.
+admin-error-forbidden = Only an administrator may do that.
+admin-error-district-exists = There is already a district with that id. Choose another name.
+admin-error-unknown-district = One of the chosen districts no longer exists. Reload and try again.
+admin-error-display-name = Write the person's name.
+admin-error-district-name = Write the district's name (at most 100 characters).
+admin-error-district-id = That name does not make a usable id: use letters or digits.
+admin-error-not-found = It no longer exists. Reload the page.
+admin-error-role = Choose a role.
+admin-error-no-district = Choose at least one district for staff and supervisors.
+admin-caseloads-no-district = No district
+admin-error-own-password = Another administrator resets your own password.
+admin-error-nothing-to-change = Nothing was changed.
+admin-device-this = This device

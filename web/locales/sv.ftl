@@ -532,3 +532,131 @@ signout-kept = { $count ->
     [one] Det finns text som servern inte tog emot i 1 hushåll. Kopiera det du behöver och ta bort den på hushållets sida innan du loggar ut.
    *[other] Det finns text som servern inte tog emot i { $count } hushåll. Kopiera det du behöver och ta bort den på hushållens sidor innan du loggar ut.
 }
+
+## Nytt lösenord efter ett tillfälligt
+password-title = Välj ett nytt lösenord
+password-why = { $name }, du loggade in med ett tillfälligt lösenord. Välj ett eget lösenord innan du fortsätter; det tillfälliga slutar gälla.
+password-current = Tillfälligt lösenord
+password-current-wrong = Det tillfälliga lösenordet stämmer inte. Skriv det precis som du fick det.
+password-new = Nytt lösenord
+password-hint = Minst { $count } tecken. Några ord du kommer ihåg går bra.
+password-repeat = Nytt lösenord igen
+password-submit = Spara nytt lösenord
+password-mismatch = De två nya lösenorden är inte likadana.
+password-same = Det nya lösenordet måste skilja sig från det tillfälliga.
+
+## Administratörens konsol
+role-staff = Boendestödjare
+role-supervisor = Arbetsledare
+role-admin = Administratör
+admin-title = Lots – administration
+admin-nav-users = Användare
+admin-nav-districts = Stadsdelar
+admin-nav-devices = Enheter
+admin-nav-caseloads = Ärendefördelning
+admin-loading = Hämtar…
+admin-none = Inga
+admin-save = Spara
+admin-cancel = Avbryt
+admin-column-name = Namn
+admin-column-username = Användarnamn
+admin-column-role = Roll
+admin-column-districts = Stadsdelar
+admin-column-status = Status
+admin-column-actions = Åtgärder
+admin-column-person = Person
+admin-column-device = Enhet
+admin-column-first-seen = Först inloggad
+admin-column-last-seen = Senast sedd
+admin-column-district-id = Id i journalerna
+admin-users-title = Användare
+admin-users-intro = Alla som får logga in i Lots. Varje ändring loggas med ditt namn.
+admin-users-count = { $count ->
+    [one] 1 användare
+   *[other] { $count } användare
+}
+admin-user-new = Ny användare
+admin-user-create = Skapa användare
+admin-user-created = { $name } har skapats. Lämna över det första lösenordet på ett säkert sätt.
+admin-user-edit = Ändra
+admin-user-edit-title = Ändra { $name }
+admin-user-own = Det här är du: en annan administratör ändrar din roll och dina stadsdelar.
+admin-user-role-audited = En ändrad roll loggas och visas för arbetsledarna i de berörda stadsdelarna.
+admin-user-saved = { $name } har sparats.
+admin-user-unchanged = Inget ändrades för { $name }.
+admin-user-reset = Återställ lösenord
+admin-user-disable = Stäng av
+admin-user-enable = Aktivera
+admin-user-disabled = { $name } är avstängd och utloggad överallt.
+admin-user-enabled = { $name } kan logga in igen.
+admin-user-status-active = Aktiv
+admin-user-status-disabled = Avstängd
+admin-username-hint = Bokstäver, siffror, "." eller "-". Kan inte ändras senare.
+admin-initial-password = Första lösenord
+admin-initial-password-suggest = Föreslå ett lösenord
+admin-initial-password-hint = Minst 12 tecken. Lämna över det personligen eller per telefon, aldrig via e-post.
+admin-reset-title = Återställa lösenordet för { $name }?
+admin-reset-explain = Ett tillfälligt lösenord skapas och visas för dig en gång. Det nuvarande lösenordet slutar gälla, och personen måste välja ett nytt vid nästa inloggning.
+admin-reset-confirm = Skapa tillfälligt lösenord
+admin-temporary-title = Tillfälligt lösenord för { $name }
+admin-temporary-once = Det visas bara nu. Ingen, inte heller du, kan se det igen.
+admin-temporary-hand-over = Lämna över det säkert: personligen eller per telefon till personen själv, aldrig via e-post eller sms.
+admin-temporary-change = { $name } måste välja ett nytt lösenord vid nästa inloggning.
+admin-temporary-done = Jag har lämnat över det – dölj det
+admin-districts-title = Stadsdelar
+admin-districts-intro = Stadsdelarna som hushåll och personal hör till. Ett nytt namn behåller id:t som journalerna använder.
+admin-districts-count = { $count ->
+    [one] 1 stadsdel
+   *[other] { $count } stadsdelar
+}
+admin-districts-none = Det finns inga stadsdelar än.
+admin-district-new = Ny stadsdel
+admin-district-create = Skapa stadsdel
+admin-district-created = Stadsdelen { $name } har skapats.
+admin-district-id-hint = Id:t görs av namnet.
+admin-district-id-will-be = Id:t blir { $id }.
+admin-district-rename = Byt namn
+admin-district-new-name = Nytt namn för { $name }
+admin-district-renamed = Stadsdelen heter nu { $name }.
+admin-devices-title = Enheter
+admin-devices-intro = Alla enheter som någon har loggat in på. Spärra en borttappad eller stulen telefon: den loggas ut direkt och kan inte synka mer.
+admin-devices-count = { $count ->
+    [one] 1 enhet
+   *[other] { $count } enheter
+}
+admin-devices-filter = Sök person
+admin-device-in-use = I bruk
+admin-device-revoked-at = Spärrad { $time }
+admin-device-revoke = Spärra
+admin-device-of = : { $device } som tillhör { $name }
+admin-device-confirm = Spärra { $device } som tillhör { $name }? Den loggas ut direkt och kan inte synka igen. { $name } loggar in på nytt på en annan enhet.
+admin-device-revoke-confirm = Ja, spärra enheten
+admin-device-revoked = { $device } som tillhör { $name } är spärrad.
+admin-device-browser-on = { $browser } på { $system }
+admin-caseloads-title = Ärendefördelning
+admin-caseloads-intro = Hur många hushåll varje person har i varje stadsdel, och hur många som ingen har. Bara antal: administratörer ser inga hushåll.
+admin-caseloads-caption = Hushåll per person och stadsdel
+admin-caseloads-unassigned = Ingen (ej tilldelade)
+admin-caseloads-total = Totalt
+admin-error-offline = Servern går inte att nå. Kontrollera anslutningen och försök igen.
+admin-error-signed-out = Du är inte längre inloggad. Logga ut och logga in igen.
+admin-error-password-change-required = Välj ett nytt lösenord först.
+admin-error-other = Servern vägrade: { $error }
+admin-error-username-taken = Användarnamnet är upptaget. Välj ett annat.
+admin-error-username-invalid = Ett användarnamn är 1–64 bokstäver, siffror, "." eller "-".
+admin-error-weak-password = Lösenordet är för kort: det behöver minst { $count } tecken.
+admin-error-own-account = Du kan inte ändra din egen roll eller dina stadsdelar, eller stänga av dig själv: det kan en annan administratör.
+admin-error-wrong-password = Det nuvarande lösenordet stämmer inte.
+admin-error-forbidden = Bara en administratör får göra det.
+admin-error-district-exists = Det finns redan en stadsdel med det id:t. Välj ett annat namn.
+admin-error-unknown-district = En av de valda stadsdelarna finns inte längre. Ladda om och försök igen.
+admin-error-display-name = Skriv personens namn.
+admin-error-district-name = Skriv stadsdelens namn (högst 100 tecken).
+admin-error-district-id = Namnet ger inget användbart id: använd bokstäver eller siffror.
+admin-error-not-found = Det finns inte längre. Ladda om sidan.
+admin-error-role = Välj en roll.
+admin-error-no-district = Välj minst en stadsdel för boendestödjare och arbetsledare.
+admin-caseloads-no-district = Ingen stadsdel
+admin-error-own-password = Ditt eget lösenord återställs av en annan administratör.
+admin-error-nothing-to-change = Inget ändrades.
+admin-device-this = Den här enheten

@@ -30,6 +30,10 @@ pub struct Me {
     pub user: User,
     /// This device, as the server registered it.
     pub device_id: String,
+    /// Signed in with a temporary password an administrator set: a new one must be chosen
+    /// before anything else (the server refuses everything else until then).
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 impl Me {
@@ -82,14 +86,27 @@ pub enum ApiError {
     /// Too many failed sign-ins: the server says to wait this many seconds.
     #[error("too many failed sign-ins; try again in {0} seconds")]
     TooManyAttempts(u64),
+    /// A new password must be chosen first (signed in with a temporary one).
+    #[error("choose a new password first")]
+    PasswordChangeRequired,
     /// The server answered with an error.
     #[error("{0}")]
     Server(String),
+    /// The server refused with a machine-readable code beside its message.
+    #[error("{message}")]
+    Refused {
+        /// The server's code (`username_taken`, `weak_password`, …).
+        code: String,
+        /// Its message, in English.
+        message: String,
+    },
 }
 
 #[derive(serde::Deserialize)]
 struct ErrorBody {
     error: String,
+    #[serde(default)]
+    code: Option<String>,
 }
 
 async fn check(response: gloo::net::http::Response) -> Result<gloo::net::http::Response, ApiError> {
@@ -103,14 +120,20 @@ async fn check(response: gloo::net::http::Response) -> Result<gloo::net::http::R
                 .and_then(|seconds| seconds.parse().ok())
                 .unwrap_or(60),
         )),
-        status => {
-            let message = response
-                .json::<ErrorBody>()
-                .await
-                .map(|body| body.error)
-                .unwrap_or_else(|_| format!("HTTP {status}"));
-            Err(ApiError::Server(message))
-        }
+        status => match response.json::<ErrorBody>().await {
+            Ok(ErrorBody {
+                code: Some(code), ..
+            }) if code == "password_change_required" => Err(ApiError::PasswordChangeRequired),
+            Ok(ErrorBody {
+                code: Some(code),
+                error,
+            }) => Err(ApiError::Refused {
+                code,
+                message: error,
+            }),
+            Ok(ErrorBody { error, .. }) => Err(ApiError::Server(error)),
+            Err(_) => Err(ApiError::Server(format!("HTTP {status}"))),
+        },
     }
 }
 
@@ -227,6 +250,19 @@ pub async fn server_time() -> Result<Option<i64>, ApiError> {
     let response = Request::get("/api/me").send().await.map_err(network)?;
     let clock: Clock = check(response).await?.json().await.map_err(network)?;
     Ok(clock.server_time)
+}
+
+/// Whether the server says this person must choose a new password (signed in with a
+/// temporary one), from `GET /api/me`.
+pub async fn must_change_password() -> Result<bool, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Flag {
+        #[serde(default)]
+        must_change_password: bool,
+    }
+    let response = Request::get("/api/me").send().await.map_err(network)?;
+    let flag: Flag = check(response).await?.json().await.map_err(network)?;
+    Ok(flag.must_change_password)
 }
 
 /// This device's refused changes and what became of them.
@@ -393,4 +429,204 @@ pub async fn audit(
         .await
         .map_err(network)?;
     check(response).await?.json().await.map_err(network)
+}
+
+/// Sends `body` as JSON with `method` to `path` and checks the answer.
+async fn send_json(
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<gloo::net::http::Response, ApiError> {
+    let request = match method {
+        "PATCH" => Request::patch(path),
+        _ => Request::post(path),
+    };
+    let response = request
+        .json(body)
+        .map_err(network)?
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await
+}
+
+/// Chooses a new password in place of the current one (after a temporary password, or
+/// any time). The session stays.
+pub async fn change_password(current: &str, new: &str) -> Result<(), ApiError> {
+    let body = serde_json::json!({ "current_password": current, "new_password": new });
+    send_json("POST", "/api/me/password", &body)
+        .await
+        .map(|_| ())
+}
+
+/// A signed-in device, as administrators see every user's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Device {
+    /// Its id.
+    pub id: String,
+    /// Whose.
+    pub user_id: String,
+    /// What it was called when it signed in (the browser's name for itself).
+    pub label: String,
+    /// When it first signed in (ms since the epoch).
+    pub created_at: i64,
+    /// When it was last used (ms since the epoch).
+    pub last_seen_at: i64,
+    /// When it was revoked, if it was.
+    #[serde(default)]
+    pub revoked_at: Option<i64>,
+}
+
+/// Every user's devices (administrators; others get their own).
+pub async fn devices() -> Result<Vec<Device>, ApiError> {
+    let response = Request::get("/api/devices").send().await.map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// Revokes a device (a lost phone): its sessions end and its sockets close.
+pub async fn revoke_device(id: &str) -> Result<(), ApiError> {
+    let path = format!("/api/devices/{}/revoke", encode(id));
+    let response = Request::post(&path).send().await.map_err(network)?;
+    check(response).await.map(|_| ())
+}
+
+/// A new user, as an administrator fills in the form.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NewUser {
+    /// The name they sign in with.
+    pub username: String,
+    /// The name shown.
+    pub display_name: String,
+    /// Their first password, handed over by the administrator.
+    pub password: String,
+    /// `staff`, `supervisor` or `admin`.
+    pub role: String,
+    /// Their districts.
+    pub districts: Vec<String>,
+}
+
+/// Creates a user (administrators).
+pub async fn create_user(user: &NewUser) -> Result<Person, ApiError> {
+    let body = serde_json::to_value(user).map_err(|error| ApiError::Server(error.to_string()))?;
+    send_json("POST", "/api/users", &body)
+        .await?
+        .json()
+        .await
+        .map_err(network)
+}
+
+/// What an administrator changes about a user: only the fields that are `Some`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UserChange {
+    /// Shut out, or let back in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// A new role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// New districts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub districts: Option<Vec<String>>,
+    /// A new display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+/// Changes a user (administrators).
+pub async fn update_user(id: &str, change: &UserChange) -> Result<(), ApiError> {
+    let body = serde_json::to_value(change).map_err(|error| ApiError::Server(error.to_string()))?;
+    send_json("PATCH", &format!("/api/users/{}", encode(id)), &body)
+        .await
+        .map(|_| ())
+}
+
+/// Gives a user a one-time temporary password, returned to show once (administrators).
+pub async fn reset_password(id: &str) -> Result<String, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Temporary {
+        temporary_password: String,
+    }
+    let path = format!("/api/users/{}/reset-password", encode(id));
+    let answer: Temporary = send_json("POST", &path, &serde_json::json!({}))
+        .await?
+        .json()
+        .await
+        .map_err(network)?;
+    Ok(answer.temporary_password)
+}
+
+/// Adds a district (administrators); the server makes an id from the name when `id` is empty.
+pub async fn create_district(id: &str, name: &str) -> Result<District, ApiError> {
+    let body = serde_json::json!({ "id": id, "name": name });
+    send_json("POST", "/api/districts", &body)
+        .await?
+        .json()
+        .await
+        .map_err(network)
+}
+
+/// Renames a district (administrators); its id stays.
+pub async fn rename_district(id: &str, name: &str) -> Result<(), ApiError> {
+    let body = serde_json::json!({ "name": name });
+    send_json("PATCH", &format!("/api/districts/{}", encode(id)), &body)
+        .await
+        .map(|_| ())
+}
+
+/// One person's share of the caseloads, as administrators see it: counts only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct StaffCaseload {
+    /// Their user id.
+    pub user_id: String,
+    /// Their name.
+    pub display_name: String,
+    /// `staff`, `supervisor` or `admin`.
+    pub role: String,
+    /// Their districts.
+    #[serde(default)]
+    pub districts: Vec<String>,
+    /// Whether they are shut out.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Households assigned to them.
+    pub households: u64,
+    /// The same, per district id.
+    #[serde(default)]
+    pub households_by_district: std::collections::BTreeMap<String, u64>,
+}
+
+/// One district's households, as administrators see them: counts only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct DistrictCaseload {
+    /// The district's id (empty for households whose district is not known).
+    pub district: String,
+    /// Its name.
+    pub name: String,
+    /// All its households.
+    pub households: u64,
+    /// Those nobody holds.
+    pub unassigned: u64,
+}
+
+/// Who holds how many households, per district: no household is named.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+pub struct Caseloads {
+    /// Per person (every user who is not an administrator, or who holds a household).
+    pub staff: Vec<StaffCaseload>,
+    /// Per district.
+    pub districts: Vec<DistrictCaseload>,
+}
+
+/// The caseloads overview (administrators).
+pub async fn caseloads() -> Result<Caseloads, ApiError> {
+    let response = Request::get("/api/admin/caseloads")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// `text` made safe for one segment of a path.
+fn encode(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
 }

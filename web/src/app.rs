@@ -1,5 +1,5 @@
-//! The root: start-up (open storage, find who is signed in), sign-in, and the signed-in
-//! shell with its routes.
+//! The root: start-up (open storage, find who is signed in), sign-in, a new password after
+//! a temporary one, the administrator's console, and the signed-in shell with its routes.
 
 use std::rc::Rc;
 
@@ -101,7 +101,65 @@ enum Phase {
     Starting,
     Failed(String),
     SignedOut(Storage),
+    /// Signed in with a temporary password: a new one first, before anything else.
+    ChoosePassword(Storage, Me),
+    /// An administrator: the console, with no households and no sync.
+    Admin(Storage, Rc<Me>),
     SignedIn(Session),
+}
+
+/// Where a person signed in on this device goes: choosing a new password when theirs is
+/// temporary, the console when they administer, otherwise their households (with sync).
+async fn enter(storage: Storage, me: Me) -> Phase {
+    if me.must_change_password {
+        return Phase::ChoosePassword(storage, me);
+    }
+    if me.user.role == "admin" {
+        check_password_in_background(storage.clone(), me.clone(), None);
+        return Phase::Admin(storage, Rc::new(me));
+    }
+    match begin(storage.clone(), me.clone()).await {
+        Ok(session) => {
+            check_password_in_background(storage, me, Some(session.engine.clone()));
+            Phase::SignedIn(session)
+        }
+        Err(error) => Phase::Failed(error),
+    }
+}
+
+/// Asks the server, without holding up the start (the app opens offline), whether this
+/// person must choose a new password after all: an administrator reset it since this device
+/// signed in. If so, the device remembers it and the app starts afresh, which asks for one.
+fn check_password_in_background(storage: Storage, me: Me, engine: Option<Engine>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if !matches!(api::must_change_password().await, Ok(true)) {
+            return;
+        }
+        let me = Me {
+            must_change_password: true,
+            ..me
+        };
+        if storage.set_meta(ME, Some(&me)).await.is_ok() {
+            if let Some(engine) = engine {
+                engine.end();
+            }
+            start_afresh();
+        }
+    });
+}
+
+/// Signs out of a session that has no engine (the console, or before a new password): the
+/// server forgets it, the device forgets who it was, and the page starts afresh.
+fn sign_out_without_engine(storage: Storage, phase: UseStateHandle<Phase>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = api::logout().await;
+        let cleared = storage.clear().await;
+        crate::boot::mark_signed_in(false);
+        match cleared {
+            Ok(()) => start_afresh(),
+            Err(error) => phase.set(Phase::Failed(error.to_string())),
+        }
+    });
 }
 
 /// The key under which storage's meta store keeps who is signed in ([`Me`]).
@@ -185,10 +243,7 @@ pub fn app() -> Html {
                     )));
                 }
                 match me {
-                    Ok(Some(me)) => match begin(storage, me).await {
-                        Ok(session) => phase.set(Phase::SignedIn(session)),
-                        Err(error) => phase.set(Phase::Failed(error)),
-                    },
+                    Ok(Some(me)) => phase.set(enter(storage, me).await),
                     Ok(None) => phase.set(Phase::SignedOut(storage)),
                     Err(error) => phase.set(Phase::Failed(error.to_string())),
                 }
@@ -222,15 +277,47 @@ pub fn app() -> Html {
                             return phase.set(Phase::Failed(error.to_string()));
                         }
                         crate::boot::mark_signed_in(true);
-                        match begin(storage, me).await {
-                            Ok(session) => phase.set(Phase::SignedIn(session)),
-                            Err(error) => phase.set(Phase::Failed(error)),
-                        }
+                        phase.set(enter(storage, me).await);
                     });
                 })
             };
             html! {
                 <views::signin::SignIn on_signed_in={signed_in} language={*language} on_language={on_language} />
+            }
+        }
+        Phase::ChoosePassword(storage, me) => {
+            let on_changed = {
+                let (phase, storage, me) = (phase.clone(), storage.clone(), me.clone());
+                Callback::from(move |()| {
+                    let (phase, storage) = (phase.clone(), storage.clone());
+                    let me = Me {
+                        must_change_password: false,
+                        ..me.clone()
+                    };
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(error) = storage.set_meta(ME, Some(&me)).await {
+                            return phase.set(Phase::Failed(error.to_string()));
+                        }
+                        phase.set(enter(storage, me).await);
+                    });
+                })
+            };
+            let on_sign_out = {
+                let (phase, storage) = (phase.clone(), storage.clone());
+                Callback::from(move |()| sign_out_without_engine(storage.clone(), phase.clone()))
+            };
+            html! {
+                <views::password::ChoosePassword name={me.user.display_name.clone()}
+                    username={me.user.username.clone()} {on_changed} {on_sign_out} />
+            }
+        }
+        Phase::Admin(storage, me) => {
+            let on_sign_out = {
+                let (phase, storage) = (phase.clone(), storage.clone());
+                Callback::from(move |()| sign_out_without_engine(storage.clone(), phase.clone()))
+            };
+            html! {
+                <views::admin::AdminConsole me={me.clone()} language={*language} {on_language} {on_sign_out} />
             }
         }
         Phase::SignedIn(session) => {
@@ -269,6 +356,13 @@ pub fn app() -> Html {
                             web_sys::console::error_1(
                                 &format!("the new sign-in was not stored: {error}").into(),
                             );
+                        }
+                        // Signed in again with a temporary password (an administrator reset
+                        // it): the app starts afresh, which asks for a new one before
+                        // anything else. Everything on the device stays.
+                        if me.must_change_password {
+                            session.engine.end();
+                            return start_afresh();
                         }
                         session.engine.set_writer(me.writer());
                         phase.set(Phase::SignedIn(Session {

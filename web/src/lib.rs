@@ -11,9 +11,12 @@
 //! - [`unreadable`]: households that cannot be read, listed with why.
 //! - [`i18n`]: Fluent translations (Swedish, English) and Swedish dates.
 //! - [`update`]: the service worker, and "new version — reload".
+//! - [`admin`]: the administrator's console without its screens: forms, refusals in words,
+//!   the device list and the caseloads table.
 //! - [`app`] and [`views`]: the screens.
 //! - [`boot`]: the sign-in alone, a small first download, and the hand-over to the whole app.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod boot;

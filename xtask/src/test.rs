@@ -65,11 +65,11 @@ pub fn run(sh: &Shell) -> Result<()> {
         .context("the web app's browser tests failed")?;
 
     eprintln!(
-        "xtask: the web app end to end, phone, desk and sign-in with an identity provider (Playwright, Chromium, the real server, oidc-provider)"
+        "xtask: the web app end to end: phone, desk, console and sign-in with an identity provider (Playwright, Chromium, the real server, oidc-provider)"
     );
     cmd!(
         sh,
-        "node --test --test-reporter=spec tests/e2e/field.test.mjs tests/e2e/desk.test.mjs tests/e2e/oidc.test.mjs"
+        "node --test --test-reporter=spec tests/e2e/field.test.mjs tests/e2e/desk.test.mjs tests/e2e/admin.test.mjs tests/e2e/oidc.test.mjs"
     )
     .run()
     .context("the end-to-end tests failed")?;

@@ -1,10 +1,12 @@
 //! The screens, one module each.
 
+pub mod admin;
 pub mod choice;
 pub mod desk;
 pub mod household;
 pub mod households;
 pub mod kept;
+pub mod password;
 pub mod plan;
 pub mod shell;
 pub mod signin;

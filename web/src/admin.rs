@@ -1,0 +1,604 @@
+//! The administrator's console without its screens: what a form asks of the server, the
+//! server's refusals in words, the device list in order, and the caseloads overview as a
+//! table of counts. Plain functions on plain data, so they are tested natively; the screens
+//! (`views/admin*`) only show what these return and send what they build.
+
+use std::collections::BTreeSet;
+
+use crate::api::{ApiError, Caseloads, Device, DistrictCaseload, NewUser, Person, UserChange};
+use crate::i18n::{t, t_args, t1};
+
+/// The roles an administrator can give, in the order the form offers them.
+pub const ROLES: [&str; 3] = ["staff", "supervisor", "admin"];
+
+/// The fewest characters the server accepts in a password (`server/src/auth.rs`).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Whether a role works in districts (an administrator sees no household, so has none).
+pub fn role_has_districts(role: &str) -> bool {
+    role == "staff" || role == "supervisor"
+}
+
+/// A refusal from the server, or a failure to reach it, in words for the administrator:
+/// the common refusals are named in their language, anything else shows the server's words.
+pub fn explain(error: &ApiError) -> String {
+    match error {
+        ApiError::Network(_) => t("admin-error-offline"),
+        ApiError::Unauthorized => t("admin-error-signed-out"),
+        ApiError::PasswordChangeRequired => t("admin-error-password-change-required"),
+        ApiError::TooManyAttempts(seconds) => t_args(
+            "signin-throttled",
+            &[("minutes", seconds.div_ceil(60).into())],
+        ),
+        ApiError::Refused { code, message } => explain_code(code, message)
+            .or_else(|| explain_message(message))
+            .unwrap_or_else(|| t1("admin-error-other", "error", message.clone())),
+        ApiError::Server(message) => explain_message(message)
+            .unwrap_or_else(|| t1("admin-error-other", "error", message.clone())),
+    }
+}
+
+/// The server's codes the console has words for.
+fn explain_code(code: &str, message: &str) -> Option<String> {
+    let key = match code {
+        "username_taken" => "admin-error-username-taken",
+        "weak_password" => return Some(weak_password(message)),
+        "password_reused" => "password-same",
+        "own_role_or_districts" => "admin-error-own-account",
+        "own_account" => "admin-error-own-password",
+        "wrong_password" => "admin-error-wrong-password",
+        "unknown_district" => "admin-error-unknown-district",
+        "empty_display_name" => "admin-error-display-name",
+        "nothing_to_change" => "admin-error-nothing-to-change",
+        _ => return None,
+    };
+    Some(t(key))
+}
+
+/// The server's messages (`server/src/api.rs`, `auth.rs`, `setup.rs`) the console has words
+/// for, for refusals that carry no code.
+fn explain_message(message: &str) -> Option<String> {
+    let lower = message.to_lowercase();
+    let key = if lower.contains("is taken") {
+        "admin-error-username-taken"
+    } else if lower.contains("password needs at least") || lower.contains("password is too") {
+        return Some(weak_password(message));
+    } else if lower.contains("a username is") {
+        "admin-error-username-invalid"
+    } else if lower.contains("your own") || lower.contains("own role") {
+        "admin-error-own-account"
+    } else if lower.contains("exists already") {
+        "admin-error-district-exists"
+    } else if lower.contains("there is no district") {
+        "admin-error-unknown-district"
+    } else if lower.contains("display name") {
+        "admin-error-display-name"
+    } else if lower.contains("district's name") {
+        "admin-error-district-name"
+    } else if lower.contains("district id") {
+        "admin-error-district-id"
+    } else if lower.contains("current password") || lower.contains("wrong password") {
+        "admin-error-wrong-password"
+    } else if lower.contains("may not do that") {
+        "admin-error-forbidden"
+    } else if lower.contains("not found") {
+        "admin-error-not-found"
+    } else {
+        return None;
+    };
+    Some(t(key))
+}
+
+/// A password the server found too weak, with the least length it asks for.
+fn weak_password(message: &str) -> String {
+    let least = message
+        .split(|c: char| !c.is_ascii_digit())
+        .find_map(|number| number.parse::<usize>().ok())
+        .unwrap_or(MIN_PASSWORD_CHARS);
+    t_args("admin-error-weak-password", &[("count", least.into())])
+}
+
+/// The new-user form as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserDraft {
+    /// The name to sign in with.
+    pub username: String,
+    /// The name shown.
+    pub display_name: String,
+    /// One of [`ROLES`].
+    pub role: String,
+    /// District ids.
+    pub districts: BTreeSet<String>,
+    /// The first password.
+    pub password: String,
+}
+
+impl UserDraft {
+    /// What to send the server, or what to fix first, in words.
+    pub fn to_request(&self) -> Result<NewUser, Vec<String>> {
+        let mut problems = Vec::new();
+        let username = self.username.trim().to_lowercase();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+        if username.is_empty() || username.len() > 64 || !username.chars().all(allowed) {
+            problems.push(t("admin-error-username-invalid"));
+        }
+        if self.display_name.trim().is_empty() {
+            problems.push(t("admin-error-display-name"));
+        }
+        if !ROLES.contains(&self.role.as_str()) {
+            problems.push(t("admin-error-role"));
+        }
+        if role_has_districts(&self.role) && self.districts.is_empty() {
+            problems.push(t("admin-error-no-district"));
+        }
+        if self.password.chars().count() < MIN_PASSWORD_CHARS {
+            problems.push(t_args(
+                "admin-error-weak-password",
+                &[("count", MIN_PASSWORD_CHARS.into())],
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(NewUser {
+            username,
+            display_name: self.display_name.trim().to_owned(),
+            password: self.password.clone(),
+            role: self.role.clone(),
+            districts: if role_has_districts(&self.role) {
+                self.districts.iter().cloned().collect()
+            } else {
+                Vec::new()
+            },
+        })
+    }
+}
+
+/// The edit form of one user as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEdit {
+    /// Whom.
+    pub id: String,
+    /// The name shown.
+    pub display_name: String,
+    /// One of [`ROLES`].
+    pub role: String,
+    /// District ids.
+    pub districts: BTreeSet<String>,
+}
+
+impl UserEdit {
+    /// The form filled in with how `person` is now.
+    pub fn of(person: &Person) -> Self {
+        Self {
+            id: person.id.clone(),
+            display_name: person.display_name.clone(),
+            role: person.role.clone(),
+            districts: person.districts.iter().cloned().collect(),
+        }
+    }
+
+    /// What changed from `person`, to send; `Ok(None)` when nothing did. An administrator's
+    /// own role and districts are never sent (the server refuses: another administrator
+    /// changes them).
+    pub fn change_from(
+        &self,
+        person: &Person,
+        own: bool,
+    ) -> Result<Option<UserChange>, Vec<String>> {
+        let mut problems = Vec::new();
+        let display_name = self.display_name.trim();
+        if display_name.is_empty() {
+            problems.push(t("admin-error-display-name"));
+        }
+        if !ROLES.contains(&self.role.as_str()) {
+            problems.push(t("admin-error-role"));
+        }
+        if !own && role_has_districts(&self.role) && self.districts.is_empty() {
+            problems.push(t("admin-error-no-district"));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let districts: Vec<String> = if role_has_districts(&self.role) {
+            self.districts.iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let before: BTreeSet<&String> = person.districts.iter().collect();
+        let after: BTreeSet<&String> = districts.iter().collect();
+        let change = UserChange {
+            disabled: None,
+            display_name: (display_name != person.display_name).then(|| display_name.to_owned()),
+            role: (!own && self.role != person.role).then(|| self.role.clone()),
+            districts: (!own && before != after).then_some(districts),
+        };
+        Ok((change != UserChange::default()).then_some(change))
+    }
+}
+
+/// A first password to suggest, from 16 random bytes: four groups of four letters and
+/// digits that are hard to mistake for one another when read aloud or typed from paper.
+pub fn suggested_password(random: &[u8; 16]) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    random
+        .chunks(4)
+        .map(|group| {
+            group
+                .iter()
+                .map(|byte| ALPHABET[usize::from(*byte) % ALPHABET.len()] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// What is wrong with a new password chosen in place of a temporary one, in words.
+pub fn check_new_password(current: &str, new: &str, repeated: &str) -> Result<(), String> {
+    if new.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(t_args(
+            "admin-error-weak-password",
+            &[("count", MIN_PASSWORD_CHARS.into())],
+        ));
+    }
+    if new != repeated {
+        return Err(t("password-mismatch"));
+    }
+    if new == current {
+        return Err(t("password-same"));
+    }
+    Ok(())
+}
+
+/// A district id made from its name, as the server wants ids: `district-` and lower-case
+/// ASCII letters, digits and '-' ("Östermalm" → `district-ostermalm`).
+pub fn district_id(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        let plain = match c {
+            'å' | 'ä' | 'á' | 'à' | 'â' => 'a',
+            'ö' | 'ø' | 'ó' | 'ò' | 'ô' => 'o',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'ü' | 'ú' => 'u',
+            'í' | 'ï' => 'i',
+            c if c.is_ascii_lowercase() || c.is_ascii_digit() => c,
+            _ => '-',
+        };
+        if plain == '-' && (slug.is_empty() || slug.ends_with('-')) {
+            continue;
+        }
+        slug.push(plain);
+    }
+    let slug = slug.trim_end_matches('-');
+    let mut id = format!("district-{slug}");
+    id.truncate(64);
+    id.trim_end_matches('-').to_owned()
+}
+
+/// One device in the console's list, with its owner's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// The device.
+    pub device: Device,
+    /// Whose, by name (their id when the user list lacks them).
+    pub owner: String,
+}
+
+/// Every device with its owner's name: devices in use first, the most recently seen first,
+/// then revoked ones.
+pub fn device_rows(devices: &[Device], people: &[Person]) -> Vec<DeviceRow> {
+    let mut rows: Vec<DeviceRow> = devices
+        .iter()
+        .map(|device| DeviceRow {
+            owner: people
+                .iter()
+                .find(|person| person.id == device.user_id)
+                .map(|person| person.display_name.clone())
+                .unwrap_or_else(|| device.user_id.clone()),
+            device: device.clone(),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        a.device
+            .revoked_at
+            .is_some()
+            .cmp(&b.device.revoked_at.is_some())
+            .then(b.device.last_seen_at.cmp(&a.device.last_seen_at))
+            .then(a.device.id.cmp(&b.device.id))
+    });
+    rows
+}
+
+/// A short name for a device from the label the browser gave it (its user agent):
+/// "Chrome on Android" rather than a hundred characters. A label a person typed is kept.
+pub fn device_name(label: &str) -> String {
+    if !label.contains("Mozilla/") {
+        return label.to_owned();
+    }
+    let browser = if label.contains("Edg/") {
+        "Edge"
+    } else if label.contains("Firefox/") {
+        "Firefox"
+    } else if label.contains("Chrome/") || label.contains("Chromium/") {
+        "Chrome"
+    } else if label.contains("Safari/") {
+        "Safari"
+    } else {
+        ""
+    };
+    let system = if label.contains("Android") {
+        "Android"
+    } else if label.contains("iPhone") {
+        "iPhone"
+    } else if label.contains("iPad") {
+        "iPad"
+    } else if label.contains("Windows") {
+        "Windows"
+    } else if label.contains("Mac OS") {
+        "Mac"
+    } else if label.contains("Linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    match (browser, system) {
+        ("", "") => label.to_owned(),
+        (browser, "") => browser.to_owned(),
+        ("", system) => system.to_owned(),
+        (browser, system) => t_args(
+            "admin-device-browser-on",
+            &[("browser", browser.into()), ("system", system.into())],
+        ),
+    }
+}
+
+/// One person's row of the caseloads overview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseloadRow {
+    /// Their name.
+    pub name: String,
+    /// Their role.
+    pub role: String,
+    /// Whether they are shut out (households they still hold need another holder).
+    pub disabled: bool,
+    /// Households they hold in each of [`CaseloadTable::districts`], in that order.
+    pub counts: Vec<u64>,
+    /// Households they hold in all.
+    pub total: u64,
+}
+
+/// The caseloads overview as a table: a column per district, a row per person, and the
+/// households nobody holds. Counts only.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CaseloadTable {
+    /// The districts, as (id, name), by name; households of no known district last.
+    pub districts: Vec<(String, String)>,
+    /// The people, by name.
+    pub rows: Vec<CaseloadRow>,
+    /// Households assigned to nobody, per district.
+    pub unassigned: Vec<u64>,
+    /// Households per district, held or not.
+    pub totals: Vec<u64>,
+}
+
+/// Builds the overview's table from the server's counts.
+pub fn caseload_table(caseloads: &Caseloads) -> CaseloadTable {
+    let mut districts: Vec<&DistrictCaseload> = caseloads.districts.iter().collect();
+    districts.sort_by(|a, b| {
+        a.district
+            .is_empty()
+            .cmp(&b.district.is_empty())
+            .then(a.name.cmp(&b.name))
+            .then(a.district.cmp(&b.district))
+    });
+    let columns: Vec<(String, String)> = districts
+        .iter()
+        .map(|district| {
+            let name = if district.district.is_empty() {
+                t("admin-caseloads-no-district")
+            } else {
+                district.name.clone()
+            };
+            (district.district.clone(), name)
+        })
+        .collect();
+    let mut rows: Vec<CaseloadRow> = caseloads
+        .staff
+        .iter()
+        .map(|staff| CaseloadRow {
+            name: staff.display_name.clone(),
+            role: staff.role.clone(),
+            disabled: staff.disabled,
+            counts: columns
+                .iter()
+                .map(|(id, _)| staff.households_by_district.get(id).copied().unwrap_or(0))
+                .collect(),
+            total: staff.households,
+        })
+        .collect();
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    CaseloadTable {
+        unassigned: districts
+            .iter()
+            .map(|district| district.unassigned)
+            .collect(),
+        totals: districts
+            .iter()
+            .map(|district| district.households)
+            .collect(),
+        districts: columns,
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::StaffCaseload;
+    use crate::i18n::{Language, set_language};
+
+    fn device(id: &str, user: &str, seen: i64, revoked: Option<i64>) -> Device {
+        Device {
+            id: id.into(),
+            user_id: user.into(),
+            label: "Mozilla/5.0 (Linux; Android 14) Chrome/131.0 Mobile Safari/537.36".into(),
+            created_at: 0,
+            last_seen_at: seen,
+            revoked_at: revoked,
+        }
+    }
+
+    fn person(id: &str, name: &str) -> Person {
+        Person {
+            id: id.into(),
+            username: id.into(),
+            display_name: name.into(),
+            role: "staff".into(),
+            districts: vec![],
+            disabled: false,
+        }
+    }
+
+    #[test]
+    fn the_servers_refusals_read_as_words() {
+        set_language(Language::English);
+        let taken = ApiError::Server("the username \"anna\" is taken".into());
+        assert_eq!(explain(&taken), t("admin-error-username-taken"));
+        let weak = ApiError::Server("a password needs at least 12 characters".into());
+        assert!(explain(&weak).contains("12"), "{}", explain(&weak));
+        let own = ApiError::Refused {
+            code: "own_role".into(),
+            message: "you cannot change your own role".into(),
+        };
+        assert_eq!(explain(&own), t("admin-error-own-account"));
+        let unknown = ApiError::Server("something new".into());
+        assert!(explain(&unknown).contains("something new"));
+        set_language(Language::Swedish);
+        assert_ne!(explain(&taken), "admin-error-username-taken");
+    }
+
+    #[test]
+    fn a_new_user_needs_a_name_a_district_and_a_long_password() {
+        set_language(Language::English);
+        let mut draft = UserDraft {
+            username: " Lina.B ".into(),
+            display_name: "Lina Berg".into(),
+            role: "staff".into(),
+            districts: BTreeSet::new(),
+            password: "short".into(),
+        };
+        assert_eq!(draft.to_request().unwrap_err().len(), 2);
+        draft.districts.insert("district-norrmalm".into());
+        draft.password = "a long first password".into();
+        let request = draft.to_request().expect("valid");
+        assert_eq!(request.username, "lina.b");
+        assert_eq!(request.districts, ["district-norrmalm"]);
+        draft.role = "admin".into();
+        assert!(draft.to_request().expect("valid").districts.is_empty());
+    }
+
+    #[test]
+    fn an_edit_sends_only_what_changed_and_never_ones_own_role() {
+        set_language(Language::English);
+        let mut anna = person("u-anna", "Anna Lind");
+        anna.districts = vec!["district-norrmalm".into()];
+        let mut edit = UserEdit::of(&anna);
+        assert_eq!(edit.change_from(&anna, false), Ok(None));
+        edit.role = "supervisor".into();
+        edit.districts.insert("district-kungsholmen".into());
+        let change = edit.change_from(&anna, false).unwrap().unwrap();
+        assert_eq!(change.role.as_deref(), Some("supervisor"));
+        assert_eq!(change.districts.unwrap().len(), 2);
+        assert_eq!(change.display_name, None);
+        edit.display_name = "Anna Lind-Berg".into();
+        let own = edit.change_from(&anna, true).unwrap().unwrap();
+        assert_eq!((own.role, own.districts), (None, None));
+        assert_eq!(own.display_name.as_deref(), Some("Anna Lind-Berg"));
+    }
+
+    #[test]
+    fn a_suggested_password_is_long_enough() {
+        let password = suggested_password(&[7; 16]);
+        assert_eq!(password.len(), 19);
+        assert!(password.chars().count() >= MIN_PASSWORD_CHARS);
+    }
+
+    #[test]
+    fn district_ids_are_made_from_names() {
+        assert_eq!(district_id("Östermalm"), "district-ostermalm");
+        assert_eq!(
+            district_id("  Hässelby–Vällingby "),
+            "district-hasselby-vallingby"
+        );
+        assert_eq!(district_id("Skärholmen 2"), "district-skarholmen-2");
+    }
+
+    #[test]
+    fn devices_in_use_come_first_newest_first() {
+        set_language(Language::English);
+        let rows = device_rows(
+            &[
+                device("d-1", "u-anna", 10, Some(11)),
+                device("d-2", "u-anna", 5, None),
+                device("d-3", "u-omar", 20, None),
+            ],
+            &[person("u-anna", "Anna Lind")],
+        );
+        let order: Vec<_> = rows.iter().map(|row| row.device.id.as_str()).collect();
+        assert_eq!(order, ["d-3", "d-2", "d-1"]);
+        assert_eq!(rows[1].owner, "Anna Lind");
+        assert_eq!(
+            rows[0].owner, "u-omar",
+            "an unknown owner shows as their id"
+        );
+        assert_eq!(device_name(&rows[0].device.label), "Chrome on Android");
+        assert_eq!(device_name("Annas telefon"), "Annas telefon");
+    }
+
+    #[test]
+    fn the_caseloads_table_counts_per_district_and_names_no_household() {
+        set_language(Language::English);
+        let person = |id: &str, name: &str, by_district: &[(&str, u64)]| StaffCaseload {
+            user_id: id.into(),
+            display_name: name.into(),
+            role: "staff".into(),
+            districts: vec![],
+            disabled: false,
+            households: by_district.iter().map(|(_, count)| count).sum(),
+            households_by_district: by_district
+                .iter()
+                .map(|(district, count)| ((*district).to_owned(), *count))
+                .collect(),
+        };
+        let district = |id: &str, name: &str, households, unassigned| DistrictCaseload {
+            district: id.into(),
+            name: name.into(),
+            households,
+            unassigned,
+        };
+        let caseloads = Caseloads {
+            staff: vec![
+                person("u-omar", "Omar Said", &[("district-kungsholmen", 20)]),
+                person("u-anna", "Anna Lind", &[("district-norrmalm", 19), ("", 1)]),
+            ],
+            districts: vec![
+                district("", "(no district)", 1, 0),
+                district("district-norrmalm", "Norrmalm", 20, 1),
+                district("district-kungsholmen", "Kungsholmen", 20, 0),
+            ],
+        };
+        let table = caseload_table(&caseloads);
+        let names: Vec<_> = table
+            .districts
+            .iter()
+            .map(|(_, name)| name.as_str())
+            .collect();
+        assert_eq!(names, ["Kungsholmen", "Norrmalm", "No district"]);
+        let people: Vec<_> = table.rows.iter().map(|row| row.name.as_str()).collect();
+        assert_eq!(people, ["Anna Lind", "Omar Said"]);
+        assert_eq!(table.rows[0].counts, [0, 19, 1]);
+        assert_eq!(table.rows[0].total, 20);
+        assert_eq!(table.unassigned, [0, 1, 0]);
+        assert_eq!(table.totals, [20, 20, 1]);
+    }
+}
