@@ -82,6 +82,9 @@ pub struct ServerProcess {
     child: std::process::Child,
     /// The loopback port it listens on.
     pub port: u16,
+    /// Its data directory when the test named none (a PostgreSQL server still keeps its
+    /// audit signing key and checkpoints there), removed with it.
+    _scratch: Option<tempfile::TempDir>,
 }
 
 /// The debug build of the server, built first when it is missing.
@@ -112,9 +115,19 @@ impl ServerProcess {
             .local_addr()?
             .port();
         let log = std::env::var("LOTS_TEST_SERVER_LOG").ok();
+        let scratch = if args.contains(&"--data-dir") {
+            None
+        } else {
+            Some(tempfile::tempdir()?)
+        };
         let child = std::process::Command::new(server_binary())
             .arg("--demo")
             .args(args)
+            .args(
+                scratch
+                    .iter()
+                    .flat_map(|dir| [std::ffi::OsStr::new("--data-dir"), dir.path().as_os_str()]),
+            )
             .args(["--dist", "/nonexistent"])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--public-origin", &format!("http://127.0.0.1:{port}")])
@@ -130,7 +143,11 @@ impl ServerProcess {
             .stderr(std::process::Stdio::inherit())
             .spawn()
             .context("starting the server binary")?;
-        let mut server = Self { child, port };
+        let mut server = Self {
+            child,
+            port,
+            _scratch: scratch,
+        };
         for _ in 0..600 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
