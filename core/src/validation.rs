@@ -147,6 +147,11 @@ pub enum Refusal {
     /// Something the writer's role does not allow.
     #[error("{0}")]
     Role(String),
+    /// The change itself was refused before and is held in quarantine for a supervisor's
+    /// decision: sent again, it stays there (whatever made it pass now, such as the clock
+    /// catching up with its signature, only the decision lets it in).
+    #[error("it is held in quarantine for a supervisor's decision")]
+    HeldInQuarantine,
     /// It depends on a change that was refused.
     #[error("it depends on the refused change {change}")]
     DependsOnRefused {
@@ -174,6 +179,7 @@ impl Refusal {
             }
             Self::Shape(_) => "shape",
             Self::Role(_) => "role",
+            Self::HeldInQuarantine => "held",
             Self::DependsOnRefused { .. } => "depends",
             Self::Damaged(_) => "damaged",
         }
@@ -264,6 +270,14 @@ pub fn vet_changes_with(
         let mut progress = false;
         let mut still = Vec::new();
         for change in pending {
+            if directory.is_quarantined(&change.hash()) {
+                progress = true;
+                refused.insert(change.hash());
+                vetting
+                    .refused
+                    .push(refuse(change, Refusal::HeldInQuarantine));
+                continue;
+            }
             let deps = change.deps();
             let refused_dep = deps
                 .iter()

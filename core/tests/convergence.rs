@@ -652,6 +652,22 @@ impl Sim {
                 panic!("replica {peer} refused a message in the final sync: {error}");
             }
         }
+        // No honest change is ever refused, in the run or the final sync: its phone's later
+        // changes would all depend on it and be refused too.
+        let hostile = PeerId::new(peer_name(HOSTILE)).unwrap();
+        for (peer, event) in &self.net.events {
+            if let Output::Refused {
+                peer: sender,
+                changes,
+                ..
+            } = event
+            {
+                assert!(
+                    *sender == hostile,
+                    "replica {peer} refused changes of {sender}: {changes:?}"
+                );
+            }
+        }
         for (index, link) in self.net.links.iter().enumerate() {
             // The server closes the hostile phone's link whenever it refuses its changes.
             assert!(
@@ -757,4 +773,37 @@ fn replicas_converge_under_random_actions_and_delivery() {
         !default_size || attempted >= 10_000,
         "only {attempted} actions were attempted"
     );
+}
+
+/// A change the server sets aside until what it depends on arrives is vetted again as the
+/// phone that sent it: a colleague's message arriving meanwhile neither takes the blame for it
+/// (refused, the colleague's connection closed) nor gets it quarantined as a forgery.
+#[test]
+fn a_change_set_aside_is_vetted_as_the_phone_that_sent_it() {
+    let mut sim = Sim::new();
+    let (first_phone, colleague) = (1, 2);
+    let (first_link, colleague_link) = (0, 1);
+    // Two changes on the first phone, the second depending on the first, each in a message.
+    sim.act(first_phone, 0, 1, 1);
+    sim.act(first_phone, 17, 2, 2);
+    let queued = sim.net.links[first_link].pending(Direction::ToServer);
+    assert_eq!(queued, 2, "each change goes in a message of its own");
+    // The second message arrives first: its change waits for the first.
+    sim.net
+        .deliver(first_link, Direction::ToServer, queued - 1, false);
+    // A colleague's change arrives meanwhile.
+    sim.act(colleague, 0, 3, 3);
+    while sim.net.links[colleague_link].pending(Direction::ToServer) > 0 {
+        sim.net
+            .deliver(colleague_link, Direction::ToServer, 0, false);
+    }
+    sim.net.run_until_quiet();
+    for (peer, event) in &sim.net.events {
+        assert!(
+            !matches!(event, Output::Refused { .. } | Output::Rejected { .. }),
+            "replica {peer}: {event:?}"
+        );
+    }
+    assert!(sim.net.links.iter().all(|link| link.is_up()));
+    sim.check_converged().unwrap();
 }

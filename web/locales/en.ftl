@@ -442,6 +442,7 @@ refused-reason-deletes = it removed recorded entries, which are only ever correc
 refused-reason-replaces = it replaced a part of the household that holds recorded entries
 refused-reason-shape = it did not fit the household's record
 refused-reason-role = it did something your role does not allow
+refused-reason-held = it was refused before and waits for a supervisor's decision
 refused-reason-depends = it builds on another change that was refused
 refused-reason-damaged = it was damaged
 refused-reason-unknown = for a reason this version of the app does not know ({ $code })

@@ -441,6 +441,7 @@ refused-reason-deletes = den tog bort registrerade uppgifter, som bara får rät
 refused-reason-replaces = den ersatte en del av hushållet som innehåller registrerade uppgifter
 refused-reason-shape = den passade inte hushållets uppgifter
 refused-reason-role = den gjorde något som din roll inte tillåter
+refused-reason-held = den nekades tidigare och väntar på en arbetsledares beslut
 refused-reason-depends = den bygger på en annan ändring som nekades
 refused-reason-damaged = den var skadad
 refused-reason-unknown = av ett skäl som den här versionen av appen inte känner till ({ $code })

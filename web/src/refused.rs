@@ -58,6 +58,8 @@ pub enum Reason {
     Shape,
     /// Beyond the writer's role (district, assigned staff).
     Role,
+    /// Refused before, and held in quarantine for a supervisor's decision.
+    Held,
     /// Builds on a refused change.
     Depends,
     /// Does not load.
@@ -66,7 +68,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for the translations' test.
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 12] = [
         Reason::Signer,
         Reason::Unsigned,
         Reason::Actor,
@@ -76,6 +78,7 @@ impl Reason {
         Reason::Replaces,
         Reason::Shape,
         Reason::Role,
+        Reason::Held,
         Reason::Depends,
         Reason::Damaged,
     ];
@@ -92,6 +95,7 @@ impl Reason {
             Reason::Replaces => "replaces",
             Reason::Shape => "shape",
             Reason::Role => "role",
+            Reason::Held => "held",
             Reason::Depends => "depends",
             Reason::Damaged => "damaged",
         }
@@ -128,6 +132,8 @@ impl Reason {
             Reason::Deletes
         } else if starts("it replaces ") {
             Reason::Replaces
+        } else if starts("it is held in quarantine") {
+            Reason::Held
         } else if starts("it depends on the refused change") {
             Reason::Depends
         } else if starts("the change is damaged") {
@@ -590,6 +596,7 @@ mod tests {
             Refusal::Role("a household you create is assigned to you".into()),
             Refusal::Role("only a supervisor sets a household's district or assigned staff".into()),
             Refusal::Role("u-omar does not work in district d-x".into()),
+            Refusal::HeldInQuarantine,
             Refusal::DependsOnRefused {
                 change: "ab".into(),
             },

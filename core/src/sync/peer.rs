@@ -29,7 +29,7 @@ pub const DEFAULT_MAX_INFLATED_BYTES: usize = 16 * 1024 * 1024;
 const MAX_PLACEHOLDERS_PER_CONNECTION: usize = 64;
 
 /// How many vetted-later changes (their dependencies not yet here) one document keeps aside.
-const MAX_WAITING_PER_DOCUMENT: usize = 1024;
+const MAX_WAITING_PER_PEER: usize = 1024;
 
 /// A document to fill from a peer's data, counting text as the schema does.
 fn empty_document() -> Automerge {
@@ -395,7 +395,10 @@ pub struct SyncPeer<P = AllowAll> {
     /// Changes a vetting policy has not taken yet because what they depend on has not come:
     /// kept aside, unapplied (Automerge's own queue would apply them unvetted once their
     /// dependencies arrive), and their missing dependencies asked for in the next message.
-    waiting: HashMap<DocumentId, Vec<Change>>,
+    /// Kept per sender: they are vetted again as the peer that sent them, never as whoever
+    /// sends the next message (that would refuse, and quarantine, an honest colleague's
+    /// change as a forgery), and forgotten when it goes (it offers them again on return).
+    waiting: HashMap<DocumentId, HashMap<PeerId, Vec<Change>>>,
 }
 
 impl SyncPeer<AllowAll> {
@@ -545,6 +548,10 @@ impl<P: SharePolicy> SyncPeer<P> {
                         self.peer_connections.remove(&peer);
                     }
                     self.reset_sync_states(&peer);
+                    self.waiting.retain(|_, senders| {
+                        senders.remove(&peer);
+                        !senders.is_empty()
+                    });
                 }
                 if self.ready_connections().next().is_none() {
                     self.offline_since.get_or_insert(now);
@@ -949,12 +956,20 @@ impl<P: SharePolicy> SyncPeer<P> {
                     return;
                 }
             };
-            changes.extend(self.waiting.remove(&document).unwrap_or_default());
+            if let Some(senders) = self.waiting.get_mut(&document) {
+                changes.extend(senders.remove(&peer).unwrap_or_default());
+                if senders.is_empty() {
+                    self.waiting.remove(&document);
+                }
+            }
             let mut vetting = self.policy.vet(now, &peer, &document, doc, changes);
             merged = vetting.merged;
             if !vetting.waiting.is_empty() {
-                vetting.waiting.truncate(MAX_WAITING_PER_DOCUMENT);
-                self.waiting.insert(document, vetting.waiting);
+                vetting.waiting.truncate(MAX_WAITING_PER_PEER);
+                self.waiting
+                    .entry(document)
+                    .or_default()
+                    .insert(peer.clone(), vetting.waiting);
             }
             // The accepted changes are already applied to `merged`: the rest of the message
             // moves the sync state on the document as it was, and `merged` replaces it after.
@@ -1124,7 +1139,11 @@ impl<P: SharePolicy> SyncPeer<P> {
         // dependencies of changes in its own queue, and these are not there. Without this, a
         // change whose dependency the sender believes we have (a Bloom filter's false
         // positive) would be sent and set aside for ever.
-        if let Some(waiting) = self.waiting.get(&document) {
+        if let Some(waiting) = self
+            .waiting
+            .get(&document)
+            .and_then(|senders| senders.get(peer))
+        {
             let held: std::collections::HashSet<ChangeHash> =
                 waiting.iter().map(Change::hash).collect();
             for change in waiting {

@@ -245,6 +245,33 @@ fn a_change_signed_a_day_ahead_is_refused_and_ten_minutes_is_not() {
     assert!(vetting.refused.is_empty(), "{:?}", vetting.refused);
 }
 
+/// A change refused once (here: signed a day ahead) stays in quarantine when it is sent again
+/// after the clock has caught up: only a supervisor's decision lets it in. Taken in, it would
+/// sit in the document while held in quarantine, and every later change building on it would
+/// be refused as depending on a refused change.
+#[test]
+fn a_quarantined_change_sent_again_stays_refused_once_it_would_pass() {
+    let phone = household(6, 2);
+    let server = server_copy(&phone);
+    let mut tables = tables_for(&phone);
+    let ahead = hand_change(
+        &server,
+        phone_actor(&phone),
+        &anna(),
+        now().plus_minutes(24 * 60),
+        |tx| {
+            let profile = map(tx, &ROOT, "profile");
+            tx.put(&profile, "unit", "lgh 8").unwrap();
+        },
+    );
+    let vetting = vet_changes(&server, vec![ahead.clone()], &anna(), &tables, now());
+    assert_eq!(only_refusal(&vetting).code(), "clock");
+    tables.quarantined.insert(ahead.hash());
+    let next_day = now().plus_minutes(24 * 60);
+    let vetting = vet_changes(&server, vec![ahead], &anna(), &tables, next_day);
+    assert_eq!(only_refusal(&vetting), &Refusal::HeldInQuarantine);
+}
+
 #[test]
 fn deleting_a_visit_is_refused() {
     let phone = household(7, 3);
