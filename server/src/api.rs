@@ -18,7 +18,9 @@ use lots_core::{DocumentId, Timestamp};
 use crate::AppState;
 use crate::auth::{Session, SignedIn, new_token, session_cookie};
 use crate::error::AppError;
-use crate::store::{AuditEntry, Device, District, Role, SessionKind, User};
+use crate::store::{
+    AuditEntry, AuditFilter, AuditReader, Device, District, Role, SessionKind, User,
+};
 use crate::sync::hub::{HouseholdSummary, now};
 use crate::throttle;
 
@@ -389,6 +391,29 @@ pub(crate) async fn audit_admin(
     Ok(())
 }
 
+/// [`audit_admin`] for an action on a user's access: filed under `districts` too, so that
+/// the supervisors of every district concerned read it.
+pub(crate) async fn audit_admin_in(
+    state: &AppState,
+    session: &Session,
+    action: &str,
+    detail: &str,
+    districts: &[String],
+) -> Result<(), AppError> {
+    state
+        .store
+        .audit_event_in(
+            now(),
+            &session.user.id,
+            &session.device_id,
+            action,
+            detail,
+            districts,
+        )
+        .await?;
+    Ok(())
+}
+
 pub(crate) fn require(session: &Session, roles: &[Role]) -> Result<(), AppError> {
     if roles.contains(&session.user.role) {
         Ok(())
@@ -467,7 +492,7 @@ pub async fn create_user(
         .add_user(&user, &state.hashing.hash(new.password).await?, now())
         .await?;
     state.hub.users_changed();
-    audit_admin(
+    audit_admin_in(
         &state,
         &session,
         "user-created",
@@ -478,6 +503,7 @@ pub async fn create_user(
             user.role.as_str(),
             user.districts.join(", ")
         ),
+        &user.districts,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(user)))
@@ -560,15 +586,26 @@ pub async fn assign(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/audit` query.
+/// `GET /api/audit` query: every parameter given narrows.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {
+    /// One household's rows.
     household: Option<String>,
+    /// One user's rows: what they did, and the changes of their access.
     user: Option<String>,
+    /// The rows filed under one district.
+    district: Option<String>,
+    /// One kind of row: `open`, `change`, `refused`, `sign-in`, `user-access-changed`, …
+    action: Option<String>,
+    /// From this time on (ms since the epoch, inclusive).
+    from: Option<i64>,
+    /// Before this time (ms since the epoch).
+    to: Option<i64>,
+    /// At most this many rows (1–5,000; 200 when not given).
     limit: Option<i64>,
 }
 
-/// The access log, newest first (supervisors), with whether the hash chain is intact.
+/// The access log, newest first, with whether the hash chain is intact.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditLog {
     entries: Vec<AuditEntry>,
@@ -576,23 +613,83 @@ pub struct AuditLog {
     first_broken_row: Option<i64>,
 }
 
-/// Reads the audit log (supervisors).
-#[utoipa::path(get, path = "/api/audit", params(AuditQuery), responses((status = 200, body = AuditLog), (status = 403, body = ErrorBody)))]
+/// Reads the audit log. A supervisor reads the rows filed under their districts: what
+/// happened to those districts' households, and what their staff did; an administrator reads
+/// the rows about no household (sign-ins and administration). Reading is itself logged.
+#[utoipa::path(get, path = "/api/audit", params(AuditQuery), responses((status = 200, body = AuditLog), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<AuditLog>, AppError> {
-    require(&session, &[Role::Supervisor])?;
-    let limit = query.limit.unwrap_or(200).clamp(1, 5_000);
-    let entries = state
+    require(&session, &[Role::Supervisor, Role::Admin])?;
+    let reader = if session.user.role == Role::Supervisor {
+        AuditReader::Districts {
+            supervisor: &session.user.id,
+        }
+    } else {
+        AuditReader::Administration
+    };
+    let time = |value: Option<i64>, name: &str| match value {
+        Some(ms) if !(0..=MAX_AUDIT_TIME_MS).contains(&ms) => Err(AppError::bad_request(
+            "bad_time",
+            format!(
+                "{name} must be a time in milliseconds since 1970, between 0 and {MAX_AUDIT_TIME_MS}"
+            ),
+        )),
+        value => Ok(value.map(Timestamp::from_millis)),
+    };
+    let filter = AuditFilter {
+        reader,
+        document: query.household.as_deref(),
+        user: query.user.as_deref(),
+        district: query.district.as_deref(),
+        action: query.action.as_deref(),
+        from: time(query.from, "from")?,
+        to: time(query.to, "to")?,
+        limit: query.limit.unwrap_or(200).clamp(1, 5_000),
+    };
+    let entries = state.store.audit_query(&filter).await?;
+    let detail = audit_read_detail(&query, entries.len());
+    state
         .store
-        .audit_entries(query.household.as_deref(), query.user.as_deref(), limit)
+        .audit_event(
+            now(),
+            &session.user.id,
+            &session.device_id,
+            "log-read",
+            &detail,
+        )
         .await?;
     Ok(Json(AuditLog {
         entries,
         first_broken_row: state.store.verify_audit_chain().await?,
     }))
+}
+
+/// The latest time a log query may name (the year 9999).
+const MAX_AUDIT_TIME_MS: i64 = 253_402_300_799_999;
+
+/// What a reading of the log asked for and got, for its own row: ids and times only.
+fn audit_read_detail(query: &AuditQuery, rows: usize) -> String {
+    let mut parts = Vec::new();
+    for (name, value) in [
+        ("household", &query.household),
+        ("user", &query.user),
+        ("district", &query.district),
+        ("action", &query.action),
+    ] {
+        if let Some(value) = value {
+            parts.push(format!("{name}={value}"));
+        }
+    }
+    for (name, value) in [("from", query.from), ("to", query.to)] {
+        if let Some(value) = value {
+            parts.push(format!("{name}={value}"));
+        }
+    }
+    parts.push(format!("rows={rows}"));
+    parts.join(" ")
 }
 
 /// The JSON body of every error response.

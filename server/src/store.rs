@@ -66,7 +66,7 @@ mod writes;
 pub use accounts::{Device, District, Role, SessionKind, User, token_hash};
 pub use actors::ActorBinding;
 pub use announce::{Announcement, Heard, Listener};
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditFilter, AuditReader};
 pub use backup::{BACKUP_MADE, RESTORED, file_name};
 pub use checkpoints::AuditTip;
 pub use identities::{Identity, Linked};

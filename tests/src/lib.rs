@@ -198,13 +198,20 @@ pub trait Api {
 
     /// Signs in a demo user; returns the session token.
     fn login(&self, username: &str) -> impl Future<Output = Result<String>> {
+        let password = demo::DEMO_LOGINS
+            .iter()
+            .find(|login| login.username == username)
+            .map(|login| login.password);
+        async move {
+            let password = password.context("not a demo user")?;
+            self.login_with(username, password).await
+        }
+    }
+
+    /// Signs in with a username and password; returns the session token.
+    fn login_with(&self, username: &str, password: &str) -> impl Future<Output = Result<String>> {
         let url = self.url("/api/login");
         async move {
-            let password = demo::DEMO_LOGINS
-                .iter()
-                .find(|login| login.username == username)
-                .context("not a demo user")?
-                .password;
             let response = reqwest::Client::new()
                 .post(url)
                 .json(&serde_json::json!({ "username": username, "password": password, "device_label": "test" }))

@@ -43,7 +43,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::{ErrorBody, audit_admin, require};
+use super::{ErrorBody, audit_admin, audit_admin_in, require};
 use crate::AppState;
 use crate::auth::{Session, SignedIn, check_new_password, temporary_password};
 use crate::error::AppError;
@@ -170,11 +170,18 @@ pub async fn update_user(
             .districts
             .clone()
             .unwrap_or_else(|| before.districts.clone());
-        audit_admin(
+        let concerned: Vec<String> = before
+            .districts
+            .iter()
+            .chain(&after_districts)
+            .cloned()
+            .collect();
+        audit_admin_in(
             &state,
             &session,
             "user-access-changed",
             &access_detail(&before, after_role, &after_districts),
+            &concerned,
         )
         .await?;
         // An open socket keeps the role and districts it opened with; closed, the app

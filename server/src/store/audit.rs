@@ -26,6 +26,42 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// Who reads the log: it decides which rows they may see at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuditReader<'a> {
+    /// Every row (the server's own tools).
+    #[default]
+    Everything,
+    /// A supervisor: the rows filed under their districts (see `SCOPE_AUDIT_ROW`).
+    Districts {
+        /// The supervisor's user id.
+        supervisor: &'a str,
+    },
+    /// An administrator: the rows about no household (sign-ins, administration).
+    Administration,
+}
+
+/// Which audit rows to read: every `Some` narrows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter<'a> {
+    /// Who reads.
+    pub reader: AuditReader<'a>,
+    /// One household's rows.
+    pub document: Option<&'a str>,
+    /// One user's rows (see [`Store::audit_query`]).
+    pub user: Option<&'a str>,
+    /// The rows filed under one district.
+    pub district: Option<&'a str>,
+    /// One kind of row (`open`, `change`, `sign-in`, …).
+    pub action: Option<&'a str>,
+    /// From this time on (inclusive).
+    pub from: Option<Timestamp>,
+    /// Before this time.
+    pub to: Option<Timestamp>,
+    /// At most this many rows.
+    pub limit: i64,
+}
+
 /// An audit row waiting in [`Writes`]; its position and chain hash are given at commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct AuditRow {
@@ -36,6 +72,9 @@ pub(super) struct AuditRow {
     pub(super) document: Option<DocumentId>,
     pub(super) action: String,
     pub(super) detail: String,
+    /// Districts the row concerns besides those it is filed under anyway (see
+    /// [`SCOPE_AUDIT_ROW`]): those a user left or joined in a change of their access.
+    pub(super) districts: Vec<String>,
 }
 
 /// An audit row with its chain links.
@@ -59,6 +98,20 @@ pub(super) const LAST_AUDIT_ROW: &str = "SELECT seq, hash FROM audit_log ORDER B
 /// Appends one chained row.
 pub(super) const INSERT_AUDIT_ROW: &str = "INSERT INTO audit_log (seq, at, user_id, device_id, document_id, action, detail, prev_hash, hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// Files a new row (`$1`, its `document_id` `$2`, its `user_id` `$3`) under the districts it
+/// concerns: a household's row under the household's district now, any other row under the
+/// acting user's districts now. Supervisors read the rows filed under their districts.
+pub(super) const SCOPE_AUDIT_ROW: &str = "INSERT INTO audit_districts (seq, district_id) \
+     SELECT CAST($1 AS BIGINT), district_id FROM households \
+     WHERE document_id = $2 AND district_id IS NOT NULL \
+     UNION SELECT CAST($1 AS BIGINT), district_id FROM user_districts \
+     WHERE $2 = '' AND user_id = $3 \
+     ON CONFLICT DO NOTHING";
+
+/// Files a row under one more district.
+pub(super) const SCOPE_AUDIT_ROW_IN: &str =
+    "INSERT INTO audit_districts (seq, district_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 
 /// A row's chain hash: over the previous row's hash and every field of this one.
 fn audit_hash(prev_hash: &str, entry: &AuditEntry) -> String {
@@ -143,16 +196,53 @@ impl Store {
         Ok(())
     }
 
-    /// Audit entries, newest first, optionally for one document or user. A user's entries
-    /// are what they did and the changes of their role or districts (`user-access-changed`,
-    /// whose detail begins with the user's id and a colon), so that a supervisor reading a
-    /// staff member's log sees who changed their reach.
+    /// Appends an administrator's action on a user's access, filed under `districts` too
+    /// (those the user leaves or joins) so that their supervisors read it.
+    pub async fn audit_event_in(
+        &self,
+        at: Timestamp,
+        user_id: &str,
+        device_id: &str,
+        action: &str,
+        detail: &str,
+        districts: &[String],
+    ) -> Result<(), StoreError> {
+        let mut writes = Writes::default();
+        writes.audit_in(at, user_id, device_id, action, detail, districts);
+        self.commit(&writes, at).await?;
+        Ok(())
+    }
+
+    /// Audit entries, newest first, optionally for one document or user, as the whole log
+    /// shows them (the server's own tools and tests; people read through [`Store::audit_query`]).
     pub async fn audit_entries(
         &self,
         document: Option<&str>,
         user_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_query(&AuditFilter {
+            document,
+            user: user_id,
+            limit,
+            ..AuditFilter::default()
+        })
+        .await
+    }
+
+    /// The audit entries `filter` selects, newest first. A user's entries are what they did
+    /// and the changes of their role or districts (`user-access-changed`, whose detail begins
+    /// with the user's id and a colon), so that a supervisor reading a staff member's log sees
+    /// who changed their reach.
+    pub async fn audit_query(
+        &self,
+        filter: &AuditFilter<'_>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let (supervisor, administration) = match filter.reader {
+            AuditReader::Everything => (None, 0_i64),
+            AuditReader::Districts { supervisor } => (Some(supervisor), 0),
+            AuditReader::Administration => (None, 1),
+        };
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT seq, at, user_id, device_id, document_id, action, detail FROM audit_log \
@@ -160,11 +250,27 @@ impl Store {
                    AND (CAST($2 AS TEXT) IS NULL OR user_id = $2 \
                         OR (action = 'user-access-changed' \
                             AND substr(detail, 1, length($2) + 1) = $2 || ':')) \
-                 ORDER BY seq DESC LIMIT $3",
+                   AND (CAST($3 AS TEXT) IS NULL \
+                        OR seq IN (SELECT seq FROM audit_districts WHERE district_id = $3)) \
+                   AND (CAST($4 AS TEXT) IS NULL OR action = $4) \
+                   AND (CAST($5 AS BIGINT) IS NULL OR at >= $5) \
+                   AND (CAST($6 AS BIGINT) IS NULL OR at < $6) \
+                   AND (CAST($7 AS TEXT) IS NULL OR seq IN ( \
+                        SELECT audit_districts.seq FROM audit_districts \
+                        JOIN user_districts ON user_districts.district_id = audit_districts.district_id \
+                        WHERE user_districts.user_id = $7)) \
+                   AND ($8 = 0 OR document_id = '') \
+                 ORDER BY seq DESC LIMIT $9",
             )
-            .bind(document)
-            .bind(user_id)
-            .bind(limit)
+            .bind(filter.document)
+            .bind(filter.user)
+            .bind(filter.district)
+            .bind(filter.action)
+            .bind(filter.from.map(Timestamp::as_millis))
+            .bind(filter.to.map(Timestamp::as_millis))
+            .bind(supervisor)
+            .bind(administration)
+            .bind(filter.limit)
             .fetch_all(pool)
             .await?
         }))

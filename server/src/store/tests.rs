@@ -57,6 +57,7 @@ suite!(
     a_temporary_password_ends_sessions_until_changed,
     a_change_of_a_users_reach_is_in_their_log,
     an_identity_at_the_provider_names_one_user,
+    audit_rows_are_filed_under_the_districts_they_concern,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -1051,6 +1052,117 @@ async fn a_change_of_a_users_reach_is_in_their_log(store: Store) {
             .unwrap()
             .len(),
         3
+    );
+}
+
+async fn audit_rows_are_filed_under_the_districts_they_concern(store: Store) {
+    use crate::store::{AuditFilter, AuditReader};
+    store.add_district("norr", "Norr").await.unwrap();
+    store.add_district("syd", "Syd").await.unwrap();
+    let person = |id: &str, role: Role, districts: &[&str]| User {
+        id: id.into(),
+        username: id.trim_start_matches("u-").into(),
+        display_name: id.into(),
+        role,
+        districts: districts
+            .iter()
+            .map(|district| (*district).to_owned())
+            .collect(),
+        disabled: false,
+    };
+    for user in [
+        person("u-anna", Role::Staff, &["norr"]),
+        person("u-omar", Role::Staff, &["syd"]),
+        person("u-nils", Role::Supervisor, &["norr"]),
+        person("u-sara", Role::Supervisor, &["norr", "syd"]),
+    ] {
+        store.add_user(&user, "hash", at(0)).await.unwrap();
+    }
+    let (north, south) = (
+        DocumentId::from_bytes([41; 16]),
+        DocumentId::from_bytes([42; 16]),
+    );
+    let mut writes = Writes::default();
+    writes.household(north, Some("norr".into()), Some("u-anna".into()));
+    writes.household(south, Some("syd".into()), Some("u-omar".into()));
+    writes.audit(at(1), "u-anna", "d-1", north, "open", "");
+    writes.audit(at(2), "u-omar", "d-2", south, "open", "");
+    writes.audit_any(at(3), "u-omar", "d-2", None, "sign-in", "password");
+    // Omar moves to Norr: the row concerns both districts.
+    writes.audit_in(
+        at(4),
+        "u-admin",
+        "d-admin",
+        "user-access-changed",
+        "u-omar: role staff → staff; districts syd → norr",
+        &["syd".to_owned(), "norr".to_owned()],
+    );
+    // The household moves to Syd later: its earlier row stays Norr's.
+    store.commit(&writes, at(4)).await.unwrap();
+    let mut moved = Writes::default();
+    moved.household(north, Some("syd".into()), Some("u-omar".into()));
+    store.commit(&moved, at(5)).await.unwrap();
+    let read = |reader, district| {
+        let store = store.clone();
+        async move {
+            let mut actions: Vec<(String, String)> = store
+                .audit_query(&AuditFilter {
+                    reader,
+                    district,
+                    limit: 100,
+                    ..AuditFilter::default()
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|entry| (entry.user_id, entry.action))
+                .collect();
+            actions.sort();
+            actions
+        }
+    };
+    let row = |user: &str, action: &str| (user.to_owned(), action.to_owned());
+    assert_eq!(
+        read(
+            AuditReader::Districts {
+                supervisor: "u-nils"
+            },
+            None
+        )
+        .await,
+        [row("u-admin", "user-access-changed"), row("u-anna", "open")]
+    );
+    assert_eq!(
+        read(
+            AuditReader::Districts {
+                supervisor: "u-sara"
+            },
+            None
+        )
+        .await
+        .len(),
+        4
+    );
+    assert_eq!(
+        read(
+            AuditReader::Districts {
+                supervisor: "u-sara"
+            },
+            Some("syd")
+        )
+        .await,
+        [
+            row("u-admin", "user-access-changed"),
+            row("u-omar", "open"),
+            row("u-omar", "sign-in")
+        ]
+    );
+    assert_eq!(
+        read(AuditReader::Administration, None).await,
+        [
+            row("u-admin", "user-access-changed"),
+            row("u-omar", "sign-in")
+        ]
     );
 }
 

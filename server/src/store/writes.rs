@@ -5,7 +5,10 @@ use lots_core::{DocumentId, Timestamp};
 
 use super::actors::{ACTOR_DEVICE, INSERT_ACTOR};
 use super::announce::{Announcement, CHANNEL};
-use super::audit::{AUDIT_LOCK, AuditRow, INSERT_AUDIT_ROW, LAST_AUDIT_ROW, chain};
+use super::audit::{
+    AUDIT_LOCK, AuditRow, INSERT_AUDIT_ROW, LAST_AUDIT_ROW, SCOPE_AUDIT_ROW, SCOPE_AUDIT_ROW_IN,
+    chain,
+};
 use super::documents::{
     COUNT_CHUNKS, INSERT_CHUNK, LOCK_DOCUMENT, UPSERT_FORMER_HOLDER, UPSERT_HOUSEHOLD,
 };
@@ -101,7 +104,25 @@ impl Writes {
             document,
             action: action.to_owned(),
             detail: detail.to_owned(),
+            districts: Vec::new(),
         });
+    }
+
+    /// Appends a row about no household that concerns `districts` too (a change of a user's
+    /// access: the districts they leave or join), so those districts' supervisors read it.
+    pub fn audit_in(
+        &mut self,
+        at: Timestamp,
+        user_id: &str,
+        device_id: &str,
+        action: &str,
+        detail: &str,
+        districts: &[String],
+    ) {
+        self.audit_any(at, user_id, device_id, None, action, detail);
+        if let Some(row) = self.audit.last_mut() {
+            row.districts = districts.to_vec();
+        }
     }
 
     /// Whether there is nothing to write.
@@ -281,7 +302,7 @@ impl Store {
                 let last: Option<(i64, String)> = sqlx::query_as(LAST_AUDIT_ROW)
                     .fetch_optional(&mut *tx)
                     .await?;
-                for row in chain(last, &writes.audit) {
+                for (row, new) in chain(last, &writes.audit).into_iter().zip(&writes.audit) {
                     sqlx::query(INSERT_AUDIT_ROW)
                         .bind(row.entry.seq)
                         .bind(row.entry.at)
@@ -294,6 +315,19 @@ impl Store {
                         .bind(&row.hash)
                         .execute(&mut *tx)
                         .await?;
+                    sqlx::query(SCOPE_AUDIT_ROW)
+                        .bind(row.entry.seq)
+                        .bind(&row.entry.document_id)
+                        .bind(&row.entry.user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    for district in &new.districts {
+                        sqlx::query(SCOPE_AUDIT_ROW_IN)
+                            .bind(row.entry.seq)
+                            .bind(district)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
             }
             tx.commit().await?;

@@ -1,0 +1,172 @@
+//! Reading the access log as the law wants it read: a supervisor reads their districts' rows
+//! (their households, their staff), an administrator the rows about no household (sign-ins,
+//! administration), staff nothing; every filter narrows; and reading the log is itself on
+//! record.
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
+
+use lots_core::DocumentId;
+use lots_tests::{Api as _, SyncClient, TestServer};
+use serde_json::{Value, json};
+
+/// `GET path` with a bearer token: its status and body.
+async fn get(server: &TestServer, path: &str, token: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The rows `token` reads at `path`.
+async fn rows(server: &TestServer, path: &str, token: &str) -> Vec<Value> {
+    let (status, body) = get(server, path, token).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    body["entries"].as_array().unwrap().clone()
+}
+
+/// Opens every household of `token`'s caseload on a phone: one `open` row each.
+async fn open_caseload(server: &TestServer, token: &str, phone: &str) -> Vec<String> {
+    let households = server.caseload(token).await.unwrap();
+    let mut client = SyncClient::connect(server, token, phone).await.unwrap();
+    for household in &households {
+        assert!(client.fetch(*household).await.unwrap());
+    }
+    households.iter().map(DocumentId::to_string).collect()
+}
+
+#[tokio::test]
+async fn each_reader_reads_only_their_share_of_the_log() {
+    let server = TestServer::start(2).await.unwrap();
+    let admin = server.login("admin").await.unwrap();
+    let anna = server.login("anna").await.unwrap(); // staff, Norrmalm
+    let omar = server.login("omar").await.unwrap(); // staff, Kungsholmen
+    let sara = server.login("sara").await.unwrap(); // supervisor of both
+    // Lisa supervises Kungsholmen only.
+    let lisa = json!({
+        "username": "lisa", "display_name": "Lisa Berg", "password": "ett långt lösenord",
+        "role": "supervisor", "districts": ["district-kungsholmen"],
+    });
+    let created = reqwest::Client::new()
+        .post(server.url("/api/users"))
+        .bearer_auth(&admin)
+        .json(&lisa)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let lisa = server
+        .login_with("lisa", "ett långt lösenord")
+        .await
+        .unwrap();
+
+    let before = lots_core::Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    );
+    let annas = open_caseload(&server, &anna, "anna-phone").await;
+    let omars = open_caseload(&server, &omar, "omar-phone").await;
+    assert!(!annas.is_empty() && !omars.is_empty());
+
+    // Lisa: Kungsholmen's households and what Kungsholmen's people did, nothing of Anna's.
+    let hers = rows(&server, "/api/audit?limit=5000", &lisa).await;
+    for row in &hers {
+        let document = row["document_id"].as_str().unwrap();
+        assert!(
+            document.is_empty() || omars.iter().any(|id| id == document),
+            "a household outside Kungsholmen: {row}"
+        );
+        assert_ne!(row["user_id"], "u-anna", "{row}");
+    }
+    for household in &omars {
+        assert!(
+            hers.iter()
+                .any(|row| row["document_id"] == household.as_str() && row["action"] == "open"),
+            "Omar's opening of {household} is not in Lisa's log"
+        );
+    }
+    // Her own appointment concerns Kungsholmen: she reads it.
+    assert!(
+        hers.iter()
+            .any(|row| row["action"] == "user-created" && row["user_id"] == "u-admin")
+    );
+    // Asking for Norrmalm gives her none of its households and nothing its staff did (only
+    // what people of both districts did, such as Sara's sign-in); Sara reads both.
+    let norrmalm = "/api/audit?limit=5000&district=district-norrmalm";
+    let asked = rows(&server, norrmalm, &lisa).await;
+    assert!(
+        asked
+            .iter()
+            .all(|row| row["document_id"] == "" && row["user_id"] != "u-anna"),
+        "{asked:?}"
+    );
+    let saras = rows(&server, norrmalm, &sara).await;
+    for household in &annas {
+        assert!(
+            saras
+                .iter()
+                .any(|row| row["document_id"] == household.as_str() && row["action"] == "open")
+        );
+    }
+    assert!(
+        saras
+            .iter()
+            .all(|row| !omars.iter().any(|id| row["document_id"] == id.as_str()))
+    );
+
+    // The administrator: sign-ins and administration, no household.
+    let admins = rows(&server, "/api/audit?limit=5000", &admin).await;
+    assert!(
+        admins
+            .iter()
+            .all(|row| row["document_id"].as_str().unwrap().is_empty()),
+        "a household row reached the administrator"
+    );
+    assert!(
+        admins
+            .iter()
+            .any(|row| row["action"] == "sign-in" && row["user_id"] == "u-lisa")
+    );
+    // Staff read no log.
+    assert_eq!(get(&server, "/api/audit", &anna).await.0, 403);
+
+    // Kind and period narrow; a time that is not one is refused with a reason.
+    let path = format!(
+        "/api/audit?limit=5000&action=open&from={}",
+        before.as_millis()
+    );
+    let opens = rows(&server, &path, &sara).await;
+    assert_eq!(opens.len(), annas.len() + omars.len(), "{opens:?}");
+    assert!(
+        opens
+            .iter()
+            .all(|row| row["at"].as_i64().unwrap() >= before.as_millis())
+    );
+    let path = format!("/api/audit?action=open&to={}", before.as_millis());
+    assert!(rows(&server, &path, &sara).await.is_empty());
+    let (status, body) = get(&server, "/api/audit?from=-5", &sara).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "bad_time", "{body}");
+
+    // Every reading above is on record, with what was asked and how many rows it gave.
+    let readings: Vec<String> = server
+        .state
+        .store
+        .audit_entries(None, Some("u-lisa"), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.action == "log-read")
+        .map(|entry| entry.detail)
+        .collect();
+    assert_eq!(readings.len(), 2, "{readings:?}");
+    assert!(
+        readings.contains(&format!("district=district-norrmalm rows={}", asked.len())),
+        "{readings:?}"
+    );
+}
