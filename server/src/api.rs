@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod oidc;
 pub mod quarantine;
+pub mod reads;
 
 use std::sync::Arc;
 
@@ -736,6 +737,7 @@ pub struct ErrorBody {
         quarantine::mine,
         quarantine::accept,
         quarantine::reject,
+        reads::log_reads,
         oidc::sign_in_options,
         oidc::identity,
         oidc::link_identity,

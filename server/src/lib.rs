@@ -138,6 +138,7 @@ pub fn app(state: AppState) -> Router {
         .route("/devices/{id}/revoke", post(api::revoke_device))
         .route("/assignments", post(api::assign))
         .route("/audit", get(api::audit))
+        .route("/reads", post(api::reads::log_reads))
         .route("/quarantine", get(api::quarantine::list))
         .route("/quarantine/mine", get(api::quarantine::mine))
         .route("/quarantine/{id}/accept", post(api::quarantine::accept))

@@ -58,6 +58,7 @@ mod checkpoints;
 mod documents;
 mod identities;
 mod quarantine;
+mod reads;
 mod sessions;
 mod staffing;
 mod test_support;

@@ -170,3 +170,116 @@ async fn each_reader_reads_only_their_share_of_the_log() {
         "{readings:?}"
     );
 }
+
+/// `POST /api/reads` with `reads`, as `token`.
+async fn upload(server: &TestServer, token: &str, reads: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(server.url("/api/reads"))
+        .bearer_auth(token)
+        .json(&json!({ "reads": reads }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn millis_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test]
+async fn reads_made_offline_reach_the_log_once_with_both_times() {
+    let server = TestServer::start(2).await.unwrap();
+    let anna = server.login("anna").await.unwrap();
+    let omar = server.login("omar").await.unwrap();
+    let sara = server.login("sara").await.unwrap();
+    let admin = server.login("admin").await.unwrap();
+    let hers = server.caseload(&anna).await.unwrap()[0].to_string();
+    let his = server.caseload(&omar).await.unwrap()[0].to_string();
+    // Read on the phone an hour ago, offline; uploaded now.
+    let an_hour_ago = millis_now() - 3_600_000;
+    let reads = json!([
+        { "id": "r-1", "household": hers, "shown": "household", "at": an_hour_ago },
+        { "id": "r-2", "household": hers, "shown": "visit", "visit": "v-7", "at": an_hour_ago + 1 },
+        { "id": "r-3", "household": his, "shown": "household", "at": an_hour_ago },
+        { "id": "r-4", "household": hers, "shown": "household", "at": millis_now() + 3_600_000 },
+        { "id": "no spaces", "household": hers, "shown": "household", "at": an_hour_ago },
+        { "id": "r-6", "household": "not-an-id", "shown": "household", "at": an_hour_ago },
+        { "id": "r-7", "household": hers, "shown": "visit", "at": an_hour_ago },
+    ]);
+    let (status, answer) = upload(&server, &anna, reads.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["logged"], 2, "{answer}");
+    let codes: Vec<(u64, &str)> = answer["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|refused| {
+            (
+                refused["index"].as_u64().unwrap(),
+                refused["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (2, "not_yours"),
+            (3, "bad_time"),
+            (4, "bad_id"),
+            (5, "bad_household"),
+            (6, "bad_visit")
+        ]
+    );
+    // Sent again (its answer lost): logged once.
+    let (status, again) = upload(&server, &anna, reads).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (again["logged"].as_u64(), again["already"].as_u64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+
+    // The supervisor reads both reads, at the server's time, with the device's time too.
+    let path = format!("/api/audit?action=read&household={hers}");
+    let logged = rows(&server, &path, &sara).await;
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    for row in &logged {
+        assert_eq!(row["user_id"], "u-anna");
+        assert!(
+            row["at"].as_i64().unwrap() >= an_hour_ago + 3_000_000,
+            "{row}"
+        );
+    }
+    let details: Vec<&str> = logged
+        .iter()
+        .map(|row| row["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        details.contains(&format!("shown=household device_at={an_hour_ago} read=r-1").as_str()),
+        "{details:?}"
+    );
+    assert!(
+        details.contains(
+            &format!(
+                "shown=visit visit=v-7 device_at={} read=r-2",
+                an_hour_ago + 1
+            )
+            .as_str()
+        ),
+        "{details:?}"
+    );
+
+    // An administrator shows no household; an upload is bounded.
+    assert_eq!(upload(&server, &admin, json!([])).await.0, 403);
+    let many: Vec<Value> = (0..501)
+        .map(|n| json!({ "id": format!("r-{n}"), "household": hers, "shown": "household", "at": an_hour_ago }))
+        .collect();
+    let (status, body) = upload(&server, &anna, Value::Array(many)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "too_many_reads", "{body}");
+}

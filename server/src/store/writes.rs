@@ -13,11 +13,12 @@ use super::documents::{
     COUNT_CHUNKS, INSERT_CHUNK, LOCK_DOCUMENT, UPSERT_FORMER_HOLDER, UPSERT_HOUSEHOLD,
 };
 use super::quarantine::{INSERT_QUARANTINED, INSERT_UNREAD, NewUnread};
+use super::reads::INSERT_READ_RECEIPT;
 use super::{ActorBinding, NewQuarantined, QuarantineStatus, Store, StoreError};
 
 /// Writes that are made durable together, in one transaction and so one sync to disk: actor
 /// bindings, new document chunks, household index entries, quarantined changes, messages
-/// refused unread, former holders and audit rows, applied in that order. The sync hub gathers everything a burst of messages changed
+/// refused unread, former holders, read receipts and audit rows, applied in that order. The sync hub gathers everything a burst of messages changed
 /// into one of these (group commit).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Writes {
@@ -27,6 +28,7 @@ pub struct Writes {
     quarantine: Vec<NewQuarantined>,
     unread: Vec<NewUnread>,
     former_holders: Vec<(DocumentId, String, Timestamp)>,
+    read_receipts: Vec<(String, String)>,
     audit: Vec<AuditRow>,
 }
 
@@ -71,6 +73,15 @@ impl Writes {
     /// reassignment away from them counts).
     pub fn former_holder(&mut self, document: DocumentId, staff_id: String, at: Timestamp) {
         self.former_holders.push((document, staff_id, at));
+    }
+
+    /// Records that `device_id` has logged its read `read_id` (its audit row goes in the same
+    /// batch). Logged before, the whole commit fails: the read ids a device has logged are
+    /// looked up first ([`Store::logged_reads`]), so only a second upload racing the first
+    /// meets that, and is answered with an error the device retries after.
+    pub fn read_receipt(&mut self, device_id: &str, read_id: &str) {
+        self.read_receipts
+            .push((device_id.to_owned(), read_id.to_owned()));
     }
 
     /// Appends a row to the audit log.
@@ -133,6 +144,7 @@ impl Writes {
             && self.quarantine.is_empty()
             && self.unread.is_empty()
             && self.former_holders.is_empty()
+            && self.read_receipts.is_empty()
             && self.audit.is_empty()
     }
 }
@@ -288,6 +300,14 @@ impl Store {
                     .bind(document.to_string())
                     .bind(staff_id)
                     .bind(at.as_millis())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (device_id, read_id) in &writes.read_receipts {
+                sqlx::query(INSERT_READ_RECEIPT)
+                    .bind(device_id)
+                    .bind(read_id)
+                    .bind(now.as_millis())
                     .execute(&mut *tx)
                     .await?;
             }
