@@ -6,10 +6,9 @@
 // section. Run by `cargo xtask test` (`node --test`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { apiSession, check, launch, phone, startServer } from "./harness.mjs";
+import { SARA, apiSession, check, launch, phone, startServer } from "./harness.mjs";
 
 const ADMIN = { username: "admin", password: "demo-admin-2026" };
-const SARA = { username: "sara", password: "demo-sara-2026" };
 const OMAR = { username: "omar", password: "demo-omar-2026" };
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };

@@ -17,6 +17,7 @@ import {
   phone,
   reconnectAndReadClock,
   recordVisit,
+  SARA,
   signIn,
   skewServerClock,
   startServer,
@@ -24,7 +25,6 @@ import {
   waitSynced,
 } from "./harness.mjs";
 
-const SARA = { username: "sara", password: "demo-sara-2026" };
 const DESKTOP = { width: 1440, height: 900 };
 /** The demo gives Anna and Omar 20 households each; Sara supervises both districts. */
 const ALL_HOUSEHOLDS = 40;

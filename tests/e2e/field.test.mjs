@@ -1,7 +1,8 @@
 // The field app end to end, in Debian's Chromium against the real built app and the real
 // server: two phones apart merging, a reload with no network, a conflict settled on the phone,
 // every screen at phone size with axe-core, a phone the server refuses for a full quarantine,
-// and households that cannot be read listed with why. Run by `cargo xtask test`
+// households that cannot be read listed with why, and a household opened offline reaching the
+// access log. Run by `cargo xtask test`
 // (`node --test`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -20,6 +21,7 @@ import {
   phone,
   reconnectAndReadClock,
   recordVisit,
+  SARA,
   signIn,
   skewServerClock,
   startServer,
@@ -244,6 +246,50 @@ test("reload with no network: everything is there, and a visit recorded then syn
     assert.deepEqual(phone.errors, []);
     await phone.context.close();
   }
+});
+
+test("a household opened offline reaches the access log at the next contact, with the phone's time and the server's", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  await signIn(page, ANNA);
+  await waitSynced(page);
+  const id = await householdId(page, 1);
+  const sara = await apiSession(server.base, SARA);
+  const deviceTime = (row) => Number(/device_at=(\d+)/.exec(row.detail)?.[1]);
+  const readsSince = async (since) =>
+    (await sara("GET", `/api/audit?action=read&household=${id}&limit=100`)).entries.filter(
+      (row) => row.user_id === "u-anna" && deviceTime(row) >= since,
+    );
+
+  await goOffline(one);
+  const opened = Date.now();
+  await openHousehold(page, id);
+  await page.waitForTimeout(1_000);
+  assert.deepEqual(await readsSince(opened - 2_000), [], "nothing reaches the server offline");
+
+  const online = Date.now();
+  await goOnline(one);
+  let logged = [];
+  for (let tries = 0; tries < 60 && logged.length === 0; tries += 1) {
+    await page.waitForTimeout(250);
+    logged = await readsSince(opened - 2_000);
+  }
+  assert.equal(logged.length, 1, JSON.stringify(logged));
+  const [row] = logged;
+  assert.match(row.detail, /^shown=household device_at=\d+ read=r-[0-9a-f]{16}$/);
+  // Read while offline, by the phone's clock; received once online, by the server's.
+  assert.ok(deviceTime(row) <= online + 2_000, row.detail);
+  assert.ok(row.at >= online - 2_000, `${row.at} < ${online}`);
+  // Opening it again online is a second read, uploaded at once.
+  await page.goto("/#/");
+  await openHousehold(page, id);
+  for (let tries = 0; tries < 60 && logged.length < 2; tries += 1) {
+    await page.waitForTimeout(250);
+    logged = await readsSince(opened - 2_000);
+  }
+  assert.equal(logged.length, 2);
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
 });
 
 test("a sign-in the server no longer knows asks for the password again, keeps what was recorded, then syncs it", async () => {

@@ -26,6 +26,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 
 /** Demo logins (synthetic; created by the server's --demo). */
 export const ANNA = { username: "anna", password: "demo-anna-2026" };
+export const SARA = { username: "sara", password: "demo-sara-2026" };
 
 /** A loopback port nothing listens on right now. */
 export function freePort() {

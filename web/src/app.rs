@@ -75,6 +75,8 @@ pub struct Session {
     pub me: Rc<Me>,
     /// Their households and the sync.
     pub engine: Engine,
+    /// The households this device showed, for the access log.
+    pub reads: crate::reads::ReadLog,
     /// Counts the engine's changes.
     pub revision: u64,
 }
@@ -169,6 +171,7 @@ pub(crate) const ME: &str = "me";
 async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
     let peer = PeerId::new(format!("phone-{}", me.device_id))
         .ok_or_else(|| "the device id is not usable as a peer id".to_owned())?;
+    let reads = crate::reads::ReadLog::load(storage.clone()).await;
     let engine = Engine::open(storage, peer, api::sync_url())
         .await
         .map_err(|error| error.to_string())?;
@@ -180,29 +183,37 @@ async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
     // The server's clock, to sign with: learned again on every connection.
     engine.refresh_clock();
     engine.connect();
-    watch_connectivity(&engine);
+    reads.flush();
+    watch_connectivity(&engine, &reads);
     Ok(Session {
         me: Rc::new(me),
         engine,
+        reads,
         revision: 0,
     })
 }
 
-/// Reconnects when the browser is online again or the app comes back into view.
-fn watch_connectivity(engine: &Engine) {
+/// Reconnects, and uploads the reads made meanwhile, when the browser is online again or the
+/// app comes back into view.
+fn watch_connectivity(engine: &Engine, reads: &crate::reads::ReadLog) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let online = engine.clone();
-    gloo::events::EventListener::new(&window, "online", move |_| online.reconnect()).forget();
+    let (online, read_log) = (engine.clone(), reads.clone());
+    gloo::events::EventListener::new(&window, "online", move |_| {
+        online.reconnect();
+        read_log.flush();
+    })
+    .forget();
     let offline = engine.clone();
     gloo::events::EventListener::new(&window, "offline", move |_| offline.offline()).forget();
     if let Some(document) = window.document() {
-        let visible = engine.clone();
+        let (visible, read_log) = (engine.clone(), reads.clone());
         let page = document.clone();
         gloo::events::EventListener::new(&document, "visibilitychange", move |_| {
             if page.visibility_state() == web_sys::VisibilityState::Visible {
                 visible.reconnect();
+                read_log.flush();
             }
         })
         .forget();
@@ -328,6 +339,8 @@ pub fn app() -> Html {
                     let phase = phase.clone();
                     let session = session.clone();
                     wasm_bindgen_futures::spawn_local(async move {
+                        // The reads made offline go up while the session still holds.
+                        session.reads.upload().await;
                         session.engine.end();
                         let _ = api::logout().await;
                         let storage = session.engine.storage().clone();

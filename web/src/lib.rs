@@ -23,6 +23,7 @@ pub mod boot;
 pub mod clock;
 pub mod engine;
 pub mod i18n;
+pub mod reads;
 pub mod refused;
 pub mod replay;
 pub mod storage;

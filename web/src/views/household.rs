@@ -30,6 +30,16 @@ pub struct HouseholdProps {
 #[function_component(HouseholdView)]
 pub fn household_view(props: &HouseholdProps) -> Html {
     let session = use_context::<Session>().expect("the session is provided");
+    {
+        // Opening a household is a read, for the access log: once per opening, not per
+        // render.
+        let reads = session.reads.clone();
+        use_effect_with(props.id.clone(), move |id| {
+            if let Ok(document) = id.parse::<DocumentId>() {
+                reads.record(&document, crate::reads::Shown::Household, None);
+            }
+        });
+    }
     let Ok(document) = props.id.parse::<DocumentId>() else {
         return html! { <p class="problem">{ t("households-none") }</p> };
     };

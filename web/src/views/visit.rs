@@ -65,6 +65,18 @@ struct Ids {
 #[function_component(RecordVisit)]
 pub fn record_visit(props: &RecordVisitProps) -> Html {
     let session = use_context::<Session>().expect("the session is provided");
+    {
+        // Opening a planned visit's form is a read of that visit, for the access log.
+        let reads = session.reads.clone();
+        use_effect_with(
+            (props.id.clone(), props.visit.clone()),
+            move |(id, visit)| {
+                if let (Ok(document), true) = (id.parse::<DocumentId>(), visit != "new") {
+                    reads.record(&document, crate::reads::Shown::Visit, Some(visit.clone()));
+                }
+            },
+        );
+    }
     let navigator = use_navigator();
     let error = use_state(|| None::<String>);
     let saving = use_state(|| false);
