@@ -302,7 +302,19 @@ pub async fn caseload(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Json<Vec<HouseholdSummary>>, AppError> {
-    Ok(Json(state.hub.caseload(session.principal()).await?))
+    let caseload = state.hub.caseload(session.principal()).await?;
+    // A list names households: on record, in counts (which ones is the caseload itself).
+    state
+        .store
+        .audit_event(
+            now(),
+            &session.user.id,
+            &session.device_id,
+            "caseload-listed",
+            &format!("households={}", caseload.len()),
+        )
+        .await?;
+    Ok(Json(caseload))
 }
 
 /// Every district.
@@ -612,6 +624,19 @@ pub struct AuditLog {
     entries: Vec<AuditEntry>,
     /// The first row whose hash does not match, if any: the log was altered there.
     first_broken_row: Option<i64>,
+    /// Rows worth a reviewer's look, among those returned (`review.rs`).
+    flags: Vec<FlaggedRow>,
+}
+
+/// A row of the log flagged for review.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FlaggedRow {
+    /// The row.
+    seq: i64,
+    /// `after-hours` (a household shown on a weekend or outside 07:00–19:00, Swedish
+    /// time), `many-households` (one of 20 or more households one person was shown within
+    /// ten minutes) or `export`.
+    flag: &'static str,
 }
 
 /// Reads the audit log. A supervisor reads the rows filed under their districts: what
@@ -662,9 +687,19 @@ pub async fn audit(
             &detail,
         )
         .await?;
+    let flags = crate::review::flags(&entries)
+        .into_iter()
+        .flat_map(|(seq, flags)| {
+            flags.into_iter().map(move |flag| FlaggedRow {
+                seq,
+                flag: flag.as_str(),
+            })
+        })
+        .collect();
     Ok(Json(AuditLog {
         entries,
         first_broken_row: state.store.verify_audit_chain().await?,
+        flags,
     }))
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod oidc;
+pub mod review;
 pub mod setup;
 pub mod store;
 pub mod sync;

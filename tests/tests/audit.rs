@@ -118,6 +118,14 @@ async fn each_reader_reads_only_their_share_of_the_log() {
             .iter()
             .all(|row| !omars.iter().any(|id| row["document_id"] == id.as_str()))
     );
+    // Listing a caseload is on record too, in counts.
+    let listed = format!("households={}", annas.len());
+    assert!(
+        saras.iter().any(|row| row["user_id"] == "u-anna"
+            && row["action"] == "caseload-listed"
+            && row["detail"] == listed.as_str()),
+        "{saras:?}"
+    );
 
     // The administrator: sign-ins and administration, no household.
     let admins = rows(&server, "/api/audit?limit=5000", &admin).await;
