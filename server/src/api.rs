@@ -6,6 +6,7 @@ pub mod admin;
 pub mod oidc;
 pub mod quarantine;
 pub mod reads;
+pub mod reviews;
 
 use std::sync::Arc;
 
@@ -773,6 +774,8 @@ pub struct ErrorBody {
         quarantine::accept,
         quarantine::reject,
         reads::log_reads,
+        reviews::add,
+        reviews::list,
         oidc::sign_in_options,
         oidc::identity,
         oidc::link_identity,

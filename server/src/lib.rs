@@ -140,6 +140,10 @@ pub fn app(state: AppState) -> Router {
         .route("/assignments", post(api::assign))
         .route("/audit", get(api::audit))
         .route("/reads", post(api::reads::log_reads))
+        .route(
+            "/audit/reviews",
+            get(api::reviews::list).post(api::reviews::add),
+        )
         .route("/quarantine", get(api::quarantine::list))
         .route("/quarantine/mine", get(api::quarantine::mine))
         .route("/quarantine/{id}/accept", post(api::quarantine::accept))

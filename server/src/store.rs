@@ -59,6 +59,7 @@ mod documents;
 mod identities;
 mod quarantine;
 mod reads;
+mod reviews;
 mod sessions;
 mod staffing;
 mod test_support;
@@ -72,6 +73,7 @@ pub use backup::{BACKUP_MADE, RESTORED, file_name};
 pub use checkpoints::AuditTip;
 pub use identities::{Identity, Linked};
 pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
+pub use reviews::{LogReview, NewLogReview};
 pub use sessions::{LiveSession, RotatedToken, SessionRules};
 pub use staffing::{CaseloadCount, UserChange};
 #[doc(hidden)]

@@ -291,3 +291,117 @@ async fn reads_made_offline_reach_the_log_once_with_both_times() {
     assert_eq!(status, 400);
     assert_eq!(body["code"], "too_many_reads", "{body}");
 }
+
+#[tokio::test]
+async fn a_reviewed_period_is_on_record_with_its_comment_and_read_by_the_districts_supervisors() {
+    let server = TestServer::start(1).await.unwrap();
+    let sara = server.login("sara").await.unwrap(); // supervisor of both districts
+    let anna = server.login("anna").await.unwrap();
+    let post = |token: String, body: Value| {
+        let url = server.url("/api/audit/reviews");
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let now = millis_now();
+    let week = 7 * 86_400_000;
+    let review = json!({
+        "from": now - week, "to": now - 1_000, "district": "district-norrmalm",
+        "comment": "Granskat: inga avvikelser.",
+    });
+    let (status, body) = post(sara.clone(), review).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (status, reviews) = get(&server, "/api/audit/reviews", &sara).await;
+    assert_eq!(status, 200);
+    assert_eq!(reviews[0]["id"], id);
+    assert_eq!(reviews[0]["comment"], "Granskat: inga avvikelser.");
+    assert_eq!(reviews[0]["district_id"], "district-norrmalm");
+    // On the log, by id: the comment stays out of it.
+    let logged = rows(&server, "/api/audit?action=log-reviewed", &sara).await;
+    assert_eq!(
+        logged[0]["detail"],
+        format!(
+            "review={id} from={} to={} district=district-norrmalm",
+            now - week,
+            now - 1_000
+        )
+    );
+
+    // A period that ends before it begins, or in the future; no comment; another
+    // district; staff: each refused.
+    let refused = [
+        (
+            json!({ "from": now, "to": now - 1, "comment": "x" }),
+            400,
+            "bad_period",
+        ),
+        (
+            json!({ "from": now - week, "to": now + week, "comment": "x" }),
+            400,
+            "bad_period",
+        ),
+        (
+            json!({ "from": now - week, "to": now - 1, "comment": "  " }),
+            400,
+            "bad_comment",
+        ),
+    ];
+    for (body, status, code) in refused {
+        let (got, answer) = post(sara.clone(), body).await;
+        assert_eq!(
+            (got, answer["code"].as_str()),
+            (status, Some(code)),
+            "{answer}"
+        );
+    }
+    let elsewhere =
+        json!({ "from": now - week, "to": now - 1, "district": "district-x", "comment": "x" });
+    assert_eq!(post(sara.clone(), elsewhere).await.0, 403);
+    let staff = json!({ "from": now - week, "to": now - 1, "comment": "x" });
+    assert_eq!(post(anna.clone(), staff).await.0, 403);
+    assert_eq!(get(&server, "/api/audit/reviews", &anna).await.0, 403);
+}
+
+#[tokio::test]
+async fn the_log_flags_many_households_shown_in_a_short_time() {
+    let server = TestServer::start(10).await.unwrap();
+    let sara = server.login("sara").await.unwrap();
+    let households = server.caseload(&sara).await.unwrap();
+    assert!(households.len() >= 20, "{}", households.len());
+    // Sara's desk shows twenty households within a minute.
+    let now = millis_now();
+    let reads: Vec<Value> = households
+        .iter()
+        .take(20)
+        .enumerate()
+        .map(|(n, household)| {
+            json!({ "id": format!("r-{n}"), "household": household.to_string(), "shown": "household", "at": now - 60_000 + n as i64 })
+        })
+        .collect();
+    assert_eq!(
+        upload(&server, &sara, Value::Array(reads)).await.1["logged"],
+        20
+    );
+    let (status, log) = get(&server, "/api/audit?action=read", &sara).await;
+    assert_eq!(status, 200);
+    let many: Vec<i64> = log["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|flag| flag["flag"] == "many-households")
+        .map(|flag| flag["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(many.len(), 20, "{log}");
+}
