@@ -774,6 +774,7 @@ pub struct ErrorBody {
         quarantine::accept,
         quarantine::reject,
         reads::log_reads,
+        reads::log_export,
         reviews::add,
         reviews::list,
         oidc::sign_in_options,

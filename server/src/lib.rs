@@ -140,6 +140,7 @@ pub fn app(state: AppState) -> Router {
         .route("/assignments", post(api::assign))
         .route("/audit", get(api::audit))
         .route("/reads", post(api::reads::log_reads))
+        .route("/exports", post(api::reads::log_export))
         .route(
             "/audit/reviews",
             get(api::reviews::list).post(api::reviews::add),

@@ -375,7 +375,7 @@ async fn a_reviewed_period_is_on_record_with_its_comment_and_read_by_the_distric
 }
 
 #[tokio::test]
-async fn the_log_flags_many_households_shown_in_a_short_time() {
+async fn the_log_flags_many_households_shown_in_a_short_time_and_exports() {
     let server = TestServer::start(10).await.unwrap();
     let sara = server.login("sara").await.unwrap();
     let households = server.caseload(&sara).await.unwrap();
@@ -404,4 +404,27 @@ async fn the_log_flags_many_households_shown_in_a_short_time() {
         .map(|flag| flag["seq"].as_i64().unwrap())
         .collect();
     assert_eq!(many.len(), 20, "{log}");
+
+    // An export from the desk is on record, and flagged.
+    let exported = reqwest::Client::new()
+        .post(server.url("/api/exports"))
+        .bearer_auth(&sara)
+        .json(&json!({ "file": "hushåll-2026.csv", "rows": 20 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(exported.status().as_u16(), 204);
+    let (_, log) = get(&server, "/api/audit?action=export", &sara).await;
+    let row = &log["entries"][0];
+    assert_eq!(row["detail"], "file=hushåll-2026.csv rows=20");
+    assert_eq!(log["flags"][0]["seq"], row["seq"]);
+    assert_eq!(log["flags"][0]["flag"], "export");
+    let unnamed = reqwest::Client::new()
+        .post(server.url("/api/exports"))
+        .bearer_auth(&sara)
+        .json(&json!({ "file": "a\nb", "rows": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unnamed.status().as_u16(), 400);
 }

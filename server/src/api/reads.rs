@@ -230,3 +230,42 @@ async fn shown_to(
         .iter()
         .any(|(_, staff, _)| *staff == principal.user_id))
 }
+
+/// `POST /api/exports` body: a table the desk saved as a file.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct Export {
+    /// The file's name (1–100 characters, none a control character).
+    file: String,
+    /// Its rows, the header not counted.
+    rows: u32,
+}
+
+/// Logs an export from the desk: which table, how many rows (supervisors). The rows are
+/// the desk's own figures (the tables are made on the device, from what it holds).
+#[utoipa::path(post, path = "/api/exports", request_body = Export, responses((status = 204, description = "Logged"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn log_export(
+    State(state): State<AppState>,
+    session: Session,
+    Json(export): Json<Export>,
+) -> Result<axum::http::StatusCode, AppError> {
+    require(&session, &[Role::Supervisor])?;
+    let named = (1..=100).contains(&export.file.chars().count())
+        && !export.file.chars().any(char::is_control);
+    if !named {
+        return Err(AppError::bad_request(
+            "bad_file",
+            "an export's file name is 1–100 characters, none a control character",
+        ));
+    }
+    state
+        .store
+        .audit_event(
+            state.clock.now(),
+            &session.user.id,
+            &session.device_id,
+            "export",
+            &format!("file={} rows={}", export.file, export.rows),
+        )
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
