@@ -187,9 +187,10 @@ test("every sign-in with the provider, and every refusal, is in the log by issue
   const response = await fetch(`${server.base}/api/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "sara", password: "demo-sara-2026", device_label: "e2e" }),
+    body: JSON.stringify({ username: "admin", password: "demo-admin-2026", device_label: "e2e" }),
   });
   const { token } = await response.json();
+  // Sign-ins and administration are the administrator's part of the log.
   const log = await (
     await fetch(`${server.base}/api/audit?limit=200`, { headers: { authorization: `Bearer ${token}` } })
   ).json();
