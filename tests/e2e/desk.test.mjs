@@ -154,6 +154,31 @@ test("every desk view at 1440×900, with no accessibility violations", async () 
   await one.context.close();
 });
 
+test("the log shows a household the desk opened, and a period of it is marked reviewed with a comment", async () => {
+  const supervisor = await desk();
+  const { page } = supervisor;
+  // Opening a household at the desk is on the log, as shown.
+  const link = await page.locator("table.desk-table tbody tr a.household-link").first().getAttribute("href");
+  await page.goto(link.replace(/^.*#/, "/#"));
+  await page.waitForSelector("article.household h1");
+  await tab(page, "Logg", "Åtkomstlogg");
+  await page.locator(".filters label", { hasText: "Händelse" }).locator("select").selectOption("read");
+  await page.locator("table.desk-table tbody tr", { hasText: "Visade" }).first().waitFor({ timeout: 30_000 });
+
+  const today = new Date().toISOString().slice(0, 10);
+  await page.fill("input[type=date] >> nth=0", today);
+  await page.fill("input[type=date] >> nth=1", today);
+  await page.fill("#log-review-comment", "Granskat: inga avvikelser.");
+  await page.click("section.log-review button[type=submit]");
+  await page.locator("section.log-review [role=status]", { hasText: "Perioden är markerad som granskad" }).waitFor();
+  await page.locator("section.log-review td", { hasText: "Granskat: inga avvikelser." }).waitFor();
+  await page.locator("section.log-review").scrollIntoViewIfNeeded();
+  await check(page, "desk-log-review");
+
+  assert.deepEqual(supervisor.errors, []);
+  await supervisor.context.close();
+});
+
 test("a visit recorded on a phone minutes earlier is in the tertial report and its CSV", async () => {
   const supervisor = await desk();
   const { page } = supervisor;

@@ -4,7 +4,7 @@
 //! The session is an HttpOnly cookie the browser sends by itself, also on the WebSocket.
 
 use gloo::net::http::Request;
-use lots_core::DocumentId;
+use lots_core::{DocumentId, Timestamp};
 
 use crate::refused::RefusedRow;
 
@@ -379,6 +379,65 @@ pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
     /// The first row whose hash does not match, if any: the log was altered there.
     pub first_broken_row: Option<i64>,
+    /// Rows worth a reviewer's look.
+    #[serde(default)]
+    pub flags: Vec<FlaggedRow>,
+}
+
+/// A row of the log flagged for review: `after-hours`, `many-households` or `export`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct FlaggedRow {
+    /// The row.
+    pub seq: i64,
+    /// Why.
+    pub flag: String,
+}
+
+/// A period of the log a supervisor marked reviewed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct LogReview {
+    /// Its id.
+    pub id: i64,
+    /// Who reviewed.
+    pub reviewer: String,
+    /// The district, or none for all of the reviewer's.
+    pub district_id: Option<String>,
+    /// The period's start (ms).
+    pub period_from: i64,
+    /// Its end (ms, exclusive).
+    pub period_to: i64,
+    /// What they noted.
+    pub comment: String,
+    /// When (ms).
+    pub reviewed_at: i64,
+}
+
+/// The reviews of this supervisor's districts, newest first.
+pub async fn log_reviews() -> Result<Vec<LogReview>, ApiError> {
+    let response = Request::get("/api/audit/reviews")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// Records that the log from `from` to `to` (of `district`, or all of this supervisor's)
+/// was reviewed, with `comment`.
+pub async fn add_log_review(
+    from: Timestamp,
+    to: Timestamp,
+    district: Option<&str>,
+    comment: &str,
+) -> Result<(), ApiError> {
+    let body = serde_json::json!({
+        "from": from.as_millis(),
+        "to": to.as_millis(),
+        "district": district,
+        "comment": comment,
+    });
+    send_json("POST", "/api/audit/reviews", &body)
+        .await
+        .map(|_| ())
 }
 
 /// Every user (supervisors and administrators).
@@ -415,6 +474,12 @@ pub async fn assign(household: DocumentId, staff: Option<&str>) -> Result<(), Ap
 pub async fn log_reads(reads: &[crate::reads::Read]) -> Result<(), ApiError> {
     let body = serde_json::json!({ "reads": reads });
     send_json("POST", "/api/reads", &body).await.map(|_| ())
+}
+
+/// Logs a table saved as a file at the desk: its name and rows.
+pub async fn log_export(file: &str, rows: usize) -> Result<(), ApiError> {
+    let body = serde_json::json!({ "file": file, "rows": rows });
+    send_json("POST", "/api/exports", &body).await.map(|_| ())
 }
 
 /// The access log, optionally of one household and one user, at most `limit` rows.

@@ -458,6 +458,18 @@ pub fn csv_button(props: &CsvButtonProps) -> Html {
             Ok(text) => {
                 problem.set(None);
                 download_csv(&file_name, &text);
+                // An export is on the access log: which table, how many rows.
+                let (file, rows) = (
+                    file_name.to_string(),
+                    text.lines().count().saturating_sub(1),
+                );
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(error) = crate::api::log_export(&file, rows).await {
+                        web_sys::console::warn_1(
+                            &format!("the export was not logged: {error}").into(),
+                        );
+                    }
+                });
             }
             Err(error) => problem.set(Some(error)),
         })

@@ -1,6 +1,7 @@
-//! The access log: who opened or changed which household and when, filterable, for the
-//! systematic log review the law expects. The server keeps the log (hash-chained) and says
-//! whether the chain is intact; this screen only reads it.
+//! The access log: who opened, was shown or changed which household and when, filterable,
+//! for the systematic log review the law expects. The server keeps the log (hash-chained),
+//! says whether the chain is intact and flags what a reviewer looks for; the supervisor
+//! marks a period reviewed with a comment ([`Reviews`]).
 
 use lots_core::{Date, DocumentId, Timestamp};
 use web_sys::HtmlInputElement;
@@ -16,10 +17,17 @@ use crate::views::household_name;
 /// Rows asked of the server at most (its own limit is 5,000).
 const LIMIT: u32 = 2_000;
 
-const ACTIONS: [&str; 5] = [
+const ACTIONS: [&str; 12] = [
     "open",
+    "read",
     "change",
     "refused",
+    "caseload-listed",
+    "export",
+    "log-read",
+    "log-reviewed",
+    "sign-in",
+    "user-access-changed",
     "quarantine-accepted",
     "quarantine-rejected",
 ];
@@ -36,6 +44,7 @@ pub fn log() -> Html {
     let to = use_state(|| None::<Date>);
     let log = use_state(|| None::<Result<AuditLog, String>>);
     let date_problem = use_state(|| None::<String>);
+    let flagged_only = use_state(|| false);
 
     {
         let log = log.clone();
@@ -145,10 +154,18 @@ pub fn log() -> Html {
             html! { <p class="problem" role="alert">{ t1("desk-log-failed", "error", error.clone()) }</p> }
         }
         Some(Ok(log)) => {
+            let mut flags: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+            for flagged in &log.flags {
+                flags
+                    .entry(flagged.seq)
+                    .or_default()
+                    .push(code("log-flag", &flagged.flag));
+            }
             let entries: Vec<_> = log
                 .entries
                 .iter()
                 .filter(|entry| action.is_empty() || entry.action == *action)
+                .filter(|entry| !*flagged_only || flags.contains_key(&entry.seq))
                 .filter(|entry| {
                     let day = i18n::local_date(Timestamp::from_millis(entry.at));
                     from.is_none_or(|from| day >= from) && to.is_none_or(|to| day <= to)
@@ -160,6 +177,7 @@ pub fn log() -> Html {
                 "desk-log-device",
                 "desk-household",
                 "desk-log-action",
+                "desk-log-flags",
                 "desk-log-detail",
             ];
             let csv = {
@@ -172,6 +190,10 @@ pub fn log() -> Html {
                                 entry.device_id.clone(),
                                 household_label(&entry.document_id),
                                 code("log-action", &entry.action),
+                                flags
+                                    .get(&entry.seq)
+                                    .map(|flags| flags.join("; "))
+                                    .unwrap_or_default(),
                                 entry.detail.clone(),
                             ]
                         }))
@@ -204,6 +226,7 @@ pub fn log() -> Html {
                                         <td class="meta">{ entry.device_id.clone() }</td>
                                         <td>{ household_label(&entry.document_id) }</td>
                                         <td class={classes!((entry.action == "refused").then_some("warn"))}>{ code("log-action", &entry.action) }</td>
+                                        <td>{ for flags.get(&entry.seq).into_iter().flatten().map(|flag| html! { <span class="badge warn">{ flag.clone() }</span> }) }</td>
                                         <td class="meta">{ entry.detail.clone() }</td>
                                     </tr>
                                 }) }
@@ -234,11 +257,162 @@ pub fn log() -> Html {
                 <label>{ t("desk-log-to") }
                     <input type="date" value={to.map(|d| d.to_string()).unwrap_or_default()} onchange={date_input(&to)} />
                 </label>
+                <label class="check">
+                    <input type="checkbox" checked={*flagged_only} onchange={{
+                        let flagged_only = flagged_only.clone();
+                        Callback::from(move |_: Event| flagged_only.set(!*flagged_only))
+                    }} />
+                    { t("desk-log-flagged-only") }
+                </label>
             </div>
             if let Some(problem) = &*date_problem {
                 <p class="problem" role="alert">{ problem.clone() }</p>
             }
             { body }
+            <Reviews from={*from} to={*to} />
+        </section>
+    }
+}
+
+/// Props of [`Reviews`].
+#[derive(Properties, PartialEq)]
+pub struct ReviewsProps {
+    /// The period chosen in the log's filters.
+    pub from: Option<Date>,
+    /// Its last day.
+    pub to: Option<Date>,
+}
+
+/// Marking the chosen period reviewed, with a comment, and the reviews so far.
+#[function_component(Reviews)]
+pub fn reviews(props: &ReviewsProps) -> Html {
+    let session = use_context::<Session>().expect("the session is provided");
+    let desk = use_desk();
+    let reviews = use_state(|| None::<Result<Vec<api::LogReview>, String>>);
+    let saved = use_state(|| 0_u32);
+    let comment = use_state(String::new);
+    let district = use_state(String::new);
+    let outcome = use_state(|| None::<Result<(), String>>);
+    {
+        let reviews = reviews.clone();
+        use_effect_with(*saved, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let fetched = api::log_reviews().await;
+                reviews.set(Some(fetched.map_err(|error| error.to_string())));
+            });
+        });
+    }
+    let directory = &desk.directory;
+    let districts: Vec<(AttrValue, AttrValue)> = std::iter::once((
+        AttrValue::Static(""),
+        AttrValue::from(t("desk-log-review-all")),
+    ))
+    .chain(session.me.user.districts.iter().map(|id| {
+        (
+            AttrValue::from(id.clone()),
+            AttrValue::from(directory.district_name(id)),
+        )
+    }))
+    .collect();
+    let submit = {
+        let (comment, district, outcome, saved) = (
+            comment.clone(),
+            district.clone(),
+            outcome.clone(),
+            saved.clone(),
+        );
+        let (from, to) = (props.from, props.to);
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let (Some(from), Some(to)) = (from, to) else {
+                return outcome.set(Some(Err(t("desk-log-review-needs-period"))));
+            };
+            // The chosen days, Swedish midnight to midnight, up to now at most.
+            let start = Timestamp::start_of(from);
+            let end = Timestamp::start_of(to.plus_days(1)).min(crate::engine::now());
+            let (comment, district, outcome, saved) = (
+                comment.clone(),
+                district.clone(),
+                outcome.clone(),
+                saved.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                let chosen = (!district.is_empty()).then(|| (*district).clone());
+                match api::add_log_review(start, end, chosen.as_deref(), &comment).await {
+                    Ok(()) => {
+                        comment.set(String::new());
+                        outcome.set(Some(Ok(())));
+                        saved.set(*saved + 1);
+                    }
+                    Err(error) => outcome.set(Some(Err(t1(
+                        "desk-log-review-failed",
+                        "error",
+                        error.to_string(),
+                    )))),
+                }
+            });
+        })
+    };
+    let on_comment = {
+        let comment = comment.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlTextAreaElement = event.target_unchecked_into();
+            comment.set(input.value());
+        })
+    };
+    let on_district = {
+        let district = district.clone();
+        Callback::from(move |value: String| district.set(value))
+    };
+    let day = |ms: i64| i18n::local_date(Timestamp::from_millis(ms)).to_string();
+    let list = match &*reviews {
+        None => html! { <p class="meta" role="status">{ t("desk-log-loading") }</p> },
+        Some(Err(error)) => html! { <p class="problem">{ error.clone() }</p> },
+        Some(Ok(reviews)) if reviews.is_empty() => {
+            html! { <p class="meta">{ t("desk-log-reviews-none") }</p> }
+        }
+        Some(Ok(reviews)) => html! {
+            <table class="desk-table">
+                <thead><tr>
+                    <th scope="col">{ t("desk-log-review-period") }</th>
+                    <th scope="col">{ t("desk-log-review-district") }</th>
+                    <th scope="col">{ t("desk-log-review-by") }</th>
+                    <th scope="col">{ t("desk-log-review-comment") }</th>
+                </tr></thead>
+                <tbody>
+                    { for reviews.iter().map(|review| html! {
+                        <tr key={review.id.to_string()}>
+                            // The period's end is exclusive: its last day is the day before.
+                            <td>{ format!("{} – {}", day(review.period_from), day(review.period_to - 1)) }</td>
+                            <td>{ review.district_id.as_deref().map_or_else(|| t("desk-log-review-all"), |id| directory.district_name(id)) }</td>
+                            <td>{ format!("{}, {}", directory.person_name(&review.reviewer), i18n::date_time(Timestamp::from_millis(review.reviewed_at))) }</td>
+                            <td>{ review.comment.clone() }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        },
+    };
+    html! {
+        <section class="log-review" aria-labelledby="log-review-heading">
+            <h2 id="log-review-heading">{ t("desk-log-review") }</h2>
+            <p class="meta">{ t("desk-log-review-help") }</p>
+            <form class="filters" onsubmit={submit}>
+                <label>{ t("desk-log-review-district") }
+                    <Choice value={(*district).clone()} options={districts} onchange={on_district} />
+                </label>
+                <label class="grow">{ t("desk-log-review-comment") }
+                    <textarea id="log-review-comment" rows="2" maxlength="2000" required=true value={(*comment).clone()} oninput={on_comment} />
+                </label>
+                <button type="submit">{ t("desk-log-review-save") }</button>
+            </form>
+            { match &*outcome {
+                Some(Ok(())) => html! { <p class="badge ok" role="status">{ t("desk-log-review-saved") }</p> },
+                Some(Err(problem)) => html! { <p class="problem" role="alert">{ problem.clone() }</p> },
+                None => html! {},
+            } }
+            <h3>{ t("desk-log-reviews") }</h3>
+            { list }
         </section>
     }
 }
