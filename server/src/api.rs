@@ -305,16 +305,8 @@ pub async fn caseload(
 ) -> Result<Json<Vec<HouseholdSummary>>, AppError> {
     let caseload = state.hub.caseload(session.principal()).await?;
     // A list names households: on record, in counts (which ones is the caseload itself).
-    state
-        .store
-        .audit_event(
-            now(),
-            &session.user.id,
-            &session.device_id,
-            "caseload-listed",
-            &format!("households={}", caseload.len()),
-        )
-        .await?;
+    let detail = format!("households={}", caseload.len());
+    audit_action(&state, &session, "caseload-listed", &detail).await?;
     Ok(Json(caseload))
 }
 
@@ -357,7 +349,7 @@ pub async fn create_district(
         )));
     }
     state.store.add_district(&id, &name).await?;
-    audit_admin(
+    audit_action(
         &state,
         &session,
         "district-created",
@@ -381,7 +373,7 @@ pub async fn rename_district(
     if !state.store.rename_district(&id, &name).await? {
         return Err(AppError::NotFound("district"));
     }
-    audit_admin(
+    audit_action(
         &state,
         &session,
         "district-renamed",
@@ -391,8 +383,9 @@ pub async fn rename_district(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Puts an administrator's action on record: who, on which device, what, to whom.
-pub(crate) async fn audit_admin(
+/// Puts what a signed-in person did on record (an administrator's action, a listing, a
+/// reading of the log): who, on which device, what, to whom.
+pub(crate) async fn audit_action(
     state: &AppState,
     session: &Session,
     action: &str,
@@ -405,9 +398,9 @@ pub(crate) async fn audit_admin(
     Ok(())
 }
 
-/// [`audit_admin`] for an action on a user's access: filed under `districts` too, so that
+/// [`audit_action`] for an action on a user's access: filed under `districts` too, so that
 /// the supervisors of every district concerned read it.
-pub(crate) async fn audit_admin_in(
+pub(crate) async fn audit_action_in(
     state: &AppState,
     session: &Session,
     action: &str,
@@ -506,7 +499,7 @@ pub async fn create_user(
         .add_user(&user, &state.hashing.hash(new.password).await?, now())
         .await?;
     state.hub.users_changed();
-    audit_admin_in(
+    audit_action_in(
         &state,
         &session,
         "user-created",
@@ -549,7 +542,7 @@ pub async fn revoke_device(
         return Err(AppError::NotFound("device"));
     }
     state.store.revoke_device(&id, now()).await?;
-    audit_admin(
+    audit_action(
         &state,
         &session,
         "device-revoked",
@@ -678,16 +671,7 @@ pub async fn audit(
     };
     let entries = state.store.audit_query(&filter).await?;
     let detail = audit_read_detail(&query, entries.len());
-    state
-        .store
-        .audit_event(
-            now(),
-            &session.user.id,
-            &session.device_id,
-            "log-read",
-            &detail,
-        )
-        .await?;
+    audit_action(&state, &session, "log-read", &detail).await?;
     let flags = crate::review::flags(&entries)
         .into_iter()
         .flat_map(|(seq, flags)| {

@@ -43,7 +43,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::{ErrorBody, audit_admin, audit_admin_in, require};
+use super::{ErrorBody, audit_action, audit_action_in, require};
 use crate::AppState;
 use crate::auth::{Session, SignedIn, check_new_password, temporary_password};
 use crate::error::AppError;
@@ -176,7 +176,7 @@ pub async fn update_user(
             .chain(&after_districts)
             .cloned()
             .collect();
-        audit_admin_in(
+        audit_action_in(
             &state,
             &session,
             "user-access-changed",
@@ -191,7 +191,7 @@ pub async fn update_user(
             .await;
     }
     if let Some(name) = &change.display_name {
-        audit_admin(
+        audit_action(
             &state,
             &session,
             "user-renamed",
@@ -205,7 +205,7 @@ pub async fn update_user(
         } else {
             "user-enabled"
         };
-        audit_admin(&state, &session, action, &id).await?;
+        audit_action(&state, &session, action, &id).await?;
         if disabled {
             state
                 .close_everywhere(Some(id), None, "your account was disabled")
@@ -267,7 +267,7 @@ pub async fn reset_password(
     if !state.store.set_temporary_password(&id, &hash).await? {
         return Err(AppError::NotFound("user"));
     }
-    audit_admin(&state, &session, "password-reset", &id).await?;
+    audit_action(&state, &session, "password-reset", &id).await?;
     state
         .close_everywhere(Some(id), None, "your password was reset")
         .await;
@@ -333,7 +333,7 @@ pub async fn change_own_password(
     {
         return Err(AppError::Unauthenticated);
     }
-    audit_admin(&state, &session, "password-changed", &session.user.id).await?;
+    audit_action(&state, &session, "password-changed", &session.user.id).await?;
     // Whoever knew the old password is signed out on every other device.
     for device in state.store.devices(Some(&session.user.id)).await? {
         if device.id != session.device_id && device.revoked_at.is_none() {

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::AppState;
-use crate::api::{audit_admin, open_session, require};
+use crate::api::{audit_action, open_session, require};
 use crate::auth::Session;
 use crate::error::AppError;
 use crate::oidc::{OidcError, PENDING_COOKIE, PENDING_SECONDS, Pending};
@@ -451,7 +451,7 @@ pub async fn link_identity(
             )));
         }
     }
-    audit_admin(
+    audit_action(
         &state,
         &session,
         "identity-linked",
@@ -472,7 +472,7 @@ pub async fn unlink_identity(
     if !state.store.unlink_identity(&id).await? {
         return Err(AppError::NotFound("identity"));
     }
-    audit_admin(&state, &session, "identity-unlinked", &id).await?;
+    audit_action(&state, &session, "identity-unlinked", &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -113,6 +113,8 @@ pub async fn log_reads(
     };
     let mut writes = Writes::default();
     let mut seen = std::collections::HashSet::new();
+    // An upload names a few households many times: each is looked up once.
+    let mut holds: std::collections::HashMap<DocumentId, bool> = Default::default();
     for (index, read) in upload.reads.iter().enumerate() {
         if known.contains(&read.id) || !seen.insert(read.id.as_str()) {
             answer.already += 1;
@@ -129,7 +131,15 @@ pub async fn log_reads(
                 continue;
             }
         };
-        if !shown_to(&state, &principal, &document).await? {
+        let held = match holds.get(&document) {
+            Some(held) => *held,
+            None => {
+                let held = shown_to(&state, &principal, &document).await?;
+                holds.insert(document, held);
+                held
+            }
+        };
+        if !held {
             answer.refused.push(RefusedRead {
                 index,
                 code: "not_yours",
@@ -257,15 +267,7 @@ pub async fn log_export(
             "an export's file name is 1–100 characters, none a control character",
         ));
     }
-    state
-        .store
-        .audit_event(
-            state.clock.now(),
-            &session.user.id,
-            &session.device_id,
-            "export",
-            &format!("file={} rows={}", export.file, export.rows),
-        )
-        .await?;
+    let detail = format!("file={} rows={}", export.file, export.rows);
+    super::audit_action(&state, &session, "export", &detail).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

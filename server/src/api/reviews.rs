@@ -73,22 +73,13 @@ pub async fn add(
         comment,
     };
     let id = state.store.add_log_review(&new, now).await?;
-    state
-        .store
-        .audit_event_in(
-            now,
-            &session.user.id,
-            &session.device_id,
-            "log-reviewed",
-            &format!(
-                "review={id} from={} to={} district={}",
-                review.from,
-                review.to,
-                review.district.as_deref().unwrap_or("all")
-            ),
-            &districts,
-        )
-        .await?;
+    let detail = format!(
+        "review={id} from={} to={} district={}",
+        review.from,
+        review.to,
+        review.district.as_deref().unwrap_or("all")
+    );
+    super::audit_action_in(&state, &session, "log-reviewed", &detail, &districts).await?;
     Ok((StatusCode::CREATED, Json(Reviewed { id })))
 }
 

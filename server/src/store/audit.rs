@@ -190,10 +190,8 @@ impl Store {
         action: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut writes = Writes::default();
-        writes.audit_any(at, user_id, device_id, None, action, detail);
-        self.commit(&writes, at).await?;
-        Ok(())
+        self.audit_event_in(at, user_id, device_id, action, detail, &[])
+            .await
     }
 
     /// Appends an administrator's action on a user's access, filed under `districts` too
