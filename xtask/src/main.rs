@@ -29,10 +29,10 @@ cargo xtask <command>
 Commands:
   run     start Lots on http://127.0.0.1:8080: the sync server with embedded SQLite in ./data,
           the web app from ./dist, and on first start synthetic demo data and demo logins
-  test    install missing tools, then run every test: native (cargo test --workspace, with
-          a throwaway PostgreSQL for the server's storage and scale-out tests), core for
-          wasm32, and core's browser tests (wasm-pack test --headless --chrome); not yet
-          the fuzz regressions (see fuzz-regressions)
+  test    install missing tools, then run every test: formatting and lints, native
+          (cargo test --workspace, with a throwaway PostgreSQL for the server's storage and
+          scale-out tests), a short fuzz run, core's and the web app's browser tests
+          (wasm-pack test --headless --chrome), and the web app end to end (Playwright)
   build-web  build the web app into ./dist (Trunk, release), as `run` does first
   bench   run core's criterion benchmarks (figures go in BENCHMARKS.md)
   bench-server [--clients 100,500,1000] [--seconds N]
@@ -71,6 +71,7 @@ Environment:
 ";
 
 fn main() -> Result<()> {
+    tools::start_clock();
     let sh = Shell::new()?;
     sh.change_dir(project_root());
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -33,13 +33,13 @@ impl TestPostgres {
         if let Ok(url) = std::env::var("LOTS_TEST_POSTGRES_URL")
             && !url.is_empty()
         {
-            eprintln!("xtask: using the PostgreSQL at LOTS_TEST_POSTGRES_URL");
+            crate::tools::step("using the PostgreSQL at LOTS_TEST_POSTGRES_URL");
             return Ok(Self { url, cluster: None });
         }
         let bin = match installed_bin() {
             Some(bin) => bin,
             None => {
-                eprintln!("xtask: installing Debian's postgresql for the server's tests");
+                crate::tools::step("installing Debian's postgresql for the server's tests");
                 apt_install(sh, &["postgresql"])
                     .context("installing postgresql; or set LOTS_TEST_POSTGRES_URL")?;
                 installed_bin().context("postgresql was installed but initdb is not found")?
@@ -82,7 +82,9 @@ impl TestPostgres {
             "-h 127.0.0.1 -p {port} -k {} -c max_connections=400",
             cluster.dir.display()
         );
-        eprintln!("xtask: starting a throwaway PostgreSQL on 127.0.0.1:{port}");
+        crate::tools::step(&format!(
+            "starting a throwaway PostgreSQL on 127.0.0.1:{port}"
+        ));
         let started = cluster.run(
             sh,
             "pg_ctl",

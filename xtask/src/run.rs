@@ -7,7 +7,7 @@ use xshell::{Shell, cmd};
 /// (`cargo xtask run -- --help` lists them). Ctrl-C stops it; the data stays for next time.
 pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
     let args: Vec<&String> = args.iter().filter(|arg| *arg != "--").collect();
-    eprintln!("xtask: building and starting the server (the first build takes a few minutes)");
+    crate::tools::step("building and starting the server (the first build takes a few minutes)");
     cmd!(
         sh,
         "cargo run --package lots-server -- --demo --data-dir data --dist dist {args...}"

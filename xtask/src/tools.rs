@@ -22,7 +22,8 @@ pub fn ensure_all(sh: &Shell) -> Result<()> {
     node_packages(sh)?;
     nightly(sh)?;
     cargo_fuzz(sh)?;
-    Ok(())
+    crate::web::ensure_tools(sh)?;
+    forget_tool_builds(sh)
 }
 
 /// The npm packages of the interop test (the JavaScript automerge-repo client) and of the
@@ -59,9 +60,54 @@ pub fn npm_install(sh: &Shell, dir: &std::path::Path, what: &str) -> Result<()> 
     Ok(())
 }
 
-/// Says what xtask is doing.
+/// When xtask started, for the minutes and seconds in front of each step.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Starts the clock [`step`] reads; called first thing in `main`.
+pub fn start_clock() {
+    STARTED.get_or_init(std::time::Instant::now);
+}
+
+/// Says what xtask is doing, and how long after its start: a CI log then shows where the
+/// time went.
 pub fn step(what: &str) {
-    eprintln!("xtask: {what}");
+    let elapsed = STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs();
+    eprintln!("xtask [{:02}:{:02}]: {what}", elapsed / 60, elapsed % 60);
+}
+
+/// Where `cargo install` builds the tools: one folder for all of them, so that what they
+/// share (serde, clap, tokio …) is built once, removed by [`forget_tool_builds`] afterwards.
+const TOOL_BUILDS: &str = "target/tool-builds";
+
+/// `cargo install`s a tool from crates.io, built for a fast build rather than a fast tool:
+/// without LTO, in 16 codegen units, at opt-level 1. The tools only drive rustc, wasm-opt
+/// and Chromium, and their own speed does not show in a test run; their builds were most of
+/// a fresh machine's test run (Trunk alone 13 minutes at its own release settings).
+/// `args` are `cargo install`'s, such as `["--locked", "trunk", "--version", "0.21.14"]`.
+pub fn cargo_install(sh: &Shell, args: &[&str]) -> Result<()> {
+    let _lto = sh.push_env("CARGO_PROFILE_RELEASE_LTO", "false");
+    let _units = sh.push_env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+    let _opt = sh.push_env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
+    let _debug = sh.push_env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    let _incremental = sh.push_env("CARGO_INCREMENTAL", "0");
+    let target_dir = sh.current_dir().join(TOOL_BUILDS);
+    cmd!(sh, "cargo install --target-dir {target_dir} {args...}")
+        .run()
+        .with_context(|| format!("cargo install {} failed", args.join(" ")))?;
+    Ok(())
+}
+
+/// Removes the tools' build folder (gigabytes) once they are installed.
+pub fn forget_tool_builds(sh: &Shell) -> Result<()> {
+    let dir = sh.current_dir().join(TOOL_BUILDS);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove {}", dir.display()))?;
+    }
+    Ok(())
 }
 
 /// The wasm32 target of rustc.
@@ -146,10 +192,10 @@ pub fn wasm_bindgen_cli(sh: &Shell) -> Result<()> {
         return Ok(());
     }
     step(&format!(
-        "installing wasm-bindgen-cli {wanted} (about 4 minutes)"
+        "installing wasm-bindgen-cli {wanted} (a few minutes)"
     ));
     // Not `--locked`: its lockfile pins a crate version this registry lacks.
-    cmd!(sh, "cargo install wasm-bindgen-cli --version {wanted}").run()?;
+    cargo_install(sh, &["wasm-bindgen-cli", "--version", &wanted])?;
     Ok(())
 }
 
@@ -158,13 +204,12 @@ fn wasm_pack(sh: &Shell) -> Result<()> {
         return Ok(());
     }
     step(&format!(
-        "installing wasm-pack {WASM_PACK_VERSION} (about 4 minutes)"
+        "installing wasm-pack {WASM_PACK_VERSION} (a few minutes)"
     ));
-    cmd!(
+    cargo_install(
         sh,
-        "cargo install --locked wasm-pack --version {WASM_PACK_VERSION}"
-    )
-    .run()?;
+        &["--locked", "wasm-pack", "--version", WASM_PACK_VERSION],
+    )?;
     if installed_version(sh, "wasm-pack").as_deref() != Some(WASM_PACK_VERSION) {
         bail!(
             "wasm-pack {WASM_PACK_VERSION} was installed but another wasm-pack comes first on PATH"
@@ -192,11 +237,10 @@ pub fn cargo_fuzz(sh: &Shell) -> Result<()> {
     step(&format!(
         "installing cargo-fuzz {CARGO_FUZZ_VERSION} (about 2 minutes)"
     ));
-    cmd!(
+    cargo_install(
         sh,
-        "cargo install --locked cargo-fuzz --version {CARGO_FUZZ_VERSION}"
-    )
-    .run()?;
+        &["--locked", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION],
+    )?;
     if installed_version(sh, "cargo-fuzz").as_deref() != Some(CARGO_FUZZ_VERSION) {
         bail!(
             "cargo-fuzz {CARGO_FUZZ_VERSION} was installed but another cargo-fuzz comes first on PATH"

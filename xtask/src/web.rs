@@ -24,7 +24,8 @@ use crate::tools::{self, step};
 /// Trunk's version: 0.22 needs a newer rustc than this project's.
 const TRUNK_VERSION: &str = "0.21.14";
 
-/// Installs what building the web app needs.
+/// Installs what building the web app needs (and leaves the tools' build folder for the
+/// caller to remove).
 pub fn ensure_tools(sh: &Shell) -> Result<()> {
     tools::wasm_target(sh)?;
     tools::wasm_bindgen_cli(sh)?;
@@ -35,9 +36,9 @@ pub fn ensure_tools(sh: &Shell) -> Result<()> {
     )?;
     if tools::installed_version(sh, "trunk").as_deref() != Some(TRUNK_VERSION) {
         step(&format!(
-            "installing trunk {TRUNK_VERSION} (about 13 minutes on two cores)"
+            "installing trunk {TRUNK_VERSION} (several minutes on two cores)"
         ));
-        cmd!(sh, "cargo install --locked trunk --version {TRUNK_VERSION}").run()?;
+        tools::cargo_install(sh, &["--locked", "trunk", "--version", TRUNK_VERSION])?;
     }
     Ok(())
 }
@@ -45,6 +46,7 @@ pub fn ensure_tools(sh: &Shell) -> Result<()> {
 /// Builds the web app into `dist/`, ready to serve.
 pub fn build(sh: &Shell) -> Result<()> {
     ensure_tools(sh)?;
+    tools::forget_tool_builds(sh)?;
     step("building the web app (release) into dist/");
     let tools_bin = sh.current_dir().join("web/tools/node_modules/.bin");
     let path = std::env::var("PATH").unwrap_or_default();
