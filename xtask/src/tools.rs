@@ -194,8 +194,17 @@ pub fn wasm_bindgen_cli(sh: &Shell) -> Result<()> {
     step(&format!(
         "installing wasm-bindgen-cli {wanted} (a few minutes)"
     ));
-    // Not `--locked`: its lockfile pins a crate version this registry lacks.
-    cargo_install(sh, &["wasm-bindgen-cli", "--version", &wanted])?;
+    // Not `--locked`: its lockfile pins a crate version this registry lacks. Without its
+    // default features: they are TLS (rustls, ring) for downloads it never makes here.
+    cargo_install(
+        sh,
+        &[
+            "wasm-bindgen-cli",
+            "--version",
+            &wanted,
+            "--no-default-features",
+        ],
+    )?;
     Ok(())
 }
 

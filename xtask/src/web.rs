@@ -38,7 +38,18 @@ pub fn ensure_tools(sh: &Shell) -> Result<()> {
         step(&format!(
             "installing trunk {TRUNK_VERSION} (several minutes on two cores)"
         ));
-        tools::cargo_install(sh, &["--locked", "trunk", "--version", TRUNK_VERSION])?;
+        // Without its default features (TLS for downloads and its update check): it is told
+        // never to download (`Trunk.toml`), and `trunk build` serves nothing.
+        tools::cargo_install(
+            sh,
+            &[
+                "--locked",
+                "trunk",
+                "--version",
+                TRUNK_VERSION,
+                "--no-default-features",
+            ],
+        )?;
     }
     Ok(())
 }
