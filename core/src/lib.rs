@@ -13,10 +13,12 @@
 
 mod actions;
 mod calendar;
+pub mod data_map;
 mod document;
 mod history;
 mod ids;
 mod report;
+mod retention;
 mod rules;
 mod schema;
 mod signature;
@@ -44,6 +46,7 @@ pub use report::{
     split_columns, stacked_bar_chart, tertial_report,
 };
 pub use report::{PlanProgress, Workload, overdue_follow_ups, plan_progress, text_csv, workload};
+pub use retention::{DEFAULT_RETENTION_YEARS, RESEARCH_BIRTH_DAYS, Retention, RetentionRule};
 pub use rules::{
     ESTABLISHMENT_PERIOD_MONTHS, MAX_AGE, MIN_AGE, OutsideReason, QUOTA_SUPPORT_MONTHS, age_on,
     establishment_period_end, household_establishment_end, household_member_exclusions,

@@ -57,6 +57,8 @@ Commands:
           every kept crash input and seed through the fuzz targets on stable; fails today
           on panics inside Automerge 0.12 (BENCHMARKS.md), which the server survives by
           catching them per connection
+  data-map
+          write docs/data-map.md (for the municipality's DPIA) from core/src/data_map.rs
   setup   install missing tools only
   help    show this
 
@@ -92,6 +94,13 @@ fn main() -> Result<()> {
         Some("fuzz") => fuzz::run(&sh, &args[1..]),
         Some("fuzz-regressions") => fuzz::regressions(&sh),
         Some("setup") => tools::ensure_all(&sh),
+        Some("data-map") => {
+            let map =
+                xshell::cmd!(sh, "cargo run --quiet -p lots-core --example data_map").read()?;
+            sh.write_file("docs/data-map.md", format!("{map}\n"))?;
+            tools::step("wrote docs/data-map.md");
+            Ok(())
+        }
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
