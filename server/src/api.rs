@@ -6,6 +6,7 @@ pub mod admin;
 pub mod oidc;
 pub mod quarantine;
 pub mod reads;
+pub mod retention;
 pub mod reviews;
 
 use std::sync::Arc;
@@ -761,6 +762,10 @@ pub struct ErrorBody {
         reads::log_export,
         reviews::add,
         reviews::list,
+        retention::dry_run,
+        retention::run,
+        retention::remove_one,
+        retention::removed,
         oidc::sign_in_options,
         oidc::identity,
         oidc::link_identity,

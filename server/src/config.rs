@@ -64,6 +64,17 @@ pub struct Config {
     #[arg(long, env = "LOTS_MESSAGES_PER_SECOND", default_value_t = 500)]
     pub messages_per_second: u32,
 
+    /// Gallring: whole years after a household's last entry (by the server's clock) before
+    /// it may be removed; SoL has five.
+    #[arg(long, env = "LOTS_RETENTION_YEARS", default_value_t = lots_core::DEFAULT_RETENTION_YEARS,
+          value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub retention_years: u16,
+
+    /// Gallring: keep households with a member born on the 5th, 15th or 25th of a month (for
+    /// research), as most municipalities' document management plans have it.
+    #[arg(long, env = "LOTS_RETENTION_KEEP_RESEARCH_BIRTH_DAYS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub retention_keep_research_birth_days: bool,
+
     /// On first start (no users yet), create synthetic demo data and demo logins.
     #[arg(long, env = "LOTS_DEMO")]
     pub demo: bool,
@@ -155,6 +166,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// The rule gallring follows.
+    pub fn retention_rule(&self) -> lots_core::RetentionRule {
+        lots_core::RetentionRule {
+            years: self.retention_years,
+            keep_research_birth_days: self.retention_keep_research_birth_days,
+        }
+    }
+
     /// Checks what clap cannot: the origin's form and the limits' ranges.
     pub fn validate(&self) -> anyhow::Result<()> {
         let origin = &self.public_origin;

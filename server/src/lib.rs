@@ -129,6 +129,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/caseloads", get(api::admin::caseloads))
         .route(
+            "/admin/retention",
+            get(api::retention::dry_run).post(api::retention::run),
+        )
+        .route("/households/{id}/remove", post(api::retention::remove_one))
+        .route("/removed", get(api::retention::removed))
+        .route(
             "/users/{id}/identity",
             get(api::oidc::identity)
                 .put(api::oidc::link_identity)

@@ -59,6 +59,7 @@ mod documents;
 mod identities;
 mod quarantine;
 mod reads;
+mod removals;
 mod reviews;
 mod sessions;
 mod staffing;
@@ -73,6 +74,7 @@ pub use backup::{BACKUP_MADE, RESTORED, file_name};
 pub use checkpoints::AuditTip;
 pub use identities::{Identity, Linked};
 pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
+pub use removals::{HouseholdAge, Removal, RemovalKind, RemovedHousehold};
 pub use reviews::{LogReview, NewLogReview};
 pub use sessions::{LiveSession, RotatedToken, SessionRules};
 pub use staffing::{CaseloadCount, UserChange};
@@ -105,6 +107,10 @@ pub enum StoreError {
         /// The actor id (hex).
         actor_id: String,
     },
+    /// A household to remove that the index does not hold (removed already, or never
+    /// known). The commit was refused whole.
+    #[error("household {0} is not stored, so it cannot be removed")]
+    NotStored(DocumentId),
 }
 
 /// The open database.

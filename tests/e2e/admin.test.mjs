@@ -235,3 +235,37 @@ test("the console on a phone, and in English", async () => {
   assert.deepEqual(admin.errors, []);
   await admin.context.close();
 });
+
+test("gallring lists what is due first, and a household recorded in error is removed on a decision", async () => {
+  const admin = await console_();
+  const { page } = admin;
+  await section(page, "Gallring");
+  await page.locator("button", { hasText: "Lista vad som ska gallras" }).click();
+  // The demo's households were all written just now: nothing is due.
+  await page.locator("table.retention-due caption", { hasText: "Inga hushåll att gallra" }).waitFor({ timeout: 30_000 });
+  assert.match(await page.locator(".retention-rule").innerText(), /gallras 5 år efter sista anteckningen/);
+  await check(page, "admin-retention");
+
+  // An id that names no household is refused in words, and nothing is removed.
+  await page.fill("#remove-household", "not-a-household");
+  await page.fill("#remove-decision", "Dnr 2031/99");
+  await page.fill("#remove-reason", "Registrerat två gånger (syntetiskt test)");
+  await page.click("form.remove-one button[type=submit]");
+  await page.locator(".admin-failed", { hasText: "Det finns inget hushåll med det id:t" }).waitFor();
+
+  const sara = await apiSession(server.base, SARA);
+  const before = await sara("GET", "/api/caseload");
+  const doomed = before.find((household) => household.district === "district-kungsholmen").document_id;
+  await page.fill("#remove-household", doomed);
+  await page.click("form.remove-one button[type=submit]");
+  await page.locator(".admin-done", { hasText: `Hushållet ${doomed} är borttaget` }).waitFor();
+  await check(page, "admin-retention-removed");
+  const after = await sara("GET", "/api/caseload");
+  assert.equal(after.length, before.length - 1);
+  assert.ok(!after.some((household) => household.document_id === doomed));
+  const removed = await sara("GET", "/api/removed");
+  assert.deepEqual(removed.map((tombstone) => tombstone.document_id), [doomed]);
+  assert.equal(removed[0].decision, "Dnr 2031/99");
+  assert.deepEqual(admin.errors, []);
+  await admin.context.close();
+});

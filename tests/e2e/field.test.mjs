@@ -1,8 +1,8 @@
 // The field app end to end, in Debian's Chromium against the real built app and the real
 // server: two phones apart merging, a reload with no network, a conflict settled on the phone,
 // every screen at phone size with axe-core, a phone the server refuses for a full quarantine,
-// households that cannot be read listed with why, and a household opened offline reaching the
-// access log. Run by `cargo xtask test`
+// households that cannot be read listed with why, a household opened offline reaching the
+// access log, and a household removed while the phone was offline erased from it. Run by `cargo xtask test`
 // (`node --test`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -466,4 +466,76 @@ test("households that cannot be read, on the server or on the phone, are listed 
   await check(page, "phone-unreadable");
   assert.deepEqual(one.errors, []);
   await one.context.close();
+});
+
+/** How many records of IndexedDB's `store` belong to document `id` (by key or by field). */
+function recordsOf(page, store, id) {
+  return page.evaluate(
+    ({ store, id }) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("lots");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction(store).objectStore(store).openCursor();
+          let count = 0;
+          request.onsuccess = () => {
+            const cursor = request.result;
+            if (!cursor) {
+              open.result.close();
+              return resolve(count);
+            }
+            if (String(cursor.key).includes(id) || cursor.value?.document === id) count += 1;
+            cursor.continue();
+          };
+          request.onerror = () => reject(request.error);
+        };
+      }),
+    { store, id },
+  );
+}
+
+test("a household removed on a decision while the phone was offline is erased from it at the next contact, and never comes back", async () => {
+  // A server of its own: this one loses a household.
+  const own = await startServer();
+  try {
+    const one = await phone(browser, own.base);
+    const { page } = one;
+    await signIn(page, ANNA);
+    await waitSynced(page);
+    const id = await householdId(page, 3);
+    const before = await page.locator(".card.household").count();
+    assert.ok((await recordsOf(page, "chunks", id)) > 0, "the phone holds the household");
+
+    await goOffline(one);
+    await openHousehold(page, id);
+    await page.goto("/#/");
+    const sara = await apiSession(own.base, SARA);
+    const removed = await sara("POST", `/api/households/${id}/remove`, {
+      decision: "Dnr 2031/99",
+      reason: "Registrerat av misstag (syntetiskt test)",
+    });
+    assert.equal(removed.removed, 1);
+
+    await goOnline(one);
+    await page.waitForFunction((id) => !document.querySelector(`.card.household[href$="${id}"]`), id, { timeout: 30_000 });
+    await waitSynced(page);
+    assert.equal(await page.locator(".card.household").count(), before - 1);
+    for (const store of ["chunks", "summaries", "sync_states", "dirty", "past"]) {
+      assert.equal(await recordsOf(page, store, id), 0, `${store} still holds the household`);
+    }
+    // A reload finds nothing of it, and the server did not take it back.
+    await page.reload();
+    await waitForHouseholds(page, before - 1);
+    await page.waitForTimeout(1_000);
+    assert.equal(await page.locator(`.card.household[href$="${id}"]`).count(), 0);
+    const caseload = await sara("GET", "/api/caseload");
+    assert.ok(!caseload.some((entry) => entry.document_id === id), "the server has it again");
+    // The read made offline before the removal is on the log all the same.
+    const reads = await sara("GET", `/api/audit?action=read&household=${id}&limit=10`);
+    assert.ok(reads.entries.some((row) => row.user_id === "u-anna"), JSON.stringify(reads));
+    assert.deepEqual(one.errors, []);
+    await one.context.close();
+  } finally {
+    own.stop();
+  }
 });

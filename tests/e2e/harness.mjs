@@ -292,8 +292,11 @@ export async function apiSession(base, login) {
   });
   if (!response.ok) throw new Error(`signing in as ${login.username}: ${response.status}`);
   const { token } = await response.json();
-  return async (method, path) => {
-    const answer = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  return async (method, path, body) => {
+    const headers = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const json = body === undefined ? undefined : JSON.stringify(body);
+    const answer = await fetch(`${base}${path}`, { method, headers, body: json });
     if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status} ${await answer.text()}`);
     return answer.json();
   };

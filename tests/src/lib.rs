@@ -76,6 +76,33 @@ impl TestServer {
     }
 }
 
+/// A JSON request to `server` with a bearer token: its status and body (`null` when it has
+/// none).
+pub async fn call(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, server.url(path))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{path}: {error}"));
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// A server as its own operating-system process (the built `lots-server` binary), for
 /// tests that kill it or run several: it binds 127.0.0.1 only and is killed when dropped.
 pub struct ServerProcess {

@@ -6,31 +6,11 @@
 
 use std::time::Duration;
 
-use lots_tests::{Api as _, SyncClient, TestServer};
+use lots_tests::{Api as _, SyncClient, TestServer, call};
 use serde_json::{Value, json};
 
 fn password(username: &str) -> &'static str {
     lots_tests::demo_password(username).unwrap()
-}
-
-/// A JSON request with a bearer token: its status and body (`null` when it has none).
-async fn call(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, server.url(path))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 async fn sign_in(server: &TestServer, username: &str, password: &str) -> (u16, Value) {

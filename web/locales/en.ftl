@@ -686,3 +686,54 @@ admin-caseloads-no-district = No district
 admin-error-own-password = Another administrator resets your own password.
 admin-error-nothing-to-change = Nothing was changed.
 admin-device-this = This device
+
+admin-nav-retention = Retention
+admin-retention-title = Retention
+admin-retention-intro = A household's file is removed once the time after its last entry has run out (the Social Services Act). List what is due first and read the list; then remove it, naming the decision's reference. Listing and removing are on record. Phones and computers delete their copies at their next contact with the server.
+admin-retention-list = List what is due
+admin-retention-rule = Rule: removed { $years } years after the last entry (the server's clock). Today: { $today }.
+admin-retention-rule-keeping = Rule: removed { $years } years after the last entry (the server's clock); households with anyone born on the 5th, 15th or 25th are kept for research. Today: { $today }.
+admin-retention-due = { $count ->
+    [0] No households due
+    [one] One household due
+   *[other] { $count } households due
+}
+admin-retention-kept = { $count ->
+    [one] One household kept although old enough
+   *[other] { $count } households kept although old enough
+}
+admin-retention-run-title = { $count ->
+    [one] Remove the household
+   *[other] Remove the { $count } households
+}
+admin-retention-run-intro = Exactly the households listed are removed, with every visit, note and plan. This cannot be undone.
+admin-retention-run = { $count ->
+    [one] Remove one household
+   *[other] Remove { $count } households
+}
+admin-retention-done = { $count ->
+    [one] One household was removed.
+   *[other] { $count } households were removed.
+}
+admin-retention-decision-missing = Enter the decision's reference.
+admin-retention-verdict-due = Due
+admin-retention-verdict-research = Kept: someone born on the 5th, 15th or 25th
+admin-retention-verdict-unreadable = Kept: its members cannot be read, decide by hand
+admin-decision = Decision (reference)
+admin-column-household = Household (id)
+admin-column-district = District
+admin-column-last-entry = Last entry
+admin-column-due-on = Due from
+admin-column-verdict = Verdict
+admin-remove-title = Remove one household on a decision
+admin-remove-intro = For a household recorded in error. The supervisor sees the household's id under Households on the desk. The household is removed with everything in it, and this cannot be undone.
+admin-remove-household = The household's id
+admin-remove-reason = Reason
+admin-remove-button = Remove the household
+admin-remove-done = Household { $household } is removed.
+admin-remove-fields-missing = Fill in the household's id, the decision and the reason.
+admin-error-not-due = One of the households is no longer due. List again and remove what the list shows.
+admin-error-decision = Enter the decision's reference (at most 200 characters).
+admin-error-reason = Enter the reason (at most 1,000 characters).
+admin-error-no-household = There is no household with that id, or it was removed already.
+household-id = The household's id:

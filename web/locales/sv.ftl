@@ -685,3 +685,54 @@ admin-caseloads-no-district = Ingen stadsdel
 admin-error-own-password = Ditt eget lösenord återställs av en annan administratör.
 admin-error-nothing-to-change = Inget ändrades.
 admin-device-this = Den här enheten
+
+admin-nav-retention = Gallring
+admin-retention-title = Gallring
+admin-retention-intro = Hushållens akter gallras när tiden efter den sista anteckningen har gått ut (socialtjänstlagen). Lista först vad som ska gallras och granska listan; gallra sedan med beslutets diarienummer. Listningen och gallringen loggas. Telefoner och datorer raderar sina kopior nästa gång de har kontakt med servern.
+admin-retention-list = Lista vad som ska gallras
+admin-retention-rule = Regel: gallras { $years } år efter sista anteckningen (serverns tid). I dag: { $today }.
+admin-retention-rule-keeping = Regel: gallras { $years } år efter sista anteckningen (serverns tid); hushåll med någon född den 5:e, 15:e eller 25:e sparas för forskning. I dag: { $today }.
+admin-retention-due = { $count ->
+    [0] Inga hushåll att gallra
+    [one] Ett hushåll att gallra
+   *[other] { $count } hushåll att gallra
+}
+admin-retention-kept = { $count ->
+    [one] Ett hushåll sparas trots åldern
+   *[other] { $count } hushåll sparas trots åldern
+}
+admin-retention-run-title = { $count ->
+    [one] Gallra hushållet
+   *[other] Gallra de { $count } hushållen
+}
+admin-retention-run-intro = Exakt de listade hushållen tas bort, med alla besök, anteckningar och planer. Det går inte att ångra.
+admin-retention-run = { $count ->
+    [one] Gallra ett hushåll
+   *[other] Gallra { $count } hushåll
+}
+admin-retention-done = { $count ->
+    [one] Ett hushåll gallrades.
+   *[other] { $count } hushåll gallrades.
+}
+admin-retention-decision-missing = Skriv beslutets diarienummer.
+admin-retention-verdict-due = Gallras
+admin-retention-verdict-research = Sparas: någon född den 5:e, 15:e eller 25:e
+admin-retention-verdict-unreadable = Sparas: medlemmarna går inte att läsa, avgör för hand
+admin-decision = Beslut (diarienummer)
+admin-column-household = Hushåll (id)
+admin-column-district = Stadsdel
+admin-column-last-entry = Sista anteckning
+admin-column-due-on = Kan gallras från
+admin-column-verdict = Bedömning
+admin-remove-title = Ta bort ett hushåll efter beslut
+admin-remove-intro = För ett hushåll som registrerats av misstag. Arbetsledaren ser hushållets id under Hushåll på skrivbordet. Hushållet tas bort med allt innehåll, och det går inte att ångra.
+admin-remove-household = Hushållets id
+admin-remove-reason = Skäl
+admin-remove-button = Ta bort hushållet
+admin-remove-done = Hushållet { $household } är borttaget.
+admin-remove-fields-missing = Fyll i hushållets id, beslutet och skälet.
+admin-error-not-due = Ett av hushållen ska inte längre gallras. Lista igen och gallra det som listan visar.
+admin-error-decision = Skriv beslutets diarienummer (högst 200 tecken).
+admin-error-reason = Skriv skälet (högst 1 000 tecken).
+admin-error-no-household = Det finns inget hushåll med det id:t, eller så är det redan borttaget.
+household-id = Hushållets id:

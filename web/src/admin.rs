@@ -50,6 +50,11 @@ fn explain_code(code: &str, message: &str) -> Option<String> {
         "unknown_district" => "admin-error-unknown-district",
         "empty_display_name" => "admin-error-display-name",
         "nothing_to_change" => "admin-error-nothing-to-change",
+        "not_due" => "admin-error-not-due",
+        "no_household" => "admin-error-no-household",
+        "bad_decision" => "admin-error-decision",
+        "bad_reason" => "admin-error-reason",
+        "bad_documents" => "admin-error-not-due",
         _ => return None,
     };
     Some(t(key))

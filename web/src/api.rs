@@ -74,6 +74,15 @@ pub struct CaseloadEntry {
     pub unreadable: Option<String>,
 }
 
+/// A household the server removed (gallring, or a decision): every device deletes its copy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct RemovedHousehold {
+    /// The tombstone's position: later removals have higher ones.
+    pub seq: i64,
+    /// The household's document.
+    pub document_id: DocumentId,
+}
+
 /// Why an API call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -309,6 +318,12 @@ pub async fn caseload() -> Result<Vec<CaseloadEntry>, ApiError> {
         .send()
         .await
         .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// The households removed that this person's devices may hold, oldest first.
+pub async fn removed() -> Result<Vec<RemovedHousehold>, ApiError> {
+    let response = Request::get("/api/removed").send().await.map_err(network)?;
     check(response).await?.json().await.map_err(network)
 }
 
@@ -697,6 +712,70 @@ pub async fn caseloads() -> Result<Caseloads, ApiError> {
         .await
         .map_err(network)?;
     check(response).await?.json().await.map_err(network)
+}
+
+/// One household as gallring's dry run weighs it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct RetentionCandidate {
+    /// The household's document (an id: administrators see no household).
+    pub document_id: String,
+    /// Its district's id.
+    pub district_id: Option<String>,
+    /// Its last entry (ms, the server's receipt time).
+    pub last_entry_at: i64,
+    /// The first day it could be removed (`YYYY-MM-DD`).
+    pub due_on: String,
+    /// `due`, `kept_for_research` or `unreadable`.
+    pub verdict: String,
+}
+
+/// What gallring would remove today, and what it keeps although old enough.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct RetentionDryRun {
+    /// The server's rule.
+    pub rule: lots_core::RetentionRule,
+    /// Today, as the server counts it (`YYYY-MM-DD`).
+    pub today: String,
+    /// Due for removal, oldest first.
+    pub due: Vec<RetentionCandidate>,
+    /// Old enough but kept.
+    pub kept: Vec<RetentionCandidate>,
+}
+
+/// Lists what gallring would remove today (administrators; on record).
+pub async fn retention_dry_run() -> Result<RetentionDryRun, ApiError> {
+    let response = Request::get("/api/admin/retention")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// How many households a removal removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+struct RemovedCount {
+    removed: usize,
+}
+
+/// Removes the households the dry run listed as due, on a decision (administrators).
+pub async fn run_retention(decision: &str, documents: &[String]) -> Result<usize, ApiError> {
+    let body = serde_json::json!({ "decision": decision, "documents": documents });
+    let response = send_json("POST", "/api/admin/retention", &body).await?;
+    let count: RemovedCount = response.json().await.map_err(network)?;
+    Ok(count.removed)
+}
+
+/// Removes one household on a decision, with the reason (administrators, or a supervisor
+/// of its district).
+pub async fn remove_household(id: &str, decision: &str, reason: &str) -> Result<(), ApiError> {
+    let body = serde_json::json!({ "decision": decision, "reason": reason });
+    send_json(
+        "POST",
+        &format!("/api/households/{}/remove", encode(id)),
+        &body,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// `text` made safe for one segment of a path.

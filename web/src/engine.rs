@@ -50,6 +50,8 @@ const KEPT: &str = "kept";
 const CLOCK_OFFSET: &str = "clock-offset";
 /// The households the caseload API last listed as unreadable (meta, JSON).
 const SERVER_UNREADABLE: &str = "caseload-unreadable";
+/// The last removed household this device has erased (meta: the tombstone's position).
+const REMOVED_SEEN: &str = "removed-seen";
 /// How often `/api/quarantine/mine` is asked while a document waits for a supervisor's
 /// decision, or while the server refuses this device for a full quarantine.
 const QUARANTINE_POLL_MS: u32 = 20_000;
@@ -1018,6 +1020,7 @@ impl Engine {
                         .hold(*document, codes, now().as_millis());
                 }
                 Closed::QuarantineFull { pending } => state.quarantine_full = Some(*pending),
+                Closed::Removed => {}
                 Closed::Busy | Closed::Policy(_) | Closed::Other(_) => {
                     if code == crate::refused::POLICY_VIOLATION || !reason.is_empty() {
                         state.problem = Some(reason.clone());
@@ -1105,12 +1108,82 @@ impl Engine {
         wasm_bindgen_futures::spawn_local(async move {
             match crate::api::caseload().await {
                 Ok(caseload) => engine.caseload_heard(caseload),
-                Err(crate::api::ApiError::Unauthorized) => engine.session_ended(),
+                Err(crate::api::ApiError::Unauthorized) => return engine.session_ended(),
                 Err(error) => web_sys::console::warn_1(
                     &format!("the caseload could not be fetched: {error}").into(),
                 ),
             }
+            let erased = match crate::api::removed().await {
+                Ok(removed) => engine.erase_removed(removed).await,
+                Err(crate::api::ApiError::Unauthorized) => return engine.session_ended(),
+                Err(error) => Err(StorageError::Failed(format!(
+                    "the removed households could not be fetched: {error}"
+                ))),
+            };
+            if let Err(error) = erased {
+                web_sys::console::warn_1(&format!("removed households: {error}").into());
+            }
         });
+    }
+
+    /// Erases every copy on this device of households the server removed (gallring, or a
+    /// decision): documents, summaries, sync states, the desk's cached past, and what was
+    /// kept of refused changes. The law's decision stands over unsynced edits here: the
+    /// server would refuse them, as it refuses the household itself. Tombstones erased
+    /// before (by their position, kept on the device) are skipped.
+    async fn erase_removed(
+        &self,
+        removed: Vec<crate::api::RemovedHousehold>,
+    ) -> Result<(), StorageError> {
+        let seen: i64 = self.inner.storage.meta(REMOVED_SEEN).await?.unwrap_or(0);
+        let fresh: Vec<DocumentId> = removed
+            .iter()
+            .filter(|tombstone| tombstone.seq > seen)
+            .map(|tombstone| tombstone.document_id)
+            .collect();
+        let Some(last) = removed.iter().map(|tombstone| tombstone.seq).max() else {
+            return Ok(());
+        };
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let _writing = self.inner.writing.lock().await;
+        if self.ended() {
+            return Ok(());
+        }
+        for document in &fresh {
+            self.inner.storage.erase(document).await?;
+            let mut state = self.inner.state.borrow_mut();
+            state.peer.remove_document(document);
+            state.peer.policy_mut().release(document);
+            state.summaries.remove(document);
+            state.unloaded.remove(document);
+            state.requested.remove(document);
+            state.unreadable_on_device.remove(document);
+            state.unreadable_on_server.remove(document);
+            state.unloaded_dirty.remove(document);
+            state.unloaded_states.remove(document);
+            state.saved_heads.remove(document);
+            state.chunks.remove(document);
+            state.wanted.remove(document);
+        }
+        let mut kept = self.kept();
+        let before = kept.len();
+        kept.retain(|record| !fresh.contains(&record.document));
+        if kept.len() != before {
+            let records = (!kept.is_empty()).then_some(&kept);
+            self.inner.storage.set_meta(KEPT, records).await?;
+            self.inner.state.borrow_mut().kept = kept;
+        }
+        self.inner
+            .storage
+            .set_meta(REMOVED_SEEN, Some(&last))
+            .await?;
+        drop(_writing);
+        self.save_held_back();
+        self.households_moved();
+        self.changed();
+        Ok(())
     }
 
     fn retry_later(&self) {

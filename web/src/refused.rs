@@ -20,6 +20,9 @@ use lots_core::{ConnectionId, DocumentId, PeerId, SharePolicy};
 pub const REFUSED_CHANGE: u16 = 4003;
 /// Lots' close code: this device has too many refused changes waiting for a supervisor.
 pub const QUARANTINE_FULL: u16 = 4004;
+/// Lots' close code: a household this person could read was removed (gallring, or a
+/// decision); the app erases its copies (`/api/removed`) and connects again at once.
+pub const HOUSEHOLD_REMOVED: u16 = 4005;
 /// A policy violation (RFC 6455): among others, a session the server no longer knows.
 pub const POLICY_VIOLATION: u16 = 1008;
 /// "Try again later": the server is busy, or this device sent over its message rate.
@@ -165,6 +168,8 @@ pub enum Closed {
         /// How many, as the server counted them.
         pending: usize,
     },
+    /// A household this person could read was removed (4005).
+    Removed,
     /// The server is busy, or this device went over its message rate (1013).
     Busy,
     /// A policy violation (1008): perhaps the sign-in ended.
@@ -184,6 +189,7 @@ pub fn classify_close(code: u16, reason: &str) -> Closed {
                 .and_then(|count| count.trim().parse().ok())
                 .unwrap_or(0),
         },
+        HOUSEHOLD_REMOVED => Closed::Removed,
         TRY_AGAIN_LATER => Closed::Busy,
         POLICY_VIOLATION => Closed::Policy(reason.into()),
         _ => Closed::Other(reason.into()),
@@ -500,6 +506,13 @@ pub fn after_close(
             },
             backoff,
         ),
+        // The next connection asks which households were removed (`Engine::refresh_caseload`).
+        Closed::Removed => (
+            AfterClose::Retry {
+                delay_ms: REFUSED_RECONNECT_MS,
+            },
+            backoff,
+        ),
         Closed::Policy(_) => (AfterClose::CheckSession { retry: false }, backoff),
         _ if !connection.opened => (AfterClose::CheckSession { retry: true }, backoff),
         Closed::Busy => {
@@ -517,6 +530,25 @@ mod tests {
 
     fn document() -> DocumentId {
         DocumentId::from_bytes([7; 16])
+    }
+
+    #[test]
+    fn a_removed_household_connects_again_at_once_to_learn_what_to_erase() {
+        let closed = classify_close(HOUSEHOLD_REMOVED, &format!("removed {}", document()));
+        assert_eq!(closed, Closed::Removed);
+        let connection = ClosedConnection {
+            opened: true,
+            lasted: false,
+            newly_held: false,
+        };
+        let (after, backoff) = after_close(&closed, connection, 8_000);
+        assert_eq!(
+            after,
+            AfterClose::Retry {
+                delay_ms: REFUSED_RECONNECT_MS
+            }
+        );
+        assert_eq!(backoff, 8_000, "the pause for failures is left as it was");
     }
 
     #[test]

@@ -392,6 +392,24 @@ impl Storage {
         finish(transaction).await
     }
 
+    /// Erases a household the server removed (gallring, or a decision): what [`Self::forget`]
+    /// forgets, then the household as the desk cached it at past instants.
+    pub async fn erase(&self, document: &DocumentId) -> Result<(), StorageError> {
+        self.forget(document).await?;
+        let transaction = self.transaction(&[PAST], TransactionMode::ReadWrite)?;
+        let past = transaction.object_store(PAST)?;
+        let suffix = format!("/{document}");
+        for past_key in past.get_all_keys(None, None)?.await? {
+            if past_key
+                .as_string()
+                .is_some_and(|text| text.ends_with(&suffix))
+            {
+                past.delete(Query::from(past_key))?.await?;
+            }
+        }
+        finish(transaction).await
+    }
+
     /// The server has everything of these documents.
     pub async fn mark_clean(&self, documents: &[DocumentId]) -> Result<(), StorageError> {
         let transaction = self.transaction(&[DIRTY], TransactionMode::ReadWrite)?;

@@ -450,6 +450,7 @@ impl<P: SharePolicy> SyncPeer<P> {
     /// Removes a document and everything about it (retention: the household's erasure).
     pub fn remove_document(&mut self, document: &DocumentId) -> Option<Automerge> {
         self.waiting.remove(document);
+        self.placeholders.remove(document);
         self.dirty.remove(document);
         self.sync_states.remove(document);
         self.documents.remove(document)

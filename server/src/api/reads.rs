@@ -114,7 +114,7 @@ pub async fn log_reads(
     let mut writes = Writes::default();
     let mut seen = std::collections::HashSet::new();
     // An upload names a few households many times: each is looked up once.
-    let mut holds: std::collections::HashMap<DocumentId, bool> = Default::default();
+    let mut holds: std::collections::HashMap<DocumentId, Option<Vec<String>>> = Default::default();
     for (index, read) in upload.reads.iter().enumerate() {
         if known.contains(&read.id) || !seen.insert(read.id.as_str()) {
             answer.already += 1;
@@ -132,14 +132,14 @@ pub async fn log_reads(
             }
         };
         let held = match holds.get(&document) {
-            Some(held) => *held,
+            Some(held) => held.clone(),
             None => {
                 let held = shown_to(&state, &principal, &document).await?;
-                holds.insert(document, held);
+                holds.insert(document, held.clone());
                 held
             }
         };
-        if !held {
+        let Some(file_under) = held else {
             answer.refused.push(RefusedRead {
                 index,
                 code: "not_yours",
@@ -149,20 +149,21 @@ pub async fn log_reads(
                 ),
             });
             continue;
-        }
+        };
         let mut detail = format!("shown={}", read.shown.as_str());
         if let Some(visit) = &read.visit {
             detail.push_str(&format!(" visit={visit}"));
         }
         detail.push_str(&format!(" device_at={} read={}", read.at, read.id));
         writes.read_receipt(&session.device_id, &read.id);
-        writes.audit(
+        writes.audit_about(
             now,
             &session.user.id,
             &session.device_id,
             document,
             "read",
             &detail,
+            &file_under,
         );
         answer.logged += 1;
     }
@@ -219,26 +220,38 @@ fn is_id(text: &str) -> bool {
 
 /// Whether `principal` may have seen `document` on a screen: it is theirs to read now, or
 /// was in their caseload before it moved (a phone that read it offline before it heard).
+/// `Some` when they may have, with the district to file the read under when the household
+/// is no longer in the index (removed since: its tombstone tells whose it was).
 async fn shown_to(
     state: &AppState,
     principal: &crate::sync::policy::Principal,
     document: &DocumentId,
-) -> Result<bool, AppError> {
-    let Some((district, assigned_staff)) = state.store.household(document).await? else {
-        return Ok(false);
+) -> Result<Option<Vec<String>>, AppError> {
+    let (district, assigned_staff, removed) = match state.store.household(document).await? {
+        Some((district, assigned_staff)) => (district, assigned_staff, false),
+        None => match state.store.removed_household(document).await? {
+            Some(tombstone) => (tombstone.district_id, tombstone.assigned_staff, true),
+            None => return Ok(None),
+        },
+    };
+    let file_under = if removed {
+        district.iter().cloned().collect()
+    } else {
+        Vec::new()
     };
     if principal.may_read(&HouseholdIndex {
         district,
         assigned_staff,
     }) {
-        return Ok(true);
+        return Ok(Some(file_under));
     }
-    Ok(state
+    let held = state
         .store
         .former_holders(Some(document))
         .await?
         .iter()
-        .any(|(_, staff, _)| *staff == principal.user_id))
+        .any(|(_, staff, _)| *staff == principal.user_id);
+    Ok(held.then_some(file_under))
 }
 
 /// `POST /api/exports` body: a table the desk saved as a file.

@@ -17,6 +17,11 @@ pub enum Announcement {
         /// The chunk's position.
         seq: i64,
     },
+    /// A household was removed (gallring, or a decision): forget it.
+    Removed {
+        /// The household's document.
+        document: DocumentId,
+    },
     /// Close the sockets of a user or device (disabled, revoked).
     Close {
         /// Every socket of this user.

@@ -39,3 +39,23 @@ pub fn test_postgres_url() -> Option<String> {
         }
     }
 }
+
+impl super::Store {
+    /// Moves a household's last entry back to `at`, as if nothing had been written to it
+    /// since: for gallring's tests, which cannot wait five years. Writes the index only.
+    #[doc(hidden)]
+    pub async fn backdate_last_entry(
+        &self,
+        document: &lots_core::DocumentId,
+        at: lots_core::Timestamp,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE households SET last_entry_at = $2 WHERE document_id = $1")
+                .bind(document.to_string())
+                .bind(at.as_millis())
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}

@@ -58,6 +58,7 @@ suite!(
     a_change_of_a_users_reach_is_in_their_log,
     an_identity_at_the_provider_names_one_user,
     audit_rows_are_filed_under_the_districts_they_concern,
+    a_removed_household_leaves_a_tombstone_and_nothing_else,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -1230,4 +1231,145 @@ async fn an_identity_at_the_provider_names_one_user(store: Store) {
     assert!(store.unlink_identity("u-anna").await.unwrap());
     assert!(!store.unlink_identity("u-anna").await.unwrap());
     assert!(store.identity_of("u-anna").await.unwrap().is_none());
+}
+
+async fn a_removed_household_leaves_a_tombstone_and_nothing_else(store: Store) {
+    use crate::store::{Removal, RemovalKind};
+    store.add_district("norr", "Norr").await.unwrap();
+    store.add_district("syd", "Syd").await.unwrap();
+    for (id, districts) in [
+        ("u-anna", vec!["norr".to_owned()]),
+        ("u-omar", vec!["syd".to_owned()]),
+    ] {
+        let user = User {
+            id: id.into(),
+            username: id.trim_start_matches("u-").into(),
+            display_name: id.into(),
+            role: Role::Staff,
+            districts,
+            disabled: false,
+        };
+        store.add_user(&user, "hash", at(0)).await.unwrap();
+    }
+    let (old, fresh) = (
+        DocumentId::from_bytes([51; 16]),
+        DocumentId::from_bytes([52; 16]),
+    );
+    // Written at 1,000 and 5,000 by the server's clock; a later chunk moves the last entry.
+    for (document, written) in [(old, 1_000), (fresh, 2_000), (fresh, 5_000)] {
+        let mut writes = Writes::default();
+        writes.chunk(document, lots_core::automerge::Automerge::new().save());
+        writes.household(document, Some("norr".into()), Some("u-anna".into()));
+        writes.audit(at(written), "u-anna", "d-1", document, "change", "");
+        store.commit(&writes, at(written)).await.unwrap();
+    }
+    let ages = store.household_ages().await.unwrap();
+    let last = |document| {
+        ages.iter()
+            .find(|age| age.document == document)
+            .map(|age| age.last_entry_at.as_millis())
+    };
+    assert_eq!((last(old), last(fresh)), (Some(1_000), Some(5_000)));
+    assert_eq!(ages[0].document, old, "oldest first");
+
+    let removal = Removal {
+        document: old,
+        kind: RemovalKind::Retention,
+        decision: "Dnr 2031/17".into(),
+        reason: String::new(),
+    };
+    let mut writes = Writes::default();
+    writes.remove(removal.clone(), "u-admin");
+    writes.audit_about(
+        at(9_000),
+        "u-admin",
+        "d-admin",
+        old,
+        "household-removed",
+        "kind=retention",
+        &["norr".to_owned()],
+    );
+    store.commit(&writes, at(9_000)).await.unwrap();
+
+    assert_eq!(store.document(&old).await.unwrap(), None);
+    assert_eq!(store.household(&old).await.unwrap(), None);
+    assert!(store.document(&fresh).await.unwrap().is_some());
+    let tombstone = store.removed_household(&old).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            tombstone.district_id.as_deref(),
+            tombstone.assigned_staff.as_deref(),
+            tombstone.last_entry_at,
+            tombstone.removed_at,
+            tombstone.removed_by.as_str(),
+            tombstone.kind,
+            tombstone.decision.as_str(),
+        ),
+        (
+            Some("norr"),
+            Some("u-anna"),
+            1_000,
+            9_000,
+            "u-admin",
+            RemovalKind::Retention,
+            "Dnr 2031/17"
+        )
+    );
+    assert_eq!(store.removed_ids().await.unwrap(), vec![old]);
+    // Anna's district and her own: she hears of it; Omar of Syd does not; an administrator does.
+    let ids = |rows: Vec<crate::store::RemovedHousehold>| {
+        rows.into_iter()
+            .map(|row| row.document_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store.removed_households("u-anna", false).await.unwrap()),
+        vec![old]
+    );
+    assert!(
+        store
+            .removed_households("u-omar", false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(store.removed_households("u-admin", true).await.unwrap()),
+        vec![old]
+    );
+    // The removal's row stays Norr's, although the household's index entry is gone.
+    let norr: Vec<String> = store
+        .audit_query(&crate::store::AuditFilter {
+            district: Some("norr"),
+            limit: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    assert!(norr.contains(&"household-removed".to_owned()), "{norr:?}");
+
+    // Removed twice: refused whole, nothing written.
+    let mut again = Writes::default();
+    again.remove(removal, "u-admin");
+    again.audit_about(
+        at(9_500),
+        "u-admin",
+        "d-admin",
+        old,
+        "household-removed",
+        "kind=retention",
+        &[],
+    );
+    let before = store.audit_entries(None, None, 1_000).await.unwrap().len();
+    assert!(matches!(
+        store.commit(&again, at(9_500)).await,
+        Err(StoreError::NotStored(document)) if document == old
+    ));
+    assert_eq!(
+        store.audit_entries(None, None, 1_000).await.unwrap().len(),
+        before
+    );
 }

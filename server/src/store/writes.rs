@@ -14,12 +14,14 @@ use super::documents::{
 };
 use super::quarantine::{INSERT_QUARANTINED, INSERT_UNREAD, NewUnread};
 use super::reads::INSERT_READ_RECEIPT;
+use super::removals::{INSERT_TOMBSTONE, REMOVAL_STATEMENTS, Removal};
 use super::{ActorBinding, NewQuarantined, QuarantineStatus, Store, StoreError};
 
 /// Writes that are made durable together, in one transaction and so one sync to disk: actor
 /// bindings, new document chunks, household index entries, quarantined changes, messages
-/// refused unread, former holders, read receipts and audit rows, applied in that order. The sync hub gathers everything a burst of messages changed
-/// into one of these (group commit).
+/// refused unread, former holders, read receipts, removed households and audit rows, applied
+/// in that order. The sync hub gathers everything a burst of messages changed into one of
+/// these (group commit).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Writes {
     actors: Vec<ActorBinding>,
@@ -29,6 +31,7 @@ pub struct Writes {
     unread: Vec<NewUnread>,
     former_holders: Vec<(DocumentId, String, Timestamp)>,
     read_receipts: Vec<(String, String)>,
+    removals: Vec<(Removal, String)>,
     audit: Vec<AuditRow>,
 }
 
@@ -84,6 +87,38 @@ impl Writes {
             .push((device_id.to_owned(), read_id.to_owned()));
     }
 
+    /// Removes a household by `removed_by`: its tombstone is written from its index entry,
+    /// then its chunks, index entry, former holders and quarantined changes are deleted. A
+    /// household the index does not hold fails the whole commit with
+    /// [`StoreError::NotStored`].
+    pub fn remove(&mut self, removal: Removal, removed_by: &str) {
+        self.removals.push((removal, removed_by.to_owned()));
+    }
+
+    /// Appends a row about a household filed under `districts` as well as the household's
+    /// own: a removal's row, written after the index entry it would be filed by is gone.
+    #[allow(clippy::too_many_arguments)]
+    pub fn audit_about(
+        &mut self,
+        at: Timestamp,
+        user_id: &str,
+        device_id: &str,
+        document: DocumentId,
+        action: &str,
+        detail: &str,
+        districts: &[String],
+    ) {
+        self.audit(at, user_id, device_id, document, action, detail);
+        self.file_last_row_under(districts);
+    }
+
+    /// Files the row appended last under `districts` too.
+    fn file_last_row_under(&mut self, districts: &[String]) {
+        if let Some(row) = self.audit.last_mut() {
+            row.districts = districts.to_vec();
+        }
+    }
+
     /// Appends a row to the audit log.
     pub fn audit(
         &mut self,
@@ -131,9 +166,7 @@ impl Writes {
         districts: &[String],
     ) {
         self.audit_any(at, user_id, device_id, None, action, detail);
-        if let Some(row) = self.audit.last_mut() {
-            row.districts = districts.to_vec();
-        }
+        self.file_last_row_under(districts);
     }
 
     /// Whether there is nothing to write.
@@ -145,6 +178,7 @@ impl Writes {
             && self.unread.is_empty()
             && self.former_holders.is_empty()
             && self.read_receipts.is_empty()
+            && self.removals.is_empty()
             && self.audit.is_empty()
     }
 }
@@ -182,6 +216,7 @@ impl Store {
             .chunks
             .iter()
             .map(|(document, _)| *document)
+            .chain(writes.removals.iter().map(|(removal, _)| removal.document))
             .collect();
         documents.sort();
         documents.dedup();
@@ -269,6 +304,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            // A new chunk is a new entry: gallring counts from the last, by this clock.
+            for (document, _) in &writes.chunks {
+                sqlx::query("UPDATE households SET last_entry_at = $2 WHERE document_id = $1")
+                    .bind(document.to_string())
+                    .bind(now.as_millis())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             for row in quarantine {
                 sqlx::query(INSERT_QUARANTINED)
                     .bind(row.document.to_string())
@@ -310,6 +353,27 @@ impl Store {
                     .bind(now.as_millis())
                     .execute(&mut *tx)
                     .await?;
+            }
+            for (removal, removed_by) in &writes.removals {
+                let document = removal.document.to_string();
+                let tombstone: Option<i64> = sqlx::query_scalar(INSERT_TOMBSTONE)
+                    .bind(&document)
+                    .bind(now.as_millis())
+                    .bind(removed_by)
+                    .bind(removal.kind.as_str())
+                    .bind(&removal.decision)
+                    .bind(&removal.reason)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if tombstone.is_none() {
+                    return Err(StoreError::NotStored(removal.document));
+                }
+                for statement in REMOVAL_STATEMENTS {
+                    sqlx::query(statement)
+                        .bind(&document)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             if !writes.audit.is_empty() {
                 if postgres {

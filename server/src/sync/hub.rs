@@ -24,7 +24,8 @@ pub use super::caseload::HouseholdSummary;
 use super::caseload::summaries;
 use super::policy::{CaseloadPolicy, Holder, HouseholdIndex, Principal};
 use crate::store::{
-    Announcement, Heard, NewQuarantined, NewUnread, QuarantineStatus, Store, StoreError, Writes,
+    Announcement, Heard, NewQuarantined, NewUnread, QuarantineStatus, Removal, Store, StoreError,
+    Writes,
 };
 
 /// After this many incremental chunks a document is compacted into one full save.
@@ -36,6 +37,10 @@ const MAX_BATCH: usize = 256;
 /// How a close reason for refused changes begins: `refused <document> <codes>`. The socket
 /// sends it with its own close code, and the app recognises it.
 pub const REFUSED_PREFIX: &str = "refused ";
+
+/// How a close reason begins when a household the connection's user could read was removed:
+/// `removed <document id>`.
+pub const REMOVED_PREFIX: &str = "removed ";
 
 /// What the hub sends a socket's writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +129,16 @@ enum Command {
         id: i64,
         accept: bool,
         reply: oneshot::Sender<Result<Vec<i64>, HubError>>,
+    },
+    /// Removes households (gallring, or a decision): see [`HubHandle::remove`].
+    Remove {
+        principal: Principal,
+        removals: Vec<Removal>,
+        reply: oneshot::Sender<Result<(), HubError>>,
+    },
+    /// Another server process removed this household.
+    Removed {
+        document: DocumentId,
     },
     UsersChanged,
     CloseFor {
@@ -266,6 +281,27 @@ impl HubHandle {
         answer.await.map_err(|_| HubError::Stopped)?
     }
 
+    /// Removes households, each with its tombstone and its row on the access log, in one
+    /// transaction: the whole list or nothing. Afterwards no device can bring one back, and
+    /// the sockets of everyone who could read one are closed (`removed <id>`), so that their
+    /// devices erase their copies as they connect again. Other server processes on a shared
+    /// PostgreSQL hear of it.
+    pub async fn remove(
+        &self,
+        principal: Principal,
+        removals: Vec<Removal>,
+    ) -> Result<(), HubError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Command::Remove {
+                principal,
+                removals,
+                reply,
+            })
+            .map_err(|_| HubError::Stopped)?;
+        answer.await.map_err(|_| HubError::Stopped)?
+    }
+
     /// Users, roles or districts changed: who may hold which household is read again.
     pub fn users_changed(&self) {
         let _ = self.tx.send(Command::UsersChanged);
@@ -312,6 +348,9 @@ impl HubHandle {
                         device_id,
                         reason,
                     },
+                    Ok(Heard::Announcement(Announcement::Removed { document })) => {
+                        Command::Removed { document }
+                    }
                     Ok(Heard::Reconnected) => Command::Reread,
                     Err(error) => {
                         tracing::error!(%error, "lost the announcements of other server processes; reconnecting");
@@ -434,6 +473,10 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
             }
         }
     }
+    hub.peer
+        .policy_mut()
+        .removed
+        .extend(hub.store.removed_ids().await?);
     hub.refresh_users().await?;
     for (document, staff, at) in hub.store.former_holders(None).await? {
         hub.peer
@@ -531,7 +574,7 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
 /// Loads a stored document with the schema's text encoding, refusing one that would expand
 /// past what a household ever holds (`lots_core::load_stored`), and with a panic inside
 /// Automerge (damaged bytes) turned into an error.
-fn load_caught(bytes: &[u8]) -> Result<Automerge, String> {
+pub(crate) fn load_caught(bytes: &[u8]) -> Result<Automerge, String> {
     match std::panic::catch_unwind(|| lots_core::load_stored(bytes).map_err(|e| e.to_string())) {
         Ok(loaded) => loaded,
         Err(_) => Err("Automerge panicked reading it".into()),
@@ -688,6 +731,19 @@ impl Hub {
                 let result = self.decide(now, &principal, id, accept).await;
                 let _ = reply.send(result);
             }
+            Command::Remove {
+                principal,
+                removals,
+                reply,
+            } => {
+                let _ = self.flush(now).await;
+                let result = self.remove(now, &principal, removals).await;
+                let _ = reply.send(result);
+            }
+            Command::Removed { document } => {
+                let _ = self.flush(now).await;
+                self.forget(now, document);
+            }
             Command::UsersChanged => {
                 if let Err(error) = self.refresh_users().await {
                     tracing::error!(%error, "cannot read the users again");
@@ -701,6 +757,16 @@ impl Hub {
             }
             Command::Reread => {
                 let _ = self.flush(now).await;
+                match self.store.removed_ids().await {
+                    Ok(removed) => {
+                        for document in removed {
+                            if !self.peer.policy().removed.contains(&document) {
+                                self.forget(now, document);
+                            }
+                        }
+                    }
+                    Err(error) => tracing::error!(%error, "cannot read the removed households"),
+                }
                 let documents = match self.store.household_index().await {
                     Ok(index) => index.into_iter().map(|(document, ..)| document).collect(),
                     Err(error) => {
@@ -1346,6 +1412,72 @@ impl Hub {
 
     /// Accepts or rejects a quarantined change and the quarantined changes of the same
     /// document that depend on it.
+    async fn remove(
+        &mut self,
+        now: Timestamp,
+        principal: &Principal,
+        removals: Vec<Removal>,
+    ) -> Result<(), HubError> {
+        let mut writes = Writes::default();
+        for removal in &removals {
+            let Some(index) = self.peer.policy().households.get(&removal.document) else {
+                return Err(HubError::NotFound);
+            };
+            // Filed under the household's district, as its earlier rows are: its supervisors
+            // read that it went, and why.
+            let districts: Vec<String> = index.district.iter().cloned().collect();
+            writes.remove(removal.clone(), &principal.user_id);
+            writes.audit_about(
+                now,
+                &principal.user_id,
+                &principal.device_id,
+                removal.document,
+                "household-removed",
+                &format!("kind={}", removal.kind.as_str()),
+                &districts,
+            );
+        }
+        self.store.commit(&writes, now).await?;
+        for removal in &removals {
+            self.forget(now, removal.document);
+            if let Err(error) = self
+                .store
+                .announce(Announcement::Removed {
+                    document: removal.document,
+                })
+                .await
+            {
+                tracing::error!(%error, "cannot tell other server processes of a removal");
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops a removed household from memory, refuses it for ever after, and closes the
+    /// sockets of everyone who could read it, so their devices erase their copies.
+    fn forget(&mut self, now: Timestamp, document: DocumentId) {
+        let index = self.peer.policy().households.get(&document).cloned();
+        self.peer.remove_document(&document);
+        let policy = self.peer.policy_mut();
+        policy.households.remove(&document);
+        policy.former_holders.remove(&document);
+        policy.removed.insert(document);
+        self.saved_heads.remove(&document);
+        self.stored_index.remove(&document);
+        let Some(index) = index else {
+            return;
+        };
+        let readers: Vec<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(_, connection)| connection.principal.may_read(&index))
+            .map(|(id, _)| *id)
+            .collect();
+        for connection in readers {
+            self.close(now, connection, format!("{REMOVED_PREFIX}{document}"));
+        }
+    }
+
     async fn decide(
         &mut self,
         now: Timestamp,

@@ -95,6 +95,8 @@ pub struct CaseloadPolicy {
     pub former_holders: HashMap<DocumentId, HashMap<String, Timestamp>>,
     /// Bindings made by accepted changes since the hub last took them.
     pub new_bindings: Vec<NewBinding>,
+    /// Households removed (gallring, or a decision): never taken again from any device.
+    pub removed: HashSet<DocumentId>,
     /// Whether changes are vetted (always, except in the benchmark's comparison run).
     pub skip_vetting: bool,
 }
@@ -204,6 +206,7 @@ impl SharePolicy for CaseloadPolicy {
     /// its creator, then re-indexes it from the profile.
     fn may_create(&self, peer: &PeerId, document: &DocumentId) -> bool {
         !self.households.contains_key(document)
+            && !self.removed.contains(document)
             && self
                 .peers
                 .get(peer)

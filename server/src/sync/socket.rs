@@ -11,7 +11,7 @@ use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
-use super::hub::{Outbound, REFUSED_PREFIX, now};
+use super::hub::{Outbound, REFUSED_PREFIX, REMOVED_PREFIX, now};
 use super::policy::Principal;
 use crate::AppState;
 use crate::auth::Session;
@@ -30,6 +30,9 @@ const TRY_AGAIN_LATER: u16 = 1013;
 pub const REFUSED_CHANGE: u16 = 4003;
 /// Lots' own close code: the device has too many refused changes waiting for a supervisor.
 pub const QUARANTINE_FULL: u16 = 4004;
+/// Lots' close code: a household this user could read was removed (gallring, or a decision);
+/// the app erases its copies and connects again at once.
+pub const HOUSEHOLD_REMOVED: u16 = 4005;
 /// Each socket's read buffer, and how much it writes at once. tungstenite's defaults (128 KiB
 /// each) cost a thousand sockets 125 MB before they carry anything, as the read buffer is
 /// filled to its size; sync messages are mostly a few kilobytes, and a larger one grows the
@@ -138,6 +141,8 @@ async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
                 Outbound::Close(reason) => {
                     let code = if reason.starts_with(REFUSED_PREFIX) {
                         REFUSED_CHANGE
+                    } else if reason.starts_with(REMOVED_PREFIX) {
+                        HOUSEHOLD_REMOVED
                     } else if reason.contains("exceeds the limit") {
                         MESSAGE_TOO_BIG
                     } else if reason.contains("messages a second") {

@@ -6,6 +6,8 @@
 //! - `districts.rs` — every district: create, rename.
 //! - `devices.rs` — every user's devices: revoke a lost phone.
 //! - `caseloads.rs` — who holds how many households per district, and those nobody holds.
+//! - `retention.rs` — gallring (a dry run, then the run, on a decision), and removing one
+//!   household on a decision.
 //!
 //! What a form sends and how a refusal reads is decided in `crate::admin`; these screens
 //! only show it.
@@ -13,6 +15,7 @@
 pub mod caseloads;
 pub mod devices;
 pub mod districts;
+pub mod retention;
 pub mod users;
 
 use std::future::Future;
@@ -40,6 +43,9 @@ pub enum AdminRoute {
     /// The caseloads overview.
     #[at("/admin/caseloads")]
     Caseloads,
+    /// Gallring and removal on a decision.
+    #[at("/admin/retention")]
+    Retention,
     /// Anything else: users.
     #[not_found]
     #[at("/")]
@@ -227,6 +233,7 @@ fn admin_nav() -> Html {
             { tab(AdminRoute::Districts, "admin-nav-districts") }
             { tab(AdminRoute::Devices, "admin-nav-devices") }
             { tab(AdminRoute::Caseloads, "admin-nav-caseloads") }
+            { tab(AdminRoute::Retention, "admin-nav-retention") }
         </nav>
     }
 }
@@ -237,5 +244,6 @@ fn switch(route: AdminRoute) -> Html {
         AdminRoute::Districts => html! { <districts::Districts /> },
         AdminRoute::Devices => html! { <devices::Devices /> },
         AdminRoute::Caseloads => html! { <caseloads::CaseloadsView /> },
+        AdminRoute::Retention => html! { <retention::RetentionView /> },
     }
 }

@@ -71,6 +71,8 @@ pub fn household_view(props: &HouseholdProps) -> Html {
                     { t("household-read-only") }{ " " }
                     <Link<Route> to={Route::Household { id: props.id.clone() }}>{ t("household-edit") }</Link<Route>>
                 </p>
+                // What an administrator needs to remove a household recorded in error.
+                <p class="meta household-id">{ t("household-id") }{ " " }<code>{ props.id.clone() }</code></p>
             } else {
                 <Link<Route> to={Route::RecordVisit { id: props.id.clone(), visit: "new".into() }} classes="button primary wide">
                     { t("household-record-visit") }
