@@ -338,4 +338,19 @@ async fn a_household_recorded_in_error_is_removed_on_a_decision_by_its_superviso
     assert_eq!(list[0]["reason"], "");
     let (_, list) = call(&server, reqwest::Method::GET, "/api/removed", &sara, None).await;
     assert_eq!(list[0]["reason"], "Registrerat två gånger");
+    let (_, openapi) = call(
+        &server,
+        reqwest::Method::GET,
+        "/api/openapi.json",
+        &sara,
+        None,
+    )
+    .await;
+    for path in [
+        "/api/admin/retention",
+        "/api/households/{id}/remove",
+        "/api/removed",
+    ] {
+        assert!(openapi["paths"][path].is_object(), "{path} is described");
+    }
 }
