@@ -111,6 +111,10 @@ pub enum StoreError {
     /// known). The commit was refused whole.
     #[error("household {0} is not stored, so it cannot be removed")]
     NotStored(DocumentId),
+    /// A chunk for a household another server process removed. The commit was refused
+    /// whole.
+    #[error("household {0} was removed")]
+    Removed(DocumentId),
 }
 
 /// The open database.

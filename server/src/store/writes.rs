@@ -240,6 +240,19 @@ impl Store {
                         .await?;
                 }
             }
+            // A removed household never comes back: another process (on PostgreSQL) may
+            // have removed it without this one having heard yet. Checked under its lock.
+            for (document, _) in &writes.chunks {
+                let removed: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM removed_households WHERE document_id = $1",
+                )
+                .bind(document.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+                if removed > 0 {
+                    return Err(StoreError::Removed(*document));
+                }
+            }
             for binding in actors {
                 sqlx::query(INSERT_ACTOR)
                     .bind(&binding.actor_id)

@@ -1410,8 +1410,7 @@ impl Hub {
         Ok(())
     }
 
-    /// Accepts or rejects a quarantined change and the quarantined changes of the same
-    /// document that depend on it.
+    /// Removes households in one commit (see [`HubHandle::remove`]), then forgets them.
     async fn remove(
         &mut self,
         now: Timestamp,
@@ -1478,6 +1477,8 @@ impl Hub {
         }
     }
 
+    /// Accepts or rejects a quarantined change and the quarantined changes of the same
+    /// document that depend on it.
     async fn decide(
         &mut self,
         now: Timestamp,
