@@ -143,7 +143,7 @@ pub fn retention_view() -> Html {
                                 <label for="retention-decision">{ t("admin-decision") }</label>
                                 <input id="retention-decision" autocomplete="off" value={(*decision).clone()}
                                     oninput={text_input(&decision, |value: &mut String, typed| *value = typed)} />
-                                <button class="primary danger" type="submit" disabled={*busy}>
+                                <button class="danger-fill" type="submit" disabled={*busy}>
                                     { t_count("admin-retention-run", dry_run.due.len()) }
                                 </button>
                             </form>
@@ -173,7 +173,7 @@ pub fn retention_view() -> Html {
                 <label for="remove-reason">{ t("admin-remove-reason") }</label>
                 <input id="remove-reason" autocomplete="off" value={one.reason.clone()}
                     oninput={text_input(&one, |form: &mut OneRemoval, typed| form.reason = typed)} />
-                <button class="primary danger" type="submit" disabled={*busy}>{ t("admin-remove-button") }</button>
+                <button class="danger-fill" type="submit" disabled={*busy}>{ t("admin-remove-button") }</button>
             </form>
         </section>
     }
