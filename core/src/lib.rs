@@ -17,6 +17,7 @@ pub mod data_map;
 mod document;
 mod history;
 mod ids;
+mod person_copy;
 mod report;
 mod retention;
 mod rules;
@@ -45,6 +46,7 @@ pub use report::{
     count_newcomers, escape_svg, households_at_end, is_registered_newcomer, split_chart,
     split_columns, stacked_bar_chart, tertial_report,
 };
+pub use person_copy::{Field, Passage, PassageKind, PersonCopy, UnknownPassage, WrittenBy};
 pub use report::{PlanProgress, Workload, overdue_follow_ups, plan_progress, text_csv, workload};
 pub use retention::{DEFAULT_RETENTION_YEARS, RESEARCH_BIRTH_DAYS, Retention, RetentionRule};
 pub use rules::{

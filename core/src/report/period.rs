@@ -8,7 +8,8 @@ use crate::calendar::{Date, Timestamp};
 
 /// A span of whole calendar days, both ends included. Days are UTC dates, as
 /// [`Timestamp::date`] gives them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "RawPeriod")]
 pub struct Period {
     start: Date,
     end: Date,
@@ -22,6 +23,21 @@ pub struct PeriodError {
     pub start: Date,
     /// The last day asked for.
     pub end: Date,
+}
+
+/// A period as JSON holds it, checked by [`Period::new`] when read.
+#[derive(serde::Deserialize)]
+struct RawPeriod {
+    start: Date,
+    end: Date,
+}
+
+impl TryFrom<RawPeriod> for Period {
+    type Error = PeriodError;
+
+    fn try_from(raw: RawPeriod) -> Result<Self, PeriodError> {
+        Period::new(raw.start, raw.end)
+    }
 }
 
 impl Period {

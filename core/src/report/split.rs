@@ -202,6 +202,47 @@ impl serde::Serialize for GenderAgeSplit {
     }
 }
 
+/// A split as JSON holds it. Every gender and band must be there; the totals are read to
+/// be checked against the cells, since a split whose totals disagree was not written by Lots.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSplit {
+    cells: std::collections::BTreeMap<Gender, std::collections::BTreeMap<AgeBand, u64>>,
+    by_gender: std::collections::BTreeMap<Gender, u64>,
+    by_age_band: std::collections::BTreeMap<AgeBand, u64>,
+    total: u64,
+}
+
+impl<'de> serde::Deserialize<'de> for GenderAgeSplit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let raw = RawSplit::deserialize(deserializer)?;
+        let mut split = GenderAgeSplit::new();
+        for gender in Gender::ALL {
+            let bands = raw
+                .cells
+                .get(gender)
+                .ok_or_else(|| D::Error::custom(format!("no cells for {}", gender.code())))?;
+            for band in AgeBand::ALL {
+                let count = bands.get(&band).ok_or_else(|| {
+                    D::Error::custom(format!("no cell for {} {}", gender.code(), band.code()))
+                })?;
+                split.counts[gender_index(*gender)][band.index()] = *count;
+            }
+        }
+        let genders_agree = Gender::ALL
+            .iter()
+            .all(|gender| raw.by_gender.get(gender) == Some(&split.gender_total(*gender)));
+        let bands_agree = AgeBand::ALL
+            .iter()
+            .all(|band| raw.by_age_band.get(band) == Some(&split.age_band_total(*band)));
+        if !genders_agree || !bands_agree || raw.total != split.total() {
+            return Err(D::Error::custom("a split's totals do not add up to its cells"));
+        }
+        Ok(split)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +307,23 @@ mod tests {
         assert_eq!(json["by_age_band"]["18_24"], 1);
         assert_eq!(json["total"], 1);
         assert_eq!(serde_json::to_value(AgeBand::From65).unwrap(), "65_plus");
+    }
+
+    #[test]
+    fn splits_read_back_as_written_and_totals_that_disagree_are_refused() {
+        let mut split = GenderAgeSplit::new();
+        split.add(Gender::Male, AgeBand::From18To24);
+        split.add(Gender::Female, AgeBand::Under18);
+        split.add(Gender::Female, AgeBand::Under18);
+        let mut json = serde_json::to_value(split).unwrap();
+        assert_eq!(serde_json::from_value::<GenderAgeSplit>(json.clone()).unwrap(), split);
+        json["total"] = 4.into();
+        assert!(serde_json::from_value::<GenderAgeSplit>(json.clone()).is_err());
+        json["total"] = 3.into();
+        json["cells"]["male"]
+            .as_object_mut()
+            .unwrap()
+            .remove("18_24");
+        assert!(serde_json::from_value::<GenderAgeSplit>(json).is_err());
     }
 }

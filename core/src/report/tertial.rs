@@ -24,7 +24,7 @@ use crate::schema::codes::{
 use crate::schema::household::{Household, Member, Visit};
 
 /// Whose households a report covers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Every district: the steering group's report.
@@ -44,7 +44,7 @@ impl Scope {
 }
 
 /// A count and the people behind it, by gender and age band.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// How many households, visits or goals (each figure says which).
     pub count: u64,
@@ -53,7 +53,7 @@ pub struct Tally {
 }
 
 /// Cases closed in the period for one reason.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClosedFor {
     /// The reason recorded; `None` for a closed case with no reason.
     pub reason: Option<CloseReason>,
@@ -68,7 +68,7 @@ pub struct ClosedFor {
 /// recorded present, aged on the visit's date; a cancelled, missed or still-planned visit
 /// had nobody present, so its people are all the household's members (those it was booked
 /// for), aged on the visit's date. A person at three visits counts three times.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Visits {
     /// Held and recorded.
     pub done: Tally,
@@ -81,7 +81,7 @@ pub struct Visits {
 }
 
 /// Interpreter use for one language, over the done visits in the period.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InterpreterUse {
     /// The language as recorded, trimmed and in lower case so that `AR` and `ar` count
     /// together; `None` when an interpreter's mode was recorded but no language.
@@ -103,7 +103,7 @@ pub struct InterpreterUse {
 }
 
 /// One topic over the done visits in the period.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TopicCount {
     /// The topic.
     pub topic: Topic,
@@ -112,7 +112,7 @@ pub struct TopicCount {
 }
 
 /// Plan goals of one area reached in the period.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GoalsReached {
     /// The plan area.
     pub area: GoalArea,
@@ -127,7 +127,7 @@ pub struct GoalsReached {
 /// visit's date; the person of a reached goal on the day it was reached. So a girl who turns
 /// 18 inside the period counts as 18–24 among the people supported, but as 0–17 at a visit
 /// before her birthday.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TertialReport {
     /// The period reported on.
     pub period: Period,

@@ -878,3 +878,19 @@ fn newcomers_count_by_the_agreements_rules() {
         Err(CostShareError::NoNewcomers { districts: 3 })
     );
 }
+
+/// A filed report is kept as JSON and read back: it must read back as the same report, for
+/// one district and for all.
+#[test]
+fn a_report_reads_back_from_json_as_it_was_written() {
+    for report in [
+        norrmalm(),
+        tertial_report(&caseload(), t1(), &Scope::AllDistricts),
+    ] {
+        let json = serde_json::to_string(&report).unwrap();
+        let read: TertialReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, report);
+    }
+    let backwards = r#"{"start":"2026-04-30","end":"2026-01-01"}"#;
+    assert!(serde_json::from_str::<Period>(backwards).is_err());
+}
