@@ -247,6 +247,18 @@ pub const PLACES: &[Place] = &[
         read_by: "the supervisors of the district; a removal's reason also administrators; staff see only that a household of theirs was removed",
     },
     Place {
+        place: "Server database: filed tertial reports",
+        holds: "aggregates only: counts by gender and age band, language, topic and goal-area codes; who filed it and when; no person and no household id",
+        kept: "kept as filed: gallring and removals do not change them",
+        read_by: "the supervisors of the district (a report for every district: every supervisor)",
+    },
+    Place {
+        place: "A person's own copy (GDPR art. 15)",
+        holds: "made from the stored document when a supervisor asks: the household's record, the person's member record, the visits they were at, their goals and steps, with who wrote each entry and when; nothing of it is kept by the server, and the access log records that it was made and released (with how many passages were withheld)",
+        kept: "not kept: handed to the person as a printed page or a JSON file",
+        read_by: "the supervisor of the household's district who makes it, then the person",
+    },
+    Place {
         place: "Server: backups and checkpoint files",
         holds: "a copy of the whole database; the audit chain's signed tips (hashes, no personal data)",
         kept: "as the municipality keeps backups: gallring does not reach into them, so a restored backup must be thinned out again before use",

@@ -38,6 +38,7 @@ pub use ids::{
     DeviceId, DistrictId, FollowUpId, GoalId, IdError, MAX_ID_LEN, MemberId, StaffId, StepId,
     VisitId,
 };
+pub use person_copy::{Field, Passage, PassageKind, PersonCopy, UnknownPassage, WrittenBy};
 pub use report::{
     AgeBand, Bar, CaseRow, ClosedFor, Column, CostShare, CostShareError, CsvError, DistrictShare,
     GenderAgeSplit, GoalsReached, HouseholdsAtError, InterpreterUse, Label, Labeller, MachineKeys,
@@ -46,7 +47,6 @@ pub use report::{
     count_newcomers, escape_svg, households_at_end, is_registered_newcomer, split_chart,
     split_columns, stacked_bar_chart, tertial_report,
 };
-pub use person_copy::{Field, Passage, PassageKind, PersonCopy, UnknownPassage, WrittenBy};
 pub use report::{PlanProgress, Workload, overdue_follow_ups, plan_progress, text_csv, workload};
 pub use retention::{DEFAULT_RETENTION_YEARS, RESEARCH_BIRTH_DAYS, Retention, RetentionRule};
 pub use rules::{

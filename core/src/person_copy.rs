@@ -17,8 +17,8 @@
 use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 
-use automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc, ValueRef};
 use automerge::ObjId;
+use automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc, ValueRef};
 
 use crate::calendar::{Date, Timestamp};
 use crate::document::HouseholdDoc;
@@ -264,11 +264,10 @@ impl Writers {
         let mut by_actor: HashMap<ActorId, Vec<(u64, u64, usize)>> = HashMap::new();
         let mut changes = Vec::new();
         for meta in doc.get_changes_meta(&[]) {
-            by_actor.entry(meta.actor.clone().into_owned()).or_default().push((
-                meta.start_op,
-                meta.max_op,
-                changes.len(),
-            ));
+            by_actor
+                .entry(meta.actor.clone().into_owned())
+                .or_default()
+                .push((meta.start_op, meta.max_op, changes.len()));
             changes.push(ChangeInfo::from_meta(&meta));
         }
         for ranges in by_actor.values_mut() {
@@ -293,13 +292,20 @@ impl Writers {
     fn of_object(&self, doc: &Automerge, obj: &ObjId, skip: &[&str]) -> Vec<WrittenBy> {
         let mut found = BTreeSet::new();
         self.collect(doc, obj, skip, &mut found);
-        let mut written: Vec<&ChangeInfo> = found.iter().map(|index| &self.changes[*index]).collect();
+        let mut written: Vec<&ChangeInfo> =
+            found.iter().map(|index| &self.changes[*index]).collect();
         written.sort_by_key(|info| info.at);
         written
             .into_iter()
             .map(|info| WrittenBy {
-                staff: info.signature.as_ref().map(|signature| signature.staff.clone()),
-                device: info.signature.as_ref().map(|signature| signature.device.clone()),
+                staff: info
+                    .signature
+                    .as_ref()
+                    .map(|signature| signature.staff.clone()),
+                device: info
+                    .signature
+                    .as_ref()
+                    .map(|signature| signature.device.clone()),
                 at: info.at,
                 action: info.action.clone(),
             })
@@ -384,12 +390,18 @@ fn member_fields(member: &Member) -> Vec<Field> {
         field("birth_date", date(Some(member.birth_date))),
         field("gender", Some(member.gender.code().into())),
         field("residence_permit_on", date(member.residence_permit_on)),
-        field("born_outside_eea", Some(member.born_outside_eea.to_string())),
+        field(
+            "born_outside_eea",
+            Some(member.born_outside_eea.to_string()),
+        ),
         field(
             "registered_in_district",
             Some(member.registered_in_district.to_string()),
         ),
-        field("languages", list(member.languages.iter().map(String::as_str))),
+        field(
+            "languages",
+            list(member.languages.iter().map(String::as_str)),
+        ),
         field("interpreter_language", member.interpreter_language.clone()),
     ]
 }
@@ -408,7 +420,10 @@ fn visit_fields(visit: &Visit) -> Vec<Field> {
             "duration_minutes",
             visit.duration_minutes.map(|minutes| minutes.to_string()),
         ),
-        field("topics", list(visit.topics.iter().map(|topic| topic.code()))),
+        field(
+            "topics",
+            list(visit.topics.iter().map(|topic| topic.code())),
+        ),
     ]
 }
 
@@ -426,8 +441,14 @@ fn follow_up_fields(follow_up: &FollowUp, person: &MemberId) -> Vec<Field> {
     vec![
         field("description", non_empty(&follow_up.description)),
         field("owner_kind", Some(follow_up.owner_kind.code().into())),
-        field("owner", owner(follow_up.owner_kind, &follow_up.owner, person)),
-        field("agency", follow_up.agency.map(|agency| agency.code().into())),
+        field(
+            "owner",
+            owner(follow_up.owner_kind, &follow_up.owner, person),
+        ),
+        field(
+            "agency",
+            follow_up.agency.map(|agency| agency.code().into()),
+        ),
         field("due_on", date(Some(follow_up.due_on))),
         field("done_on", date(follow_up.done_on)),
     ]

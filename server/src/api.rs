@@ -4,8 +4,10 @@
 
 pub mod admin;
 pub mod oidc;
+pub mod person_copy;
 pub mod quarantine;
 pub mod reads;
+pub mod reports;
 pub mod retention;
 pub mod reviews;
 
@@ -766,6 +768,11 @@ pub struct ErrorBody {
         retention::run,
         retention::remove_one,
         retention::removed,
+        reports::file,
+        reports::list,
+        reports::one,
+        person_copy::make,
+        person_copy::release,
         oidc::sign_in_options,
         oidc::identity,
         oidc::link_identity,

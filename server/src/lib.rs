@@ -134,6 +134,16 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/households/{id}/remove", post(api::retention::remove_one))
         .route("/removed", get(api::retention::removed))
+        .route("/reports", get(api::reports::list).post(api::reports::file))
+        .route("/reports/{id}", get(api::reports::one))
+        .route(
+            "/households/{id}/members/{member}/copy",
+            get(api::person_copy::make),
+        )
+        .route(
+            "/households/{id}/members/{member}/copy/release",
+            post(api::person_copy::release),
+        )
         .route(
             "/users/{id}/identity",
             get(api::oidc::identity)

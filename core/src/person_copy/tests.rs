@@ -74,8 +74,16 @@ fn a_copy_holds_the_persons_entries_and_nobody_elses() {
         assert!(json.contains(&member.name), "their own name is in the copy");
         for (other_id, other) in &household.members {
             if other_id != id {
-                assert!(!json.contains(&other.name), "{} is in {}'s copy", other.name, member.name);
-                assert!(!json.contains(other_id.as_str()), "another member's id is in the copy");
+                assert!(
+                    !json.contains(&other.name),
+                    "{} is in {}'s copy",
+                    other.name,
+                    member.name
+                );
+                assert!(
+                    !json.contains(other_id.as_str()),
+                    "another member's id is in the copy"
+                );
             }
         }
         let visits: BTreeSet<String> = household
@@ -84,7 +92,11 @@ fn a_copy_holds_the_persons_entries_and_nobody_elses() {
             .filter(|(_, visit)| visit.present.contains(id))
             .map(|(visit, _)| format!("visit/{visit}"))
             .collect();
-        assert_eq!(keys(&copy, PassageKind::Visit), visits, "exactly the visits they were at");
+        assert_eq!(
+            keys(&copy, PassageKind::Visit),
+            visits,
+            "exactly the visits they were at"
+        );
         checked_visits += visits.len();
         let goals: BTreeSet<String> = household
             .plan
@@ -103,9 +115,16 @@ fn a_copy_holds_the_persons_entries_and_nobody_elses() {
             .sum();
         assert_eq!(keys(&copy, PassageKind::Step).len(), steps);
         for passage in &copy.passages {
-            assert!(!passage.written.is_empty(), "{} says who wrote it", passage.key);
             assert!(
-                passage.written.windows(2).all(|pair| pair[0].at <= pair[1].at),
+                !passage.written.is_empty(),
+                "{} says who wrote it",
+                passage.key
+            );
+            assert!(
+                passage
+                    .written
+                    .windows(2)
+                    .all(|pair| pair[0].at <= pair[1].at),
                 "oldest first"
             );
         }
@@ -120,7 +139,11 @@ fn each_entry_names_who_wrote_it_and_when() {
     let (first, _) = household.members.iter().next().unwrap();
     let copy = doc.person_copy(first).unwrap().unwrap();
     let writers = |key: &str| -> Vec<String> {
-        let passage = copy.passages.iter().find(|passage| passage.key == key).unwrap();
+        let passage = copy
+            .passages
+            .iter()
+            .find(|passage| passage.key == key)
+            .unwrap();
         passage
             .written
             .iter()
@@ -129,18 +152,34 @@ fn each_entry_names_who_wrote_it_and_when() {
     };
     // Added by Anna, the name corrected by Bert on his own device.
     assert_eq!(writers("member"), ["u-anna", "u-bert"]);
-    let member = copy.passages.iter().find(|passage| passage.key == "member").unwrap();
+    let member = copy
+        .passages
+        .iter()
+        .find(|passage| passage.key == "member")
+        .unwrap();
     let correction = member.written.last().unwrap();
     assert_eq!(correction.device.as_ref().unwrap().as_str(), "d-bert");
     assert_eq!(correction.action.as_deref(), Some("update_member"));
-    assert_eq!(correction.at, Timestamp::start_of(Date::from_ymd(2026, 4, 20).unwrap()));
+    assert_eq!(
+        correction.at,
+        Timestamp::start_of(Date::from_ymd(2026, 4, 20).unwrap())
+    );
     // Bert touched nothing else.
     assert!(writers("household").iter().all(|staff| staff == "u-anna"));
     // Another member's record is theirs alone.
     let (second, _) = household.members.iter().nth(1).unwrap();
     let theirs = doc.person_copy(second).unwrap().unwrap();
-    let member = theirs.passages.iter().find(|passage| passage.key == "member").unwrap();
-    assert!(member.written.iter().all(|written| written.staff.as_ref().unwrap().as_str() == "u-anna"));
+    let member = theirs
+        .passages
+        .iter()
+        .find(|passage| passage.key == "member")
+        .unwrap();
+    assert!(
+        member
+            .written
+            .iter()
+            .all(|written| written.staff.as_ref().unwrap().as_str() == "u-anna")
+    );
 }
 
 #[test]
@@ -150,12 +189,20 @@ fn withheld_passages_keep_only_their_kind_and_an_unknown_key_is_refused() {
     let (id, _) = household
         .members
         .iter()
-        .find(|(id, _)| household.visits.values().any(|visit| visit.present.contains(id)))
+        .find(|(id, _)| {
+            household
+                .visits
+                .values()
+                .any(|visit| visit.present.contains(id))
+        })
         .unwrap();
     let copy = doc.person_copy(id).unwrap().unwrap();
     let notes = keys(&copy, PassageKind::VisitNotes);
     let first_notes = notes.iter().next().unwrap().clone();
-    let withheld = copy.clone().withhold(&BTreeSet::from([first_notes.clone()])).unwrap();
+    let withheld = copy
+        .clone()
+        .withhold(&BTreeSet::from([first_notes.clone()]))
+        .unwrap();
     assert_eq!(withheld.passages.len(), copy.passages.len());
     for (before, after) in copy.passages.iter().zip(&withheld.passages) {
         assert_eq!(before.key, after.key);

@@ -8,7 +8,9 @@ use crate::calendar::{Date, Timestamp};
 
 /// A span of whole calendar days, both ends included. Days are UTC dates, as
 /// [`Timestamp::date`] gives them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "RawPeriod")]
 pub struct Period {
     start: Date,

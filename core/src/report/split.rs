@@ -237,7 +237,9 @@ impl<'de> serde::Deserialize<'de> for GenderAgeSplit {
             .iter()
             .all(|band| raw.by_age_band.get(band) == Some(&split.age_band_total(*band)));
         if !genders_agree || !bands_agree || raw.total != split.total() {
-            return Err(D::Error::custom("a split's totals do not add up to its cells"));
+            return Err(D::Error::custom(
+                "a split's totals do not add up to its cells",
+            ));
         }
         Ok(split)
     }
@@ -316,7 +318,10 @@ mod tests {
         split.add(Gender::Female, AgeBand::Under18);
         split.add(Gender::Female, AgeBand::Under18);
         let mut json = serde_json::to_value(split).unwrap();
-        assert_eq!(serde_json::from_value::<GenderAgeSplit>(json.clone()).unwrap(), split);
+        assert_eq!(
+            serde_json::from_value::<GenderAgeSplit>(json.clone()).unwrap(),
+            split
+        );
         json["total"] = 4.into();
         assert!(serde_json::from_value::<GenderAgeSplit>(json.clone()).is_err());
         json["total"] = 3.into();

@@ -15,6 +15,7 @@ use super::documents::{
 use super::quarantine::{INSERT_QUARANTINED, INSERT_UNREAD, NewUnread};
 use super::reads::INSERT_READ_RECEIPT;
 use super::removals::{INSERT_TOMBSTONE, REMOVAL_STATEMENTS, Removal};
+use super::reports::{INSERT_FILED_REPORT, NewFiledReport};
 use super::{ActorBinding, NewQuarantined, QuarantineStatus, Store, StoreError};
 
 /// Writes that are made durable together, in one transaction and so one sync to disk: actor
@@ -32,6 +33,7 @@ pub struct Writes {
     former_holders: Vec<(DocumentId, String, Timestamp)>,
     read_receipts: Vec<(String, String)>,
     removals: Vec<(Removal, String)>,
+    filed_reports: Vec<NewFiledReport>,
     audit: Vec<AuditRow>,
 }
 
@@ -93,6 +95,11 @@ impl Writes {
     /// [`StoreError::NotStored`].
     pub fn remove(&mut self, removal: Removal, removed_by: &str) {
         self.removals.push((removal, removed_by.to_owned()));
+    }
+
+    /// Keeps a tertial report as it was filed (its audit row goes in the same batch).
+    pub fn file_report(&mut self, report: NewFiledReport) {
+        self.filed_reports.push(report);
     }
 
     /// Appends a row about a household filed under `districts` as well as the household's
@@ -179,6 +186,7 @@ impl Writes {
             && self.former_holders.is_empty()
             && self.read_receipts.is_empty()
             && self.removals.is_empty()
+            && self.filed_reports.is_empty()
             && self.audit.is_empty()
     }
 }
@@ -364,6 +372,17 @@ impl Store {
                     .bind(device_id)
                     .bind(read_id)
                     .bind(now.as_millis())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for report in &writes.filed_reports {
+                sqlx::query(INSERT_FILED_REPORT)
+                    .bind(&report.tertial)
+                    .bind(&report.district_id)
+                    .bind(&report.filed_by)
+                    .bind(now.as_millis())
+                    .bind(report.households)
+                    .bind(&report.report)
                     .execute(&mut *tx)
                     .await?;
             }

@@ -1,0 +1,186 @@
+//! A person's own copy (GDPR article 15). A supervisor of the household's district asks for
+//! everything Lots holds about one member (`person-copy-made` on the log), reviews it, and
+//! releases it with the passages withheld under secrecy (`person-copy-released`). Both are
+//! computed from the stored document, never from a device's copy, so the copy is the record.
+//! The release names every passage the reviewer saw: if the household changed since, so that
+//! a passage would go out unreviewed, the release is refused.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lots_core::{DocumentId, HouseholdDoc, MemberId, PersonCopy};
+
+use super::{ErrorBody, require};
+use crate::AppState;
+use crate::auth::Session;
+use crate::error::AppError;
+use crate::store::{Role, Writes};
+
+/// A copy as the server hands it out.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Copy {
+    /// The household's document.
+    household: String,
+    /// Made (or released) when (ms, the server's clock).
+    at: i64,
+    /// By which supervisor.
+    by: String,
+    /// Whether this is the released copy (passages withheld at review are empty in it).
+    released: bool,
+    /// The copy (core's `PersonCopy`).
+    #[schema(value_type = Object)]
+    copy: PersonCopy,
+}
+
+/// `POST …/copy/release` body.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct Release {
+    /// Every passage key the reviewer saw.
+    reviewed: Vec<String>,
+    /// The passages withheld under secrecy, each one of `reviewed`.
+    withheld: Vec<String>,
+}
+
+/// The copy of everything held about one member, for review (supervisors of the household's
+/// district); on record as `person-copy-made`.
+#[utoipa::path(get, path = "/api/households/{id}/members/{member}/copy", params(("id" = String, Path, description = "The household's document id"), ("member" = String, Path, description = "The member's id")), responses((status = 200, body = Copy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn make(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, member)): Path<(String, String)>,
+) -> Result<Json<Copy>, AppError> {
+    let (document, member, copy) = copy_of(&state, &session, &id, &member).await?;
+    let detail = format!("member={member} passages={}", copy.passages.len());
+    logged(&state, &session, document, copy, false, &detail).await
+}
+
+/// The copy answered, once its making or its release is on the access log.
+async fn logged(
+    state: &AppState,
+    session: &Session,
+    document: DocumentId,
+    copy: PersonCopy,
+    released: bool,
+    detail: &str,
+) -> Result<Json<Copy>, AppError> {
+    let action = if released {
+        "person-copy-released"
+    } else {
+        "person-copy-made"
+    };
+    let now = state.clock.now();
+    let mut writes = Writes::default();
+    writes.audit(
+        now,
+        &session.user.id,
+        &session.device_id,
+        document,
+        action,
+        detail,
+    );
+    state.store.commit(&writes, now).await?;
+    Ok(Json(Copy {
+        household: document.to_string(),
+        at: now.as_millis(),
+        by: session.user.id.clone(),
+        released,
+        copy,
+    }))
+}
+
+/// The copy to hand to the person, with the reviewed passages withheld; on record as
+/// `person-copy-released`.
+#[utoipa::path(post, path = "/api/households/{id}/members/{member}/copy/release", request_body = Release, params(("id" = String, Path, description = "The household's document id"), ("member" = String, Path, description = "The member's id")), responses((status = 200, body = Copy), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn release(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, member)): Path<(String, String)>,
+    Json(body): Json<Release>,
+) -> Result<Json<Copy>, AppError> {
+    let (document, member, copy) = copy_of(&state, &session, &id, &member).await?;
+    let reviewed: BTreeSet<String> = body.reviewed.into_iter().collect();
+    let withheld: BTreeSet<String> = body.withheld.into_iter().collect();
+    if let Some(stray) = withheld.difference(&reviewed).next() {
+        return Err(AppError::bad_request(
+            "not_reviewed",
+            format!("passage {stray:?} is withheld but was not among those reviewed"),
+        ));
+    }
+    let unreviewed: Vec<&str> = copy
+        .passages
+        .iter()
+        .map(|passage| passage.key.as_str())
+        .filter(|key| !reviewed.contains(*key))
+        .collect();
+    if !unreviewed.is_empty() {
+        return Err(AppError::Refused {
+            status: StatusCode::CONFLICT,
+            code: "changed_since_review",
+            message: format!(
+                "the household changed since the review: {} passage(s) were not reviewed \
+                 ({}); make the copy again and review it",
+                unreviewed.len(),
+                unreviewed.join(", ")
+            ),
+        });
+    }
+    let total = copy.passages.len();
+    let released = copy
+        .withhold(&withheld)
+        .map_err(|unknown| AppError::bad_request("unknown_passage", unknown.to_string()))?;
+    let detail = format!(
+        "member={member} passages={total} withheld={}",
+        withheld.len()
+    );
+    logged(&state, &session, document, released, true, &detail).await
+}
+
+/// The household, the member and their copy, read from the stored document: for a
+/// supervisor of the household's district. Anything else is answered as not found.
+async fn copy_of(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    member: &str,
+) -> Result<(DocumentId, MemberId, PersonCopy), AppError> {
+    require(session, &[Role::Supervisor])?;
+    let no_member = || AppError::Refused {
+        status: StatusCode::NOT_FOUND,
+        code: "no_member",
+        message: format!("there is no member {member:?} of household {id:?} in your districts"),
+    };
+    let document: DocumentId = id.trim().parse().map_err(|_| no_member())?;
+    let member = MemberId::new(member.trim()).map_err(|_| no_member())?;
+    let Some((district, _)) = state.store.household(&document).await? else {
+        return Err(no_member());
+    };
+    if !district
+        .as_ref()
+        .is_some_and(|district| session.user.districts.contains(district))
+    {
+        return Err(no_member());
+    }
+    let bytes = state
+        .store
+        .document(&document)
+        .await?
+        .ok_or_else(no_member)?;
+    let copy = tokio::task::spawn_blocking(move || {
+        let doc = crate::sync::hub::load_caught(&bytes)
+            .and_then(|doc| HouseholdDoc::from_automerge(doc).map_err(|error| error.to_string()))?;
+        doc.person_copy(&member)
+            .map(|copy| copy.map(|copy| (member, copy)))
+            .map_err(|error| error.to_string())
+    })
+    .await
+    .map_err(|error| AppError::Internal(anyhow::anyhow!("the copy's reading failed: {error}")))?
+    .map_err(|why| AppError::Refused {
+        status: StatusCode::CONFLICT,
+        code: "unreadable_household",
+        message: format!("household {document} does not read as a household: {why}"),
+    })?;
+    let (member, copy) = copy.ok_or_else(no_member)?;
+    Ok((document, member, copy))
+}
