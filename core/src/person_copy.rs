@@ -49,7 +49,8 @@ pub enum PassageKind {
 }
 
 /// One field of a passage: its schema key and its value as text (dates as `2026-05-01`,
-/// times in UTC, codes as codes, lists joined by `, `); `None` when nothing is recorded.
+/// times as Swedish time `2026-05-01 09:30`, codes as codes, lists joined by `, `); `None`
+/// when nothing is recorded.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Field {
     /// The field's key in the household schema: `name`, `birth_date`, `planned_at`, …
@@ -353,6 +354,12 @@ fn non_empty(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
+/// `2026-05-01 09:30`, Swedish time: as the person reads it on paper.
+fn swedish_time(at: Timestamp) -> String {
+    let minutes = at.swedish_minutes_of_day();
+    format!("{} {:02}:{:02}", at.date(), minutes / 60, minutes % 60)
+}
+
 fn date(date: Option<Date>) -> Option<String> {
     date.map(|date| date.to_string())
 }
@@ -408,7 +415,7 @@ fn member_fields(member: &Member) -> Vec<Field> {
 
 fn visit_fields(visit: &Visit) -> Vec<Field> {
     vec![
-        field("planned_at", Some(visit.planned_at.to_string())),
+        field("planned_at", Some(swedish_time(visit.planned_at))),
         field("staff", Some(visit.staff.to_string())),
         field("status", Some(visit.status.code().into())),
         field("interpreter_language", visit.interpreter_language.clone()),

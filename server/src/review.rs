@@ -69,7 +69,8 @@ pub fn flags(entries: &[AuditEntry]) -> BTreeMap<i64, BTreeSet<Flag>> {
     let mut flagged: BTreeMap<i64, BTreeSet<Flag>> = BTreeMap::new();
     let mut reads_by_user: BTreeMap<&str, Vec<(Timestamp, &str, i64)>> = BTreeMap::new();
     for entry in entries {
-        if entry.action == "export" {
+        // A released copy of a person's data leaves Lots as a file or on paper: an export.
+        if entry.action == "export" || entry.action == "person-copy-released" {
             flagged.entry(entry.seq).or_default().insert(Flag::Export);
         }
         if !is_read(entry) {
@@ -188,11 +189,20 @@ mod tests {
                 WEDNESDAY_10,
                 "what=report households=12",
             ),
+            row(
+                5,
+                "u-sara",
+                "h1",
+                "person-copy-released",
+                WEDNESDAY_10,
+                "member=m-1 passages=9 withheld=1",
+            ),
         ];
         let flagged = flags(&entries);
         assert_eq!(flagged[&1], BTreeSet::from([Flag::AfterHours]));
         assert_eq!(flagged[&4], BTreeSet::from([Flag::Export]));
-        assert_eq!(flagged.len(), 2);
+        assert_eq!(flagged[&5], BTreeSet::from([Flag::Export]));
+        assert_eq!(flagged.len(), 3);
     }
 
     #[test]

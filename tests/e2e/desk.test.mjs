@@ -212,6 +212,65 @@ test("a visit recorded on a phone minutes earlier is in the tertial report and i
   }
 });
 
+test("last tertial's report is filed and shown as filed; a person's copy is reviewed and released with a passage withheld", async () => {
+  const supervisor = await desk();
+  const { page } = supervisor;
+  await tab(page, "Rapport", "Tertialrapport");
+  // Last tertial (the second choice), Norrmalm: not filed yet.
+  await page.locator(".filters label", { hasText: "Tertial" }).locator("select").selectOption({ index: 1 });
+  await page.locator(".filters label", { hasText: "Stadsdel" }).locator("select").selectOption("district-norrmalm");
+  await page.locator("section.filed", { hasText: "inte inlämnad" }).waitFor();
+  await page.locator("section.filed button.primary").click();
+  await page.locator("p.filed-basis").waitFor({ timeout: 30_000 });
+  const filedDone = await visitsDone(page);
+  assert.ok(filedDone > 0, "Norrmalm's visits last tertial are in the filed report");
+  await page.locator("section.filed li", { hasText: "Inlämnad" }).waitFor();
+  await check(page, "desk-report-filed");
+  // Today's figures and the filed ones are one click apart.
+  await page.locator("section.filed button", { hasText: "Visa dagens siffror" }).click();
+  await page.locator("p.filed-basis").waitFor({ state: "detached" });
+  assert.equal(await visitsDone(page), filedDone);
+
+  // A person's own copy, from a household opened to read.
+  await tab(page, "Översikt", "Alla hushåll");
+  await page.locator("table.desk-table a.household-link").first().click();
+  await page.waitForSelector("article.household h1");
+  await page.locator("section.person-copies a").first().click();
+  await page.locator("section.person-copy h1", { hasText: "granskning" }).waitFor({ timeout: 30_000 });
+  const passages = await page.locator("article.passage").count();
+  assert.ok(passages >= 2, `${passages} passages`);
+  await check(page, "desk-person-copy-review");
+  const notes = page.locator('article.passage[data-key$="/notes"]').first();
+  const withheldKey = (await notes.count()) > 0 ? await notes.getAttribute("data-key") : await page.locator("article.passage").nth(1).getAttribute("data-key");
+  await page.locator(`article.passage[data-key="${withheldKey}"] input[type=checkbox]`).check();
+  await page.locator(`article.passage[data-key="${withheldKey}"]`).scrollIntoViewIfNeeded();
+  await check(page, "desk-person-copy-withhold");
+  await page.locator("text=Uppgifter som inte lämnas ut: 1").waitFor();
+  await page.locator("section.person-copy button.primary", { hasText: "Lämna ut utdraget" }).click();
+  await page.locator("section.person-copy p.notice", { hasText: "Utdraget lämnades ut" }).waitFor();
+  await page.locator(`article.passage.withheld[data-key="${withheldKey}"]`, { hasText: "lämnas inte ut" }).waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await check(page, "desk-person-copy-released");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator("button", { hasText: "Spara som JSON" }).click(),
+  ]);
+  const saved = JSON.parse(readFileSync(await download.path(), "utf8"));
+  assert.equal(saved.released, true);
+  const withheld = saved.copy.passages.filter((passage) => passage.withheld);
+  assert.deepEqual(withheld.map((passage) => passage.key), [withheldKey]);
+  assert.deepEqual(withheld[0].fields, []);
+  assert.equal(saved.copy.passages.length, passages);
+
+  // Both are on the log, under their own names.
+  await tab(page, "Logg", "Åtkomstlogg");
+  await page.locator(".filters label", { hasText: "Händelse" }).locator("select").selectOption("person-copy-released");
+  await page.locator("table.desk-table tbody tr", { hasText: "Lämnade ut registerutdrag" }).first().waitFor({ timeout: 30_000 });
+
+  assert.deepEqual(supervisor.errors, []);
+  await supervisor.context.close();
+});
+
 test("assigning a household to nobody takes it off the staff member's caseload, and back", async () => {
   const supervisor = await desk();
   const { page } = supervisor;

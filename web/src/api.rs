@@ -782,3 +782,101 @@ pub async fn remove_household(id: &str, decision: &str, reason: &str) -> Result<
 fn encode(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
 }
+
+/// A filed tertial report, without its figures.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct FiledReportSummary {
+    /// Its id.
+    pub id: i64,
+    /// The tertial, as `2026 T1`.
+    pub tertial: String,
+    /// The district; none for every district.
+    pub district_id: Option<String>,
+    /// The supervisor who filed it.
+    pub filed_by: String,
+    /// When (ms).
+    pub filed_at: i64,
+    /// How many households were read to compute it.
+    pub households: i64,
+}
+
+/// A filed tertial report with its figures, as it was filed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct FiledReport {
+    /// Who filed it, when, for what.
+    #[serde(flatten)]
+    pub summary: FiledReportSummary,
+    /// The figures.
+    pub report: lots_core::TertialReport,
+}
+
+/// The reports filed for this supervisor's districts and for every district, newest first.
+pub async fn filed_reports() -> Result<Vec<FiledReportSummary>, ApiError> {
+    let response = Request::get("/api/reports").send().await.map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// One filed report.
+pub async fn filed_report(id: i64) -> Result<FiledReport, ApiError> {
+    let response = Request::get(&format!("/api/reports/{id}"))
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// Files the report of `tertial` (over) for `district`, or every district; the server
+/// computes it from the stored households and keeps it as filed.
+pub async fn file_report(
+    tertial: lots_core::Tertial,
+    district: Option<&str>,
+) -> Result<FiledReport, ApiError> {
+    let body = serde_json::json!({ "tertial": tertial.to_string(), "district": district });
+    let response = send_json("POST", "/api/reports", &body).await?;
+    response.json().await.map_err(network)
+}
+
+/// A person's own copy, as the server made or released it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PersonCopy {
+    /// The household's document.
+    pub household: String,
+    /// Made or released when (ms).
+    pub at: i64,
+    /// By which supervisor.
+    pub by: String,
+    /// Whether this is the released copy.
+    pub released: bool,
+    /// The passages.
+    pub copy: lots_core::PersonCopy,
+}
+
+fn copy_path(household: &str, member: &str) -> String {
+    format!(
+        "/api/households/{}/members/{}/copy",
+        encode(household),
+        encode(member)
+    )
+}
+
+/// Everything held about one member, for review (on the access log).
+pub async fn person_copy(household: &str, member: &str) -> Result<PersonCopy, ApiError> {
+    let response = Request::get(&copy_path(household, member))
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// The copy to hand out, with `withheld` withheld; `reviewed` names every passage shown.
+pub async fn release_person_copy(
+    household: &str,
+    member: &str,
+    reviewed: &[String],
+    withheld: &[String],
+) -> Result<PersonCopy, ApiError> {
+    let body = serde_json::json!({ "reviewed": reviewed, "withheld": withheld });
+    let path = format!("{}/release", copy_path(household, member));
+    let response = send_json("POST", &path, &body).await?;
+    response.json().await.map_err(network)
+}

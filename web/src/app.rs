@@ -34,6 +34,14 @@ pub enum Route {
         /// Its document id.
         id: String,
     },
+    /// A person's own copy of what is held about them (the supervisor's desk).
+    #[at("/h/:id/copy/:member")]
+    PersonCopy {
+        /// The household.
+        id: String,
+        /// The member.
+        member: String,
+    },
     /// Recording a visit (a new one, or a planned one by id).
     #[at("/h/:id/visit/:visit")]
     RecordVisit {

@@ -8,7 +8,9 @@
 //! - `report.rs` — the tertial report, the cost share, charts, CSV, print.
 //! - `log.rs` — the access log for the systematic log review.
 //! - `quarantine.rs` — changes the server refused, to accept or reject.
+//! - `copy.rs` — a person's own copy (GDPR art. 15): review, withhold, release, print.
 
+pub mod copy;
 pub mod log;
 pub mod overview;
 pub mod plans;
@@ -422,14 +424,19 @@ impl Labeller for Words<'_> {
 /// Offers `csv` as a file to save. A byte-order mark leads, so that spreadsheet programs
 /// read å, ä and ö as UTF-8.
 pub fn download_csv(file_name: &str, csv: &str) {
+    download_file(file_name, "text/csv", &format!("\u{feff}{csv}"));
+}
+
+/// Offers `text` as a file of type `mime` (UTF-8) to save.
+pub fn download_file(file_name: &str, mime: &str, text: &str) {
     let Some(document) = web_sys::window().and_then(|window| window.document()) else {
         return;
     };
     let Ok(anchor) = document.create_element("a") else {
         return;
     };
-    let data = js_sys::encode_uri_component(&format!("\u{feff}{csv}"));
-    let _ = anchor.set_attribute("href", &format!("data:text/csv;charset=utf-8,{data}"));
+    let data = js_sys::encode_uri_component(text);
+    let _ = anchor.set_attribute("href", &format!("data:{mime};charset=utf-8,{data}"));
     let _ = anchor.set_attribute("download", file_name);
     if let Ok(anchor) = anchor.dyn_into::<web_sys::HtmlElement>() {
         anchor.click();

@@ -93,7 +93,29 @@ pub fn household_view(props: &HouseholdProps) -> Html {
                     <CloseCase document={document} />
                 }
             </fieldset>
+            if props.read_only {
+                { person_copies(&props.id, &household) }
+            }
         </article>
+    }
+}
+
+/// Links to each member's own copy (GDPR art. 15), at the desk.
+fn person_copies(id: &str, household: &Household) -> Html {
+    html! {
+        <section class="person-copies no-print">
+            <h2>{ t("copy-section") }</h2>
+            <p class="meta">{ t("copy-section-help") }</p>
+            <ul class="plain">
+                { for household.members.iter().map(|(member, person)| html! {
+                    <li>
+                        <Link<Route> to={Route::PersonCopy { id: id.to_owned(), member: member.to_string() }}>
+                            { t1("copy-for", "name", person.name.clone()) }
+                        </Link<Route>>
+                    </li>
+                }) }
+            </ul>
+        </section>
     }
 }
 

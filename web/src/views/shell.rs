@@ -61,7 +61,7 @@ pub fn shell(props: &ShellProps) -> Html {
     let nav = if at_desk {
         html! {
             <nav aria-label={t("app-name")} class="desk-nav">
-                { tab(Route::Desk, "nav-desk", matches!(route, Route::Desk | Route::Households | Route::Household { .. } | Route::ReadHousehold { .. })) }
+                { tab(Route::Desk, "nav-desk", matches!(route, Route::Desk | Route::Households | Route::Household { .. } | Route::ReadHousehold { .. } | Route::PersonCopy { .. })) }
                 { tab(Route::Workload, "nav-workload", route == Route::Workload) }
                 { tab(Route::Plans, "nav-plans", route == Route::Plans) }
                 { tab(Route::Report, "nav-report", route == Route::Report) }
@@ -127,6 +127,9 @@ fn desk_switch(route: Route) -> Html {
         Route::Report => html! { <desk::report::ReportView /> },
         Route::Log => html! { <desk::log::Log /> },
         Route::Quarantine => html! { <desk::quarantine::QuarantineView /> },
+        Route::PersonCopy { id, member } => {
+            html! { <desk::copy::PersonCopyView id={id} member={member} /> }
+        }
         other => switch(other),
     }
 }
@@ -140,7 +143,8 @@ fn switch(route: Route) -> Html {
         | Route::Plans
         | Route::Report
         | Route::Log
-        | Route::Quarantine => html! { <views::households::Households /> },
+        | Route::Quarantine
+        | Route::PersonCopy { .. } => html! { <views::households::Households /> },
         Route::Today => html! { <views::today::Today /> },
         Route::Household { id } => html! { <views::household::HouseholdView id={id} /> },
         Route::ReadHousehold { id } => {

@@ -17,7 +17,7 @@ use crate::views::household_name;
 /// Rows asked of the server at most (its own limit is 5,000).
 const LIMIT: u32 = 2_000;
 
-const ACTIONS: [&str; 12] = [
+const ACTIONS: [&str; 16] = [
     "open",
     "read",
     "change",
@@ -30,6 +30,10 @@ const ACTIONS: [&str; 12] = [
     "user-access-changed",
     "quarantine-accepted",
     "quarantine-rejected",
+    "household-removed",
+    "report-filed",
+    "person-copy-made",
+    "person-copy-released",
 ];
 
 /// The access-log screen.

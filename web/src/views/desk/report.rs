@@ -6,8 +6,12 @@ use lots_core::{
     Bar, CostShareError, Date, DistrictId, Label, Labeller, Period, Scope, TableKind, Tertial,
     bar_chart, cost_share, count_newcomers, tertial_report,
 };
+use std::rc::Rc;
+
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
+
+use crate::api;
 
 use crate::app::Session;
 use crate::engine::{Measure, now};
@@ -112,8 +116,17 @@ pub fn report_view() -> Html {
         Ok(district) if !scope.is_empty() => Scope::District(district),
         _ => Scope::AllDistricts,
     };
-    let ready = state.at == Some(period.end_instant());
-    let report = {
+    let filed = use_filed_reports();
+    // A filed report chosen to be shown in place of today's figures: for the chosen tertial
+    // and scope only.
+    let shown_filed = use_state(|| None::<Rc<api::FiledReport>>);
+    let file_problem = use_state(|| None::<String>);
+    {
+        let shown_filed = shown_filed.clone();
+        use_effect_with((*tertial, (*scope).clone()), move |_| shown_filed.set(None));
+    }
+    let live_ready = state.at == Some(period.end_instant());
+    let live = {
         let households = state.households.clone();
         let report_scope = report_scope.clone();
         use_memo(
@@ -135,6 +148,26 @@ pub fn report_view() -> Html {
         )
     };
 
+    let (report, ready) = match &*shown_filed {
+        Some(filed) => (Rc::new(filed.report.clone()), true),
+        None => (live, live_ready),
+    };
+    let scope_id = match &report_scope {
+        Scope::AllDistricts => None,
+        Scope::District(district) => Some(district.to_string()),
+    };
+    let filed_here: Vec<api::FiledReportSummary> = filed
+        .list
+        .iter()
+        .filter(|entry| entry.tertial == tertial.to_string() && entry.district_id == scope_id)
+        .cloned()
+        .collect();
+    let over = period.end() < today;
+    let may_file_all = desk
+        .directory
+        .districts
+        .iter()
+        .all(|district| session.me.user.districts.contains(&district.id));
     let directory = &desk.directory;
     let words = Words(directory);
     let tertials: Vec<(AttrValue, AttrValue)> =
@@ -252,13 +285,34 @@ pub fn report_view() -> Html {
                 <button onclick={on_print}>{ t("desk-print") }</button>
             </div>
             <p class="print-only">{ format!("{} · {}", *tertial, scope_name) }</p>
-            { as_of_status(&state) }
-            if ready {
+            { filed_section(&FiledSection {
+                tertial: *tertial,
+                scope: scope_id.clone(),
+                here: &filed_here,
+                shown: shown_filed.clone(),
+                list: filed.clone(),
+                over,
+                may_file: scope_id.is_some() || may_file_all,
+                directory,
+                problem: file_problem.clone(),
+            }) }
+            if shown_filed.is_none() {
+                { as_of_status(&state) }
+            }
+            if let Some(shown) = &*shown_filed {
+                <p class="meta filed-basis">{ i18n::t_args("filed-basis", &[
+                    ("when", i18n::date_time(lots_core::Timestamp::from_millis(shown.summary.filed_at)).into()),
+                    ("by", directory.person_name(&shown.summary.filed_by).into()),
+                    ("households", shown.summary.households.into()),
+                ]) }</p>
+            } else if ready {
                 <p class="meta">{ i18n::t_args("desk-report-basis", &[
                     ("from", i18n::date(period.start()).into()),
                     ("to", i18n::date(period.end()).into()),
                     ("households", state.households.len().into()),
                 ]) }</p>
+            }
+            if ready {
                 <dl class="headline">
                     <div><dt>{ t("report-case-supported") }</dt><dd>{ report.supported.count }</dd></div>
                     <div><dt>{ t("desk-people-supported") }</dt><dd>{ report.supported.people.total() }</dd></div>
@@ -307,6 +361,143 @@ pub fn report_view() -> Html {
                 <p class="problem" role="alert">{ problem.clone() }</p>
             }
             { cost_share_section(&cost_period, cost_state, cost_at, &districts, &amount, &words, &desk.directory) }
+        </section>
+    }
+}
+
+/// The reports filed, as loaded from the server; `reload` asks again.
+#[derive(Clone, PartialEq)]
+struct Filed {
+    list: Rc<Vec<api::FiledReportSummary>>,
+    problem: Option<String>,
+    reload: Callback<()>,
+}
+
+#[hook]
+fn use_filed_reports() -> Filed {
+    let list = use_state(|| Rc::new(Vec::new()));
+    let problem = use_state(|| None::<String>);
+    let round = use_state(|| 0_u32);
+    {
+        let (list, problem) = (list.clone(), problem.clone());
+        use_effect_with(*round, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::filed_reports().await {
+                    Ok(filed) => {
+                        problem.set(None);
+                        list.set(Rc::new(filed));
+                    }
+                    Err(error) => {
+                        problem.set(Some(t1("filed-load-failed", "error", error.to_string())))
+                    }
+                }
+            });
+        });
+    }
+    let reload = {
+        let round = round.clone();
+        Callback::from(move |()| round.set(*round + 1))
+    };
+    Filed {
+        list: (*list).clone(),
+        problem: (*problem).clone(),
+        reload,
+    }
+}
+
+struct FiledSection<'a> {
+    tertial: Tertial,
+    scope: Option<String>,
+    here: &'a [api::FiledReportSummary],
+    shown: UseStateHandle<Option<Rc<api::FiledReport>>>,
+    list: Filed,
+    over: bool,
+    may_file: bool,
+    directory: &'a crate::views::desk::Directory,
+    /// Why filing failed, when it did.
+    problem: UseStateHandle<Option<String>>,
+}
+
+/// Filing the report, and the reports filed for this tertial and scope: each can be shown
+/// in place of today's figures, as it was filed.
+fn filed_section(section: &FiledSection<'_>) -> Html {
+    let on_file = {
+        let (tertial, scope, shown, reload, problem) = (
+            section.tertial,
+            section.scope.clone(),
+            section.shown.clone(),
+            section.list.reload.clone(),
+            section.problem.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let (scope, shown, reload, problem) = (
+                scope.clone(),
+                shown.clone(),
+                reload.clone(),
+                problem.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::file_report(tertial, scope.as_deref()).await {
+                    Ok(filed) => {
+                        problem.set(None);
+                        shown.set(Some(Rc::new(filed)));
+                    }
+                    Err(error) => problem.set(Some(t1("filed-failed", "error", error.to_string()))),
+                }
+                reload.emit(());
+            });
+        })
+    };
+    let show = |id: i64| {
+        let shown = section.shown.clone();
+        Callback::from(move |_: MouseEvent| {
+            let shown = shown.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(filed) = api::filed_report(id).await {
+                    shown.set(Some(Rc::new(filed)));
+                }
+            });
+        })
+    };
+    let show_live = {
+        let shown = section.shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set(None))
+    };
+    let showing = section.shown.as_ref().map(|filed| filed.summary.id);
+    html! {
+        <section class="filed no-print" aria-labelledby="filed-title">
+            <h2 id="filed-title">{ t("filed-title") }</h2>
+            if section.here.is_empty() {
+                <p class="meta">{ t("filed-none") }</p>
+            } else {
+                <ul class="plain filed-list">
+                    { for section.here.iter().map(|entry| html! {
+                        <li>
+                            { i18n::t_args("filed-entry", &[
+                                ("when", i18n::date_time(lots_core::Timestamp::from_millis(entry.filed_at)).into()),
+                                ("by", section.directory.person_name(&entry.filed_by).into()),
+                            ]) }
+                            { " " }
+                            if showing == Some(entry.id) {
+                                <button onclick={show_live.clone()}>{ t("filed-show-live") }</button>
+                            } else {
+                                <button onclick={show(entry.id)}>{ t("filed-show") }</button>
+                            }
+                        </li>
+                    }) }
+                </ul>
+            }
+            if !section.over {
+                <p class="meta">{ t1("filed-not-over", "date", i18n::date(section.tertial.end())) }</p>
+            } else if !section.may_file {
+                <p class="meta">{ t("filed-not-every-district") }</p>
+            } else {
+                <button class="primary" onclick={on_file}>{ t1(if section.here.is_empty() { "filed-file" } else { "filed-file-again" }, "tertial", section.tertial.to_string()) }</button>
+                <p class="meta">{ t("filed-explained") }</p>
+            }
+            if let Some(problem) = section.list.problem.as_ref().or(section.problem.as_ref()) {
+                <p class="problem" role="alert">{ problem.clone() }</p>
+            }
         </section>
     }
 }
