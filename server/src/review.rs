@@ -83,6 +83,11 @@ pub fn flags(entries: &[AuditEntry]) -> BTreeMap<i64, BTreeSet<Flag>> {
                 .or_default()
                 .insert(Flag::AfterHours);
         }
+        // A report counts every household of a district at once: that is what a report
+        // is, not someone leafing through files.
+        if entry.detail.starts_with("shown=report") {
+            continue;
+        }
         reads_by_user
             .entry(&entry.user_id)
             .or_default()
@@ -253,5 +258,19 @@ mod tests {
             })
             .collect();
         assert!(flags(&synced).is_empty());
+        // Forty households counted in one report at ten are not forty files read.
+        let report: Vec<AuditEntry> = (0..40)
+            .map(|n| {
+                row(
+                    n,
+                    "u-sara",
+                    &format!("h{n}"),
+                    "read",
+                    WEDNESDAY_10,
+                    &format!("shown=report device_at={WEDNESDAY_10} read=r-{n} report=2026-T2"),
+                )
+            })
+            .collect();
+        assert!(flags(&report).is_empty());
     }
 }

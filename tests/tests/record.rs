@@ -144,6 +144,63 @@ async fn a_filed_report_reads_the_same_after_the_households_it_counted_are_remov
             );
         }
     }
+    // The desk's screen showed the report: each household it counted is a read, logged
+    // with the report it was counted in; not by a supervisor of another district.
+    let norrmalm = households_of(&server, "district-norrmalm").await;
+    let now_ms = lots_server::sync::hub::now().as_millis();
+    let reads = |prefix: &str, report: Option<&str>| {
+        json!({ "reads": norrmalm.iter().enumerate().map(|(n, document)| json!({
+            "id": format!("{prefix}-{n}"),
+            "household": document.to_string(),
+            "shown": "report",
+            "report": report,
+            "at": now_ms,
+        })).collect::<Vec<_>>() })
+    };
+    let (status, logged) = call(
+        &server,
+        Method::POST,
+        "/api/reads",
+        &sara,
+        Some(reads("r-sara", Some("2026-T2"))),
+    )
+    .await;
+    assert_eq!(
+        (status, logged["logged"].as_u64()),
+        (200, Some(norrmalm.len() as u64)),
+        "{logged}"
+    );
+    let (_, refused) = call(
+        &server,
+        Method::POST,
+        "/api/reads",
+        &sara,
+        Some(reads("r-bad", None)),
+    )
+    .await;
+    assert_eq!(refused["refused"][0]["code"], "bad_report");
+    let (_, refused) = call(
+        &server,
+        Method::POST,
+        "/api/reads",
+        &lisa,
+        Some(reads("r-lisa", Some("2026-T2"))),
+    )
+    .await;
+    assert_eq!(refused["refused"][0]["code"], "not_yours");
+    let rows = server
+        .state
+        .store
+        .audit_entries(Some(&norrmalm[0].to_string()), Some("u-sara"), 100)
+        .await
+        .unwrap();
+    assert!(
+        rows.iter().any(|row| row.action == "read"
+            && row.detail.starts_with("shown=report")
+            && row.detail.contains(" report=2026-T2 ")),
+        "{rows:?}"
+    );
+
     let (status, every) = file(&sara, last, None).await;
     assert_eq!(status, 201, "{every}");
     assert!(every["report"]["supported"]["count"].as_u64().unwrap() >= supported);

@@ -24,6 +24,8 @@ pub enum Shown {
     Household,
     /// One planned visit, in the form that records it.
     Visit,
+    /// Counted in a report on the desk's screen.
+    Report,
 }
 
 /// One household shown on this device's screen.
@@ -38,6 +40,9 @@ pub struct Read {
     /// The visit, for [`Shown::Visit`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visit: Option<String>,
+    /// The report, for [`Shown::Report`]: its tertial, as `2026-T2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
     /// When, by this device's clock set right by the server's offset (ms).
     pub at: i64,
 }
@@ -56,6 +61,7 @@ impl Read {
             household: household.to_string(),
             shown,
             visit,
+            report: None,
             at: at.as_millis(),
         }
     }
@@ -155,6 +161,35 @@ impl ReadLog {
             crate::engine::now(),
         );
         self.queue.borrow_mut().push(read);
+        self.store_and_upload();
+    }
+
+    /// The desk showed a report counting `households` (the tertial report for `tertial`):
+    /// one read each, queued at once.
+    pub fn record_report(&self, households: &[DocumentId], tertial: lots_core::Tertial) {
+        if households.is_empty() {
+            return;
+        }
+        let report = tertial.to_string().replace(' ', "-");
+        let at = crate::engine::now();
+        {
+            let mut queue = self.queue.borrow_mut();
+            for household in households {
+                let mut read = Read::new(
+                    crate::views::random_id("r"),
+                    household,
+                    Shown::Report,
+                    None,
+                    at,
+                );
+                read.report = Some(report.clone());
+                queue.push(read);
+            }
+        }
+        self.store_and_upload();
+    }
+
+    fn store_and_upload(&self) {
         let log = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             log.store().await;

@@ -1,3 +1,6 @@
+//! The person copy against synthetic households: exactly their entries, who wrote each, and
+//! withholding at review.
+
 use std::collections::BTreeSet;
 
 use super::{PassageKind, PersonCopy, UnknownPassage};

@@ -39,6 +39,9 @@ pub struct Read {
     shown: Shown,
     /// The visit shown, for `visit`.
     visit: Option<String>,
+    /// The report it was counted in, for `report`: its tertial as `2026-T2`.
+    #[serde(default)]
+    report: Option<String>,
     /// When, by the device's clock (ms since the epoch; corrected by the offset it learned
     /// from the server).
     at: i64,
@@ -52,6 +55,8 @@ pub enum Shown {
     Household,
     /// One visit, in the form that records it.
     Visit,
+    /// Counted in a report on the desk's screen (the tertial report covers it).
+    Report,
 }
 
 impl Shown {
@@ -59,6 +64,7 @@ impl Shown {
         match self {
             Shown::Household => "household",
             Shown::Visit => "visit",
+            Shown::Report => "report",
         }
     }
 }
@@ -79,7 +85,7 @@ pub struct Logged {
 pub struct RefusedRead {
     /// Its position in the upload.
     index: usize,
-    /// `bad_id`, `bad_household`, `bad_visit`, `bad_time` or `not_yours`.
+    /// `bad_id`, `bad_household`, `bad_visit`, `bad_report`, `bad_time` or `not_yours`.
     code: &'static str,
     /// Why, for a person to read.
     reason: String,
@@ -154,6 +160,9 @@ pub async fn log_reads(
         if let Some(visit) = &read.visit {
             detail.push_str(&format!(" visit={visit}"));
         }
+        if let Some(report) = &read.report {
+            detail.push_str(&format!(" report={report}"));
+        }
         detail.push_str(&format!(" device_at={} read={}", read.at, read.id));
         writes.read_receipt(&session.device_id, &read.id);
         writes.audit_about(
@@ -185,9 +194,18 @@ fn check(read: &Read, now: Timestamp) -> Result<DocumentId, (&'static str, Strin
             format!("{:?} is not a household id", read.household),
         )
     })?;
-    match (read.shown, &read.visit) {
-        (Shown::Visit, Some(visit)) if is_id(visit) => {}
-        (Shown::Household, None) => {}
+    match (read.shown, &read.visit, &read.report) {
+        (Shown::Visit, Some(visit), None) if is_id(visit) => {}
+        (Shown::Household, None, None) => {}
+        (Shown::Report, None, Some(report)) if is_id(report) => {}
+        (Shown::Report, ..) => {
+            return Err((
+                "bad_report",
+                "a report read names its report (1–64 letters, digits, '-' or '_'), and no \
+                 visit"
+                    .to_owned(),
+            ));
+        }
         _ => {
             return Err((
                 "bad_visit",

@@ -313,12 +313,13 @@ pub async fn households_as_of(
     progress: impl Fn(usize, usize),
     wanted: impl Fn() -> bool,
     background: bool,
-) -> Option<(Vec<Rc<Household>>, usize)> {
+) -> Option<(Vec<Rc<Household>>, Vec<DocumentId>, usize)> {
     let measure = crate::engine::Measure::start(AS_OF_READ);
     load_past(session, past, at).await;
     let current = session.engine.households_with_timelines();
     let total = current.len();
     let mut households = Vec::with_capacity(total);
+    let mut documents = Vec::with_capacity(total);
     // Households that do not read at all (on this computer or on the server) are missing
     // from every figure: counted, so that a report says it is incomplete.
     let mut unreadable = session.engine.unreadable().len();
@@ -359,7 +360,10 @@ pub async fn households_as_of(
                         household.clone(),
                     ));
                 }
-                households.extend(household);
+                if let Some(household) = household {
+                    households.push(household);
+                    documents.push(document);
+                }
             }
             Err(error) => {
                 unreadable += 1;
@@ -384,7 +388,7 @@ pub async fn households_as_of(
     }
     store_past(session, at, read_from_history);
     measure.finish(AS_OF_READ);
-    Some((households, unreadable))
+    Some((households, documents, unreadable))
 }
 
 /// Report labels in the person's language.
@@ -531,6 +535,8 @@ pub struct AsOf {
     pub at: Option<Timestamp>,
     /// The households.
     pub households: Rc<Vec<Rc<Household>>>,
+    /// Their documents, in the same order.
+    pub documents: Rc<Vec<DocumentId>>,
     /// Households that could not be read.
     pub unreadable: usize,
     /// (done, of) while reading.
@@ -545,7 +551,7 @@ pub enum AsOfStep {
     /// So many of so many done.
     Progress(u64, usize, usize),
     /// Finished.
-    Read(u64, Timestamp, Vec<Rc<Household>>, usize),
+    Read(u64, Timestamp, Vec<Rc<Household>>, Vec<DocumentId>, usize),
 }
 
 impl Reducible for AsOf {
@@ -562,7 +568,7 @@ impl Reducible for AsOf {
                 return self;
             }
             AsOfStep::Progress(_, done, of) => next.progress = Some((done, of)),
-            AsOfStep::Read(_, at, households, unreadable) => {
+            AsOfStep::Read(_, at, households, documents, unreadable) => {
                 next.at = Some(at);
                 // The same households as before (the engine changed elsewhere) keep their
                 // list, so what is computed from it is not computed again.
@@ -573,6 +579,7 @@ impl Reducible for AsOf {
                         .all(|(new, old)| Rc::ptr_eq(new, old));
                 if !same {
                     next.households = Rc::new(households);
+                    next.documents = Rc::new(documents);
                 }
                 next.unreadable = unreadable;
                 next.progress = None;
@@ -610,10 +617,12 @@ pub fn use_households_as_of(at: Option<Timestamp>) -> UseReducerHandle<AsOf> {
                     move |done, of| state.dispatch(AsOfStep::Progress(generation, done, of))
                 };
                 let latest = move || *generations.borrow() == generation;
-                if let Some((households, unreadable)) =
+                if let Some((households, documents, unreadable)) =
                     households_as_of(&session, &desk.as_of, at, progress, latest, false).await
                 {
-                    state.dispatch(AsOfStep::Read(generation, at, households, unreadable));
+                    state.dispatch(AsOfStep::Read(
+                        generation, at, households, documents, unreadable,
+                    ));
                 }
             });
         });

@@ -3,8 +3,8 @@
 //! charts, CSV of every table, and a page that prints.
 
 use lots_core::{
-    Bar, CostShareError, Date, DistrictId, Label, Labeller, Period, Scope, TableKind, Tertial,
-    bar_chart, cost_share, count_newcomers, tertial_report,
+    Bar, CostShareError, Date, DistrictId, DocumentId, Label, Labeller, Period, Scope, TableKind,
+    Tertial, bar_chart, cost_share, count_newcomers, tertial_report,
 };
 use std::rc::Rc;
 
@@ -148,6 +148,31 @@ pub fn report_view() -> Html {
         )
     };
 
+    {
+        // The households a report counts are on the access log as read (`shown=report`):
+        // once per tertial and scope while this screen is open.
+        let logged = use_mut_ref(std::collections::HashSet::<(Tertial, Scope)>::new);
+        let (reads, documents, households) = (
+            session.reads.clone(),
+            state.documents.clone(),
+            state.households.clone(),
+        );
+        let key = (*tertial, report_scope.clone());
+        use_effect_with(
+            (key, live_ready, Rc::as_ptr(&households) as usize),
+            move |((tertial, scope), ready, _)| {
+                if *ready && logged.borrow_mut().insert((*tertial, scope.clone())) {
+                    let covered: Vec<DocumentId> = documents
+                        .iter()
+                        .zip(households.iter())
+                        .filter(|(_, household)| scope.includes(&household.profile.district))
+                        .map(|(document, _)| *document)
+                        .collect();
+                    reads.record_report(&covered, *tertial);
+                }
+            },
+        );
+    }
     let (report, ready) = match &*shown_filed {
         Some(filed) => (Rc::new(filed.report.clone()), true),
         None => (live, live_ready),
