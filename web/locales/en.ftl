@@ -627,6 +627,10 @@ kept-what-step-status = Where the step stands
 kept-what-case-closed = Case closed
 kept-what-case-reopened = Case reopened
 kept-what-other = Another change
+signout-reads = { $count ->
+    [one] 1 household shown on this device has not reached the server's log yet. Connect, so that it is sent, and then sign out.
+   *[other] { $count } households shown on this device have not reached the server's log yet. Connect, so that they are sent, and then sign out.
+}
 signout-kept = { $count ->
     [one] There is text the server did not take in 1 household. Copy what you need and remove it on the household's page before signing out.
    *[other] There is text the server did not take in { $count } households. Copy what you need and remove it on the households' pages before signing out.

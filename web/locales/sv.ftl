@@ -626,6 +626,10 @@ kept-what-step-status = Stegets läge
 kept-what-case-closed = Ärendet avslutat
 kept-what-case-reopened = Ärendet öppnat igen
 kept-what-other = Annan ändring
+signout-reads = { $count ->
+    [one] 1 visning av ett hushåll har inte nått serverns logg än. Anslut, så skickas den, och logga ut sedan.
+   *[other] { $count } visningar av hushåll har inte nått serverns logg än. Anslut, så skickas de, och logga ut sedan.
+}
 signout-kept = { $count ->
     [one] Det finns text som servern inte tog emot i 1 hushåll. Kopiera det du behöver och ta bort den på hushållets sida innan du loggar ut.
    *[other] Det finns text som servern inte tog emot i { $count } hushåll. Kopiera det du behöver och ta bort den på hushållens sidor innan du loggar ut.

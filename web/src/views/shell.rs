@@ -24,6 +24,9 @@ pub struct ShellProps {
     pub on_signed_in_again: Callback<crate::api::Me>,
 }
 
+/// Tries, 100 ms apart, to upload the reads waiting before signing out.
+const SIGN_OUT_UPLOAD_TRIES: u32 = 30;
+
 /// The frame around every signed-in screen.
 #[function_component(Shell)]
 pub fn shell(props: &ShellProps) -> Html {
@@ -37,14 +40,35 @@ pub fn shell(props: &ShellProps) -> Html {
     // Signing out removes this person's data from the device: never with changes the server
     // does not have yet, nor with a record of what it did not take that the person has not
     // dismissed.
+    // Nor with reads the access log has not received: signing out erases the queue, and
+    // the law wants every read logged. They go up first (a few seconds at most online);
+    // offline, signing out waits for the next contact.
+    let reads_refused = use_state(|| false);
     let sign_out = {
-        let (on_sign_out, refused) = (props.on_sign_out.clone(), refused.clone());
+        let (on_sign_out, refused, reads_refused, reads) = (
+            props.on_sign_out.clone(),
+            refused.clone(),
+            reads_refused.clone(),
+            session.reads.clone(),
+        );
         Callback::from(move |_: MouseEvent| {
             if waiting > 0 || kept > 0 {
                 refused.set(true);
-            } else {
-                on_sign_out.emit(());
+                return;
             }
+            let (on_sign_out, reads_refused, reads) =
+                (on_sign_out.clone(), reads_refused.clone(), reads.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                for _ in 0..SIGN_OUT_UPLOAD_TRIES {
+                    reads.upload().await;
+                    if reads.waiting() == 0 {
+                        on_sign_out.emit(());
+                        return;
+                    }
+                    gloo::timers::future::TimeoutFuture::new(100).await;
+                }
+                reads_refused.set(true);
+            });
         })
     };
     let on_language = props
@@ -112,6 +136,8 @@ pub fn shell(props: &ShellProps) -> Html {
                 <p class="problem signout-refused" role="alert">{ t_count("signout-unsynced", waiting) }</p>
             } else if *refused && kept > 0 {
                 <p class="problem signout-refused" role="alert">{ t_count("signout-kept", kept) }</p>
+            } else if *reads_refused && session.reads.waiting() > 0 {
+                <p class="problem signout-refused" role="alert">{ t_count("signout-reads", session.reads.waiting()) }</p>
             }
         </>
     }
