@@ -226,6 +226,13 @@ test("last tertial's report is filed and shown as filed; a person's copy is revi
   assert.ok(filedDone > 0, "Norrmalm's visits last tertial are in the filed report");
   await page.locator("section.filed li", { hasText: "Inlämnad" }).waitFor();
   await check(page, "desk-report-filed");
+  // Offline, a table is not exported: the export must be on the log first.
+  await supervisor.context.setOffline(true);
+  await page.locator(".report-table[data-table=visits] button.csv").click();
+  await page.locator(".report-table[data-table=visits] [role=alert]", { hasText: "måste loggas först" }).waitFor();
+  await supervisor.context.setOffline(false);
+  const csv = await reportCsv(page, "visits");
+  assert.equal(csv[0][0], "Besök");
   // Today's figures and the filed ones are one click apart.
   await page.locator("section.filed button", { hasText: "Visa dagens siffror" }).click();
   await page.locator("p.filed-basis").waitFor({ state: "detached" });

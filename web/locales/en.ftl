@@ -298,6 +298,7 @@ nav-report = Report
 nav-log = Log
 desk-directory-problem = Users and districts could not be fetched: { $error }
 desk-csv = CSV
+desk-csv-not-logged = The export was not saved: it must be logged first, and that failed ({ $error }). Try again when the computer is connected.
 desk-csv-of = Download { $what } as CSV
 desk-reading = Reading the households as they were then: { $done } of { $of }…
 desk-unreadable = { $count ->

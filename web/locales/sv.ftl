@@ -297,6 +297,7 @@ nav-report = Rapport
 nav-log = Logg
 desk-directory-problem = Användare och stadsdelar kunde inte hämtas: { $error }
 desk-csv = CSV
+desk-csv-not-logged = Exporten sparades inte: den måste loggas först, och det gick inte ({ $error }). Försök igen när datorn är ansluten.
 desk-csv-of = Ladda ner { $what } som CSV
 desk-reading = Läser hushållen som de var då: { $done } av { $of }…
 desk-unreadable = { $count ->

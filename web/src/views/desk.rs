@@ -467,18 +467,24 @@ pub fn csv_button(props: &CsvButtonProps) -> Html {
             (props.csv.clone(), props.file_name.clone(), problem.clone());
         Callback::from(move |_: MouseEvent| match csv.emit(()) {
             Ok(text) => {
-                problem.set(None);
-                download_csv(&file_name, &text);
-                // An export is on the access log: which table, how many rows.
+                // An export is on the access log (which table, how many rows) before the
+                // file is offered: offline, nothing leaves the desk unlogged.
                 let (file, rows) = (
                     file_name.to_string(),
                     text.lines().count().saturating_sub(1),
                 );
+                let problem = problem.clone();
                 wasm_bindgen_futures::spawn_local(async move {
-                    if let Err(error) = crate::api::log_export(&file, rows).await {
-                        web_sys::console::warn_1(
-                            &format!("the export was not logged: {error}").into(),
-                        );
+                    match crate::api::log_export(&file, rows).await {
+                        Ok(()) => {
+                            problem.set(None);
+                            download_csv(&file, &text);
+                        }
+                        Err(error) => problem.set(Some(crate::i18n::t1(
+                            "desk-csv-not-logged",
+                            "error",
+                            error.to_string(),
+                        ))),
                     }
                 });
             }
