@@ -15,6 +15,9 @@ use crate::auth::Session;
 use crate::error::AppError;
 use crate::store::{FiledReportSummary, NewFiledReport, Role, Writes};
 
+/// Held while a report is computed and filed.
+static FILING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// `POST /api/reports` body.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct FileReport {
@@ -36,7 +39,7 @@ pub struct Filed {
 }
 
 /// Files the report of a tertial that is over (supervisors); on record as `report-filed`.
-#[utoipa::path(post, path = "/api/reports", request_body = FileReport, responses((status = 201, body = Filed), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/reports", request_body = FileReport, responses((status = 201, body = Filed), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn file(
     State(state): State<AppState>,
     session: Session,
@@ -60,6 +63,15 @@ pub async fn file(
         ));
     }
     let scope = scope_of(&state, &session, body.district.as_deref()).await?;
+    // Filing reads every stored household: one filing at a time per process, so that a
+    // supervisor's repeated clicks (or a client that is not ours) cannot pile them up.
+    let Ok(_filing) = FILING.try_lock() else {
+        return Err(AppError::Refused {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "filing_busy",
+            message: "another report is being filed; try again in a moment".into(),
+        });
+    };
     let documents = state.store.household_ages().await?;
     let mut stored = Vec::with_capacity(documents.len());
     for age in &documents {

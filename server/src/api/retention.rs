@@ -37,9 +37,20 @@ pub struct Candidate {
     last_entry_at: i64,
     /// The first day it may be removed (Swedish date, `YYYY-MM-DD`).
     due_on: String,
-    /// `due`, `kept_for_research` (a member born on the 5th, 15th or 25th) or `unreadable`
-    /// (its members cannot be read, so the exception cannot be ruled out: kept).
-    verdict: &'static str,
+    /// Due, or kept and why.
+    verdict: Verdict,
+}
+
+/// What gallring makes of a household old enough for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// To be removed.
+    Due,
+    /// Kept: a member was born on the 5th, 15th or 25th of a month.
+    KeptForResearch,
+    /// Kept: its members cannot be read, so the exception cannot be ruled out.
+    Unreadable,
 }
 
 /// `GET /api/admin/retention` answer: what gallring would remove today, and what it keeps
@@ -89,7 +100,7 @@ async fn judge_all(
         let Some(candidate) = judge(state, rule, today, &age).await? else {
             continue;
         };
-        if candidate.verdict == "due" {
+        if candidate.verdict == Verdict::Due {
             due.push(candidate);
         } else {
             kept.push(candidate);
@@ -111,11 +122,11 @@ async fn judge(
     }
     let verdict = match birth_dates(state, &age.document).await? {
         Some(born) => match rule.judge(age.last_entry_at, today, born) {
-            Retention::Due => "due",
-            Retention::KeptForResearch => "kept_for_research",
+            Retention::Due => Verdict::Due,
+            Retention::KeptForResearch => Verdict::KeptForResearch,
             Retention::NotDue { .. } => return Ok(None),
         },
-        None => "unreadable",
+        None => Verdict::Unreadable,
     };
     Ok(Some(Candidate {
         document_id: age.document.to_string(),
@@ -213,7 +224,7 @@ pub async fn run(
         let verdict = judge(&state, rule, now.date(), age).await?;
         if verdict
             .as_ref()
-            .is_none_or(|candidate| candidate.verdict != "due")
+            .is_none_or(|candidate| candidate.verdict != Verdict::Due)
         {
             return Err(AppError::bad_request(
                 "not_due",

@@ -233,6 +233,10 @@ impl Store {
         // commit waits in the same order and two of them cannot wait on each other.
         let mut actors: Vec<&ActorBinding> = writes.actors.iter().collect();
         actors.sort_by(|first, second| first.actor_id.cmp(&second.actor_id));
+        // A batch often holds several chunks of one document: each is looked up and dated
+        // once.
+        let chunk_documents: std::collections::BTreeSet<&DocumentId> =
+            writes.chunks.iter().map(|(document, _)| document).collect();
         let mut quarantine: Vec<&NewQuarantined> = writes.quarantine.iter().collect();
         quarantine.sort_by(|first, second| {
             (first.document, &first.change_hash).cmp(&(second.document, &second.change_hash))
@@ -250,7 +254,7 @@ impl Store {
             }
             // A removed household never comes back: another process (on PostgreSQL) may
             // have removed it without this one having heard yet. Checked under its lock.
-            for (document, _) in &writes.chunks {
+            for document in &chunk_documents {
                 let removed: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM removed_households WHERE document_id = $1",
                 )
@@ -258,7 +262,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 if removed > 0 {
-                    return Err(StoreError::Removed(*document));
+                    return Err(StoreError::Removed(**document));
                 }
             }
             for binding in actors {
@@ -326,7 +330,7 @@ impl Store {
                     .await?;
             }
             // A new chunk is a new entry: gallring counts from the last, by this clock.
-            for (document, _) in &writes.chunks {
+            for document in &chunk_documents {
                 sqlx::query("UPDATE households SET last_entry_at = $2 WHERE document_id = $1")
                     .bind(document.to_string())
                     .bind(now.as_millis())

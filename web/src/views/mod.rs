@@ -58,18 +58,13 @@ pub fn household_name(household: &Household) -> String {
     names.join(", ")
 }
 
-/// A new id for something made on this device: `prefix-` and 16 random hex digits.
+/// A new id for something made on this device: `prefix-` and 16 random hex digits, from the
+/// browser's `crypto.getRandomValues` through `getrandom`, which Automerge already needs for
+/// its actor ids (so a browser without it cannot run the app at all).
 pub fn random_id(prefix: &str) -> String {
     let mut bytes = [0u8; 8];
-    // Ids only need to be unique; the browser's generator is the one at hand, and
-    // `Math.random` the fallback where it is missing.
-    let filled = web_sys::window()
-        .and_then(|window| window.crypto().ok())
-        .is_some_and(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok());
-    if !filled {
-        for byte in &mut bytes {
-            *byte = (js_sys::Math::random() * 256.0) as u8;
-        }
+    if let Err(error) = getrandom::fill(&mut bytes) {
+        panic!("this browser gives no random numbers (crypto.getRandomValues): {error}");
     }
     let number = u64::from_le_bytes(bytes);
     format!("{prefix}-{number:016x}")
