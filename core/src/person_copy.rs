@@ -2,12 +2,14 @@
 //! of its members, entry by entry, with who wrote each entry and when.
 //!
 //! The copy is made of [`Passage`]s: the household's record (where the person lives, their
-//! case), the person's member record, each visit they were recorded present at (its record,
-//! its notes and each follow-up raised at it as passages of their own), and each plan goal
-//! that is theirs with its steps. Other members' records, the visits they attended alone and
-//! their goals are not in it; nor is who else was present at a visit. Free text (a visit's
-//! notes) may still name others: that is what the supervisor's review is for, which marks
-//! passages withheld under secrecy ([`PersonCopy::withhold`]) before the copy is released.
+//! case); the person's member record; each visit that concerns them — held with them
+//! present, or booked for the household and not held — with its notes and its follow-ups as
+//! passages of their own; each follow-up and plan step they carry out; each plan goal of
+//! theirs with its steps; and the plan's notes, which are the household's. Other members'
+//! records, the visits held without them, their goals and the follow-ups they carry out are
+//! not in it; nor is who else was present at a visit. Free text (notes) may still name
+//! others: that is what the supervisor's review is for, which marks passages withheld under
+//! secrecy ([`PersonCopy::withhold`]) before the copy is released.
 //!
 //! Who wrote an entry is read from the document, not from a field: every value in an
 //! Automerge document carries the id of the operation that wrote it, and that operation
@@ -24,8 +26,8 @@ use crate::calendar::{Date, Timestamp};
 use crate::document::HouseholdDoc;
 use crate::ids::{DeviceId, MemberId, StaffId};
 use crate::schema::SchemaError;
-use crate::schema::codes::OwnerKind;
-use crate::schema::household::{FollowUp, Goal, Household, Member, Profile, Step, Visit};
+use crate::schema::codes::{OwnerKind, VisitStatus};
+use crate::schema::household::{FollowUp, Goal, Member, Profile, Step, Visit};
 use crate::signature::ChangeInfo;
 
 /// What a passage is.
@@ -36,16 +38,19 @@ pub enum PassageKind {
     Household,
     /// The person's own record.
     Member,
-    /// A visit the person was present at.
+    /// A visit the person was present at, or one booked for the household that was not
+    /// held (nobody is recorded present at it).
     Visit,
     /// The notes of such a visit.
     VisitNotes,
-    /// A follow-up raised at such a visit.
+    /// A follow-up raised at such a visit, or one they carry out.
     FollowUp,
     /// A plan goal of the person's.
     Goal,
-    /// A step towards such a goal.
+    /// A step towards such a goal, or one they carry out towards another's.
     Step,
+    /// The plan's notes, which are the whole household's.
+    PlanNotes,
 }
 
 /// One field of a passage: its schema key and its value as text (dates as `2026-05-01`,
@@ -76,7 +81,8 @@ pub struct WrittenBy {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Passage {
     /// A stable key within the household: `household`, `member`, `visit/<id>`,
-    /// `visit/<id>/notes`, `visit/<id>/follow-up/<id>`, `goal/<id>`, `goal/<id>/step/<id>`.
+    /// `visit/<id>/notes`, `visit/<id>/follow-up/<id>`, `goal/<id>`, `goal/<id>/step/<id>`,
+    /// `plan/notes`.
     pub key: String,
     /// What it is.
     pub kind: PassageKind,
@@ -94,7 +100,8 @@ pub struct Passage {
 pub struct PersonCopy {
     /// The person.
     pub member: MemberId,
-    /// The entries, in the order above: household, member, visits by time, goals.
+    /// The entries, in the order above: household, member, visits by time, goals by the day
+    /// they were set, the plan's notes.
     pub passages: Vec<Passage>,
 }
 
@@ -161,31 +168,45 @@ impl<D: Borrow<Automerge>> HouseholdDoc<D> {
             &["members", member.as_str()],
             &[],
         );
-        let mut visits: Vec<_> = household
-            .visits
-            .iter()
-            .filter(|(_, visit)| visit.present.contains(member))
-            .collect();
+        let theirs = |kind: OwnerKind, owner: &Option<String>| {
+            kind == OwnerKind::Member && owner.as_deref() == Some(member.as_str())
+        };
+        let someone_elses = |kind: OwnerKind, owner: &Option<String>| {
+            kind == OwnerKind::Member && !theirs(kind, owner)
+        };
+        let mut visits: Vec<_> = household.visits.iter().collect();
         visits.sort_by_key(|(id, visit)| (visit.planned_at, id.as_str()));
         for (id, visit) in visits {
             let id = id.as_str();
-            add(
-                format!("visit/{id}"),
-                PassageKind::Visit,
-                visit_fields(visit),
-                &["visits", id],
-                // Notes and follow-ups are passages of their own; who else was present is
-                // somebody else's.
-                &["notes", "follow_ups", "present"],
-            );
-            add(
-                format!("visit/{id}/notes"),
-                PassageKind::VisitNotes,
-                vec![field("notes", non_empty(visit.notes.as_str()))],
-                &["visits", id, "notes"],
-                &[],
-            );
+            // A visit held concerns those recorded present; one planned, called off or
+            // missed was booked for the whole household (nobody is recorded present).
+            let concerns = visit.present.contains(member) || visit.status != VisitStatus::Done;
+            if concerns {
+                add(
+                    format!("visit/{id}"),
+                    PassageKind::Visit,
+                    visit_fields(visit),
+                    &["visits", id],
+                    // Notes and follow-ups are passages of their own; who else was present
+                    // is somebody else's.
+                    &["notes", "follow_ups", "present"],
+                );
+                add(
+                    format!("visit/{id}/notes"),
+                    PassageKind::VisitNotes,
+                    vec![field("notes", non_empty(visit.notes.as_str()))],
+                    &["visits", id, "notes"],
+                    &[],
+                );
+            }
+            // A follow-up is theirs when they carry it out; of a visit that concerns them,
+            // every follow-up but one another member carries out.
             for (follow_up_id, follow_up) in &visit.follow_ups {
+                let wanted = theirs(follow_up.owner_kind, &follow_up.owner)
+                    || (concerns && !someone_elses(follow_up.owner_kind, &follow_up.owner));
+                if !wanted {
+                    continue;
+                }
                 let follow_up_id = follow_up_id.as_str();
                 add(
                     format!("visit/{id}/follow-up/{follow_up_id}"),
@@ -196,16 +217,26 @@ impl<D: Borrow<Automerge>> HouseholdDoc<D> {
                 );
             }
         }
-        for (id, goal) in theirs(&household, member) {
+        let mut goals: Vec<_> = household.plan.goals.iter().collect();
+        goals.sort_by_key(|(id, goal)| (goal.set_on, id.as_str()));
+        for (id, goal) in goals {
             let id = id.as_str();
-            add(
-                format!("goal/{id}"),
-                PassageKind::Goal,
-                goal_fields(goal),
-                &["plan", "goals", id],
-                &["steps"],
-            );
-            let mut steps: Vec<_> = goal.steps.iter().collect();
+            let own = &goal.member == member;
+            if own {
+                add(
+                    format!("goal/{id}"),
+                    PassageKind::Goal,
+                    goal_fields(goal),
+                    &["plan", "goals", id],
+                    &["steps"],
+                );
+            }
+            // Every step of their goal; of another's goal, the steps they carry out.
+            let mut steps: Vec<_> = goal
+                .steps
+                .iter()
+                .filter(|(_, step)| own || theirs(step.owner_kind, &step.owner))
+                .collect();
             steps.sort_by_key(|(step_id, step)| (step.position, step_id.as_str()));
             for (step_id, step) in steps {
                 let step_id = step_id.as_str();
@@ -218,26 +249,20 @@ impl<D: Borrow<Automerge>> HouseholdDoc<D> {
                 );
             }
         }
+        // The plan's notes are the household's, so theirs too; the review decides what of
+        // them may go out.
+        add(
+            "plan/notes".into(),
+            PassageKind::PlanNotes,
+            vec![field("notes", non_empty(household.plan.notes.as_str()))],
+            &["plan", "notes"],
+            &[],
+        );
         Ok(Some(PersonCopy {
             member: member.clone(),
             passages,
         }))
     }
-}
-
-/// The person's goals, in the order they were set.
-fn theirs<'a>(
-    household: &'a Household,
-    member: &MemberId,
-) -> Vec<(&'a crate::ids::GoalId, &'a Goal)> {
-    let mut goals: Vec<_> = household
-        .plan
-        .goals
-        .iter()
-        .filter(|(_, goal)| &goal.member == member)
-        .collect();
-    goals.sort_by_key(|(id, goal)| (goal.set_on, id.as_str()));
-    goals
 }
 
 /// The object at `path` from the root, when there is one.

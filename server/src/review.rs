@@ -73,7 +73,9 @@ pub fn flags(entries: &[AuditEntry]) -> BTreeMap<i64, BTreeSet<Flag>> {
         if entry.action == "export" || entry.action == "person-copy-released" {
             flagged.entry(entry.seq).or_default().insert(Flag::Export);
         }
-        if !is_read(entry) {
+        // A report counts every household of a district at once, whenever it is looked
+        // at: that is what a report is, not someone leafing through files.
+        if !is_read(entry) || entry.detail.starts_with("shown=report") {
             continue;
         }
         let at = shown_at(entry);
@@ -82,11 +84,6 @@ pub fn flags(entries: &[AuditEntry]) -> BTreeMap<i64, BTreeSet<Flag>> {
                 .entry(entry.seq)
                 .or_default()
                 .insert(Flag::AfterHours);
-        }
-        // A report counts every household of a district at once: that is what a report
-        // is, not someone leafing through files.
-        if entry.detail.starts_with("shown=report") {
-            continue;
         }
         reads_by_user
             .entry(&entry.user_id)
@@ -258,16 +255,19 @@ mod tests {
             })
             .collect();
         assert!(flags(&synced).is_empty());
-        // Forty households counted in one report at ten are not forty files read.
-        let report: Vec<AuditEntry> = (0..40)
+        // Forty households counted in one report, at ten or at ten in the evening, are not
+        // forty files read.
+        let late = WEDNESDAY_10 + 12 * 3_600_000;
+        let report: Vec<AuditEntry> = (0..80)
             .map(|n| {
+                let at = if n < 40 { WEDNESDAY_10 } else { late };
                 row(
                     n,
                     "u-sara",
-                    &format!("h{n}"),
+                    &format!("h{}", n % 40),
                     "read",
-                    WEDNESDAY_10,
-                    &format!("shown=report device_at={WEDNESDAY_10} read=r-{n} report=2026-T2"),
+                    at,
+                    &format!("shown=report report=2026-T2 device_at={at} read=r-{n}"),
                 )
             })
             .collect();

@@ -228,8 +228,13 @@ test("last tertial's report is filed and shown as filed; a person's copy is revi
   await check(page, "desk-report-filed");
   // Offline, a table is not exported: the export must be on the log first.
   await supervisor.context.setOffline(true);
+  const noDownload = page.waitForEvent("download", { timeout: 3_000 }).then(
+    () => assert.fail("a CSV was saved offline"),
+    () => "none",
+  );
   await page.locator(".report-table[data-table=visits] button.csv").click();
   await page.locator(".report-table[data-table=visits] [role=alert]", { hasText: "måste loggas först" }).waitFor();
+  assert.equal(await noDownload, "none");
   await supervisor.context.setOffline(false);
   const csv = await reportCsv(page, "visits");
   assert.equal(csv[0][0], "Besök");

@@ -5,8 +5,10 @@
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
 
-use lots_core::{DocumentId, HouseholdDoc, Tertial};
-use lots_tests::{Api as _, TestServer, call};
+use std::time::Duration;
+
+use lots_core::{DocumentId, HouseholdDoc, Input, NoteRef, Tertial};
+use lots_tests::{Api as _, SyncClient, TestServer, call};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -115,12 +117,22 @@ async fn a_filed_report_reads_the_same_after_the_households_it_counted_are_remov
 
     let (status, filed) = file(&sara, last, Some("district-norrmalm")).await;
     assert_eq!(status, 201, "{filed}");
-    let supported = filed["report"]["supported"]["count"].as_u64().unwrap();
+    let supported = filed["report"]["supported"]["count"]
+        .as_u64()
+        .expect(&filed.to_string());
     assert!(
         supported > 0,
         "Norrmalm's households were supported last tertial: {filed}"
     );
     assert!(filed["report"]["visits"]["done"]["count"].as_u64().unwrap() > 0);
+    // Computed over Norrmalm's households as they stood then, not every district's.
+    let counted = filed["households"].as_u64().unwrap() as usize;
+    let norrmalm_now = households_of(&server, "district-norrmalm").await.len();
+    let every_now = server.state.store.household_ages().await.unwrap().len();
+    assert!(
+        counted > 0 && counted <= norrmalm_now && norrmalm_now < every_now,
+        "{counted}"
+    );
     let id = filed["id"].as_i64().unwrap();
     let path = format!("/api/reports/{id}");
     let (status, before) = call(&server, Method::GET, &path, &sara, None).await;
@@ -188,6 +200,25 @@ async fn a_filed_report_reads_the_same_after_the_households_it_counted_are_remov
     )
     .await;
     assert_eq!(refused["refused"][0]["code"], "not_yours");
+    // A report read is a supervisor's, and names a tertial.
+    let (_, refused) = call(
+        &server,
+        Method::POST,
+        "/api/reads",
+        &anna,
+        Some(reads("r-anna", Some("2026-T2"))),
+    )
+    .await;
+    assert_eq!(refused["refused"][0]["code"], "bad_report");
+    let (_, refused) = call(
+        &server,
+        Method::POST,
+        "/api/reads",
+        &sara,
+        Some(reads("r-t9", Some("2026-T9"))),
+    )
+    .await;
+    assert_eq!(refused["refused"][0]["code"], "bad_report");
     let rows = server
         .state
         .store
@@ -307,9 +338,14 @@ async fn a_persons_copy_holds_their_entries_and_nobody_elses_and_is_released_as_
     let present = household
         .visits
         .values()
-        .filter(|visit| visit.present.contains(&member))
+        .filter(|visit| {
+            visit.present.contains(&member) || visit.status != lots_core::VisitStatus::Done
+        })
         .count();
-    assert_eq!(visits, present, "every visit they were at, and no other");
+    assert_eq!(
+        visits, present,
+        "every visit that concerns them, and no other"
+    );
     assert!(
         passages
             .iter()
@@ -329,37 +365,83 @@ async fn a_persons_copy_holds_their_entries_and_nobody_elses_and_is_released_as_
     let notes_key = notes["key"].as_str().unwrap();
 
     let release = format!("{path}/release");
+    let digest = made["digest"].as_str().unwrap().to_owned();
     let (status, refused) = call(
         &server,
         Method::POST,
         &release,
         &sara,
-        Some(json!({ "reviewed": keys[1..], "withheld": [] })),
+        Some(json!({ "digest": digest, "withheld": ["visit/nothing"] })),
     )
     .await;
     assert_eq!(
         (status, refused["code"].as_str()),
-        (409, Some("changed_since_review"))
-    );
-    let (status, refused) = call(
-        &server,
-        Method::POST,
-        &release,
-        &sara,
-        Some(json!({ "reviewed": keys, "withheld": ["visit/nothing"] })),
-    )
-    .await;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (400, Some("not_reviewed"))
+        (409, Some("unknown_passage"))
     );
 
+    // Anna's phone edits the plan's notes after the review: same passages, other words.
+    let mut phone = SyncClient::connect(&server, &anna, "anna-phone")
+        .await
+        .unwrap();
+    assert!(phone.fetch(document).await.unwrap());
+    let signature = phone.signature("u-anna").unwrap();
+    {
+        let doc = phone.peer.document_mut(&document).unwrap();
+        HouseholdDoc::new(doc)
+            .splice_note(
+                &signature,
+                &NoteRef::Plan,
+                0,
+                0,
+                "Tillagt efter granskningen. ",
+            )
+            .unwrap();
+    }
+    phone.input(Input::LocalChange { document }).await.unwrap();
+    let mut stored_edit = false;
+    for _ in 0..100 {
+        phone.settle(Duration::from_millis(50)).await.unwrap();
+        let notes = stored(&server, &document)
+            .await
+            .household()
+            .unwrap()
+            .plan
+            .notes;
+        if notes.as_str().starts_with("Tillagt efter granskningen.") {
+            stored_edit = true;
+            break;
+        }
+    }
+    assert!(stored_edit, "the server stored the phone's edit");
+    let (status, refused) = call(
+        &server,
+        Method::POST,
+        &release,
+        &sara,
+        Some(json!({ "digest": digest, "withheld": [notes_key] })),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("changed_since_review")),
+        "a copy edited since its review does not go out"
+    );
+
+    // Made again and reviewed again, it goes out.
+    let (status, made) = call(&server, Method::GET, &path, &sara, None).await;
+    assert_eq!(status, 200);
+    assert_ne!(made["digest"], digest.as_str());
+    assert!(
+        made["copy"]
+            .to_string()
+            .contains("Tillagt efter granskningen.")
+    );
     let (status, released) = call(
         &server,
         Method::POST,
         &release,
         &sara,
-        Some(json!({ "reviewed": keys, "withheld": [notes_key] })),
+        Some(json!({ "digest": made["digest"], "withheld": [notes_key] })),
     )
     .await;
     assert_eq!(status, 200, "{released}");

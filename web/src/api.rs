@@ -847,6 +847,8 @@ pub struct PersonCopy {
     pub by: String,
     /// Whether this is the released copy.
     pub released: bool,
+    /// SHA-256 of the copy's JSON: a release names the copy reviewed by it.
+    pub digest: String,
     /// The passages.
     pub copy: lots_core::PersonCopy,
 }
@@ -868,14 +870,15 @@ pub async fn person_copy(household: &str, member: &str) -> Result<PersonCopy, Ap
     check(response).await?.json().await.map_err(network)
 }
 
-/// The copy to hand out, with `withheld` withheld; `reviewed` names every passage shown.
+/// The copy to hand out, with `withheld` withheld; `digest` names the copy reviewed, and the
+/// server refuses if what it holds changed since.
 pub async fn release_person_copy(
     household: &str,
     member: &str,
-    reviewed: &[String],
+    digest: &str,
     withheld: &[String],
 ) -> Result<PersonCopy, ApiError> {
-    let body = serde_json::json!({ "reviewed": reviewed, "withheld": withheld });
+    let body = serde_json::json!({ "digest": digest, "withheld": withheld });
     let path = format!("{}/release", copy_path(household, member));
     let response = send_json("POST", &path, &body).await?;
     response.json().await.map_err(network)

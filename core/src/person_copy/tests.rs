@@ -89,16 +89,19 @@ fn a_copy_holds_the_persons_entries_and_nobody_elses() {
                 );
             }
         }
+        // The visits held with them, and every one booked for the household and not held.
         let visits: BTreeSet<String> = household
             .visits
             .iter()
-            .filter(|(_, visit)| visit.present.contains(id))
+            .filter(|(_, visit)| {
+                visit.present.contains(id) || visit.status != crate::VisitStatus::Done
+            })
             .map(|(visit, _)| format!("visit/{visit}"))
             .collect();
         assert_eq!(
             keys(&copy, PassageKind::Visit),
             visits,
-            "exactly the visits they were at"
+            "exactly the visits that concern them"
         );
         checked_visits += visits.len();
         let goals: BTreeSet<String> = household
@@ -113,10 +116,40 @@ fn a_copy_holds_the_persons_entries_and_nobody_elses() {
             .plan
             .goals
             .values()
-            .filter(|goal| &goal.member == id)
-            .map(|goal| goal.steps.len())
+            .map(|goal| {
+                goal.steps
+                    .values()
+                    .filter(|step| {
+                        &goal.member == id
+                            || (step.owner_kind == crate::OwnerKind::Member
+                                && step.owner.as_deref() == Some(id.as_str()))
+                    })
+                    .count()
+            })
             .sum();
         assert_eq!(keys(&copy, PassageKind::Step).len(), steps);
+        // No follow-up another member carries out.
+        for passage in copy
+            .passages
+            .iter()
+            .filter(|passage| passage.kind == PassageKind::FollowUp)
+        {
+            let owner = passage
+                .fields
+                .iter()
+                .find(|field| field.key == "owner")
+                .unwrap();
+            assert_ne!(
+                owner.value.as_deref(),
+                Some("another_member"),
+                "{}",
+                passage.key
+            );
+        }
+        assert_eq!(
+            keys(&copy, PassageKind::PlanNotes),
+            BTreeSet::from(["plan/notes".to_owned()])
+        );
         for passage in &copy.passages {
             assert!(
                 !passage.written.is_empty(),

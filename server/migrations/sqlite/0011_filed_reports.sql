@@ -13,7 +13,7 @@ CREATE TABLE filed_reports (
     district_id TEXT,
     filed_by    TEXT NOT NULL,
     filed_at    BIGINT NOT NULL,
-    -- How many households were read to compute it (the scope's are fewer).
+    -- How many households of its scope (as at the tertial's end) it was computed over.
     households  BIGINT NOT NULL,
     -- The report as JSON (core's TertialReport).
     report      TEXT NOT NULL

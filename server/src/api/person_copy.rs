@@ -2,8 +2,9 @@
 //! everything Lots holds about one member (`person-copy-made` on the log), reviews it, and
 //! releases it with the passages withheld under secrecy (`person-copy-released`). Both are
 //! computed from the stored document, never from a device's copy, so the copy is the record.
-//! The release names every passage the reviewer saw: if the household changed since, so that
-//! a passage would go out unreviewed, the release is refused.
+//! The release names the copy the reviewer saw by its digest (SHA-256 of its JSON): if
+//! anything in it changed since (a passage added, removed or edited, say by a phone that
+//! synced an offline visit), the release is refused and the copy must be made again.
 
 use std::collections::BTreeSet;
 
@@ -29,6 +30,8 @@ pub struct Copy {
     by: String,
     /// Whether this is the released copy (passages withheld at review are empty in it).
     released: bool,
+    /// SHA-256 of the copy's JSON, hex: a release names the copy reviewed by it.
+    digest: String,
     /// The copy (core's `PersonCopy`).
     #[schema(value_type = Object)]
     copy: PersonCopy,
@@ -37,9 +40,9 @@ pub struct Copy {
 /// `POST …/copy/release` body.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct Release {
-    /// Every passage key the reviewer saw.
-    reviewed: Vec<String>,
-    /// The passages withheld under secrecy, each one of `reviewed`.
+    /// The digest of the copy the reviewer saw, as made.
+    digest: String,
+    /// The keys of the passages withheld under secrecy.
     withheld: Vec<String>,
 }
 
@@ -86,13 +89,24 @@ async fn logged(
         at: now.as_millis(),
         by: session.user.id.clone(),
         released,
+        digest: digest(&copy)?,
         copy,
     }))
 }
 
+/// SHA-256 of the copy's JSON, hex. The JSON of one copy is always the same: fields in
+/// declaration order, passages in the copy's order.
+fn digest(copy: &PersonCopy) -> Result<String, AppError> {
+    use sha2::Digest as _;
+    let json = serde_json::to_vec(copy).map_err(|error| {
+        AppError::Internal(anyhow::anyhow!("the copy did not serialise: {error}"))
+    })?;
+    Ok(hex::encode(sha2::Sha256::digest(&json)))
+}
+
 /// The copy to hand to the person, with the reviewed passages withheld; on record as
 /// `person-copy-released`.
-#[utoipa::path(post, path = "/api/households/{id}/members/{member}/copy/release", request_body = Release, params(("id" = String, Path, description = "The household's document id"), ("member" = String, Path, description = "The member's id")), responses((status = 200, body = Copy), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/households/{id}/members/{member}/copy/release", request_body = Release, params(("id" = String, Path, description = "The household's document id"), ("member" = String, Path, description = "The member's id")), responses((status = 200, body = Copy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn release(
     State(state): State<AppState>,
     session: Session,
@@ -100,36 +114,24 @@ pub async fn release(
     Json(body): Json<Release>,
 ) -> Result<Json<Copy>, AppError> {
     let (document, member, copy) = copy_of(&state, &session, &id, &member).await?;
-    let reviewed: BTreeSet<String> = body.reviewed.into_iter().collect();
-    let withheld: BTreeSet<String> = body.withheld.into_iter().collect();
-    if let Some(stray) = withheld.difference(&reviewed).next() {
-        return Err(AppError::bad_request(
-            "not_reviewed",
-            format!("passage {stray:?} is withheld but was not among those reviewed"),
-        ));
-    }
-    let unreviewed: Vec<&str> = copy
-        .passages
-        .iter()
-        .map(|passage| passage.key.as_str())
-        .filter(|key| !reviewed.contains(*key))
-        .collect();
-    if !unreviewed.is_empty() {
+    if digest(&copy)? != body.digest {
         return Err(AppError::Refused {
             status: StatusCode::CONFLICT,
             code: "changed_since_review",
-            message: format!(
-                "the household changed since the review: {} passage(s) were not reviewed \
-                 ({}); make the copy again and review it",
-                unreviewed.len(),
-                unreviewed.join(", ")
-            ),
+            message: "what Lots holds about this person changed since the copy was made; \
+                      make the copy again and review it"
+                .into(),
         });
     }
+    let withheld: BTreeSet<String> = body.withheld.into_iter().collect();
     let total = copy.passages.len();
     let released = copy
         .withhold(&withheld)
-        .map_err(|unknown| AppError::bad_request("unknown_passage", unknown.to_string()))?;
+        .map_err(|unknown| AppError::Refused {
+            status: StatusCode::CONFLICT,
+            code: "unknown_passage",
+            message: unknown.to_string(),
+        })?;
     let detail = format!(
         "member={member} passages={total} withheld={}",
         withheld.len()

@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use lots_core::{DocumentId, Timestamp};
+use lots_core::{DocumentId, Tertial, Timestamp};
 
 use super::{ErrorBody, require};
 use crate::AppState;
@@ -126,7 +126,7 @@ pub async fn log_reads(
             answer.already += 1;
             continue;
         }
-        let document = match check(read, now) {
+        let document = match check(read, now, session.user.role == Role::Supervisor) {
             Ok(document) => document,
             Err((code, reason)) => {
                 answer.refused.push(RefusedRead {
@@ -181,7 +181,11 @@ pub async fn log_reads(
 }
 
 /// A read's own fields: its household, or why it is refused.
-fn check(read: &Read, now: Timestamp) -> Result<DocumentId, (&'static str, String)> {
+fn check(
+    read: &Read,
+    now: Timestamp,
+    supervisor: bool,
+) -> Result<DocumentId, (&'static str, String)> {
     if !is_id(&read.id) {
         return Err((
             "bad_id",
@@ -197,12 +201,13 @@ fn check(read: &Read, now: Timestamp) -> Result<DocumentId, (&'static str, Strin
     match (read.shown, &read.visit, &read.report) {
         (Shown::Visit, Some(visit), None) if is_id(visit) => {}
         (Shown::Household, None, None) => {}
-        (Shown::Report, None, Some(report)) if is_id(report) => {}
+        (Shown::Report, None, Some(report))
+            if supervisor && report.replacen('-', " ", 1).parse::<Tertial>().is_ok() => {}
         (Shown::Report, ..) => {
             return Err((
                 "bad_report",
-                "a report read names its report (1–64 letters, digits, '-' or '_'), and no \
-                 visit"
+                "a report read is a supervisor's and names its tertial (such as 2026-T2), and \
+                 no visit"
                     .to_owned(),
             ));
         }

@@ -79,10 +79,9 @@ pub async fn file(
             stored.push((age.document, bytes));
         }
     }
-    let households = stored.len();
     let at = tertial.period().end_instant();
     let computing_scope = scope.clone();
-    let report =
+    let (report, households) =
         tokio::task::spawn_blocking(move || compute(&stored, tertial, at, &computing_scope))
             .await
             .map_err(|error| {
@@ -182,14 +181,15 @@ async fn scope_of(
     }
 }
 
-/// The report over the stored households as they stood at `at`. A household that does not
-/// read refuses the filing: a report that left it out would under-count without saying so.
+/// The report over the stored households as they stood at `at`, with how many of them were
+/// in its scope then. A household that does not read refuses the filing: a report that left
+/// it out would under-count without saying so.
 fn compute(
     stored: &[(DocumentId, Vec<u8>)],
     tertial: Tertial,
     at: Timestamp,
     scope: &Scope,
-) -> Result<TertialReport, AppError> {
+) -> Result<(TertialReport, usize), AppError> {
     let unreadable = |document: &DocumentId, why: String| AppError::Refused {
         status: StatusCode::CONFLICT,
         code: "unreadable_household",
@@ -210,7 +210,14 @@ fn compute(
             households.push(household);
         }
     }
-    Ok(lots_core::tertial_report(&households, tertial, scope))
+    let in_scope = households
+        .iter()
+        .filter(|household| scope.includes(&household.profile.district))
+        .count();
+    Ok((
+        lots_core::tertial_report(&households, tertial, scope),
+        in_scope,
+    ))
 }
 
 /// The reports filed for the supervisor's districts and for every district, newest first.

@@ -12,7 +12,7 @@ pub struct NewFiledReport {
     pub district_id: Option<String>,
     /// The supervisor who filed it.
     pub filed_by: String,
-    /// How many households were read to compute it.
+    /// How many households of its scope it was computed over.
     pub households: i64,
     /// The report (core's `TertialReport`) as JSON.
     pub report: String,
@@ -31,7 +31,7 @@ pub struct FiledReportSummary {
     pub filed_by: String,
     /// When (ms, the server's clock).
     pub filed_at: i64,
-    /// How many households were read to compute it.
+    /// How many households of its scope it was computed over.
     pub households: i64,
 }
 

@@ -44,11 +44,14 @@ pub fn shell(props: &ShellProps) -> Html {
     // the law wants every read logged. They go up first (a few seconds at most online);
     // offline, signing out waits for the next contact.
     let reads_refused = use_state(|| false);
+    // While the reads go up, the button waits (a second press starts nothing more).
+    let signing_out = use_state(|| false);
     let sign_out = {
-        let (on_sign_out, refused, reads_refused, reads) = (
+        let (on_sign_out, refused, reads_refused, signing_out, reads) = (
             props.on_sign_out.clone(),
             refused.clone(),
             reads_refused.clone(),
+            signing_out.clone(),
             session.reads.clone(),
         );
         Callback::from(move |_: MouseEvent| {
@@ -56,8 +59,16 @@ pub fn shell(props: &ShellProps) -> Html {
                 refused.set(true);
                 return;
             }
-            let (on_sign_out, reads_refused, reads) =
-                (on_sign_out.clone(), reads_refused.clone(), reads.clone());
+            if *signing_out {
+                return;
+            }
+            signing_out.set(true);
+            let (on_sign_out, reads_refused, signing_out, reads) = (
+                on_sign_out.clone(),
+                reads_refused.clone(),
+                signing_out.clone(),
+                reads.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
                 for _ in 0..SIGN_OUT_UPLOAD_TRIES {
                     reads.upload().await;
@@ -67,6 +78,7 @@ pub fn shell(props: &ShellProps) -> Html {
                     }
                     gloo::timers::future::TimeoutFuture::new(100).await;
                 }
+                signing_out.set(false);
                 reads_refused.set(true);
             });
         })
@@ -130,7 +142,7 @@ pub fn shell(props: &ShellProps) -> Html {
                     <span class="visually-hidden">{ t("language") }</span>
                     <Choice label={t("language")} value={props.language.tag()} options={languages()} onchange={on_language} />
                 </label>
-                <button class="link" onclick={sign_out}>{ t("signout") }</button>
+                <button class="link" onclick={sign_out} disabled={*signing_out} aria-busy={signing_out.to_string()}>{ t("signout") }</button>
             </footer>
             if *refused && waiting > 0 {
                 <p class="problem signout-refused" role="alert">{ t_count("signout-unsynced", waiting) }</p>

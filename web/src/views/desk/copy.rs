@@ -30,7 +30,8 @@ enum Step {
     Failed(String),
     /// Made, under review: the passages marked to withhold.
     Review(Rc<PersonCopy>, BTreeSet<String>),
-    Released(Rc<PersonCopy>),
+    /// Released, with the person's name as reviewed (their record may be withheld in it).
+    Released(Rc<PersonCopy>, String),
 }
 
 /// The copy screen.
@@ -39,11 +40,14 @@ pub fn person_copy_view(props: &PersonCopyProps) -> Html {
     let desk = use_desk();
     let step = use_state(|| Step::Loading);
     let problem = use_state(|| None::<String>);
+    // Made again (after a refused release) when this moves.
+    let round = use_state(|| 0_u32);
     {
-        let step = step.clone();
+        let (step, problem) = (step.clone(), problem.clone());
         use_effect_with(
-            (props.id.clone(), props.member.clone()),
-            move |(id, member)| {
+            (props.id.clone(), props.member.clone(), *round),
+            move |(id, member, _)| {
+                problem.set(None);
                 let (id, member) = (id.clone(), member.clone());
                 step.set(Step::Loading);
                 wasm_bindgen_futures::spawn_local(async move {
@@ -90,18 +94,15 @@ pub fn person_copy_view(props: &PersonCopyProps) -> Html {
                         withheld.clone(),
                     );
                     let (id, member) = (id.clone(), member.clone());
-                    let reviewed: Vec<String> = copy
-                        .copy
-                        .passages
-                        .iter()
-                        .map(|passage| passage.key.clone())
-                        .collect();
                     let withheld: Vec<String> = withheld.into_iter().collect();
                     wasm_bindgen_futures::spawn_local(async move {
-                        match api::release_person_copy(&id, &member, &reviewed, &withheld).await {
+                        match api::release_person_copy(&id, &member, &copy.digest, &withheld).await
+                        {
                             Ok(released) => {
                                 problem.set(None);
-                                step.set(Step::Released(Rc::new(released)));
+                                let name = field_of(&copy.copy.passages, "member", "name")
+                                    .unwrap_or_default();
+                                step.set(Step::Released(Rc::new(released), name));
                             }
                             Err(error) => {
                                 problem.set(Some(t1(
@@ -116,7 +117,7 @@ pub fn person_copy_view(props: &PersonCopyProps) -> Html {
             };
             html! {
                 <>
-                    { heading(copy, &desk.directory) }
+                    { heading(copy, &field_of(&copy.copy.passages, "member", "name").unwrap_or_default(), &desk.directory) }
                     <p class="meta no-print">{ t("copy-review-help") }</p>
                     { for copy.copy.passages.iter().map(|passage| {
                         let toggle = {
@@ -129,11 +130,15 @@ pub fn person_copy_view(props: &PersonCopyProps) -> Html {
                     <button class="primary" onclick={on_release}>{ t("copy-release") }</button>
                     if let Some(problem) = &*problem {
                         <p class="problem" role="alert">{ problem.clone() }</p>
+                        <button onclick={{
+                            let round = round.clone();
+                            Callback::from(move |_: MouseEvent| round.set(*round + 1))
+                        }}>{ t("copy-make-again") }</button>
                     }
                 </>
             }
         }
-        Step::Released(copy) => {
+        Step::Released(copy, name) => {
             let on_print = Callback::from(|_: MouseEvent| {
                 if let Some(window) = web_sys::window() {
                     let _ = window.print();
@@ -151,7 +156,7 @@ pub fn person_copy_view(props: &PersonCopyProps) -> Html {
                 .count();
             html! {
                 <>
-                    { heading(copy, &desk.directory) }
+                    { heading(copy, name, &desk.directory) }
                     <p class="notice" role="status">{ i18n::t_args("copy-released", &[
                         ("when", full_time(Timestamp::from_millis(copy.at)).into()),
                         ("withheld", withheld.into()),
@@ -174,8 +179,8 @@ pub fn person_copy_view(props: &PersonCopyProps) -> Html {
 }
 
 /// Whose copy, of which household, made or released by whom and when.
-fn heading(copy: &PersonCopy, directory: &Directory) -> Html {
-    let name = field_of(&copy.copy.passages, "member", "name").unwrap_or_default();
+fn heading(copy: &PersonCopy, name: &str, directory: &Directory) -> Html {
+    let name = name.to_owned();
     let title = if copy.released {
         t1("copy-title-released", "name", name)
     } else {
@@ -275,6 +280,7 @@ fn kind_code(kind: PassageKind) -> &'static str {
         PassageKind::FollowUp => "follow_up",
         PassageKind::Goal => "goal",
         PassageKind::Step => "step",
+        PassageKind::PlanNotes => "plan_notes",
     }
 }
 

@@ -173,13 +173,18 @@ pub fn report_view() -> Html {
             },
         );
     }
-    let (report, ready) = match &*shown_filed {
-        Some(filed) => (Rc::new(filed.report.clone()), true),
-        None => (live, live_ready),
-    };
     let scope_id = match &report_scope {
         Scope::AllDistricts => None,
         Scope::District(district) => Some(district.to_string()),
+    };
+    // A filed report is shown only for its own tertial and scope: one fetched or filed
+    // while the choice changed is not shown under the new one.
+    let shown: Option<Rc<api::FiledReport>> = (*shown_filed).clone().filter(|filed| {
+        filed.summary.tertial == tertial.to_string() && filed.summary.district_id == scope_id
+    });
+    let (report, ready) = match &shown {
+        Some(filed) => (Rc::new(filed.report.clone()), true),
+        None => (live, live_ready),
     };
     let filed_here: Vec<api::FiledReportSummary> = filed
         .list
@@ -321,10 +326,10 @@ pub fn report_view() -> Html {
                 directory,
                 problem: file_problem.clone(),
             }) }
-            if shown_filed.is_none() {
+            if shown.is_none() {
                 { as_of_status(&state) }
             }
-            if let Some(shown) = &*shown_filed {
+            if let Some(shown) = &shown {
                 <p class="meta filed-basis">{ i18n::t_args("filed-basis", &[
                     ("when", i18n::date_time(lots_core::Timestamp::from_millis(shown.summary.filed_at)).into()),
                     ("by", directory.person_name(&shown.summary.filed_by).into()),
