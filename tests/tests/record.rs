@@ -117,9 +117,7 @@ async fn a_filed_report_reads_the_same_after_the_households_it_counted_are_remov
 
     let (status, filed) = file(&sara, last, Some("district-norrmalm")).await;
     assert_eq!(status, 201, "{filed}");
-    let supported = filed["report"]["supported"]["count"]
-        .as_u64()
-        .expect(&filed.to_string());
+    let supported = filed["report"]["supported"]["count"].as_u64().unwrap();
     assert!(
         supported > 0,
         "Norrmalm's households were supported last tertial: {filed}"
