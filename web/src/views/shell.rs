@@ -42,7 +42,8 @@ pub fn shell(props: &ShellProps) -> Html {
     // dismissed.
     // Nor with reads the access log has not received: signing out erases the queue, and
     // the law wants every read logged. They go up first (a few seconds at most online);
-    // offline, signing out waits for the next contact.
+    // offline, signing out waits for the next contact, unless the server has ended this
+    // sign-in and would take none of them.
     let reads_refused = use_state(|| false);
     // While the reads go up, the button waits (a second press starts nothing more).
     let signing_out = use_state(|| false);
@@ -77,6 +78,13 @@ pub fn shell(props: &ShellProps) -> Html {
                         return;
                     }
                     gloo::timers::future::TimeoutFuture::new(100).await;
+                }
+                // A sign-in the server has ended (the person disabled, the device revoked)
+                // can log nothing more: keeping the device's data for reads the server will
+                // never take would only keep it from being erased.
+                if matches!(crate::api::signed_in().await, Ok(false)) {
+                    on_sign_out.emit(());
+                    return;
                 }
                 signing_out.set(false);
                 reads_refused.set(true);
