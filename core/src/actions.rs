@@ -222,6 +222,23 @@ pub struct MemberDetails {
     pub interpreter_language: Option<String>,
 }
 
+impl From<&Member> for MemberDetails {
+    /// A member's details as they stand: the start of a correction, or the same member
+    /// written again.
+    fn from(member: &Member) -> Self {
+        Self {
+            name: member.name.clone(),
+            birth_date: member.birth_date,
+            gender: member.gender,
+            residence_permit_on: member.residence_permit_on,
+            born_outside_eea: member.born_outside_eea,
+            registered_in_district: member.registered_in_district,
+            languages: member.languages.clone(),
+            interpreter_language: member.interpreter_language.clone(),
+        }
+    }
+}
+
 /// An interpreter at a visit.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Interpreter {

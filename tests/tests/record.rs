@@ -167,6 +167,17 @@ async fn a_filed_report_reads_the_same_after_the_households_it_counted_are_remov
             "at": now_ms,
         })).collect::<Vec<_>>() })
     };
+    // The code of the first read an upload has refused.
+    let refused_code = |token: &String, body: Value| {
+        let (server, token) = (&server, token.clone());
+        async move {
+            let (_, answer) = call(server, Method::POST, "/api/reads", &token, Some(body)).await;
+            answer["refused"][0]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
     let (status, logged) = call(
         &server,
         Method::POST,
@@ -180,43 +191,23 @@ async fn a_filed_report_reads_the_same_after_the_households_it_counted_are_remov
         (200, Some(norrmalm.len() as u64)),
         "{logged}"
     );
-    let (_, refused) = call(
-        &server,
-        Method::POST,
-        "/api/reads",
-        &sara,
-        Some(reads("r-bad", None)),
-    )
-    .await;
-    assert_eq!(refused["refused"][0]["code"], "bad_report");
-    let (_, refused) = call(
-        &server,
-        Method::POST,
-        "/api/reads",
-        &lisa,
-        Some(reads("r-lisa", Some("2026-T2"))),
-    )
-    .await;
-    assert_eq!(refused["refused"][0]["code"], "not_yours");
+    assert_eq!(
+        refused_code(&sara, reads("r-bad", None)).await,
+        "bad_report"
+    );
+    assert_eq!(
+        refused_code(&lisa, reads("r-lisa", Some("2026-T2"))).await,
+        "not_yours"
+    );
     // A report read is a supervisor's, and names a tertial.
-    let (_, refused) = call(
-        &server,
-        Method::POST,
-        "/api/reads",
-        &anna,
-        Some(reads("r-anna", Some("2026-T2"))),
-    )
-    .await;
-    assert_eq!(refused["refused"][0]["code"], "bad_report");
-    let (_, refused) = call(
-        &server,
-        Method::POST,
-        "/api/reads",
-        &sara,
-        Some(reads("r-t9", Some("2026-T9"))),
-    )
-    .await;
-    assert_eq!(refused["refused"][0]["code"], "bad_report");
+    assert_eq!(
+        refused_code(&anna, reads("r-anna", Some("2026-T2"))).await,
+        "bad_report"
+    );
+    assert_eq!(
+        refused_code(&sara, reads("r-t9", Some("2026-T9"))).await,
+        "bad_report"
+    );
     let rows = server
         .state
         .store

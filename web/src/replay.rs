@@ -683,16 +683,7 @@ fn act(
             profile.housing_form,
         ),
         Effect::Member { id, member, new } => {
-            let details = MemberDetails {
-                name: member.name.clone(),
-                birth_date: member.birth_date,
-                gender: member.gender,
-                residence_permit_on: member.residence_permit_on,
-                born_outside_eea: member.born_outside_eea,
-                registered_in_district: member.registered_in_district,
-                languages: member.languages.clone(),
-                interpreter_language: member.interpreter_language.clone(),
-            };
+            let details = MemberDetails::from(member);
             if *new {
                 doc.add_member(signature, id, details)
             } else {

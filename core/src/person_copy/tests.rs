@@ -45,13 +45,7 @@ fn household() -> HouseholdDoc {
         id,
         MemberDetails {
             name: format!("{} Corrected", member.name),
-            birth_date: member.birth_date,
-            gender: member.gender,
-            residence_permit_on: member.residence_permit_on,
-            born_outside_eea: member.born_outside_eea,
-            registered_in_district: member.registered_in_district,
-            languages: member.languages.clone(),
-            interpreter_language: member.interpreter_language.clone(),
+            ..MemberDetails::from(member)
         },
     )
     .unwrap();

@@ -87,7 +87,8 @@ pub async fn file(
             .map_err(|error| {
                 AppError::Internal(anyhow::anyhow!("the report's computation failed: {error}"))
             })??;
-    let json = serde_json::to_string(&report).map_err(|error| {
+    // Kept as this JSON, and answered as the same value.
+    let report = serde_json::to_value(&report).map_err(|error| {
         AppError::Internal(anyhow::anyhow!("the report did not serialise: {error}"))
     })?;
     let district_id = match &scope {
@@ -100,7 +101,7 @@ pub async fn file(
         district_id: district_id.clone(),
         filed_by: session.user.id.clone(),
         households: households as i64,
-        report: json.clone(),
+        report: report.to_string(),
     });
     let filed_under = match &district_id {
         Some(district) => vec![district.clone()],
@@ -130,9 +131,6 @@ pub async fn file(
                 && filed.filed_by == session.user.id
         })
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the filed report was not read back")))?;
-    let report = serde_json::from_str(&json).map_err(|error| {
-        AppError::Internal(anyhow::anyhow!("the report did not read back: {error}"))
-    })?;
     Ok((
         StatusCode::CREATED,
         Json(Filed {
