@@ -766,6 +766,30 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
         })
     }
 
+    /// Rewrites a note as the person left it, in one change: the differences from the note
+    /// as it stands are spliced in (`splices.rs`), so that what others wrote elsewhere in it
+    /// meanwhile merges instead of being overwritten. Run on the document as it stood when
+    /// the person began (`fork_at`), the differences are the person's edit and nothing else.
+    pub fn edit_note(
+        &mut self,
+        signature: &Signature,
+        note: &NoteRef,
+        text: &str,
+    ) -> Result<(), ActionError> {
+        bounded("notes", text, MAX_NOTE_CHARS)?;
+        self.act("splice_note", signature, |tx| {
+            open_profile(tx)?;
+            let current = schema::note_text(tx, note)?.ok_or_else(|| match note {
+                NoteRef::Visit(visit) => ActionError::UnknownVisit(visit.clone()),
+                NoteRef::Plan => SchemaError::NotAHousehold.into(),
+            })?;
+            for (position, delete, insert) in splices::splices(&current, text) {
+                schema::splice_note(tx, note, position, delete, &insert)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Adds a follow-up (or, aimed at an agency, a referral) to a visit.
     pub fn add_follow_up(
         &mut self,
@@ -1009,6 +1033,8 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
         })
     }
 }
+
+mod splices;
 
 #[cfg(test)]
 mod tests;

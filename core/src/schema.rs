@@ -252,6 +252,17 @@ pub(crate) fn note_len<D: ReadDoc>(doc: &D, note: &NoteRef) -> Result<Option<usi
     Ok(note_object(doc, note)?.map(|text| doc.length(&text)))
 }
 
+/// A note's text, `None` when the note does not exist.
+pub(crate) fn note_text<D: ReadDoc>(
+    doc: &D,
+    note: &NoteRef,
+) -> Result<Option<String>, SchemaError> {
+    note_object(doc, note)?
+        .map(|text| doc.text(&text))
+        .transpose()
+        .map_err(SchemaError::from)
+}
+
 /// Splices a note: deletes `delete` characters at `position` and inserts `insert` there.
 /// The caller has checked the range.
 pub(crate) fn splice_note(

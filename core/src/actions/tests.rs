@@ -371,6 +371,41 @@ fn notes_are_spliced_by_character() {
 }
 
 #[test]
+fn a_note_edited_in_several_places_is_one_change_that_merges() {
+    let mut phone = with_member();
+    let when = sign(at("2024-01-15", 12));
+    phone
+        .edit_note(&when, &NoteRef::Plan, "Ring SFI. Boka tolk. Betala hyran.")
+        .unwrap();
+    let mut desk = phone.fork(actor(2));
+    let before = phone.automerge().get_changes(&[]).len();
+    phone
+        .edit_note(&when, &NoteRef::Plan, "Ring SFI i dag. Betala hyran i tid.")
+        .unwrap();
+    let changes = phone.automerge().get_changes(&[]);
+    assert_eq!(changes.len(), before + 1, "one action, one change");
+    desk.splice_note(&when, &NoteRef::Plan, 0, 0, "Viktigt: ")
+        .unwrap();
+    phone.merge(&mut desk).unwrap();
+    assert_eq!(
+        phone.household().unwrap().plan.notes.as_str(),
+        "Viktigt: Ring SFI i dag. Betala hyran i tid."
+    );
+    let unchanged = phone.automerge().get_changes(&[]).len();
+    let notes = phone.household().unwrap().plan.notes.as_str().to_owned();
+    phone.edit_note(&when, &NoteRef::Plan, &notes).unwrap();
+    assert_eq!(
+        phone.automerge().get_changes(&[]).len(),
+        unchanged,
+        "no edit, no change"
+    );
+    let error = refused(&mut phone, |doc| {
+        doc.edit_note(&when, &NoteRef::Visit(VisitId::new("v-x").unwrap()), "x")
+    });
+    assert!(matches!(error, ActionError::UnknownVisit(_)));
+}
+
+#[test]
 fn follow_ups_are_added_and_completed() {
     let mut doc = with_member();
     let when = sign(at("2024-01-15", 12));

@@ -2,23 +2,24 @@
 //! new goals and steps, and the plan notes.
 //!
 //! The plan notes merge character by character with what other devices wrote: the text is
-//! edited against the document as it stood when the person began, and saved as the smallest
-//! set of splices (from `similar`'s character diff) applied at that point and merged in.
+//! edited against the document as it stood when the person began, and saved with core's
+//! `edit_note` (one signed change of the smallest splices) at that point and merged in.
 
 use lots_core::automerge::ChangeHash;
 use lots_core::{
     DocumentId, GoalArea, GoalId, GoalStatus, Household, MemberId, NewGoal, NewStep, NoteRef,
     Owner, StepId, StepStatus,
 };
-use similar::{ChangeTag, TextDiff};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use crate::app::Session;
-use crate::engine::{ActError, now};
+use crate::browser::now;
+use crate::browser::random_id;
+use crate::engine::ActError;
 use crate::i18n::{self, code, t, t1};
+use crate::session::Session;
+use crate::views::change;
 use crate::views::choice::{Choice, coded};
-use crate::views::{change, random_id};
 
 /// Props of [`PlanEditor`].
 #[derive(Properties, PartialEq)]
@@ -345,11 +346,10 @@ struct PlanNotesProps {
 }
 
 /// An edit of the plan notes in progress: the text as the person has it, and the document's
-/// heads and text when they began.
+/// heads when they began.
 #[derive(Clone, PartialEq)]
 struct Draft {
     base: Vec<ChangeHash>,
-    base_text: String,
     text: String,
 }
 
@@ -375,13 +375,12 @@ fn plan_notes(props: &PlanNotesProps) -> Html {
         let current = current.clone();
         Callback::from(move |event: InputEvent| {
             let area: HtmlTextAreaElement = event.target_unchecked_into();
-            let (base, base_text) = match &*draft {
-                Some(started) => (started.base.clone(), started.base_text.clone()),
-                None => current.clone(),
+            let base = match &*draft {
+                Some(started) => started.base.clone(),
+                None => current.0.clone(),
             };
             draft.set(Some(Draft {
                 base,
-                base_text,
                 text: area.value(),
             }));
             outcome.set(None);
@@ -403,16 +402,7 @@ fn plan_notes(props: &PlanNotesProps) -> Html {
                 let result = session
                     .engine
                     .act_at(document, &edit.base, |household| {
-                        for (position, delete, insert) in splices(&edit.base_text, &edit.text) {
-                            household.splice_note(
-                                &signature,
-                                &NoteRef::Plan,
-                                position,
-                                delete,
-                                &insert,
-                            )?;
-                        }
-                        Ok(())
+                        household.edit_note(&signature, &NoteRef::Plan, &edit.text)
                     })
                     .await;
                 match result {
@@ -440,78 +430,5 @@ fn plan_notes(props: &PlanNotesProps) -> Html {
             <button type="submit" disabled={draft.is_none()}>{ t("plan-notes-save") }</button>
             { outcome_line(&outcome) }
         </form>
-    }
-}
-
-/// The edits that turn `before` into `after`, as (position, delete, insert) in characters,
-/// last first so that each position is still valid when it is applied.
-fn splices(before: &str, after: &str) -> Vec<(usize, usize, String)> {
-    let diff = TextDiff::from_chars(before, after);
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let mut position = 0;
-    for change in diff.iter_all_changes() {
-        match change.tag() {
-            ChangeTag::Equal => position += 1,
-            ChangeTag::Delete => {
-                match edits.last_mut() {
-                    Some((at, delete, insert))
-                        if *at + *delete == position && insert.is_empty() =>
-                    {
-                        *delete += 1
-                    }
-                    _ => edits.push((position, 1, String::new())),
-                }
-                position += 1;
-            }
-            ChangeTag::Insert => match edits.last_mut() {
-                Some((at, delete, insert)) if *at + *delete == position => {
-                    insert.push_str(change.value())
-                }
-                _ => edits.push((position, 0, change.value().to_owned())),
-            },
-        }
-    }
-    edits.reverse();
-    edits
-}
-
-#[cfg(test)]
-mod tests {
-    use super::splices;
-
-    /// Applies splices the way the document does, counting characters.
-    fn apply(text: &str, splices: &[(usize, usize, String)]) -> String {
-        let mut chars: Vec<char> = text.chars().collect();
-        for (position, delete, insert) in splices {
-            chars.splice(*position..position + delete, insert.chars());
-        }
-        chars.into_iter().collect()
-    }
-
-    #[test]
-    fn splices_turn_one_text_into_the_other() {
-        let cases = [
-            ("", "Ny text"),
-            ("Hej", ""),
-            ("Möte på SFI i maj", "Möte på SFI i juni, med tolk"),
-            ("åäö ÅÄÖ", "åö ÅÄÖ!"),
-            ("abc", "abc"),
-            ("ett två tre", "noll ett tre fyra"),
-        ];
-        for (before, after) in cases {
-            assert_eq!(
-                apply(before, &splices(before, after)),
-                after,
-                "{before:?} → {after:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn an_edit_in_one_place_is_one_splice() {
-        assert_eq!(
-            splices("Ring Försäkringskassan", "Ring Försäkringskassan i morgon"),
-            vec![(22, 0, " i morgon".to_owned())]
-        );
     }
 }
