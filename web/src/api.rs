@@ -486,7 +486,7 @@ pub async fn assign(household: DocumentId, staff: Option<&str>) -> Result<(), Ap
 /// Logs the households this device showed (`reads.rs`). `Ok` once the server has answered
 /// for every one of them: logged, logged before, or refused for good (malformed, or of a
 /// household this person never held), which the device drops all the same.
-pub async fn log_reads(reads: &[crate::reads::Read]) -> Result<(), ApiError> {
+pub async fn log_reads(reads: &[impl serde::Serialize]) -> Result<(), ApiError> {
     let body = serde_json::json!({ "reads": reads });
     send_json("POST", "/api/reads", &body).await.map(|_| ())
 }

@@ -3,109 +3,16 @@
 
 use std::rc::Rc;
 
-use lots_core::{DeviceId, PeerId, StaffId};
+use lots_core::PeerId;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, Me};
 use crate::engine::Engine;
 use crate::i18n::{self, Language, t};
+use crate::session::{ME, Session, mark_signed_in};
 use crate::storage::Storage;
 use crate::views;
-
-/// The app's addresses (after `#`, so any static server and the service worker serve them).
-#[derive(Debug, Clone, PartialEq, Routable)]
-pub enum Route {
-    /// My households.
-    #[at("/")]
-    Households,
-    /// Planned visits, today and this week.
-    #[at("/today")]
-    Today,
-    /// One household.
-    #[at("/h/:id")]
-    Household {
-        /// Its document id.
-        id: String,
-    },
-    /// One household, to read (the supervisor's desk).
-    #[at("/h/:id/read")]
-    ReadHousehold {
-        /// Its document id.
-        id: String,
-    },
-    /// A person's own copy of what is held about them (the supervisor's desk).
-    #[at("/h/:id/copy/:member")]
-    PersonCopy {
-        /// The household.
-        id: String,
-        /// The member.
-        member: String,
-    },
-    /// Recording a visit (a new one, or a planned one by id).
-    #[at("/h/:id/visit/:visit")]
-    RecordVisit {
-        /// The household.
-        id: String,
-        /// `new`, or the planned visit's id.
-        visit: String,
-    },
-    /// The supervisor's desk: every household of their districts.
-    #[at("/desk")]
-    Desk,
-    /// Each staff member's workload.
-    #[at("/desk/workload")]
-    Workload,
-    /// Plan progress per district, as of a date.
-    #[at("/desk/plans")]
-    Plans,
-    /// The tertial report and the cost share.
-    #[at("/desk/report")]
-    Report,
-    /// The access log.
-    #[at("/desk/log")]
-    Log,
-    /// Refused changes, for a supervisor to accept or reject.
-    #[at("/desk/quarantine")]
-    Quarantine,
-    /// Anything else.
-    #[not_found]
-    #[at("/404")]
-    NotFound,
-}
-
-/// The signed-in person on this device, with the engine holding their households. Provided
-/// as context; `revision` changes whenever the engine reports a change, so every screen that
-/// reads the engine renders again.
-#[derive(Clone, PartialEq)]
-pub struct Session {
-    /// Who.
-    pub me: Rc<Me>,
-    /// Their households and the sync.
-    pub engine: Engine,
-    /// The households this device showed, for the access log.
-    pub reads: crate::reads::ReadLog,
-    /// Counts the engine's changes.
-    pub revision: u64,
-}
-
-impl Session {
-    /// Whether this person works at the supervisor's desk (desktop screens for every
-    /// household of their districts) rather than in the field.
-    pub fn at_desk(&self) -> bool {
-        self.me.user.role == "supervisor"
-    }
-
-    /// Their staff id, for signing changes.
-    pub fn staff(&self) -> Option<StaffId> {
-        StaffId::new(self.me.user.id.clone()).ok()
-    }
-
-    /// This device, for signing changes.
-    pub fn device(&self) -> Option<DeviceId> {
-        DeviceId::new(self.me.device_id.clone()).ok()
-    }
-}
 
 enum Phase {
     Starting,
@@ -164,16 +71,13 @@ fn sign_out_without_engine(storage: Storage, phase: UseStateHandle<Phase>) {
     wasm_bindgen_futures::spawn_local(async move {
         let _ = api::logout().await;
         let cleared = storage.clear().await;
-        crate::boot::mark_signed_in(false);
+        mark_signed_in(false);
         match cleared {
             Ok(()) => start_afresh(),
             Err(error) => phase.set(Phase::Failed(error.to_string())),
         }
     });
 }
-
-/// The key under which storage's meta store keeps who is signed in ([`Me`]).
-pub(crate) const ME: &str = "me";
 
 /// Opens the engine for a signed-in person and starts syncing.
 async fn begin(storage: Storage, me: Me) -> Result<Session, String> {
@@ -246,7 +150,7 @@ pub fn app() -> Html {
                     Err(error) => return phase.set(Phase::Failed(error.to_string())),
                 };
                 let me = storage.meta::<Me>(ME).await;
-                crate::boot::mark_signed_in(matches!(me, Ok(Some(_))));
+                mark_signed_in(matches!(me, Ok(Some(_))));
                 if let Ok(Some(me)) = &me
                     && views::signin::returned_from_provider()
                     && let Ok(signed_in) = api::me().await
@@ -295,7 +199,7 @@ pub fn app() -> Html {
                         if let Err(error) = storage.set_meta(ME, Some(&me)).await {
                             return phase.set(Phase::Failed(error.to_string()));
                         }
-                        crate::boot::mark_signed_in(true);
+                        mark_signed_in(true);
                         phase.set(enter(storage, me).await);
                     });
                 })
@@ -354,7 +258,7 @@ pub fn app() -> Html {
                         let storage = session.engine.storage().clone();
                         // Everything of this person leaves the device with them.
                         let cleared = storage.clear().await;
-                        crate::boot::mark_signed_in(false);
+                        mark_signed_in(false);
                         match cleared {
                             // The page starts afresh: the browser's listeners and timers that
                             // hold this person's engine go with it.

@@ -9,7 +9,7 @@
 //! sign-in app stops and the script starts the whole app, which finds them in storage exactly
 //! as after a reload.
 //!
-//! The script tells the two apart by a flag in `localStorage` ([`SIGNED_IN`]), which both apps
+//! The script tells the two apart by a flag in `localStorage` ([`SIGNED_IN`](crate::session::SIGNED_IN)), which both apps
 //! keep in step with storage. The flag is only a hint: the sign-in app still looks in
 //! storage, and hands over at once if somebody is signed in after all.
 
@@ -18,29 +18,13 @@ use std::cell::RefCell;
 use yew::prelude::*;
 
 use crate::api::Me;
-use crate::app::ME;
 use crate::i18n::{self, Language};
+use crate::session::{ME, mark_signed_in};
 use crate::storage::Storage;
 use crate::views;
 
-/// The `localStorage` key the start-up script reads: present while somebody is signed in.
-pub const SIGNED_IN: &str = "lots-signed-in";
-
 /// The event the sign-in app sends the start-up script when the person is signed in.
 pub const SIGNED_IN_EVENT: &str = "lots:signed-in";
-
-/// Records in `localStorage` whether somebody is signed in on this device.
-pub fn mark_signed_in(signed_in: bool) {
-    let Some(storage) = web_sys::window().and_then(|window| window.local_storage().ok().flatten())
-    else {
-        return;
-    };
-    let _ = if signed_in {
-        storage.set_item(SIGNED_IN, "1")
-    } else {
-        storage.remove_item(SIGNED_IN)
-    };
-}
 
 thread_local! {
     /// The running sign-in app, to stop when the whole app takes over.

@@ -2,7 +2,10 @@
 //! desktop size, for supervisors).
 //!
 //! - [`storage`]: IndexedDB — documents, sync states, unsynced changes, who is signed in.
-//! - [`engine`]: documents in memory, core's sync peer, and the WebSocket to the server.
+//! - [`client`]: the sync client without IO — every decision about the device's households
+//!   and its connection, as `handle(now, Event) -> Vec<Effect>`, tested natively.
+//! - [`engine`]: the browser's side of the client: IndexedDB, the WebSocket, timers, the API.
+//! - [`browser`]: the clock set right by the server's, User Timing measures, idle pauses.
 //! - [`api`]: the server's JSON API (sign in, caseload, quarantine).
 //! - [`refused`]: refused changes — close codes, documents held back, supervisors' verdicts.
 //! - [`replay`]: after a rejection, the server's copy with later actions made again, and the
@@ -13,6 +16,8 @@
 //! - [`update`]: the service worker, and "new version — reload".
 //! - [`admin`]: the administrator's console without its screens: forms, refusals in words,
 //!   the device list and the caseloads table.
+//! - [`session`]: who is signed in, as every signed-in screen reads it; [`routes`]: the
+//!   app's addresses.
 //! - [`app`] and [`views`]: the screens.
 //! - [`boot`]: the sign-in alone, a small first download, and the hand-over to the whole app.
 
@@ -20,12 +25,16 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod boot;
+pub mod browser;
+pub mod client;
 pub mod clock;
 pub mod engine;
 pub mod i18n;
 pub mod reads;
 pub mod refused;
 pub mod replay;
+pub mod routes;
+pub mod session;
 pub mod storage;
 pub mod unreadable;
 pub mod update;

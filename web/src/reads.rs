@@ -154,11 +154,11 @@ impl ReadLog {
     /// the device is online.
     pub fn record(&self, household: &DocumentId, shown: Shown, visit: Option<String>) {
         let read = Read::new(
-            crate::views::random_id("r"),
+            crate::browser::random_id("r"),
             household,
             shown,
             visit,
-            crate::engine::now(),
+            crate::browser::now(),
         );
         self.queue.borrow_mut().push(read);
         self.store_and_upload();
@@ -171,12 +171,12 @@ impl ReadLog {
             return;
         }
         let report = tertial.to_string().replace(' ', "-");
-        let at = crate::engine::now();
+        let at = crate::browser::now();
         {
             let mut queue = self.queue.borrow_mut();
             for household in households {
                 let mut read = Read::new(
-                    crate::views::random_id("r"),
+                    crate::browser::random_id("r"),
                     household,
                     Shown::Report,
                     None,

@@ -19,7 +19,9 @@ use lots_core::{
 };
 use yew::Callback;
 
-use crate::app::Session;
+use crate::i18n::t1;
+use crate::refused::Reason;
+use crate::session::Session;
 
 /// The next planned visit from `now` on.
 pub fn next_visit(household: &Household, now: Timestamp) -> Option<Timestamp> {
@@ -58,18 +60,6 @@ pub fn household_name(household: &Household) -> String {
     names.join(", ")
 }
 
-/// A new id for something made on this device: `prefix-` and 16 random hex digits, from the
-/// browser's `crypto.getRandomValues` through `getrandom`, which Automerge already needs for
-/// its actor ids (so a browser without it cannot run the app at all).
-pub fn random_id(prefix: &str) -> String {
-    let mut bytes = [0u8; 8];
-    if let Err(error) = getrandom::fill(&mut bytes) {
-        panic!("this browser gives no random numbers (crypto.getRandomValues): {error}");
-    }
-    let number = u64::from_le_bytes(bytes);
-    format!("{prefix}-{number:016x}")
-}
-
 /// Runs one of core's actions on a household as the signed-in person, now, and reports the
 /// outcome: `Ok` once the change is on the device, or the error in words.
 pub fn change(
@@ -91,4 +81,37 @@ pub fn change(
             .await;
         report.emit(result.map_err(|error| error.to_string()));
     });
+}
+
+/// The reasons of a refusal in words, from the server's codes.
+pub fn reasons_in_words(codes: &[String]) -> String {
+    let words: Vec<String> = codes
+        .iter()
+        .map(|code| match Reason::from_code(code) {
+            Some(reason) => crate::i18n::code("refused-reason", reason.code()),
+            None => t1("refused-reason-unknown", "code", code.clone()),
+        })
+        .collect();
+    if words.is_empty() {
+        t1("refused-reason-unknown", "code", "-")
+    } else {
+        words.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{self, Language};
+
+    #[test]
+    fn the_reasons_of_a_refusal_read_as_words() {
+        i18n::set_language(Language::English);
+        assert_eq!(
+            reasons_in_words(&["unsigned".into(), "depends".into()]),
+            "it was not signed; it builds on another change that was refused"
+        );
+        assert!(reasons_in_words(&["new-code".into()]).contains("(new-code)"));
+        i18n::set_language(Language::Swedish);
+    }
 }

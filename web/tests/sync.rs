@@ -48,7 +48,7 @@ fn session_signature() -> lots_core::Signature {
     lots_core::Signature::new(
         lots_core::StaffId::new(staff).unwrap(),
         lots_core::DeviceId::new(device).unwrap(),
-        lots_web::engine::now(),
+        lots_web::browser::now(),
     )
 }
 
@@ -79,7 +79,7 @@ async fn a_household_syncs_from_the_server_and_is_kept_on_the_device() {
     assert_eq!(engine.status().link, Connection::Online);
     assert_eq!(engine.status().waiting, 0);
     let heads = engine.with_document(&document, |doc| doc.heads()).unwrap();
-    engine.disconnect();
+    engine.offline();
     storage.close();
 
     // Opened again with no network, the device has the household as it synced it.
@@ -106,7 +106,7 @@ async fn a_change_made_offline_reaches_another_device_on_reconnect() {
     let (name, storage, phone) = synced_device("phone").await;
     let (other_name, other_storage, desk) = synced_device("desk").await;
 
-    phone.disconnect();
+    phone.offline();
     let marker = format!("Skrivet utan nät {}. ", js_sys::Math::random().to_bits());
     let signed = session_signature();
     phone
@@ -142,7 +142,7 @@ async fn a_change_made_offline_reaches_another_device_on_reconnect() {
     assert!(dirty.is_empty(), "still waiting on the device: {dirty:?}");
 
     for (engine, storage, name) in [(phone, storage, name), (desk, other_storage, other_name)] {
-        engine.disconnect();
+        engine.offline();
         storage.close();
         Storage::delete_named(&name).await.unwrap();
     }

@@ -28,9 +28,9 @@ use wasm_bindgen::JsCast as _;
 use yew::prelude::*;
 
 use crate::api::{self, District, Person};
-use crate::app::Session;
-use crate::engine::now;
+use crate::browser::now;
 use crate::i18n::{code, t};
+use crate::session::Session;
 
 /// Users and districts, as the server lists them.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -230,7 +230,7 @@ async fn read_past_tertials(session: Session, past: Rc<RefCell<Past>>) {
         let quiet = seen == Some(version) && !session.engine.loading();
         seen = Some(version);
         if quiet && read_for != Some(version) {
-            let measure = crate::engine::Measure::start(PAST_READ);
+            let measure = crate::browser::Measure::start(PAST_READ);
             let reads_before = past.borrow().cache.history_reads();
             let current = Tertial::containing(crate::i18n::local_date(now()));
             for tertial in std::iter::successors(current.previous(), |tertial| tertial.previous())
@@ -314,7 +314,7 @@ pub async fn households_as_of(
     wanted: impl Fn() -> bool,
     background: bool,
 ) -> Option<(Vec<Rc<Household>>, Vec<DocumentId>, usize)> {
-    let measure = crate::engine::Measure::start(AS_OF_READ);
+    let measure = crate::browser::Measure::start(AS_OF_READ);
     load_past(session, past, at).await;
     let current = session.engine.households_with_timelines();
     let total = current.len();
@@ -375,7 +375,7 @@ pub async fn households_as_of(
         if js_sys::Date::now() - slice_started > 40.0 {
             progress(index + 1, total);
             if background {
-                crate::engine::background_pause().await;
+                crate::browser::background_pause().await;
             } else {
                 gloo::timers::future::TimeoutFuture::new(0).await;
             }

@@ -11,9 +11,10 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{Route, Session};
-use crate::engine::now;
+use crate::browser::now;
 use crate::i18n::{self, code, t, t1};
+use crate::routes::Route;
+use crate::session::Session;
 use crate::views::{change, household_name};
 
 /// Props of [`HouseholdView`].

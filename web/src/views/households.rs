@@ -6,10 +6,11 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{Route, Session};
-use crate::engine::now;
+use crate::browser::now;
 use crate::i18n::{self, t, t_count, t1};
 use crate::refused::Verdict;
+use crate::routes::Route;
+use crate::session::Session;
 use crate::unreadable::{Place, Unreadable};
 use crate::views::{household_name, next_visit, overdue_follow_ups};
 

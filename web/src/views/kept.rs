@@ -7,10 +7,10 @@ use lots_core::DocumentId;
 use wasm_bindgen::JsCast as _;
 use yew::prelude::*;
 
-use crate::app::Session;
 use crate::i18n::{self, code, t, t_count, t1};
 use crate::replay::{Kept, KeptText, What};
-use crate::views::shell::reasons_in_words;
+use crate::session::Session;
+use crate::views::reasons_in_words;
 
 /// Props of [`KeptRecords`].
 #[derive(Properties, PartialEq)]

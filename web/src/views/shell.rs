@@ -4,12 +4,14 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{Route, Session};
 use crate::engine::{Connection, Status};
 use crate::i18n::{self, Language, t, t_count, t1};
-use crate::refused::{HeldBack, Reason, Verdict};
+use crate::refused::{HeldBack, Verdict};
+use crate::routes::Route;
+use crate::session::Session;
 use crate::views;
 use crate::views::choice::{Choice, languages};
+use crate::views::reasons_in_words;
 
 /// Props of [`Shell`].
 #[derive(Properties, PartialEq)]
@@ -267,42 +269,9 @@ pub fn status_parts(status: &Status) -> (&'static str, Vec<String>) {
     (class, parts)
 }
 
-/// The reasons of a refusal in words, from the server's codes.
-pub fn reasons_in_words(codes: &[String]) -> String {
-    let words: Vec<String> = codes
-        .iter()
-        .map(|code| match Reason::from_code(code) {
-            Some(reason) => crate::i18n::code("refused-reason", reason.code()),
-            None => t1("refused-reason-unknown", "code", code.clone()),
-        })
-        .collect();
-    if words.is_empty() {
-        t1("refused-reason-unknown", "code", "-")
-    } else {
-        words.join("; ")
-    }
-}
-
 /// A household as a notice names it: its address, or its id when it does not read.
 pub fn household_words(session: &Session, document: &lots_core::DocumentId) -> String {
-    address_of(&session.engine, document)
-}
-
-/// A household's address as the engine reads it, or its id when it does not read.
-pub fn address_of(engine: &crate::engine::Engine, document: &lots_core::DocumentId) -> String {
-    engine
-        .households()
-        .get(document)
-        .map(|household| {
-            let profile = &household.profile;
-            if profile.unit.is_empty() {
-                profile.address.clone()
-            } else {
-                format!("{}, {}", profile.address, profile.unit)
-            }
-        })
-        .filter(|address| !address.is_empty())
-        .unwrap_or_else(|| t1("household-unnamed", "id", document.to_string()))
+    session.engine.address_of(document)
 }
 
 /// What a refused change means for the person, one notice per household held back, and the
@@ -456,16 +425,5 @@ mod tests {
         let (class, parts) = status_parts(&full);
         assert_eq!(class, "status attention");
         assert_eq!(parts, ["Synkningen väntar på en arbetsledare"]);
-    }
-
-    #[test]
-    fn the_reasons_of_a_refusal_read_as_words() {
-        i18n::set_language(Language::English);
-        assert_eq!(
-            reasons_in_words(&["unsigned".into(), "depends".into()]),
-            "it was not signed; it builds on another change that was refused"
-        );
-        assert!(reasons_in_words(&["new-code".into()]).contains("(new-code)"));
-        i18n::set_language(Language::Swedish);
     }
 }

@@ -3,9 +3,10 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{Route, Session};
-use crate::engine::now;
+use crate::browser::now;
 use crate::i18n::{self, t};
+use crate::routes::Route;
+use crate::session::Session;
 use crate::views::household_name;
 
 /// Planned visits of the next seven days (and any still planned from earlier today).

@@ -11,11 +11,14 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{Route, Session};
-use crate::engine::{ActError, now};
+use crate::browser::now;
+use crate::browser::random_id;
+use crate::engine::ActError;
 use crate::i18n::{self, code, t, t1};
+use crate::routes::Route;
+use crate::session::Session;
 use crate::views::choice::{Choice, coded};
-use crate::views::{household_name, random_id};
+use crate::views::household_name;
 
 /// Props of [`RecordVisit`].
 #[derive(Properties, PartialEq)]

@@ -11,8 +11,8 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, PersonCopy};
-use crate::app::Route;
 use crate::i18n::{self, code, t, t1};
+use crate::routes::Route;
 use crate::views::desk::{Directory, use_desk};
 
 /// Props of [`PersonCopyView`].

@@ -8,8 +8,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api::{self, AuditLog};
-use crate::app::Session;
 use crate::i18n::{self, code, t, t1};
+use crate::session::Session;
 use crate::views::choice::Choice;
 use crate::views::desk::{CsvButton, use_desk};
 use crate::views::household_name;
@@ -333,7 +333,7 @@ pub fn reviews(props: &ReviewsProps) -> Html {
             };
             // The chosen days, Swedish midnight to midnight, up to now at most.
             let start = Timestamp::start_of(from);
-            let end = Timestamp::start_of(to.plus_days(1)).min(crate::engine::now());
+            let end = Timestamp::start_of(to.plus_days(1)).min(crate::browser::now());
             let (comment, district, outcome, saved) = (
                 comment.clone(),
                 district.clone(),

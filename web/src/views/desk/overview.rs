@@ -12,9 +12,10 @@ use lots_core::{
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{Route, Session};
-use crate::engine::now;
+use crate::browser::now;
 use crate::i18n::{self, code, t, t1};
+use crate::routes::Route;
+use crate::session::Session;
 use crate::unreadable::{Place, Unreadable};
 use crate::views::choice::{Choice, coded};
 use crate::views::desk::{CsvButton, Directory, use_desk};

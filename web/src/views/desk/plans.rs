@@ -7,9 +7,9 @@ use lots_core::{
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::app::Session;
-use crate::engine::now;
+use crate::browser::now;
 use crate::i18n::{self, code, t, t1};
+use crate::session::Session;
 use crate::views::desk::{
     CsvButton, Directory, as_of_status, chart, my_districts, use_desk, use_households_as_of,
 };

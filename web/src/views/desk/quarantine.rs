@@ -10,9 +10,9 @@ use lots_core::{DocumentId, Household, Timestamp};
 use yew::prelude::*;
 
 use crate::api::{self, Decided};
-use crate::app::Session;
 use crate::i18n::{self, code, t, t1};
 use crate::refused::RefusedRow;
+use crate::session::Session;
 use crate::views::choice::Choice;
 use crate::views::desk::{Directory, use_desk};
 use crate::views::household_name;

@@ -13,9 +13,9 @@ use yew::prelude::*;
 
 use crate::api;
 
-use crate::app::Session;
-use crate::engine::{Measure, now};
+use crate::browser::{Measure, now};
 use crate::i18n::{self, t, t1};
+use crate::session::Session;
 use crate::views::choice::Choice;
 use crate::views::desk::{
     CsvButton, PAST_TERTIALS, Words, as_of_status, chart, my_districts, report_table, use_desk,

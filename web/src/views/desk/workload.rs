@@ -4,9 +4,9 @@
 use lots_core::{Date, Period, StackedBar, StaffId, Workload, stacked_bar_chart, workload};
 use yew::prelude::*;
 
-use crate::app::Session;
-use crate::engine::now;
+use crate::browser::now;
 use crate::i18n::{self, t};
+use crate::session::Session;
 use crate::views::desk::{CsvButton, Directory, chart, use_desk};
 
 /// The month `today` is in.
