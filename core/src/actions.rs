@@ -581,29 +581,7 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
         staff: &StaffId,
     ) -> Result<(), ActionError> {
         self.act("schedule_visit", signature, |tx| {
-            let profile = open_profile(tx)?;
-            not_before(
-                "visit date",
-                planned_at.date(),
-                "opening date",
-                profile.opened_on,
-            )?;
-            if schema::read_visit(tx, visit)?.is_some() {
-                return Err(ActionError::DuplicateId(visit.to_string()));
-            }
-            let value = Visit {
-                planned_at,
-                staff: staff.clone(),
-                status: VisitStatus::Planned,
-                present: Set::new(),
-                interpreter_language: None,
-                interpreter_mode: None,
-                duration_minutes: None,
-                topics: Set::new(),
-                notes: Note::default(),
-                follow_ups: BTreeMap::new(),
-            };
-            Ok(schema::write_visit(tx, visit, &value)?)
+            schedule_visit_in(tx, visit, planned_at, staff)
         })
     }
 
@@ -615,74 +593,12 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
         visit: &VisitId,
         record: VisitRecord,
     ) -> Result<(), ActionError> {
-        if record.duration_minutes == 0 || record.duration_minutes > MAX_VISIT_MINUTES {
-            return Err(ActionError::Duration {
-                minutes: record.duration_minutes,
-                max: MAX_VISIT_MINUTES,
-            });
-        }
-        if record.held_at > signature.at {
-            return Err(ActionError::NotYetHappened {
-                what: "a visit recorded as held",
-                at: record.held_at,
-                now: signature.at,
-            });
-        }
-        bounded("notes", &record.notes, MAX_NOTE_CHARS)?;
-        let interpreter = match record.interpreter {
-            Some(interpreter) => Some((
-                required_text("interpreter language", &interpreter.language)?,
-                interpreter.mode,
-            )),
-            None => None,
+        let entry = VisitEntry {
+            record,
+            follow_up: None,
+            next_visit: None,
         };
-        self.act("record_visit", signature, |tx| {
-            let profile = open_profile(tx)?;
-            not_before(
-                "visit date",
-                record.held_at.date(),
-                "opening date",
-                profile.opened_on,
-            )?;
-            for member in record.present.iter() {
-                check_member(tx, member)?;
-            }
-            let mut value = match schema::read_visit(tx, visit)? {
-                Some(existing) => {
-                    if !matches!(existing.status, VisitStatus::Planned | VisitStatus::Done) {
-                        return Err(ActionError::VisitStatus {
-                            visit: visit.clone(),
-                            status: existing.status,
-                            allowed: "planned or done",
-                            action: "recorded",
-                        });
-                    }
-                    existing
-                }
-                None => Visit {
-                    planned_at: record.held_at,
-                    staff: record.staff.clone(),
-                    status: VisitStatus::Done,
-                    present: Set::new(),
-                    interpreter_language: None,
-                    interpreter_mode: None,
-                    duration_minutes: None,
-                    topics: Set::new(),
-                    notes: Note::default(),
-                    follow_ups: BTreeMap::new(),
-                },
-            };
-            value.planned_at = record.held_at;
-            value.staff = record.staff;
-            value.status = VisitStatus::Done;
-            value.present = record.present;
-            value.interpreter_language = interpreter.as_ref().map(|(language, _)| language.clone());
-            value.interpreter_mode = interpreter.as_ref().map(|(_, mode)| *mode);
-            value.duration_minutes = Some(record.duration_minutes);
-            value.topics = record.topics;
-            value.notes = Note(record.notes);
-            Ok(schema::write_visit(tx, visit, &value)?)
-        })
+        self.record_visit_entry(signature, visit, entry)
     }
 
     fn end_planned_visit(
@@ -800,31 +716,7 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
     ) -> Result<(), ActionError> {
         let description = required_text("follow-up description", &new.description)?;
         self.act("add_follow_up", signature, |tx| {
-            open_profile(tx)?;
-            let mut value = existing_visit(tx, visit)?;
-            if value.follow_ups.contains_key(follow_up) {
-                return Err(ActionError::DuplicateId(follow_up.to_string()));
-            }
-            check_owner(tx, &new.owner)?;
-            not_before(
-                "due date",
-                new.due_on,
-                "visit date",
-                value.planned_at.date(),
-            )?;
-            let (owner_kind, owner, owner_agency) = new.owner.into_fields();
-            value.follow_ups.insert(
-                follow_up.clone(),
-                FollowUp {
-                    description,
-                    owner_kind,
-                    owner,
-                    agency: owner_agency.or(new.agency),
-                    due_on: new.due_on,
-                    done_on: None,
-                },
-            );
-            Ok(schema::write_visit(tx, visit, &value)?)
+            add_follow_up_in(tx, visit, follow_up, new, description)
         })
     }
 
@@ -1034,7 +926,161 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
     }
 }
 
+/// Books a visit, inside an action's transaction.
+fn schedule_visit_in(
+    tx: &mut Transaction<'_>,
+    visit: &VisitId,
+    planned_at: Timestamp,
+    staff: &StaffId,
+) -> Result<(), ActionError> {
+    let profile = open_profile(tx)?;
+    not_before(
+        "visit date",
+        planned_at.date(),
+        "opening date",
+        profile.opened_on,
+    )?;
+    if schema::read_visit(tx, visit)?.is_some() {
+        return Err(ActionError::DuplicateId(visit.to_string()));
+    }
+    let value = Visit {
+        planned_at,
+        staff: staff.clone(),
+        status: VisitStatus::Planned,
+        present: Set::new(),
+        interpreter_language: None,
+        interpreter_mode: None,
+        duration_minutes: None,
+        topics: Set::new(),
+        notes: Note::default(),
+        follow_ups: BTreeMap::new(),
+    };
+    Ok(schema::write_visit(tx, visit, &value)?)
+}
+
+/// Adds a follow-up to a visit, inside an action's transaction (`description` checked).
+fn add_follow_up_in(
+    tx: &mut Transaction<'_>,
+    visit: &VisitId,
+    follow_up: &FollowUpId,
+    new: NewFollowUp,
+    description: String,
+) -> Result<(), ActionError> {
+    open_profile(tx)?;
+    let mut value = existing_visit(tx, visit)?;
+    if value.follow_ups.contains_key(follow_up) {
+        return Err(ActionError::DuplicateId(follow_up.to_string()));
+    }
+    check_owner(tx, &new.owner)?;
+    not_before(
+        "due date",
+        new.due_on,
+        "visit date",
+        value.planned_at.date(),
+    )?;
+    let (owner_kind, owner, owner_agency) = new.owner.into_fields();
+    value.follow_ups.insert(
+        follow_up.clone(),
+        FollowUp {
+            description,
+            owner_kind,
+            owner,
+            agency: owner_agency.or(new.agency),
+            due_on: new.due_on,
+            done_on: None,
+        },
+    );
+    Ok(schema::write_visit(tx, visit, &value)?)
+}
+
+/// Records a held visit, inside an action's transaction (`interpreter` checked).
+fn record_visit_in(
+    tx: &mut Transaction<'_>,
+    visit: &VisitId,
+    record: VisitRecord,
+    interpreter: Option<(String, InterpreterMode)>,
+) -> Result<(), ActionError> {
+    let profile = open_profile(tx)?;
+    not_before(
+        "visit date",
+        record.held_at.date(),
+        "opening date",
+        profile.opened_on,
+    )?;
+    for member in record.present.iter() {
+        check_member(tx, member)?;
+    }
+    let mut value = match schema::read_visit(tx, visit)? {
+        Some(existing) => {
+            if !matches!(existing.status, VisitStatus::Planned | VisitStatus::Done) {
+                return Err(ActionError::VisitStatus {
+                    visit: visit.clone(),
+                    status: existing.status,
+                    allowed: "planned or done",
+                    action: "recorded",
+                });
+            }
+            existing
+        }
+        None => Visit {
+            planned_at: record.held_at,
+            staff: record.staff.clone(),
+            status: VisitStatus::Done,
+            present: Set::new(),
+            interpreter_language: None,
+            interpreter_mode: None,
+            duration_minutes: None,
+            topics: Set::new(),
+            notes: Note::default(),
+            follow_ups: BTreeMap::new(),
+        },
+    };
+    value.planned_at = record.held_at;
+    value.staff = record.staff;
+    value.status = VisitStatus::Done;
+    value.present = record.present;
+    value.interpreter_language = interpreter.as_ref().map(|(language, _)| language.clone());
+    value.interpreter_mode = interpreter.as_ref().map(|(_, mode)| *mode);
+    value.duration_minutes = Some(record.duration_minutes);
+    value.topics = record.topics;
+    value.notes = Note(record.notes);
+    Ok(schema::write_visit(tx, visit, &value)?)
+}
+
+/// What a record says that needs no document to check: its length, that it has happened,
+/// its notes' length and the interpreter's language.
+fn checked_record(
+    signature: &Signature,
+    record: &VisitRecord,
+) -> Result<Option<(String, InterpreterMode)>, ActionError> {
+    if record.duration_minutes == 0 || record.duration_minutes > MAX_VISIT_MINUTES {
+        return Err(ActionError::Duration {
+            minutes: record.duration_minutes,
+            max: MAX_VISIT_MINUTES,
+        });
+    }
+    if record.held_at > signature.at {
+        return Err(ActionError::NotYetHappened {
+            what: "a visit recorded as held",
+            at: record.held_at,
+            now: signature.at,
+        });
+    }
+    bounded("notes", &record.notes, MAX_NOTE_CHARS)?;
+    let interpreter = match &record.interpreter {
+        Some(interpreter) => Some((
+            required_text("interpreter language", &interpreter.language)?,
+            interpreter.mode,
+        )),
+        None => None,
+    };
+    Ok(interpreter)
+}
+
 mod splices;
+mod visit_entry;
+
+pub use visit_entry::{DEFAULT_FOLLOW_UP_DAYS, DEFAULT_VISIT_MINUTES, VisitEntry};
 
 #[cfg(test)]
 mod tests;

@@ -28,8 +28,9 @@ pub mod synthetic;
 mod validation;
 
 pub use actions::{
-    ActionError, Interpreter, MAX_FIELD_CHARS, MAX_NOTE_CHARS, MAX_VISIT_MINUTES, MemberDetails,
-    NewFollowUp, NewGoal, NewHousehold, NewStep, Owner, VisitRecord,
+    ActionError, DEFAULT_FOLLOW_UP_DAYS, DEFAULT_VISIT_MINUTES, Interpreter, MAX_FIELD_CHARS,
+    MAX_NOTE_CHARS, MAX_VISIT_MINUTES, MemberDetails, NewFollowUp, NewGoal, NewHousehold, NewStep,
+    Owner, VisitEntry, VisitRecord,
 };
 pub use calendar::{Date, DateError, Timestamp, swedish_offset_minutes};
 pub use document::{HouseholdDoc, load_stored};

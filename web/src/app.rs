@@ -174,6 +174,27 @@ pub fn app() -> Html {
         });
     }
 
+    {
+        // The engine tells the views of its changes through `revision`: registered once per
+        // engine (a sign-in), not on every render.
+        let engine = match &*phase {
+            Phase::SignedIn(session) => Some(session.engine.clone()),
+            _ => None,
+        };
+        let revision = revision.clone();
+        use_effect_with(engine, move |engine| {
+            if let Some(engine) = engine {
+                // `UseStateHandle::set` from a callback outside render: each change renders
+                // once.
+                let counter = Rc::new(std::cell::Cell::new(*revision));
+                engine.on_change(move || {
+                    counter.set(counter.get() + 1);
+                    revision.set(counter.get());
+                });
+            }
+        });
+    }
+
     let on_language = {
         let language = language.clone();
         Callback::from(move |chosen: Language| {
@@ -298,15 +319,6 @@ pub fn app() -> Html {
                     });
                 })
             };
-            {
-                let revision = revision.clone();
-                // `UseStateHandle::set` from a callback outside render: each change renders once.
-                let counter = Rc::new(std::cell::Cell::new(*revision));
-                session.engine.on_change(move || {
-                    counter.set(counter.get() + 1);
-                    revision.set(counter.get());
-                });
-            }
             let context = Session {
                 revision: *revision,
                 ..session.clone()

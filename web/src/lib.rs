@@ -18,6 +18,7 @@
 //!   the device list and the caseloads table.
 //! - [`session`]: who is signed in, as every signed-in screen reads it; [`routes`]: the
 //!   app's addresses.
+//! - [`state`]: the forms' state as pure `Reducible`s, turned into core's inputs.
 //! - [`app`] and [`views`]: the screens.
 //! - [`boot`]: the sign-in alone, a small first download, and the hand-over to the whole app.
 
@@ -35,6 +36,7 @@ pub mod refused;
 pub mod replay;
 pub mod routes;
 pub mod session;
+pub mod state;
 pub mod storage;
 pub mod unreadable;
 pub mod update;

@@ -4,19 +4,19 @@
 use std::collections::BTreeSet;
 
 use lots_core::{
-    ActionError, Agency, Date, DocumentId, FollowUpId, Interpreter, InterpreterMode, MemberId,
-    NewFollowUp, Owner, OwnerKind, Set, Timestamp, Topic, VisitId, VisitRecord,
+    ActionError, Agency, DocumentId, FollowUpId, IdError, InterpreterMode, OwnerKind, Topic,
+    VisitId,
 };
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::browser::now;
-use crate::browser::random_id;
+use crate::browser::{now, random_id};
 use crate::engine::ActError;
 use crate::i18n::{self, code, t, t1};
 use crate::routes::Route;
 use crate::session::Session;
+use crate::state::visit_form::{FormError, Ids, VisitForm, VisitFormAction as Act};
 use crate::views::choice::{Choice, coded};
 use crate::views::household_name;
 
@@ -29,39 +29,13 @@ pub struct RecordVisitProps {
     pub visit: String,
 }
 
-/// What the form holds until it is saved.
-#[derive(Clone, PartialEq)]
-struct Form {
-    present: BTreeSet<MemberId>,
-    interpreter_language: String,
-    interpreter_mode: Option<InterpreterMode>,
-    duration: String,
-    topics: BTreeSet<Topic>,
-    notes: String,
-    follow_up: String,
-    follow_up_owner: OwnerKind,
-    follow_up_agency: Option<Agency>,
-    follow_up_due: String,
-    next_visit: String,
-}
-
-/// `YYYY-MM-DDTHH:MM` (a datetime-local input), Swedish time, to an instant.
-fn parse_local(text: &str) -> Option<Timestamp> {
-    let (day, clock) = text.split_once('T')?;
-    let day: Date = day.parse().ok()?;
-    let (hours, minutes) = clock.split_once(':')?;
-    let minutes = hours.parse::<i64>().ok()? * 60 + minutes.get(..2)?.parse::<i64>().ok()?;
-    Some(Timestamp::swedish(day, minutes))
-}
-
-/// The ids one saving of the form writes under, drawn once per form: saving again after a
-/// failure writes the same visit, follow-up and booking again instead of second ones.
-#[derive(Clone, PartialEq)]
-struct Ids {
-    /// The visit recorded, when it was not planned (`new`).
-    unplanned: String,
-    follow_up: String,
-    next_visit: String,
+/// Draws the ids one saving of the form writes under.
+fn draw_ids() -> Result<Ids, IdError> {
+    Ok(Ids {
+        unplanned: VisitId::new(random_id("v"))?,
+        follow_up: FollowUpId::new(random_id("f"))?,
+        next_visit: VisitId::new(random_id("v"))?,
+    })
 }
 
 /// The visit form.
@@ -83,24 +57,8 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
     let navigator = use_navigator();
     let error = use_state(|| None::<String>);
     let saving = use_state(|| false);
-    let ids = use_state(|| Ids {
-        unplanned: random_id("v"),
-        follow_up: random_id("f"),
-        next_visit: random_id("v"),
-    });
-    let form = use_state(|| Form {
-        present: BTreeSet::new(),
-        interpreter_language: String::new(),
-        interpreter_mode: None,
-        duration: "45".into(),
-        topics: BTreeSet::new(),
-        notes: String::new(),
-        follow_up: String::new(),
-        follow_up_owner: OwnerKind::Member,
-        follow_up_agency: None,
-        follow_up_due: i18n::local_date(now()).plus_days(14).to_string(),
-        next_visit: String::new(),
-    });
+    let ids = use_state(draw_ids);
+    let form = use_reducer(|| VisitForm::new(i18n::local_date(now())));
     let Ok(document) = props.id.parse::<DocumentId>() else {
         return html! { <p class="problem">{ t("households-none") }</p> };
     };
@@ -108,19 +66,36 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
         return html! { <p class="empty">{ t("households-loading") }</p> };
     };
 
-    let update = |change: fn(&mut Form, String)| {
-        let form = form.clone();
-        Callback::from(move |value: String| {
-            let mut next = (*form).clone();
-            change(&mut next, value);
-            form.set(next);
-        })
-    };
-    let input_value = |callback: Callback<String>| {
+    // Each input tells the form what the person did; the form decides what it holds.
+    let on_input = |action: fn(String) -> Act| {
+        let form = form.dispatcher();
         Callback::from(move |event: InputEvent| {
             let input: HtmlInputElement = event.target_unchecked_into();
-            callback.emit(input.value());
+            form.dispatch(action(input.value()));
         })
+    };
+    let on_click = |action: Act| {
+        let form = form.dispatcher();
+        Callback::from(move |_: MouseEvent| form.dispatch(action.clone()))
+    };
+    let on_notes = {
+        let form = form.dispatcher();
+        Callback::from(move |event: InputEvent| {
+            let area: HtmlTextAreaElement = event.target_unchecked_into();
+            form.dispatch(Act::Notes(area.value()));
+        })
+    };
+    let on_owner = {
+        let form = form.dispatcher();
+        Callback::from(move |value: String| {
+            form.dispatch(Act::FollowUpOwner(
+                value.parse().unwrap_or(OwnerKind::Member),
+            ));
+        })
+    };
+    let on_agency = {
+        let form = form.dispatcher();
+        Callback::from(move |value: String| form.dispatch(Act::FollowUpAgency(value.parse().ok())))
     };
 
     let onsubmit = {
@@ -132,82 +107,50 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
         let id = props.id.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let form = (*form).clone();
-            let ids = ids.clone();
-            let (error, saving, session) = (error.clone(), saving.clone(), session.clone());
-            let visit_param = visit_param.clone();
-            let navigator = navigator.clone();
-            let id = id.clone();
             let (Some(staff), Some(device)) = (session.staff(), session.device()) else {
                 return;
             };
-            let Ok(duration) = form.duration.trim().parse::<u32>() else {
-                error.set(Some(t1("visit-error", "error", t("visit-duration"))));
-                return;
+            let ids = match &ids {
+                Ok(ids) => ids.clone(),
+                Err(bad) => return error.set(Some(t1("visit-error", "error", bad.to_string()))),
+            };
+            let visit = match visit_param.as_str() {
+                "new" => Ok(ids.unplanned.clone()),
+                planned => VisitId::new(planned),
+            };
+            let visit = match visit {
+                Ok(visit) => visit,
+                Err(bad) => return error.set(Some(t1("visit-error", "error", bad.to_string()))),
+            };
+            let held_at = now();
+            let entry = match form.entry(held_at, &staff, &ids) {
+                Ok(entry) => entry,
+                Err(bad) => return error.set(Some(t1("visit-error", "error", field_name(bad)))),
             };
             saving.set(true);
+            let (error, saving, session) = (error.clone(), saving.clone(), session.clone());
+            let (navigator, id) = (navigator.clone(), id.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let now = now();
-                let visit = if visit_param == "new" {
-                    VisitId::new(ids.unplanned.clone())
-                } else {
-                    VisitId::new(visit_param)
-                };
-                let result = match visit {
-                    Ok(visit) => {
-                        let saving = Saving {
-                            session: &session,
-                            document,
-                            staff: &staff,
-                            device: &device,
-                            now,
-                        };
-                        saving.save(&visit, &ids, &form, duration).await
-                    }
-                    Err(bad) => Err(bad.to_string()),
-                };
+                let signature = session.engine.signature(&staff, &device);
+                let result = session
+                    .engine
+                    .act(document, |household| {
+                        household.record_visit_entry(&signature, &visit, entry)
+                    })
+                    .await;
                 saving.set(false);
-                match result {
+                match done_before(result) {
                     Ok(()) => {
                         if let Some(navigator) = navigator {
                             navigator.push(&Route::Household { id });
                         }
                     }
-                    Err(message) => error.set(Some(t1("visit-error", "error", message))),
+                    Err(bad) => error.set(Some(t1("visit-error", "error", bad.to_string()))),
                 }
             });
         })
     };
 
-    let toggle_member = |member: MemberId| {
-        let form = form.clone();
-        Callback::from(move |_: MouseEvent| {
-            let mut next = (*form).clone();
-            if !next.present.remove(&member) {
-                next.present.insert(member.clone());
-            }
-            form.set(next);
-        })
-    };
-    let toggle_topic = |topic: Topic| {
-        let form = form.clone();
-        Callback::from(move |_: MouseEvent| {
-            let mut next = (*form).clone();
-            if !next.topics.remove(&topic) {
-                next.topics.insert(topic);
-            }
-            form.set(next);
-        })
-    };
-    let on_notes = {
-        let form = form.clone();
-        Callback::from(move |event: InputEvent| {
-            let area: HtmlTextAreaElement = event.target_unchecked_into();
-            let mut next = (*form).clone();
-            next.notes = area.value();
-            form.set(next);
-        })
-    };
     let languages: BTreeSet<String> = household
         .members
         .values()
@@ -222,7 +165,7 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
                 <div class="chips">
                     { for household.members.iter().map(|(id, member)| html! {
                         <button type="button" class={classes!("chip", form.present.contains(id).then_some("on"))}
-                            aria-pressed={form.present.contains(id).to_string()} onclick={toggle_member(id.clone())}>
+                            aria-pressed={form.present.contains(id).to_string()} onclick={on_click(Act::TogglePresent(id.clone()))}>
                             { member.name.clone() }
                         </button>
                     }) }
@@ -232,22 +175,16 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
                 <legend>{ t("visit-interpreter") }</legend>
                 <label for="interpreter-language">{ t("visit-interpreter-language") }</label>
                 <input id="interpreter-language" list="languages" value={form.interpreter_language.clone()}
-                    oninput={input_value(update(|form, value| form.interpreter_language = value))} />
+                    oninput={on_input(Act::InterpreterLanguage)} />
                 <datalist id="languages">
                     { for languages.iter().map(|language| html! { <option value={language.clone()} label={i18n::language_name(language)} /> }) }
                 </datalist>
                 <div class="chips">
                     { for InterpreterMode::ALL.iter().map(|mode| {
                         let on = form.interpreter_mode == Some(*mode);
-                        let form = form.clone();
-                        let mode = *mode;
-                        let onclick = Callback::from(move |_: MouseEvent| {
-                            let mut next = (*form).clone();
-                            next.interpreter_mode = if on { None } else { Some(mode) };
-                            form.set(next);
-                        });
                         html! {
-                            <button type="button" class={classes!("chip", on.then_some("on"))} aria-pressed={on.to_string()} {onclick}>
+                            <button type="button" class={classes!("chip", on.then_some("on"))} aria-pressed={on.to_string()}
+                                onclick={on_click(Act::ToggleInterpreterMode(*mode))}>
                                 { code("mode", mode.code()) }
                             </button>
                         }
@@ -256,13 +193,13 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
             </fieldset>
             <label for="duration">{ t("visit-duration") }</label>
             <input id="duration" type="number" inputmode="numeric" min="1" max="600" value={form.duration.clone()}
-                oninput={input_value(update(|form, value| form.duration = value))} />
+                oninput={on_input(Act::Duration)} />
             <fieldset>
                 <legend>{ t("visit-topics") }</legend>
                 <div class="chips">
                     { for Topic::ALL.iter().map(|topic| html! {
                         <button type="button" class={classes!("chip", form.topics.contains(topic).then_some("on"))}
-                            aria-pressed={form.topics.contains(topic).to_string()} onclick={toggle_topic(*topic)}>
+                            aria-pressed={form.topics.contains(topic).to_string()} onclick={on_click(Act::ToggleTopic(*topic))}>
                             { code("topic", topic.code()) }
                         </button>
                     }) }
@@ -273,29 +210,26 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
             <fieldset>
                 <legend>{ t("visit-follow-up") }</legend>
                 <label for="follow-up">{ t("visit-follow-up-description") }</label>
-                <input id="follow-up" value={form.follow_up.clone()}
-                    oninput={input_value(update(|form, value| form.follow_up = value))} />
+                <input id="follow-up" value={form.follow_up.clone()} oninput={on_input(Act::FollowUp)} />
                 <label for="follow-up-owner">{ t("visit-follow-up-owner") }</label>
                 <Choice id="follow-up-owner" value={form.follow_up_owner.code()}
                     options={coded("owner", OwnerKind::ALL.iter().map(|kind| kind.code()))}
-                    onchange={update(|form, value| {
-                        form.follow_up_owner = value.parse().unwrap_or(OwnerKind::Member);
-                    })} />
+                    onchange={on_owner} />
                 if form.follow_up_owner == OwnerKind::Agency {
                     <Choice label={t("visit-follow-up-owner")}
                         value={form.follow_up_agency.map_or("", |agency| agency.code())}
                         options={[(AttrValue::Static(""), AttrValue::Static("—"))].into_iter()
                             .chain(coded("agency", Agency::ALL.iter().map(|agency| agency.code())))
                             .collect::<Vec<_>>()}
-                        onchange={update(|form, value| form.follow_up_agency = value.parse().ok())} />
+                        onchange={on_agency} />
                 }
                 <label for="follow-up-due">{ t("visit-follow-up-due") }</label>
                 <input id="follow-up-due" type="date" value={form.follow_up_due.clone()}
-                    oninput={input_value(update(|form, value| form.follow_up_due = value))} />
+                    oninput={on_input(Act::FollowUpDue)} />
             </fieldset>
             <label for="next-visit">{ t("visit-next") }</label>
             <input id="next-visit" type="datetime-local" value={form.next_visit.clone()}
-                oninput={input_value(update(|form, value| form.next_visit = value))} />
+                oninput={on_input(Act::NextVisit)} />
             if let Some(message) = &*error {
                 <p class="problem" role="alert">{ message.clone() }</p>
             }
@@ -307,120 +241,21 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
     }
 }
 
-/// Who saves the form, where, and when.
-struct Saving<'a> {
-    session: &'a Session,
-    document: DocumentId,
-    staff: &'a lots_core::StaffId,
-    device: &'a lots_core::DeviceId,
-    now: Timestamp,
+/// The input a [`FormError`] names, in words.
+fn field_name(error: FormError) -> String {
+    t(match error {
+        FormError::Duration => "visit-duration",
+        FormError::FollowUpDue => "visit-follow-up-due",
+        FormError::NextVisit => "visit-next",
+    })
 }
 
-/// A step that was already written by an earlier try of the same form (its id was drawn
-/// for this form alone) counts as done.
+/// A save tried again after its change reached memory but not the device (a write that
+/// failed) finds its own ids taken: the earlier try is in, and is written with the next
+/// write. The ids were drawn for this form alone, so a duplicate can only be its own.
 fn done_before(result: Result<(), ActError>) -> Result<(), ActError> {
     match result {
         Err(ActError::Action(ActionError::DuplicateId(_))) => Ok(()),
         other => other,
-    }
-}
-
-impl Saving<'_> {
-    /// Records the visit, its follow-up and the next booking: each one signed change, each
-    /// on the device before the next. Everything the form says is checked before the first
-    /// is written; a try that fails part-way can be repeated, and writes nothing twice.
-    async fn save(
-        &self,
-        visit: &VisitId,
-        ids: &Ids,
-        form: &Form,
-        duration: u32,
-    ) -> Result<(), String> {
-        let Saving {
-            session,
-            document,
-            staff,
-            device,
-            now,
-        } = *self;
-        let engine = &session.engine;
-        let interpreter = match (form.interpreter_language.trim(), form.interpreter_mode) {
-            ("", _) => None,
-            (language, mode) => Some(Interpreter {
-                language: language.to_owned(),
-                mode: mode.unwrap_or(InterpreterMode::InPerson),
-            }),
-        };
-        let follow_up = if form.follow_up.trim().is_empty() {
-            None
-        } else {
-            let due_on: Date = form
-                .follow_up_due
-                .parse()
-                .map_err(|_| t("visit-follow-up-due"))?;
-            let owner = match form.follow_up_owner {
-                OwnerKind::Member => match form.present.iter().next() {
-                    Some(member) => Owner::Member(member.clone()),
-                    None => Owner::Staff(staff.clone()),
-                },
-                OwnerKind::Staff => Owner::Staff(staff.clone()),
-                OwnerKind::Agency => Owner::Agency(form.follow_up_agency.unwrap_or(Agency::Other)),
-            };
-            let id = FollowUpId::new(ids.follow_up.clone()).map_err(|error| error.to_string())?;
-            let new = NewFollowUp {
-                description: form.follow_up.trim().to_owned(),
-                owner,
-                agency: form.follow_up_agency,
-                due_on,
-            };
-            Some((id, new))
-        };
-        let next = match form.next_visit.trim() {
-            "" => None,
-            text => {
-                let at = parse_local(text).ok_or_else(|| t("visit-next"))?;
-                let id = VisitId::new(ids.next_visit.clone()).map_err(|error| error.to_string())?;
-                Some((id, at))
-            }
-        };
-        let record = VisitRecord {
-            held_at: now,
-            staff: staff.clone(),
-            present: form.present.iter().cloned().collect::<Set<_>>(),
-            interpreter,
-            duration_minutes: duration,
-            topics: form.topics.iter().copied().collect::<Set<_>>(),
-            notes: form.notes.clone(),
-        };
-        let signature = engine.signature(staff, device);
-        engine
-            .act(document, |household| {
-                household.record_visit(&signature, visit, record)
-            })
-            .await
-            .map_err(|error| error.to_string())?;
-        if let Some((id, new)) = follow_up {
-            let signature = engine.signature(staff, device);
-            done_before(
-                engine
-                    .act(document, |household| {
-                        household.add_follow_up(&signature, visit, &id, new)
-                    })
-                    .await,
-            )
-            .map_err(|error| error.to_string())?;
-        }
-        if let Some((id, at)) = next {
-            let signature = engine.signature(staff, device);
-            done_before(
-                engine
-                    .act(document, |household| {
-                        household.schedule_visit(&signature, &id, at, staff)
-                    })
-                    .await,
-            )
-            .map_err(|error| error.to_string())?;
-        }
-        Ok(())
     }
 }
