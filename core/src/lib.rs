@@ -12,6 +12,7 @@
 //! the same code runs natively, in the browser (WebAssembly) and in seeded tests.
 
 mod actions;
+pub mod api;
 mod calendar;
 pub mod data_map;
 mod document;

@@ -49,6 +49,39 @@ macro_rules! on_pool {
     };
 }
 
+/// One of core's API types (`lots_core::api`) read from a row. Core knows nothing of
+/// databases, so those types cannot derive sqlx's `FromRow`; this wrapper carries it for them
+/// (`api_row!`), reading each field from the column of its name.
+pub(crate) struct Row<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Row<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Implements `FromRow` for [`Row`] of an API type, given its fields and their types.
+macro_rules! api_row {
+    ($type:ident { $($field:ident: $field_type:ty),+ $(,)? }) => {
+        impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for $crate::store::Row<$type>
+        where
+            &'r str: sqlx::ColumnIndex<R>,
+            $($field_type: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,)+
+        {
+            fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+                Ok($crate::store::Row($type { $($field: row.try_get(stringify!($field))?),+ }))
+            }
+        }
+    };
+}
+
+/// Rows read as API types, unwrapped.
+fn unwrapped<T>(rows: Vec<Row<T>>) -> Vec<T> {
+    rows.into_iter().map(|Row(value)| value).collect()
+}
+
 mod accounts;
 mod actors;
 mod announce;

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use lots_core::Timestamp;
 use sha2::{Digest, Sha256};
 
-use super::{Store, StoreError};
+use super::{Row, Store, StoreError, unwrapped};
 
 /// A role, deciding what a user may see.
 #[derive(
@@ -62,31 +62,16 @@ pub struct User {
     pub disabled: bool,
 }
 
-/// A signed-in device.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
-pub struct Device {
-    /// Its id.
-    pub id: String,
-    /// Whose.
-    pub user_id: String,
-    /// What the user called it.
-    pub label: String,
-    /// When it first signed in (ms).
-    pub created_at: i64,
-    /// When it was last used (ms).
-    pub last_seen_at: i64,
-    /// When it was revoked, if it was (ms).
-    pub revoked_at: Option<i64>,
-}
+pub use lots_core::api::Device;
 
-/// A district.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
-pub struct District {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-}
+api_row!(Device { id: String, user_id: String, label: String, created_at: i64, last_seen_at: i64, revoked_at: Option<i64> });
+
+pub use lots_core::api::District;
+
+api_row!(District {
+    id: String,
+    name: String
+});
 
 /// Where a session is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,11 +136,12 @@ impl Store {
 
     /// Every district.
     pub async fn districts(&self) -> Result<Vec<District>, StoreError> {
-        Ok(on_pool!(self, |pool| {
+        let rows: Vec<Row<District>> = on_pool!(self, |pool| {
             sqlx::query_as("SELECT id, name FROM districts ORDER BY name")
                 .fetch_all(pool)
                 .await?
-        }))
+        });
+        Ok(unwrapped(rows))
     }
 
     /// Adds a user with an already hashed password.
@@ -314,7 +300,7 @@ impl Store {
         id: &str,
         user_id: &str,
     ) -> Result<Option<Device>, StoreError> {
-        Ok(on_pool!(self, |pool| {
+        let row: Option<Row<Device>> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT * FROM devices WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
             )
@@ -322,19 +308,21 @@ impl Store {
             .bind(user_id)
             .fetch_optional(pool)
             .await?
-        }))
+        });
+        Ok(row.map(|Row(device)| device))
     }
 
     /// Devices, of one user or of everyone.
     pub async fn devices(&self, user_id: Option<&str>) -> Result<Vec<Device>, StoreError> {
-        Ok(on_pool!(self, |pool| {
+        let rows: Vec<Row<Device>> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT * FROM devices WHERE (CAST($1 AS TEXT) IS NULL OR user_id = $1) ORDER BY created_at, id",
             )
             .bind(user_id)
             .fetch_all(pool)
             .await?
-        }))
+        });
+        Ok(unwrapped(rows))
     }
 
     /// Revokes a device: its sessions end and it can never sign in again.

@@ -5,26 +5,19 @@
 use lots_core::{DocumentId, Timestamp};
 use sha2::{Digest, Sha256};
 
-use super::{Store, StoreError, Writes};
+use super::{Row, Store, StoreError, Writes, unwrapped};
 
-/// One row of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
-pub struct AuditEntry {
-    /// Position in the log.
-    pub seq: i64,
-    /// When (ms).
-    pub at: i64,
-    /// Who.
-    pub user_id: String,
-    /// On which device.
-    pub device_id: String,
-    /// Which household document; empty when it is not known (a message refused unread).
-    pub document_id: String,
-    /// `open`, `change` or `refused`.
-    pub action: String,
-    /// More about it.
-    pub detail: String,
-}
+pub use lots_core::api::AuditEntry;
+
+api_row!(AuditEntry {
+    seq: i64,
+    at: i64,
+    user_id: String,
+    device_id: String,
+    document_id: String,
+    action: String,
+    detail: String
+});
 
 /// Who reads the log: it decides which rows they may see at all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -81,7 +74,7 @@ pub(super) struct AuditRow {
 #[derive(sqlx::FromRow)]
 pub(super) struct ChainRow {
     #[sqlx(flatten)]
-    pub(super) entry: AuditEntry,
+    pub(super) entry: Row<AuditEntry>,
     pub(super) prev_hash: String,
     pub(super) hash: String,
 }
@@ -156,7 +149,7 @@ pub(super) fn chain(last: Option<(i64, String)>, rows: &[AuditRow]) -> Vec<Chain
         let hash = audit_hash(&prev_hash, &entry);
         seq += 1;
         chained.push(ChainRow {
-            entry,
+            entry: Row(entry),
             prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
             hash,
         });
@@ -241,7 +234,7 @@ impl Store {
             AuditReader::Districts { supervisor } => (Some(supervisor), 0),
             AuditReader::Administration => (None, 1),
         };
-        Ok(on_pool!(self, |pool| {
+        let rows: Vec<Row<AuditEntry>> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT seq, at, user_id, device_id, document_id, action, detail FROM audit_log \
                  WHERE (CAST($1 AS TEXT) IS NULL OR document_id = $1) \
@@ -271,7 +264,8 @@ impl Store {
             .bind(filter.limit)
             .fetch_all(pool)
             .await?
-        }))
+        });
+        Ok(unwrapped(rows))
     }
 
     /// Walks the whole audit chain; returns the first row whose hash does not match.

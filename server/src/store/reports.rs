@@ -1,7 +1,7 @@
 //! Tertial reports as they were filed: aggregates only, kept as JSON so that removing
 //! households later does not change what was reported.
 
-use super::{Store, StoreError};
+use super::{Row, Store, StoreError, unwrapped};
 
 /// A report to file, computed by the caller ([`Writes::file_report`](super::Writes::file_report)).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,22 +18,9 @@ pub struct NewFiledReport {
     pub report: String,
 }
 
-/// A filed report, without its figures: for lists.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
-pub struct FiledReportSummary {
-    /// Its id.
-    pub id: i64,
-    /// The tertial, as `2026 T1`.
-    pub tertial: String,
-    /// The district; none for every district.
-    pub district_id: Option<String>,
-    /// The supervisor who filed it.
-    pub filed_by: String,
-    /// When (ms, the server's clock).
-    pub filed_at: i64,
-    /// How many households of its scope it was computed over.
-    pub households: i64,
-}
+pub use lots_core::api::FiledReportSummary;
+
+api_row!(FiledReportSummary { id: i64, tertial: String, district_id: Option<String>, filed_by: String, filed_at: i64, households: i64 });
 
 /// A filed report with its figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,14 +45,14 @@ impl Store {
         districts: &[String],
         every_district: bool,
     ) -> Result<Vec<FiledReportSummary>, StoreError> {
-        let rows: Vec<FiledReportSummary> = on_pool!(self, |pool| {
+        let rows: Vec<Row<FiledReportSummary>> = on_pool!(self, |pool| {
             sqlx::query_as(&format!(
                 "SELECT {SUMMARY} FROM filed_reports ORDER BY filed_at DESC, id DESC"
             ))
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
+        Ok(unwrapped(rows)
             .into_iter()
             .filter(|row| match &row.district_id {
                 Some(district) => districts.contains(district),
@@ -76,8 +63,8 @@ impl Store {
 
     /// One filed report.
     pub async fn filed_report(&self, id: i64) -> Result<Option<FiledReport>, StoreError> {
-        type Row = (i64, String, Option<String>, String, i64, i64, String);
-        let row: Option<Row> = on_pool!(self, |pool| {
+        type Filed = (i64, String, Option<String>, String, i64, i64, String);
+        let row: Option<Filed> = on_pool!(self, |pool| {
             sqlx::query_as(&format!(
                 "SELECT {SUMMARY}, report FROM filed_reports WHERE id = $1"
             ))

@@ -3,26 +3,11 @@
 
 use lots_core::Timestamp;
 
-use super::{Store, StoreError};
+use super::{Row, Store, StoreError, unwrapped};
 
-/// A period of the log marked reviewed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
-pub struct LogReview {
-    /// Its id.
-    pub id: i64,
-    /// The supervisor who reviewed.
-    pub reviewer: String,
-    /// The district reviewed; none for all of the reviewer's districts.
-    pub district_id: Option<String>,
-    /// The period's start (ms, inclusive).
-    pub period_from: i64,
-    /// The period's end (ms, exclusive).
-    pub period_to: i64,
-    /// What the reviewer noted.
-    pub comment: String,
-    /// When (ms, the server's clock).
-    pub reviewed_at: i64,
-}
+pub use lots_core::api::LogReview;
+
+api_row!(LogReview { id: i64, reviewer: String, district_id: Option<String>, period_from: i64, period_to: i64, comment: String, reviewed_at: i64 });
 
 /// A review to record.
 #[derive(Debug, Clone)]
@@ -64,7 +49,7 @@ impl Store {
 
     /// The reviews a supervisor reads, newest first: of their districts, and their own.
     pub async fn log_reviews(&self, supervisor: &str) -> Result<Vec<LogReview>, StoreError> {
-        Ok(on_pool!(self, |pool| {
+        let rows: Vec<Row<LogReview>> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, reviewer, district_id, period_from, period_to, comment, reviewed_at \
                  FROM log_reviews WHERE reviewer = $1 OR district_id IN \
@@ -74,6 +59,7 @@ impl Store {
             .bind(supervisor)
             .fetch_all(pool)
             .await?
-        }))
+        });
+        Ok(unwrapped(rows))
     }
 }

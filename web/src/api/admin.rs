@@ -3,23 +3,7 @@
 
 use super::*;
 
-/// A signed-in device, as administrators see every user's.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct Device {
-    /// Its id.
-    pub id: String,
-    /// Whose.
-    pub user_id: String,
-    /// What it was called when it signed in (the browser's name for itself).
-    pub label: String,
-    /// When it first signed in (ms since the epoch).
-    pub created_at: i64,
-    /// When it was last used (ms since the epoch).
-    pub last_seen_at: i64,
-    /// When it was revoked, if it was.
-    #[serde(default)]
-    pub revoked_at: Option<i64>,
-}
+pub use lots_core::api::Device;
 
 /// Every user's devices (administrators; others get their own).
 pub async fn devices() -> Result<Vec<Device>, ApiError> {

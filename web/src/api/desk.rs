@@ -4,6 +4,8 @@
 
 use super::*;
 
+pub use lots_core::api::{AuditEntry, District, FiledReportSummary, LogReview};
+
 /// A user, as supervisors see them (to assign households and name who did what).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Person {
@@ -19,34 +21,6 @@ pub struct Person {
     pub districts: Vec<String>,
     /// Whether they are shut out.
     pub disabled: bool,
-}
-
-/// A district.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct District {
-    /// Its id, as household documents record it.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-}
-
-/// One row of the access log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct AuditEntry {
-    /// Position in the log.
-    pub seq: i64,
-    /// When (milliseconds since the Unix epoch).
-    pub at: i64,
-    /// Who.
-    pub user_id: String,
-    /// On which device.
-    pub device_id: String,
-    /// Which household document.
-    pub document_id: String,
-    /// `open`, `change` or `refused`.
-    pub action: String,
-    /// More about it.
-    pub detail: String,
 }
 
 /// The access log, newest first, with whether its hash chain is intact.
@@ -68,25 +42,6 @@ pub struct FlaggedRow {
     pub seq: i64,
     /// Why.
     pub flag: String,
-}
-
-/// A period of the log a supervisor marked reviewed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct LogReview {
-    /// Its id.
-    pub id: i64,
-    /// Who reviewed.
-    pub reviewer: String,
-    /// The district, or none for all of the reviewer's.
-    pub district_id: Option<String>,
-    /// The period's start (ms).
-    pub period_from: i64,
-    /// Its end (ms, exclusive).
-    pub period_to: i64,
-    /// What they noted.
-    pub comment: String,
-    /// When (ms).
-    pub reviewed_at: i64,
 }
 
 /// The reviews of this supervisor's districts, newest first.
@@ -179,23 +134,6 @@ pub async fn audit(
         .await
         .map_err(network)?;
     check(response).await?.json().await.map_err(network)
-}
-
-/// A filed tertial report, without its figures.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct FiledReportSummary {
-    /// Its id.
-    pub id: i64,
-    /// The tertial, as `2026 T1`.
-    pub tertial: String,
-    /// The district; none for every district.
-    pub district_id: Option<String>,
-    /// The supervisor who filed it.
-    pub filed_by: String,
-    /// When (ms).
-    pub filed_at: i64,
-    /// How many households were read to compute it.
-    pub households: i64,
 }
 
 /// A filed tertial report with its figures, as it was filed.
