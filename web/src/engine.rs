@@ -428,38 +428,45 @@ impl Engine {
         document: DocumentId,
         action: impl FnOnce(&mut HouseholdDoc<&mut Automerge>) -> Result<T, ActionError>,
     ) -> Result<T, ActError> {
-        let measure = Measure::start(SAVE);
-        let result = {
-            let mut client = self.inner.client.borrow_mut();
-            let doc = client.document_mut(&document).ok_or(ActError::Missing)?;
-            action(&mut HouseholdDoc::new(doc))?
-        };
-        self.local_change(document).await?;
-        measure.finish(SAVE);
-        Ok(result)
+        self.change(document, None, action).await
     }
 
     /// Runs an action on the household as it stood at `base` (the heads when the person
     /// began editing) and merges the result in: a text edited for a while merges with what
-    /// other devices wrote meanwhile instead of overwriting it. The fork writes as a fresh
-    /// actor, because this device's actor may already have changes after `base`.
+    /// other devices wrote meanwhile instead of overwriting it.
     pub async fn act_at<T>(
         &self,
         document: DocumentId,
         base: &[ChangeHash],
         action: impl FnOnce(&mut HouseholdDoc<&mut Automerge>) -> Result<T, ActionError>,
     ) -> Result<T, ActError> {
+        self.change(document, Some(base), action).await
+    }
+
+    async fn change<T>(
+        &self,
+        document: DocumentId,
+        base: Option<&[ChangeHash]>,
+        action: impl FnOnce(&mut HouseholdDoc<&mut Automerge>) -> Result<T, ActionError>,
+    ) -> Result<T, ActError> {
         let measure = Measure::start(SAVE);
         let result = {
             let mut client = self.inner.client.borrow_mut();
             let doc = client.document_mut(&document).ok_or(ActError::Missing)?;
-            let mut fork = doc
-                .fork_at(base)
-                .map_err(ActionError::from)?
-                .with_actor(lots_core::automerge::ActorId::random());
-            let result = action(&mut HouseholdDoc::new(&mut fork))?;
-            doc.merge(&mut fork).map_err(ActionError::from)?;
-            result
+            match base {
+                None => action(&mut HouseholdDoc::new(doc))?,
+                Some(base) => {
+                    // The fork writes as a fresh actor: this device's actor may already
+                    // have changes after `base`.
+                    let mut fork = doc
+                        .fork_at(base)
+                        .map_err(ActionError::from)?
+                        .with_actor(lots_core::automerge::ActorId::random());
+                    let result = action(&mut HouseholdDoc::new(&mut fork))?;
+                    doc.merge(&mut fork).map_err(ActionError::from)?;
+                    result
+                }
+            }
         };
         self.local_change(document).await?;
         measure.finish(SAVE);

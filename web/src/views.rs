@@ -60,6 +60,13 @@ pub fn household_name(household: &Household) -> String {
     names.join(", ")
 }
 
+/// What an input element holds now (empty when the reference is not an input yet).
+pub fn input_value(node: &yew::NodeRef) -> String {
+    node.cast::<web_sys::HtmlInputElement>()
+        .map(|input| input.value())
+        .unwrap_or_default()
+}
+
 /// Runs one of core's actions on a household as the signed-in person, now, and reports the
 /// outcome: `Ok` once the change is on the device, or the error in words.
 pub fn change(

@@ -1,7 +1,6 @@
 //! Choosing a new password after signing in with a temporary one an administrator gave:
 //! shown before anything else, for every role, until the server has the new password.
 
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::admin::{MIN_PASSWORD_CHARS, check_new_password, explain};
@@ -35,11 +34,7 @@ pub fn choose_password(props: &ChoosePasswordProps) -> Html {
         let on_changed = props.on_changed.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let read = |node: &NodeRef| {
-                node.cast::<HtmlInputElement>()
-                    .map(|input| input.value())
-                    .unwrap_or_default()
-            };
+            let read = crate::views::input_value;
             let (old, chosen, again) = (read(&current), read(&new), read(&repeated));
             if let Err(words) = check_new_password(&old, &chosen, &again) {
                 return problem.set(Some(words));

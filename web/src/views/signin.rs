@@ -194,11 +194,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
         let on_signed_in = props.on_signed_in.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let read = |node: &NodeRef| {
-                node.cast::<HtmlInputElement>()
-                    .map(|input| input.value())
-                    .unwrap_or_default()
-            };
+            let read = crate::views::input_value;
             let (name, secret) = (read(&username), read(&password));
             let (error, busy, on_signed_in) = (error.clone(), busy.clone(), on_signed_in.clone());
             busy.set(true);

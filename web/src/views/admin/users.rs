@@ -382,17 +382,7 @@ fn new_user_form(props: &NewUserFormProps) -> Html {
                 <button type="button" onclick={suggest}>{ t("admin-initial-password-suggest") }</button>
             </div>
             <p class="meta" id="new-initial-password-hint">{ t("admin-initial-password-hint") }</p>
-            if !problems.is_empty() {
-                <div role="alert">
-                    <ul class="problem">
-                        { for problems.iter().map(|problem| html! { <li>{ problem.clone() }</li> }) }
-                    </ul>
-                </div>
-            }
-            <div class="admin-buttons">
-                <button class="primary" type="submit" disabled={*busy}>{ t("admin-user-create") }</button>
-                <button type="button" onclick={cancel}>{ t("admin-cancel") }</button>
-            </div>
+            { form_end(&problems, *busy, t("admin-user-create"), cancel) }
         </form>
     }
 }
@@ -468,6 +458,15 @@ fn edit_user(props: &EditUserProps) -> Html {
             if !props.own && edit.role != props.person.role {
                 <p class="meta">{ t("admin-user-role-audited") }</p>
             }
+            { form_end(&problems, *busy, t("admin-save"), cancel) }
+        </form>
+    }
+}
+
+/// The end of a user's form: what is wrong with it, and its two buttons.
+fn form_end(problems: &[String], busy: bool, save: String, cancel: Callback<MouseEvent>) -> Html {
+    html! {
+        <>
             if !problems.is_empty() {
                 <div role="alert">
                     <ul class="problem">
@@ -476,10 +475,10 @@ fn edit_user(props: &EditUserProps) -> Html {
                 </div>
             }
             <div class="admin-buttons">
-                <button class="primary" type="submit" disabled={*busy}>{ t("admin-save") }</button>
+                <button class="primary" type="submit" disabled={busy}>{ save }</button>
                 <button type="button" onclick={cancel}>{ t("admin-cancel") }</button>
             </div>
-        </form>
+        </>
     }
 }
 
