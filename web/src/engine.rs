@@ -61,27 +61,6 @@ pub enum ActError {
     Missing,
 }
 
-struct Socket {
-    socket: WebSocket,
-    // Kept alive as long as the socket: the browser calls them.
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
-}
-
-impl Socket {
-    /// Closes it without hearing of it again.
-    fn close(self, reason: Option<&str>) {
-        self.socket.set_onopen(None);
-        self.socket.set_onmessage(None);
-        self.socket.set_onclose(None);
-        let _ = match reason {
-            Some(reason) => self.socket.close_with_code_and_reason(1000, reason),
-            None => self.socket.close(),
-        };
-    }
-}
-
 /// The engine; cheap to clone (all clones are one engine).
 #[derive(Clone)]
 pub struct Engine {
@@ -97,6 +76,9 @@ struct Inner {
     storage: Storage,
     sync_url: String,
     on_change: RefCell<Option<Rc<dyn Fn()>>>,
+    /// While a person's change is being written, the views are told once it is on the
+    /// device (`Some(told meanwhile)`), so that the save's measure ends at the commit.
+    deferred: std::cell::Cell<Option<bool>>,
 }
 
 impl PartialEq for Engine {
@@ -157,6 +139,7 @@ impl Engine {
                 storage,
                 sync_url,
                 on_change: RefCell::new(None),
+                deferred: std::cell::Cell::new(None),
             }),
         };
         wasm_bindgen_futures::spawn_local(engine.clone().load_all());
@@ -290,43 +273,6 @@ impl Engine {
         });
     }
 
-    fn open_socket(&self) {
-        let socket = match WebSocket::new(&self.inner.sync_url) {
-            Ok(socket) => socket,
-            Err(error) => return self.dispatch(Event::SocketFailed(format!("{error:?}"))),
-        };
-        socket.set_binary_type(BinaryType::Arraybuffer);
-        let engine = self.clone();
-        let on_open = Closure::<dyn FnMut()>::new(move || engine.dispatch(Event::SocketOpened));
-        let engine = self.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
-                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                engine.dispatch(Event::SocketMessage(bytes));
-            }
-        });
-        let engine = self.clone();
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-            // The browser is done with this socket: its handlers may go.
-            let closed = engine.inner.socket.borrow_mut().take();
-            let (code, reason) = (event.code(), event.reason());
-            engine.dispatch(Event::SocketClosed { code, reason });
-            drop(closed);
-        });
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        let previous = self.inner.socket.replace(Some(Socket {
-            socket,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_close: on_close,
-        }));
-        if let Some(previous) = previous {
-            previous.close(None);
-        }
-    }
-
     /// Sets what runs whenever something shown may have changed.
     pub fn on_change(&self, callback: impl Fn() + 'static) {
         *self.inner.on_change.borrow_mut() = Some(Rc::new(callback));
@@ -334,6 +280,10 @@ impl Engine {
 
     /// Brings the summaries up to date, stores the new ones, and tells the views.
     fn notify(&self) {
+        if self.inner.deferred.get().is_some() {
+            self.inner.deferred.set(Some(true));
+            return;
+        }
         let fresh = self.inner.client.borrow_mut().refresh_summaries();
         for (document, json) in fresh {
             // Only a shortcut for the next start: if it fails, that start loads the
@@ -468,8 +418,16 @@ impl Engine {
                 }
             }
         };
-        self.local_change(document).await?;
-        measure.finish(SAVE);
+        self.inner.deferred.set(Some(false));
+        let saved = self.local_change(document).await;
+        let told = self.inner.deferred.take() == Some(true);
+        if saved.is_ok() {
+            measure.finish(SAVE);
+        }
+        if told {
+            self.notify();
+        }
+        saved?;
         Ok(result)
     }
 
@@ -604,3 +562,6 @@ impl Engine {
 }
 
 mod background;
+mod socket;
+
+use socket::Socket;
