@@ -665,10 +665,7 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
     ) -> Result<(), ActionError> {
         self.act("splice_note", signature, |tx| {
             open_profile(tx)?;
-            let len = schema::note_len(tx, note)?.ok_or_else(|| match note {
-                NoteRef::Visit(visit) => ActionError::UnknownVisit(visit.clone()),
-                NoteRef::Plan => SchemaError::NotAHousehold.into(),
-            })?;
+            let len = schema::note_len(tx, note)?.ok_or_else(|| missing_note(note))?;
             let end = position.checked_add(delete).filter(|end| *end <= len);
             if end.is_none() {
                 return Err(ActionError::NoteRange {
@@ -695,10 +692,7 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
         bounded("notes", text, MAX_NOTE_CHARS)?;
         self.act("splice_note", signature, |tx| {
             open_profile(tx)?;
-            let current = schema::note_text(tx, note)?.ok_or_else(|| match note {
-                NoteRef::Visit(visit) => ActionError::UnknownVisit(visit.clone()),
-                NoteRef::Plan => SchemaError::NotAHousehold.into(),
-            })?;
+            let current = schema::note_text(tx, note)?.ok_or_else(|| missing_note(note))?;
             for (position, delete, insert) in splices::splices(&current, text) {
                 schema::splice_note(tx, note, position, delete, &insert)?;
             }
@@ -926,6 +920,31 @@ impl<D: BorrowMut<Automerge>> HouseholdDoc<D> {
     }
 }
 
+/// A visit with nothing recorded yet.
+fn bare_visit(planned_at: Timestamp, staff: StaffId, status: VisitStatus) -> Visit {
+    Visit {
+        planned_at,
+        staff,
+        status,
+        present: Set::new(),
+        interpreter_language: None,
+        interpreter_mode: None,
+        duration_minutes: None,
+        topics: Set::new(),
+        notes: Note::default(),
+        follow_ups: BTreeMap::new(),
+    }
+}
+
+/// What is wrong when a note to edit does not exist: its visit is unknown, or the document
+/// is no household (the plan's notes always exist in one).
+fn missing_note(note: &NoteRef) -> ActionError {
+    match note {
+        NoteRef::Visit(visit) => ActionError::UnknownVisit(visit.clone()),
+        NoteRef::Plan => SchemaError::NotAHousehold.into(),
+    }
+}
+
 /// Books a visit, inside an action's transaction.
 fn schedule_visit_in(
     tx: &mut Transaction<'_>,
@@ -943,18 +962,7 @@ fn schedule_visit_in(
     if schema::read_visit(tx, visit)?.is_some() {
         return Err(ActionError::DuplicateId(visit.to_string()));
     }
-    let value = Visit {
-        planned_at,
-        staff: staff.clone(),
-        status: VisitStatus::Planned,
-        present: Set::new(),
-        interpreter_language: None,
-        interpreter_mode: None,
-        duration_minutes: None,
-        topics: Set::new(),
-        notes: Note::default(),
-        follow_ups: BTreeMap::new(),
-    };
+    let value = bare_visit(planned_at, staff.clone(), VisitStatus::Planned);
     Ok(schema::write_visit(tx, visit, &value)?)
 }
 
@@ -1022,18 +1030,7 @@ fn record_visit_in(
             }
             existing
         }
-        None => Visit {
-            planned_at: record.held_at,
-            staff: record.staff.clone(),
-            status: VisitStatus::Done,
-            present: Set::new(),
-            interpreter_language: None,
-            interpreter_mode: None,
-            duration_minutes: None,
-            topics: Set::new(),
-            notes: Note::default(),
-            follow_ups: BTreeMap::new(),
-        },
+        None => bare_visit(record.held_at, record.staff.clone(), VisitStatus::Done),
     };
     value.planned_at = record.held_at;
     value.staff = record.staff;

@@ -114,10 +114,11 @@ pub struct Client {
 
 impl Client {
     /// The client of device `peer_id`, with what its storage held.
-    pub fn new(peer_id: PeerId, now: Timestamp, stored: Startup) -> Self {
+    pub fn new(peer_id: PeerId, now: Timestamp, startup: Startup) -> Self {
+        let stored = startup.stored;
         let peer = SyncPeer::with_policy(
             PeerConfig::new(peer_id, Role::Client),
-            HoldBack::from_records(stored.held),
+            HoldBack::from_records(startup.held),
         );
         let mut unloaded_states: HashMap<DocumentId, Vec<(PeerId, Vec<u8>)>> = HashMap::new();
         for (peer_id, document, state) in stored.sync_states {
@@ -154,9 +155,9 @@ impl Client {
             wanted: BTreeSet::new(),
             requested: BTreeSet::new(),
             unreadable_on_device: BTreeMap::new(),
-            unreadable_on_server: stored.unreadable_on_server,
+            unreadable_on_server: startup.unreadable_on_server,
             quarantine_full: None,
-            kept: stored.kept,
+            kept: startup.kept,
             writer: None,
             households_version: 0,
             ended: false,
@@ -211,6 +212,7 @@ impl Client {
                     out.push(Effect::SaveSyncStates(states));
                 }
             }
+            Event::Loaded => self.notify(false, out),
             Event::Timer(Timer::Notify) => {
                 self.notify_pending = false;
                 out.push(Effect::Notify);
@@ -241,12 +243,7 @@ impl Client {
                 let outputs = self.peer.handle(now, Input::LocalChange { document });
                 self.households_moved();
                 self.carry(now, outputs, out);
-                if !self.ended {
-                    out.push(Effect::Persist {
-                        document,
-                        dirty: true,
-                    });
-                }
+                self.persist(document, true, out);
             }
             Event::Want(documents) => self.want(now, documents, out),
             Event::CaseloadHeard(caseload) => self.caseload_heard(now, caseload, out),
@@ -286,6 +283,13 @@ impl Client {
             out.push(Effect::Notify);
         } else if !std::mem::replace(&mut self.notify_pending, true) {
             out.push(Effect::Wait(Timer::Notify, COALESCE_MS));
+        }
+    }
+
+    /// Writes what is new in a document, unless the person has signed out.
+    fn persist(&self, document: DocumentId, dirty: bool, out: &mut Vec<Effect>) {
+        if !self.ended {
+            out.push(Effect::Persist { document, dirty });
         }
     }
 
@@ -495,12 +499,7 @@ impl Client {
                 Output::DocumentChanged { document } => {
                     self.households_moved();
                     self.arrived(now, document, out);
-                    if !self.ended {
-                        out.push(Effect::Persist {
-                            document,
-                            dirty: false,
-                        });
-                    }
+                    self.persist(document, false, out);
                     self.notify(false, out);
                 }
                 Output::DocumentSynced { document, .. } => {

@@ -121,10 +121,7 @@ impl Engine {
         // that does not read fails the start rather than being overwritten later.
         let kept: Vec<Kept> = storage.meta(KEPT).await?.unwrap_or_default();
         let startup = Startup {
-            documents: stored.documents,
-            dirty: stored.dirty,
-            sync_states: stored.sync_states,
-            summaries: stored.summaries,
+            stored,
             held,
             unreadable_on_server,
             kept,
@@ -161,7 +158,7 @@ impl Engine {
                 Some(false) => {
                     unseen += 1;
                     if unseen % 10 == 0 {
-                        self.notify();
+                        self.dispatch(Event::Loaded);
                     }
                 }
             }

@@ -8,6 +8,7 @@ use lots_core::{DocumentId, Timestamp};
 
 use crate::refused::{HeldBack, RefusedRow};
 use crate::replay::Kept;
+use crate::storage::Stored;
 use crate::unreadable::ServerUnreadable;
 
 #[cfg(doc)]
@@ -130,6 +131,9 @@ pub enum Event {
     },
     /// Something else of the device's storage failed (a mark, a record).
     StorageFailed(String),
+    /// Stored documents loaded in the background show something their summaries did
+    /// not: the views are told a moment later, once for many.
+    Loaded,
     /// Signed out: nothing more is written, no connection made.
     End,
 }
@@ -200,17 +204,12 @@ pub struct Write {
     pub dirty: bool,
 }
 
-/// What the device's storage held at start.
+/// What the device's storage held at start: the documents and their marks, and the
+/// records kept beside them.
 #[derive(Debug, Default)]
 pub struct Startup {
-    /// Each document's bytes and how many chunks it has.
-    pub documents: BTreeMap<DocumentId, (Vec<u8>, usize)>,
-    /// Documents with changes the server has not acknowledged.
-    pub dirty: Vec<DocumentId>,
-    /// Sync states: with which peer, for which document.
-    pub sync_states: Vec<(String, DocumentId, Vec<u8>)>,
-    /// Summaries as last stored (JSON).
-    pub summaries: Vec<(DocumentId, String)>,
+    /// The documents, their marks, sync states and summaries.
+    pub stored: Stored,
     /// Documents held back from the server.
     pub held: Vec<HeldBack>,
     /// What the caseload API last said it cannot read.

@@ -490,6 +490,12 @@ fn what_arrives_from_the_server_is_told_to_the_views_once_per_moment() {
         1,
         "one pause for the connection and five arrivals"
     );
+    world.event(Event::Loaded);
+    assert_eq!(
+        waits(&world),
+        1,
+        "documents loaded meanwhile join the same pause"
+    );
     world.event(Event::Timer(Timer::Notify));
     world.add(document(1), 1);
     assert!(
