@@ -403,6 +403,10 @@ fn a_note_edited_in_several_places_is_one_change_that_merges() {
         doc.edit_note(&when, &NoteRef::Visit(VisitId::new("v-x").unwrap()), "x")
     });
     assert!(matches!(error, ActionError::UnknownVisit(_)));
+    let too_long = "x".repeat(MAX_NOTE_CHARS + 1);
+    refused(&mut phone, |doc| {
+        doc.edit_note(&when, &NoteRef::Plan, &too_long)
+    });
 }
 
 #[test]
