@@ -232,6 +232,8 @@ impl fmt::Display for Date {
     }
 }
 
+/// Read by hand, not with `time`'s parser: see the workspace's `Cargo.toml` on why its
+/// parsing is not enabled.
 impl FromStr for Date {
     type Err = DateError;
     fn from_str(input: &str) -> Result<Self, DateError> {

@@ -56,7 +56,10 @@ pub const COALESCE_MS: u32 = 100;
 /// How long changed sync states wait to be written together.
 pub const SYNC_STATES_MS: u32 = 500;
 
-/// The first pause before connecting again after a failure; it doubles with each failure.
+/// The first pause before connecting again after a failure; it doubles with each failure,
+/// up to [`crate::refused::MAX_BACKOFF_MS`]. One multiplication, kept here rather than taken
+/// from a backoff crate: those own the waiting (timers, futures), which a client without IO
+/// leaves to its driver, and the pauses are part of what the client's tests check.
 const FIRST_BACKOFF_MS: u32 = 1_000;
 
 /// The socket, as far as the client knows.
