@@ -2,13 +2,37 @@
 // API and sync traffic is never cached. A new version waits until the page says so (after the
 // person taps "reload"), so a visit being recorded is never cut off by an update.
 //
-// `cargo xtask` fills in PRECACHE (every file of the build) and VERSION when it builds dist/.
+// `cargo xtask` fills in PRECACHE (every file of the build but the desk's), DESK (the desk's
+// app) and VERSION when it builds dist/. A phone never downloads the desk's app: its files are
+// kept once a device has fetched them (a supervisor's or an administrator's computer), and a
+// new version fetches them ahead only on a device whose cache held them.
 const PRECACHE = [];
+const DESK = [];
 const VERSION = "dev";
 const CACHE = `lots-shell-${VERSION}`;
 
+const DESK_PREFIX = "/lots-desk-";
+
+// Whether an earlier version's cache holds the desk's app: this device uses it.
+async function usesDesk() {
+  for (const name of await caches.keys()) {
+    if (name === CACHE) continue;
+    const cache = await caches.open(name);
+    const kept = await cache.keys();
+    if (kept.some((request) => new URL(request.url).pathname.startsWith(DESK_PREFIX))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)));
+  event.waitUntil(
+    caches.open(CACHE).then(async (cache) => {
+      await cache.addAll(PRECACHE);
+      if (await usesDesk()) await cache.addAll(DESK);
+    }),
+  );
 });
 
 self.addEventListener("activate", (event) => {
@@ -41,6 +65,19 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate") {
     // Every page of the app is index.html; routes live after the '#'.
     event.respondWith(caches.match("/index.html").then((cached) => cached || fetch(request)));
+    return;
+  }
+  if (DESK.includes(url.pathname)) {
+    // The desk's app, kept once fetched, so that a computer that used it starts offline.
+    event.respondWith(
+      caches.open(CACHE).then(async (cache) => {
+        const cached = await cache.match(request);
+        if (cached) return cached;
+        const response = await fetch(request);
+        if (response.ok) await cache.put(request, response.clone());
+        return response;
+      }),
+    );
     return;
   }
   event.respondWith(caches.match(request).then((cached) => cached || fetch(request)));

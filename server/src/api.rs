@@ -23,11 +23,11 @@ use lots_core::{DocumentId, Timestamp};
 use crate::AppState;
 use crate::auth::{Session, SignedIn, new_token, session_cookie};
 use crate::error::AppError;
-use crate::store::{
-    AuditEntry, AuditFilter, AuditReader, Device, District, Role, SessionKind, User,
-};
+use crate::store::{AuditFilter, AuditReader, Device, District, Role, SessionKind, User};
 use crate::sync::hub::{HouseholdSummary, now};
 use crate::throttle;
+
+pub use lots_core::api::{AuditLog, FlaggedRow, Me, NewUser};
 
 /// How long a sync token lasts.
 const SYNC_TOKEN_SECONDS: i64 = 60;
@@ -241,28 +241,13 @@ pub async fn logout(
     Ok(response)
 }
 
-/// `GET /api/me` answer.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Me {
-    user: User,
-    device_id: String,
-    /// The server's clock, milliseconds since the Unix epoch: the app signs its changes with
-    /// its offset from this, so a phone with a wrong clock neither backdates entries nor has
-    /// them refused as signed in the future.
-    #[schema(value_type = i64)]
-    server_time: Timestamp,
-    /// Signed in with a temporary password: a new one must be chosen (`POST
-    /// /api/me/password`) before anything else.
-    must_change_password: bool,
-}
-
 /// Who is signed in, on which device.
 #[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn me(SignedIn(session): SignedIn) -> Json<Me> {
     Json(Me {
         user: session.user,
         device_id: session.device_id,
-        server_time: now(),
+        server_time: Some(now().as_millis()),
         must_change_password: session.must_change_password,
     })
 }
@@ -442,17 +427,6 @@ pub async fn users(
     Ok(Json(state.store.users().await?))
 }
 
-/// `POST /api/users` body.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-pub struct NewUser {
-    username: String,
-    display_name: String,
-    password: String,
-    role: Role,
-    #[serde(default)]
-    districts: Vec<String>,
-}
-
 /// Creates a user (administrators).
 #[utoipa::path(post, path = "/api/users", request_body = NewUser, responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_user(
@@ -615,27 +589,6 @@ pub struct AuditQuery {
     limit: Option<i64>,
 }
 
-/// The access log, newest first, with whether the hash chain is intact.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct AuditLog {
-    entries: Vec<AuditEntry>,
-    /// The first row whose hash does not match, if any: the log was altered there.
-    first_broken_row: Option<i64>,
-    /// Rows worth a reviewer's look, among those returned (`review.rs`).
-    flags: Vec<FlaggedRow>,
-}
-
-/// A row of the log flagged for review.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct FlaggedRow {
-    /// The row.
-    seq: i64,
-    /// `after-hours` (a household shown on a weekend or outside 07:00–19:00, Swedish
-    /// time), `many-households` (one of 20 or more households one person was shown within
-    /// ten minutes) or `export`.
-    flag: &'static str,
-}
-
 /// Reads the audit log. A supervisor reads the rows filed under their districts: what
 /// happened to those districts' households, and what their staff did; an administrator reads
 /// the rows about no household (sign-ins and administration). Reading is itself logged.
@@ -680,7 +633,7 @@ pub async fn audit(
         .flat_map(|(seq, flags)| {
             flags.into_iter().map(move |flag| FlaggedRow {
                 seq,
-                flag: flag.as_str(),
+                flag: flag.as_str().to_owned(),
             })
         })
         .collect();

@@ -154,6 +154,34 @@ test("every desk view at 1440×900, with no accessibility violations", async () 
   await one.context.close();
 });
 
+test("a supervisor's computer runs the desk's app, and one the phone's app started moves to it", async () => {
+  const one = await desk();
+  const { page } = one;
+  const flag = () => page.evaluate(() => localStorage.getItem("lots-signed-in"));
+  assert.equal(await flag(), "desk");
+  // The apps started (the page preloads the sign-in's wasm whoever is signed in).
+  const wasm = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    const build = path.endsWith(".wasm") ? path.match(/^\/(lots-\w+)-/)?.[1] : undefined;
+    if (build !== undefined && build !== "lots-signin") wasm.push(build);
+  });
+  await page.reload();
+  await page.waitForSelector("section.desk-overview");
+  assert.deepEqual(wasm, ["lots-desk"]);
+
+  // Signed in by an older version, whose flag named no app: the phone's app starts, finds a
+  // supervisor, and loads the desk's in its place.
+  await page.evaluate(() => localStorage.setItem("lots-signed-in", "1"));
+  wasm.length = 0;
+  await page.reload();
+  await page.waitForSelector("section.desk-overview");
+  assert.deepEqual(wasm, ["lots-web", "lots-desk"]);
+  assert.equal(await flag(), "desk");
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
+});
+
 test("the log shows a household the desk opened, and a period of it is marked reviewed with a comment", async () => {
   const supervisor = await desk();
   const { page } = supervisor;

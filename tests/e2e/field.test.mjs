@@ -119,14 +119,28 @@ test("a new device downloads the sign-in alone, and the whole app once signed in
   assert.deepEqual(wasm.map((entry) => entry.build), ["lots-signin", "lots-web"]);
   assert.ok(wasm[1].start >= wasm[0].end, `the whole app waited: ${JSON.stringify(wasm)}`);
   assert.equal(requests.filter((path) => /^\/lots-web-\w+_bg\.wasm$/.test(path)).length, 1);
-  assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), "1");
+  assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), "field");
 
   // Signed in, the flag lost (the whole app sets it; an older version did not): the sign-in
   // app finds the person in storage and hands over at once.
   await page.evaluate(() => localStorage.removeItem("lots-signed-in"));
   await page.reload();
   await waitForHouseholds(page, 20);
-  assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), "1");
+  assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), "field");
+
+  // A phone never downloads the desk's app, not even into the service worker's cache.
+  const cached = await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    const names = [];
+    for (const key of await caches.keys()) {
+      const cache = await caches.open(key);
+      for (const request of await cache.keys()) names.push(new URL(request.url).pathname);
+    }
+    return names;
+  });
+  assert.ok(cached.some((path) => path.startsWith("/lots-web-")), `the app is kept: ${cached}`);
+  assert.deepEqual(cached.filter((path) => path.startsWith("/lots-desk-")), []);
+  assert.deepEqual(requests.filter((path) => path.startsWith("/lots-desk-")), []);
 
   // Signing out in the whole app leaves its own sign-in form, and the next start the small one.
   await waitSynced(page);

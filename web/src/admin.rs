@@ -5,18 +5,21 @@
 
 use std::collections::BTreeSet;
 
-use crate::api::{ApiError, Caseloads, Device, DistrictCaseload, NewUser, Person, UserChange};
+use crate::api::{ApiError, Caseloads, Device, DistrictCaseload, NewUser, Role, User, UserUpdate};
 use crate::i18n::{t, t_args, t1};
 
 /// The roles an administrator can give, in the order the form offers them.
-pub const ROLES: [&str; 3] = ["staff", "supervisor", "admin"];
+pub const ROLES: [Role; 3] = [Role::Staff, Role::Supervisor, Role::Admin];
 
 /// The fewest characters the server accepts in a password (`server/src/auth.rs`).
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// Whether a role works in districts (an administrator sees no household, so has none).
-pub fn role_has_districts(role: &str) -> bool {
-    role == "staff" || role == "supervisor"
+pub fn role_has_districts(role: Role) -> bool {
+    match role {
+        Role::Staff | Role::Supervisor => true,
+        Role::Admin => false,
+    }
 }
 
 /// A refusal from the server, or a failure to reach it, in words for the administrator:
@@ -104,18 +107,31 @@ fn weak_password(message: &str) -> String {
 }
 
 /// The new-user form as typed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserDraft {
     /// The name to sign in with.
     pub username: String,
     /// The name shown.
     pub display_name: String,
     /// One of [`ROLES`].
-    pub role: String,
+    pub role: Role,
     /// District ids.
     pub districts: BTreeSet<String>,
     /// The first password.
     pub password: String,
+}
+
+/// An empty form, for staff: most new users are.
+impl Default for UserDraft {
+    fn default() -> Self {
+        Self {
+            username: String::new(),
+            display_name: String::new(),
+            role: Role::Staff,
+            districts: BTreeSet::new(),
+            password: String::new(),
+        }
+    }
 }
 
 impl UserDraft {
@@ -130,10 +146,7 @@ impl UserDraft {
         if self.display_name.trim().is_empty() {
             problems.push(t("admin-error-display-name"));
         }
-        if !ROLES.contains(&self.role.as_str()) {
-            problems.push(t("admin-error-role"));
-        }
-        if role_has_districts(&self.role) && self.districts.is_empty() {
+        if role_has_districts(self.role) && self.districts.is_empty() {
             problems.push(t("admin-error-no-district"));
         }
         if self.password.chars().count() < MIN_PASSWORD_CHARS {
@@ -149,8 +162,8 @@ impl UserDraft {
             username,
             display_name: self.display_name.trim().to_owned(),
             password: self.password.clone(),
-            role: self.role.clone(),
-            districts: if role_has_districts(&self.role) {
+            role: self.role,
+            districts: if role_has_districts(self.role) {
                 self.districts.iter().cloned().collect()
             } else {
                 Vec::new()
@@ -167,18 +180,18 @@ pub struct UserEdit {
     /// The name shown.
     pub display_name: String,
     /// One of [`ROLES`].
-    pub role: String,
+    pub role: Role,
     /// District ids.
     pub districts: BTreeSet<String>,
 }
 
 impl UserEdit {
     /// The form filled in with how `person` is now.
-    pub fn of(person: &Person) -> Self {
+    pub fn of(person: &User) -> Self {
         Self {
             id: person.id.clone(),
             display_name: person.display_name.clone(),
-            role: person.role.clone(),
+            role: person.role,
             districts: person.districts.iter().cloned().collect(),
         }
     }
@@ -186,39 +199,32 @@ impl UserEdit {
     /// What changed from `person`, to send; `Ok(None)` when nothing did. An administrator's
     /// own role and districts are never sent (the server refuses: another administrator
     /// changes them).
-    pub fn change_from(
-        &self,
-        person: &Person,
-        own: bool,
-    ) -> Result<Option<UserChange>, Vec<String>> {
+    pub fn change_from(&self, person: &User, own: bool) -> Result<Option<UserUpdate>, Vec<String>> {
         let mut problems = Vec::new();
         let display_name = self.display_name.trim();
         if display_name.is_empty() {
             problems.push(t("admin-error-display-name"));
         }
-        if !ROLES.contains(&self.role.as_str()) {
-            problems.push(t("admin-error-role"));
-        }
-        if !own && role_has_districts(&self.role) && self.districts.is_empty() {
+        if !own && role_has_districts(self.role) && self.districts.is_empty() {
             problems.push(t("admin-error-no-district"));
         }
         if !problems.is_empty() {
             return Err(problems);
         }
-        let districts: Vec<String> = if role_has_districts(&self.role) {
+        let districts: Vec<String> = if role_has_districts(self.role) {
             self.districts.iter().cloned().collect()
         } else {
             Vec::new()
         };
         let before: BTreeSet<&String> = person.districts.iter().collect();
         let after: BTreeSet<&String> = districts.iter().collect();
-        let change = UserChange {
+        let change = UserUpdate {
             disabled: None,
             display_name: (display_name != person.display_name).then(|| display_name.to_owned()),
-            role: (!own && self.role != person.role).then(|| self.role.clone()),
+            role: (!own && self.role != person.role).then_some(self.role),
             districts: (!own && before != after).then_some(districts),
         };
-        Ok((change != UserChange::default()).then_some(change))
+        Ok((change != UserUpdate::default()).then_some(change))
     }
 }
 
@@ -291,7 +297,7 @@ pub struct DeviceRow {
 
 /// Every device with its owner's name: devices in use first, the most recently seen first,
 /// then revoked ones.
-pub fn device_rows(devices: &[Device], people: &[Person]) -> Vec<DeviceRow> {
+pub fn device_rows(devices: &[Device], people: &[User]) -> Vec<DeviceRow> {
     let mut rows: Vec<DeviceRow> = devices
         .iter()
         .map(|device| DeviceRow {
@@ -363,13 +369,13 @@ pub struct CaseloadRow {
     /// Their name.
     pub name: String,
     /// Their role.
-    pub role: String,
+    pub role: Role,
     /// Whether they are shut out (households they still hold need another holder).
     pub disabled: bool,
     /// Households they hold in each of [`CaseloadTable::districts`], in that order.
-    pub counts: Vec<u64>,
+    pub counts: Vec<i64>,
     /// Households they hold in all.
-    pub total: u64,
+    pub total: i64,
 }
 
 /// The caseloads overview as a table: a column per district, a row per person, and the
@@ -381,9 +387,9 @@ pub struct CaseloadTable {
     /// The people, by name.
     pub rows: Vec<CaseloadRow>,
     /// Households assigned to nobody, per district.
-    pub unassigned: Vec<u64>,
+    pub unassigned: Vec<i64>,
     /// Households per district, held or not.
-    pub totals: Vec<u64>,
+    pub totals: Vec<i64>,
 }
 
 /// Builds the overview's table from the server's counts.
@@ -412,7 +418,7 @@ pub fn caseload_table(caseloads: &Caseloads) -> CaseloadTable {
         .iter()
         .map(|staff| CaseloadRow {
             name: staff.display_name.clone(),
-            role: staff.role.clone(),
+            role: staff.role,
             disabled: staff.disabled,
             counts: columns
                 .iter()

@@ -6,88 +6,15 @@
 use gloo::net::http::Request;
 use lots_core::{DocumentId, Timestamp};
 
-use crate::refused::RefusedRow;
-
 mod admin;
 mod desk;
 
 pub use admin::*;
 pub use desk::*;
-
-/// A signed-in person.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct User {
-    /// Their id, also their staff id in documents.
-    pub id: String,
-    /// The name they sign in with.
-    pub username: String,
-    /// The name shown.
-    pub display_name: String,
-    /// `staff`, `supervisor` or `admin`.
-    pub role: String,
-    /// Their districts.
-    pub districts: Vec<String>,
-}
-
-/// Who is signed in on this device.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Me {
-    /// The person.
-    pub user: User,
-    /// This device, as the server registered it.
-    pub device_id: String,
-    /// Signed in with a temporary password an administrator set: a new one must be chosen
-    /// before anything else (the server refuses everything else until then).
-    #[serde(default)]
-    pub must_change_password: bool,
-}
-
-impl Me {
-    /// The person on this device as core's check knows a writer: what the app signs its
-    /// changes with, and vets them as (`replay.rs`). `None` for ids core does not accept.
-    pub fn writer(&self) -> Option<lots_core::Writer> {
-        Some(lots_core::Writer {
-            staff: lots_core::StaffId::new(&self.user.id).ok()?,
-            device: lots_core::DeviceId::new(&self.device_id).ok()?,
-            role: match self.user.role.as_str() {
-                "supervisor" | "admin" => lots_core::WriterRole::Supervisor,
-                _ => lots_core::WriterRole::Staff,
-            },
-            districts: self
-                .user
-                .districts
-                .iter()
-                .filter_map(|district| lots_core::DistrictId::new(district).ok())
-                .collect(),
-        })
-    }
-}
-
-/// One household of the caseload, as the server summarises it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct CaseloadEntry {
-    /// The document.
-    pub document_id: DocumentId,
-    /// Its district.
-    #[serde(default)]
-    pub district: String,
-    /// Its street address (empty when it cannot be read).
-    #[serde(default)]
-    pub address: String,
-    /// Why the server cannot read it, when it cannot: such a household is listed all the
-    /// same, and the app shows it with the reason.
-    #[serde(default)]
-    pub unreadable: Option<String>,
-}
-
-/// A household the server removed (gallring, or a decision): every device deletes its copy.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct RemovedHousehold {
-    /// The tombstone's position: later removals have higher ones.
-    pub seq: i64,
-    /// The household's document.
-    pub document_id: DocumentId,
-}
+pub use lots_core::api::{
+    Decided, HouseholdSummary, Me, ProviderOption, Refused, RemovedHousehold, Role, SignInOptions,
+    User,
+};
 
 /// Why an API call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -180,23 +107,6 @@ pub async fn login(
     response.json::<Me>().await.map_err(network)
 }
 
-/// How one may sign in on the server.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct SignInOptions {
-    /// Whether a username and password sign in.
-    pub password: bool,
-    /// The organisation's identity provider, when the server has one.
-    #[serde(default)]
-    pub oidc: Option<ProviderOption>,
-}
-
-/// The organisation's identity provider, as the sign-in page offers it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct ProviderOption {
-    /// Its name on the button ("Stockholms stad").
-    pub label: String,
-}
-
 /// How one may sign in on the server (asked before anybody is signed in).
 pub async fn sign_in_options() -> Result<SignInOptions, ApiError> {
     let response = Request::get("/api/sign-in-options")
@@ -257,31 +167,17 @@ pub async fn signed_in() -> Result<bool, ApiError> {
 /// The server's clock (ms since the epoch), from `GET /api/me`; `None` from a server that
 /// does not say it.
 pub async fn server_time() -> Result<Option<i64>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Clock {
-        #[serde(default)]
-        server_time: Option<i64>,
-    }
-    let response = Request::get("/api/me").send().await.map_err(network)?;
-    let clock: Clock = check(response).await?.json().await.map_err(network)?;
-    Ok(clock.server_time)
+    Ok(me().await?.server_time)
 }
 
 /// Whether the server says this person must choose a new password (signed in with a
 /// temporary one), from `GET /api/me`.
 pub async fn must_change_password() -> Result<bool, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Flag {
-        #[serde(default)]
-        must_change_password: bool,
-    }
-    let response = Request::get("/api/me").send().await.map_err(network)?;
-    let flag: Flag = check(response).await?.json().await.map_err(network)?;
-    Ok(flag.must_change_password)
+    Ok(me().await?.must_change_password)
 }
 
 /// This device's refused changes and what became of them.
-pub async fn my_quarantine() -> Result<Vec<RefusedRow>, ApiError> {
+pub async fn my_quarantine() -> Result<Vec<Refused>, ApiError> {
     let response = Request::get("/api/quarantine/mine")
         .send()
         .await
@@ -290,21 +186,12 @@ pub async fn my_quarantine() -> Result<Vec<RefusedRow>, ApiError> {
 }
 
 /// The refused changes to households of the supervisor's districts, newest first.
-pub async fn quarantine() -> Result<Vec<RefusedRow>, ApiError> {
+pub async fn quarantine() -> Result<Vec<Refused>, ApiError> {
     let response = Request::get("/api/quarantine")
         .send()
         .await
         .map_err(network)?;
     check(response).await?.json().await.map_err(network)
-}
-
-/// What a supervisor's decision on a refused change decided.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct Decided {
-    /// The quarantine rows decided: the one chosen and those that depend on it.
-    pub ids: Vec<i64>,
-    /// `accepted` or `rejected`.
-    pub status: String,
 }
 
 /// Accepts (`accept`) or rejects a refused change, with the refused changes that depend
@@ -319,7 +206,7 @@ pub async fn decide(id: i64, accept: bool) -> Result<Decided, ApiError> {
 }
 
 /// The households this person may sync.
-pub async fn caseload() -> Result<Vec<CaseloadEntry>, ApiError> {
+pub async fn caseload() -> Result<Vec<HouseholdSummary>, ApiError> {
     let response = Request::get("/api/caseload")
         .send()
         .await

@@ -4,13 +4,15 @@
 use std::rc::Rc;
 
 use lots_core::PeerId;
+use lots_core::api::Role;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, Me};
 use crate::engine::Engine;
 use crate::i18n::{self, Language, t};
-use crate::session::{ME, Session, mark_signed_in};
+use crate::screens::{self, mark_signed_in};
+use crate::session::{ME, Session};
 use crate::storage::Storage;
 use crate::views;
 
@@ -26,12 +28,27 @@ enum Phase {
 }
 
 /// Where a person signed in on this device goes: choosing a new password when theirs is
-/// temporary, the console when they administer, otherwise their households (with sync).
+/// temporary, the desk's app when this page runs the phone's and they work at a desk, the
+/// console when they administer, otherwise their households (with sync).
 async fn enter(storage: Storage, me: Me) -> Phase {
     if me.must_change_password {
         return Phase::ChoosePassword(storage, me);
     }
-    if me.user.role == "admin" {
+    let theirs = screens::App::for_person(&me);
+    if theirs != screens::App::running() && theirs == screens::App::Desk {
+        // The flag already named the desk's app, yet the start-up script started this one:
+        // loading the page again would only do the same.
+        let tried = screens::flagged() == Some(screens::App::Desk);
+        if tried {
+            return Phase::Failed(t("desk-not-loaded"));
+        }
+        mark_signed_in(Some(&me));
+        start_afresh();
+        return Phase::Starting;
+    }
+    // The next start loads the app this person works in (the phone's is the smaller).
+    screens::mark_signed_in(Some(&me));
+    if me.user.role == Role::Admin {
         check_password_in_background(storage.clone(), me.clone(), None);
         return Phase::Admin(storage, Rc::new(me));
     }
@@ -71,7 +88,7 @@ fn sign_out_without_engine(storage: Storage, phase: UseStateHandle<Phase>) {
     wasm_bindgen_futures::spawn_local(async move {
         let _ = api::logout().await;
         let cleared = storage.clear().await;
-        mark_signed_in(false);
+        mark_signed_in(None);
         match cleared {
             Ok(()) => start_afresh(),
             Err(error) => phase.set(Phase::Failed(error.to_string())),
@@ -150,7 +167,9 @@ pub fn app() -> Html {
                     Err(error) => return phase.set(Phase::Failed(error.to_string())),
                 };
                 let me = storage.meta::<Me>(ME).await;
-                mark_signed_in(matches!(me, Ok(Some(_))));
+                if let Ok(None) = me {
+                    mark_signed_in(None);
+                }
                 if let Ok(Some(me)) = &me
                     && views::signin::returned_from_provider()
                     && let Ok(signed_in) = api::me().await
@@ -220,7 +239,6 @@ pub fn app() -> Html {
                         if let Err(error) = storage.set_meta(ME, Some(&me)).await {
                             return phase.set(Phase::Failed(error.to_string()));
                         }
-                        mark_signed_in(true);
                         phase.set(enter(storage, me).await);
                     });
                 })
@@ -260,8 +278,17 @@ pub fn app() -> Html {
                 let (phase, storage) = (phase.clone(), storage.clone());
                 Callback::from(move |()| sign_out_without_engine(storage.clone(), phase.clone()))
             };
-            html! {
-                <views::admin::AdminConsole me={me.clone()} language={*language} {on_language} {on_sign_out} />
+            // `enter` sends an administrator to the desk's app, which holds the console.
+            match screens::desk() {
+                Some(desk) => (desk.console)(views::admin::AdminConsoleProps {
+                    me: me.clone(),
+                    language: *language,
+                    on_language,
+                    on_sign_out,
+                }),
+                None => html! {
+                    <main class="center"><p class="problem" role="alert">{ t("desk-not-loaded") }</p></main>
+                },
             }
         }
         Phase::SignedIn(session) => {
@@ -279,7 +306,7 @@ pub fn app() -> Html {
                         let storage = session.engine.storage().clone();
                         // Everything of this person leaves the device with them.
                         let cleared = storage.clear().await;
-                        mark_signed_in(false);
+                        mark_signed_in(None);
                         match cleared {
                             // The page starts afresh: the browser's listeners and timers that
                             // hold this person's engine go with it.

@@ -1,4 +1,5 @@
-//! Which app a page starts: the sign-in alone, or the whole app.
+//! Which app a page starts: the sign-in alone, or the whole app (the phone's or the desk's:
+//! see [`crate::screens`]).
 //!
 //! The whole app (automerge, the engine, every screen) is about 700 KB of WebAssembly. A
 //! phone's first visit, on a slow network, should not wait for all of it just to show a
@@ -9,7 +10,7 @@
 //! sign-in app stops and the script starts the whole app, which finds them in storage exactly
 //! as after a reload.
 //!
-//! The script tells the two apart by a flag in `localStorage` ([`SIGNED_IN`](crate::session::SIGNED_IN)), which both apps
+//! The script tells the two apart by a flag in `localStorage` ([`SIGNED_IN`](crate::screens::SIGNED_IN)), which both apps
 //! keep in step with storage. The flag is only a hint: the sign-in app still looks in
 //! storage, and hands over at once if somebody is signed in after all.
 
@@ -19,7 +20,8 @@ use yew::prelude::*;
 
 use crate::api::Me;
 use crate::i18n::{self, Language};
-use crate::session::{ME, mark_signed_in};
+use crate::screens::mark_signed_in;
+use crate::session::ME;
 use crate::storage::Storage;
 use crate::views;
 
@@ -77,7 +79,7 @@ async fn remember(me: &Me) -> Result<(), String> {
     let saved = storage.set_meta(ME, Some(me)).await;
     storage.close();
     saved.map_err(|error| error.to_string())?;
-    mark_signed_in(true);
+    mark_signed_in(Some(me));
     Ok(())
 }
 
@@ -104,8 +106,8 @@ pub fn sign_in_app() -> Html {
             // was signed in by an older version): the whole app, at once.
             wasm_bindgen_futures::spawn_local(async move {
                 match signed_in().await {
-                    Ok(Some(_)) => {
-                        mark_signed_in(true);
+                    Ok(Some(me)) => {
+                        mark_signed_in(Some(&me));
                         hand_over();
                     }
                     Ok(None) => {}

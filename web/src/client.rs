@@ -30,9 +30,8 @@ use lots_core::{
 pub use events::{Connection, Effect, Event, Recovery, Startup, Status, Timer, Write};
 pub use summary::Summary;
 
-use crate::refused::{
-    AfterClose, Closed, ClosedConnection, HeldBack, HoldBack, Outcome, Reason, RefusedRow,
-};
+use crate::api::Refused;
+use crate::refused::{AfterClose, Closed, ClosedConnection, HeldBack, HoldBack, Outcome, Reason};
 use crate::replay::Kept;
 use crate::storage::COMPACT_AFTER_CHUNKS;
 use crate::unreadable::{ServerUnreadable, Unreadable};

@@ -19,7 +19,9 @@
 //! - [`session`]: who is signed in, as every signed-in screen reads it; [`routes`]: the
 //!   app's addresses.
 //! - [`state`]: the forms' state as pure `Reducible`s, turned into core's inputs.
-//! - [`app`] and [`views`]: the screens.
+//! - [`components`] and [`hooks`]: what the screens share.
+//! - [`app`] and [`views`]: the screens; [`screens`]: which of them this binary holds (the
+//!   phone's app, or the desk's with the supervisor's and the administrator's screens).
 //! - [`boot`]: the sign-in alone, a small first download, and the hand-over to the whole app.
 
 pub mod admin;
@@ -29,12 +31,15 @@ pub mod boot;
 pub mod browser;
 pub mod client;
 pub mod clock;
+pub mod components;
 pub mod engine;
+pub mod hooks;
 pub mod i18n;
 pub mod reads;
 pub mod refused;
 pub mod replay;
 pub mod routes;
+pub mod screens;
 pub mod session;
 pub mod state;
 pub mod storage;
@@ -45,8 +50,18 @@ pub mod views;
 /// The schema version this app writes (re-exported for the about line).
 pub use lots_core::SCHEMA_VERSION;
 
-/// Starts the app in the page.
+/// Starts the phone's app in the page.
 pub fn start() {
     update::register_service_worker();
     yew::Renderer::<app::App>::new().render();
+}
+
+/// Starts the desk's app in the page: the phone's, with the supervisor's desk and the
+/// administrator's console.
+pub fn start_desk() {
+    screens::register_desk(screens::DeskScreens {
+        desk: views::desk::screens,
+        console: views::admin::console,
+    });
+    start();
 }

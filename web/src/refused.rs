@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use lots_core::api::Refused;
 use lots_core::{ConnectionId, DocumentId, PeerId, SharePolicy};
 
 /// Lots' close code: changes of one document were refused and kept in quarantine.
@@ -355,61 +356,16 @@ impl SharePolicy for HoldBack {
     }
 }
 
-/// One refused change as `/api/quarantine` and `/api/quarantine/mine` list it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct RefusedRow {
-    /// The quarantine row.
-    pub id: i64,
-    /// The household document, as its id.
-    pub household: String,
-    /// The change's hash.
-    pub change: String,
-    /// Who sent it.
-    pub user_id: String,
-    /// On which device.
-    pub device_id: String,
-    /// Why it was refused: core's words, in English.
-    pub reason: String,
-    /// The reason's code, when the server sends one (it may in a later version); else it
-    /// is read from `reason`.
-    #[serde(default)]
-    pub code: Option<String>,
-    /// The signing time the change claims (ms since the epoch).
-    pub signed_at: Option<i64>,
-    /// When the server received it (ms since the epoch).
-    pub received_at: i64,
-    /// `pending`, `accepted` or `rejected`.
-    pub status: String,
-    /// The supervisor who decided.
-    pub decided_by: Option<String>,
-    /// When (ms since the epoch).
-    pub decided_at: Option<i64>,
-    /// Whether the change itself is kept (and so can be accepted): not for a message
-    /// refused unread for its size. Servers before that said nothing: kept.
-    #[serde(default = "kept_by_default")]
-    pub kept: bool,
-    /// A message refused unread: how large it was.
-    #[serde(default)]
-    pub message_bytes: Option<u64>,
+impl Reason {
+    /// Why a change the quarantine lists was refused, from the server's words for it.
+    pub fn of(row: &Refused) -> Self {
+        Self::from_server_text(&row.reason)
+    }
 }
 
-fn kept_by_default() -> bool {
-    true
-}
-
-impl RefusedRow {
-    /// Why it was refused.
-    pub fn reason(&self) -> Reason {
-        self.code
-            .as_deref()
-            .and_then(Reason::from_code)
-            .unwrap_or_else(|| Reason::from_server_text(&self.reason))
-    }
-
-    /// Whether it waits for a decision.
-    pub fn pending(&self) -> bool {
-        self.status == "pending"
-    }
+/// Whether a change the quarantine lists waits for a decision.
+pub fn is_pending(row: &Refused) -> bool {
+    row.status == "pending"
 }
 
 /// What became of a held-back document's refused changes, from this device's quarantine.
@@ -427,7 +383,7 @@ pub enum Outcome {
 }
 
 /// What the device's quarantine says of `document`.
-pub fn outcome(document: &DocumentId, rows: &[RefusedRow]) -> Outcome {
+pub fn outcome(document: &DocumentId, rows: &[Refused]) -> Outcome {
     let id = document.to_string();
     let mut rows = rows.iter().filter(|row| row.household == id).peekable();
     if rows.peek().is_none() {
@@ -451,8 +407,8 @@ pub fn outcome(document: &DocumentId, rows: &[RefusedRow]) -> Outcome {
 }
 
 /// How many refused changes wait for a decision.
-pub fn pending_count(rows: &[RefusedRow]) -> usize {
-    rows.iter().filter(|row| row.pending()).count()
+pub fn pending_count(rows: &[Refused]) -> usize {
+    rows.iter().filter(|row| is_pending(row)).count()
 }
 
 /// What to do after the socket closed.

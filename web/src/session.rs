@@ -5,27 +5,11 @@ use std::rc::Rc;
 
 use lots_core::{DeviceId, StaffId};
 
-use crate::api::Me;
+use crate::api::{Me, Role};
 use crate::engine::Engine;
-
-/// The `localStorage` key the start-up script reads: present while somebody is signed in.
-pub const SIGNED_IN: &str = "lots-signed-in";
 
 /// The key under which storage's meta store keeps who is signed in ([`Me`]).
 pub(crate) const ME: &str = "me";
-
-/// Records in `localStorage` whether somebody is signed in on this device.
-pub fn mark_signed_in(signed_in: bool) {
-    let Some(storage) = web_sys::window().and_then(|window| window.local_storage().ok().flatten())
-    else {
-        return;
-    };
-    let _ = if signed_in {
-        storage.set_item(SIGNED_IN, "1")
-    } else {
-        storage.remove_item(SIGNED_IN)
-    };
-}
 
 /// The signed-in person on this device, with the engine holding their households. Provided
 /// as context; `revision` changes whenever the engine reports a change, so every screen that
@@ -46,7 +30,7 @@ impl Session {
     /// Whether this person works at the supervisor's desk (desktop screens for every
     /// household of their districts) rather than in the field.
     pub fn at_desk(&self) -> bool {
-        self.me.user.role == "supervisor"
+        self.me.user.role == Role::Supervisor
     }
 
     /// Their staff id, for signing changes.

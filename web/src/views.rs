@@ -1,7 +1,6 @@
 //! The screens, one module each.
 
 pub mod admin;
-pub mod choice;
 pub mod desk;
 pub mod household;
 pub mod households;

@@ -3,13 +3,16 @@
 //! (binaryen 132), all found on PATH, with Trunk told never to download anything.
 //!
 //! After Trunk, four things no tool here does for us:
-//! - the sign-in alone (`web/src/bin/lots-signin.rs`, see `lots_web::boot`) is built as a
-//!   second, small wasm, the way Trunk builds the whole app (wasm-bindgen, then wasm-opt -Oz):
-//!   Trunk builds one binary per page;
+//! - two more binaries are built the way Trunk builds the phone's app (wasm-bindgen, then
+//!   wasm-opt -Oz), since Trunk builds one binary per page: the sign-in alone
+//!   (`web/src/bin/lots-signin.rs`, see `lots_web::boot`), a small first download, and the
+//!   desk's app (`web/src/bin/lots-desk.rs`, see `lots_web::screens`), which a phone never
+//!   downloads;
 //! - Trunk's start-up script, written inline in `index.html`, is replaced by `web/boot.js`,
 //!   which picks the app to start, in a hashed file of its own (the server's CSP forbids inline
 //!   scripts); the page preloads the sign-in, not the whole app;
-//! - the service worker gets the list of files to precache and a version derived from them;
+//! - the service worker gets the list of files to precache (all but the desk's), the desk's
+//!   files (cached once a device has used them) and a version derived from them all;
 //! - every file is precompressed (brotli and gzip) for the server to send as it is.
 
 use std::io::Write as _;
@@ -69,13 +72,17 @@ pub fn build(sh: &Shell) -> Result<()> {
         .run()
         .context("trunk build failed")?;
     let dist = sh.current_dir().join("dist");
-    let sign_in = build_sign_in(sh, &dist)?;
-    write_start_script(sh, &dist, &sign_in)?;
+    step("building the sign-in alone (release), the first download of a new device");
+    let sign_in = build_binary(sh, &dist, "lots-signin", SIGN_IN)?;
+    step("building the desk's app (release): the supervisor's and the administrator's screens");
+    let desk = build_binary(sh, &dist, "lots-desk", DESK)?;
+    write_start_script(sh, &dist, &sign_in, &desk)?;
     fill_service_worker(&dist)?;
     precompress(&dist)?;
     step(&format!(
-        "web app built: the whole app's wasm is {} KB brotli, the sign-in's {} KB",
+        "web app built: the phone's wasm is {} KB brotli, the desk's {} KB, the sign-in's {} KB",
         wasm_brotli_bytes(&dist, APP)? / 1024,
+        wasm_brotli_bytes(&dist, DESK)? / 1024,
         wasm_brotli_bytes(&dist, SIGN_IN)? / 1024,
     ));
     Ok(())
@@ -89,10 +96,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The whole app's files in `dist/` start with this (Trunk names them after the binary).
+/// The phone's app's files in `dist/` start with this (Trunk names them after the binary).
 pub const APP: &str = "lots-web-";
 /// The sign-in's files in `dist/` start with this.
 pub const SIGN_IN: &str = "lots-signin-";
+/// The desk's app's files in `dist/` start with this.
+pub const DESK: &str = "lots-desk-";
 
 /// A build's two files in `dist/`: the JavaScript glue and the wasm, as URLs.
 struct Files {
@@ -100,23 +109,23 @@ struct Files {
     wasm: String,
 }
 
-/// Builds the sign-in binary as Trunk builds the whole app, into `dist/` under hashed names.
-fn build_sign_in(sh: &Shell, dist: &Path) -> Result<Files> {
-    step("building the sign-in alone (release), the first download of a new device");
+/// Builds the web crate's `binary` as Trunk builds the phone's app, into `dist/` under
+/// hashed names starting with `prefix`.
+fn build_binary(sh: &Shell, dist: &Path, binary: &str, prefix: &str) -> Result<Files> {
     cmd!(
         sh,
-        "cargo build --release --offline --target wasm32-unknown-unknown -p lots-web --bin lots-signin"
+        "cargo build --release --offline --target wasm32-unknown-unknown -p lots-web --bin {binary}"
     )
     .run()
-    .context("building the sign-in failed")?;
+    .with_context(|| format!("building {binary} failed"))?;
     let (glue, optimised) =
-        bind_and_optimise(sh, "lots-signin").context("finishing the sign-in's wasm")?;
+        bind_and_optimise(sh, binary).with_context(|| format!("finishing {binary}'s wasm"))?;
     let glue = std::fs::read(glue)?;
     let wasm = std::fs::read(&optimised)?;
     let hash = short_hash(&[glue.as_slice(), wasm.as_slice()].concat());
     let files = Files {
-        js: format!("/{SIGN_IN}{hash}.js"),
-        wasm: format!("/{SIGN_IN}{hash}_bg.wasm"),
+        js: format!("/{prefix}{hash}.js"),
+        wasm: format!("/{prefix}{hash}_bg.wasm"),
     };
     std::fs::write(dist.join(&files.js[1..]), glue)?;
     std::fs::write(dist.join(&files.wasm[1..]), wasm)?;
@@ -176,14 +185,15 @@ fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
 
 /// Replaces Trunk's inline start-up script and its preloads of the whole app with
 /// `web/boot.js` in `start-<hash>.js` and preloads of the sign-in.
-fn write_start_script(sh: &Shell, dist: &Path, sign_in: &Files) -> Result<()> {
+fn write_start_script(sh: &Shell, dist: &Path, sign_in: &Files, desk: &Files) -> Result<()> {
     let index_path = dist.join("index.html");
     let index = std::fs::read_to_string(&index_path).context("dist/index.html is missing")?;
     let (script, app) = trunk_start(&index)?;
     let template = sh.read_file("web/boot.js")?;
     let files = format!(
-        "const FILES = {{ app: {{ js: {:?}, wasm: {:?} }}, signIn: {{ js: {:?}, wasm: {:?} }} }};",
-        app.js, app.wasm, sign_in.js, sign_in.wasm
+        "const FILES = {{ app: {{ js: {:?}, wasm: {:?} }}, desk: {{ js: {:?}, wasm: {:?} }}, \
+         signIn: {{ js: {:?}, wasm: {:?} }} }};",
+        app.js, app.wasm, desk.js, desk.wasm, sign_in.js, sign_in.wasm
     );
     let filled = template.replacen("const FILES = {};", &files, 1);
     if filled == template {
@@ -292,7 +302,8 @@ fn shell_files(dist: &Path) -> Result<Vec<String>> {
     Ok(files)
 }
 
-/// Writes the precache list and a version (the hash of every file) into `dist/sw.js`.
+/// Writes the precache list (every file but the desk's), the desk's files and a version (the
+/// hash of every file) into `dist/sw.js`.
 fn fill_service_worker(dist: &Path) -> Result<()> {
     let files = shell_files(dist)?;
     let mut hasher = Sha256::new();
@@ -303,15 +314,37 @@ fn fill_service_worker(dist: &Path) -> Result<()> {
     let version = hex(&hasher.finalize()[..8]);
     let worker_path = dist.join("sw.js");
     let worker = std::fs::read_to_string(&worker_path).context("dist/sw.js is missing")?;
-    let list = files
+    let (desk, precache): (Vec<&String>, Vec<&String>) = files
         .iter()
-        .map(|file| format!("{file:?}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+        .partition(|file| file.starts_with(&format!("/{DESK}")));
+    if desk.is_empty() {
+        bail!("dist/ holds no file of the desk's app");
+    }
+    let list = |files: &[&String]| {
+        files
+            .iter()
+            .map(|file| format!("{file:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for line in [
+        "const PRECACHE = [];",
+        "const DESK = [];",
+        "const VERSION = \"dev\";",
+    ] {
+        if !worker.contains(line) {
+            bail!("web/sw.js lacks the line `{line}` xtask fills in");
+        }
+    }
     let filled = worker
         .replacen(
             "const PRECACHE = [];",
-            &format!("const PRECACHE = [{list}];"),
+            &format!("const PRECACHE = [{}];", list(&precache)),
+            1,
+        )
+        .replacen(
+            "const DESK = [];",
+            &format!("const DESK = [{}];", list(&desk)),
             1,
         )
         .replacen(
@@ -319,9 +352,6 @@ fn fill_service_worker(dist: &Path) -> Result<()> {
             &format!("const VERSION = \"{version}\";"),
             1,
         );
-    if filled == worker {
-        bail!("web/sw.js lacks the PRECACHE and VERSION lines xtask fills in");
-    }
     std::fs::write(worker_path, filled)?;
     Ok(())
 }
@@ -360,7 +390,8 @@ fn extension_plus(path: &Path, added: &str) -> String {
     }
 }
 
-/// The brotli size of a build's wasm (`prefix` is [`APP`] or [`SIGN_IN`]), for the size budget.
+/// The brotli size of a build's wasm (`prefix` is [`APP`], [`DESK`] or [`SIGN_IN`]), for the
+/// size budget.
 pub fn wasm_brotli_bytes(dist: &Path, prefix: &str) -> Result<u64> {
     for entry in std::fs::read_dir(dist)? {
         let path = entry?.path();

@@ -50,23 +50,9 @@ use crate::error::AppError;
 use crate::store::{Role, User, UserChange};
 use crate::throttle;
 
-/// `PATCH /api/users/{id}` body: only the fields given change.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UserUpdate {
-    /// Shut the user out (their sessions end, their sockets close) or let them back in.
-    #[serde(default)]
-    disabled: Option<bool>,
-    /// A new role.
-    #[serde(default)]
-    role: Option<Role>,
-    /// Their districts, replacing all of them.
-    #[serde(default)]
-    districts: Option<Vec<String>>,
-    /// A new display name.
-    #[serde(default)]
-    display_name: Option<String>,
-}
+pub use lots_core::api::{
+    Caseloads, DistrictCaseload, StaffCaseload, TemporaryPassword, UserUpdate,
+};
 
 /// Changes a user's role, districts, name or access (administrators). No administrator
 /// changes their own role or districts, or disables themselves.
@@ -240,13 +226,6 @@ fn access_detail(before: &User, role: Role, districts: &[String]) -> String {
     )
 }
 
-/// `POST /api/users/{id}/reset-password` answer.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct TemporaryPassword {
-    /// To hand to the user, once: it is not stored, and must be changed at the next sign-in.
-    temporary_password: String,
-}
-
 /// Gives a user a temporary password (administrators): their sessions end and their sockets
 /// close, and at the next sign-in they must choose a new one.
 #[utoipa::path(post, path = "/api/users/{id}/reset-password", params(("id" = String, Path, description = "The id")), responses((status = 200, body = TemporaryPassword), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -345,39 +324,6 @@ pub async fn change_own_password(
         }
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// One person's share of the caseloads.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct StaffCaseload {
-    user_id: String,
-    display_name: String,
-    role: Role,
-    districts: Vec<String>,
-    disabled: bool,
-    /// Households assigned to them.
-    households: i64,
-    /// The same, per district.
-    households_by_district: BTreeMap<String, i64>,
-}
-
-/// One district's households.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct DistrictCaseload {
-    /// The district's id (`""` for households whose district is not known).
-    district: String,
-    name: String,
-    /// All its households.
-    households: i64,
-    /// Those nobody holds.
-    unassigned: i64,
-}
-
-/// `GET /api/admin/caseloads` answer.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Caseloads {
-    staff: Vec<StaffCaseload>,
-    districts: Vec<DistrictCaseload>,
 }
 
 /// Who holds how many households, per district (administrators): counts only, no household.

@@ -24,6 +24,8 @@ use crate::store::{Identity, Linked, Role};
 use crate::sync::hub::now;
 use crate::throttle;
 
+pub use lots_core::api::{ProviderOption, SignInOptions};
+
 /// Where the app starts after a sign-in with the provider; the app looks for `signed-in`.
 pub const SIGNED_IN_PATH: &str = "/?signed-in=oidc";
 
@@ -33,22 +35,6 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/oidc/start", get(start))
         .route("/auth/oidc/callback", get(callback))
         .route("/auth/oidc/page.css", get(page_css))
-}
-
-/// `GET /api/sign-in-options` answer.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct SignInOptions {
-    /// Whether a username and password sign in.
-    password: bool,
-    /// The identity provider, when one is configured.
-    oidc: Option<ProviderOption>,
-}
-
-/// The identity provider as the sign-in page shows it.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ProviderOption {
-    /// Its name on the button ("Stockholms stad").
-    label: String,
 }
 
 /// How one may sign in here: the sign-in page asks before anybody is signed in.

@@ -19,23 +19,7 @@ use crate::auth::Session;
 use crate::error::AppError;
 use crate::store::{Role, Writes};
 
-/// A copy as the server hands it out.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Copy {
-    /// The household's document.
-    household: String,
-    /// Made (or released) when (ms, the server's clock).
-    at: i64,
-    /// By which supervisor.
-    by: String,
-    /// Whether this is the released copy (passages withheld at review are empty in it).
-    released: bool,
-    /// SHA-256 of the copy's JSON, hex: a release names the copy reviewed by it.
-    digest: String,
-    /// The copy (core's `PersonCopy`).
-    #[schema(value_type = Object)]
-    copy: PersonCopy,
-}
+pub use lots_core::api::IssuedPersonCopy;
 
 /// `POST …/copy/release` body.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -48,12 +32,12 @@ pub struct Release {
 
 /// The copy of everything held about one member, for review (supervisors of the household's
 /// district); on record as `person-copy-made`.
-#[utoipa::path(get, path = "/api/households/{id}/members/{member}/copy", params(("id" = String, Path, description = "The household's document id"), ("member" = String, Path, description = "The member's id")), responses((status = 200, body = Copy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/households/{id}/members/{member}/copy", params(("id" = String, Path, description = "The household's document id"), ("member" = String, Path, description = "The member's id")), responses((status = 200, body = IssuedPersonCopy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn make(
     State(state): State<AppState>,
     session: Session,
     Path((id, member)): Path<(String, String)>,
-) -> Result<Json<Copy>, AppError> {
+) -> Result<Json<IssuedPersonCopy>, AppError> {
     let (document, member, copy) = copy_of(&state, &session, &id, &member).await?;
     let detail = format!("member={member} passages={}", copy.passages.len());
     logged(&state, &session, document, copy, false, &detail).await
@@ -67,7 +51,7 @@ async fn logged(
     copy: PersonCopy,
     released: bool,
     detail: &str,
-) -> Result<Json<Copy>, AppError> {
+) -> Result<Json<IssuedPersonCopy>, AppError> {
     let action = if released {
         "person-copy-released"
     } else {
@@ -84,7 +68,7 @@ async fn logged(
         detail,
     );
     state.store.commit(&writes, now).await?;
-    Ok(Json(Copy {
+    Ok(Json(IssuedPersonCopy {
         household: document.to_string(),
         at: now.as_millis(),
         by: session.user.id.clone(),
@@ -106,13 +90,13 @@ fn digest(copy: &PersonCopy) -> Result<String, AppError> {
 
 /// The copy to hand to the person, with the reviewed passages withheld; on record as
 /// `person-copy-released`.
-#[utoipa::path(post, path = "/api/households/{id}/members/{member}/copy/release", request_body = Release, params(("id" = String, Path, description = "The household's document id"), ("member" = String, Path, description = "The member's id")), responses((status = 200, body = Copy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/households/{id}/members/{member}/copy/release", request_body = Release, params(("id" = String, Path, description = "The household's document id"), ("member" = String, Path, description = "The member's id")), responses((status = 200, body = IssuedPersonCopy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn release(
     State(state): State<AppState>,
     session: Session,
     Path((id, member)): Path<(String, String)>,
     Json(body): Json<Release>,
-) -> Result<Json<Copy>, AppError> {
+) -> Result<Json<IssuedPersonCopy>, AppError> {
     let (document, member, copy) = copy_of(&state, &session, &id, &member).await?;
     if digest(&copy)? != body.digest {
         return Err(AppError::Refused {

@@ -11,42 +11,7 @@ use crate::auth::Session;
 use crate::error::AppError;
 use crate::store::{QuarantineStatus, QuarantinedChange, Role};
 
-/// A refused change as the API shows it: everything but its bytes. A message refused
-/// unread (over the size limit) is listed too, with `kept` false: its `change` is empty, as
-/// is its `household` when the server could not tell which it was for, and it can only be
-/// rejected.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Refused {
-    /// The quarantine row.
-    id: i64,
-    /// The household document; empty when not known.
-    household: String,
-    /// The change's hash; empty when no change was kept.
-    change: String,
-    /// Whether the change itself is kept, so that it can be accepted.
-    kept: bool,
-    /// For a message refused unread, its size in bytes.
-    message_bytes: Option<i64>,
-    /// Who sent it.
-    user_id: String,
-    /// On which device.
-    device_id: String,
-    /// Why it was refused.
-    reason: String,
-    /// The signing time the change claims, milliseconds since the Unix epoch.
-    #[schema(value_type = Option<i64>)]
-    signed_at: Option<Timestamp>,
-    /// When the server received it.
-    #[schema(value_type = i64)]
-    received_at: Timestamp,
-    /// `pending`, `accepted` or `rejected`.
-    status: String,
-    /// The supervisor who decided.
-    decided_by: Option<String>,
-    /// When.
-    #[schema(value_type = Option<i64>)]
-    decided_at: Option<Timestamp>,
-}
+pub use lots_core::api::{Decided, Refused};
 
 impl From<QuarantinedChange> for Refused {
     fn from(row: QuarantinedChange) -> Self {
@@ -62,11 +27,11 @@ impl From<QuarantinedChange> for Refused {
             user_id: row.user_id,
             device_id: row.device_id,
             reason: row.reason,
-            signed_at: row.signed_at,
-            received_at: row.received_at,
+            signed_at: row.signed_at.map(Timestamp::as_millis),
+            received_at: row.received_at.as_millis(),
             status: row.status.as_str().to_owned(),
             decided_by: row.decided_by,
-            decided_at: row.decided_at,
+            decided_at: row.decided_at.map(Timestamp::as_millis),
         }
     }
 }
@@ -120,15 +85,6 @@ pub async fn mine(
             .map(Refused::from)
             .collect(),
     ))
-}
-
-/// What a decision decided.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Decided {
-    /// The rows decided: the one asked for and those that depend on it.
-    ids: Vec<i64>,
-    /// `accepted` or `rejected`.
-    status: String,
 }
 
 /// Accepts a change that was refused wrongly: it merges and syncs as usual, with the

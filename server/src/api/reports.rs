@@ -15,6 +15,8 @@ use crate::auth::Session;
 use crate::error::AppError;
 use crate::store::{FiledReportSummary, NewFiledReport, Role, Writes};
 
+pub use lots_core::api::FiledReport;
+
 /// Held while a report is computed and filed.
 static FILING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -27,19 +29,13 @@ pub struct FileReport {
     district: Option<String>,
 }
 
-/// A filed report with its figures.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Filed {
-    /// Who filed it, when, for what.
-    #[serde(flatten)]
-    summary: FiledReportSummary,
-    /// The report as filed (core's `TertialReport`).
-    #[schema(value_type = Object)]
-    report: serde_json::Value,
-}
+/// A filed report with its figures, as the server keeps them: the JSON filed, handed out as
+/// it was filed. The OpenAPI document names it `FiledReport`, whose schema is the same
+/// whatever holds the figures (an object).
+pub type Filed = FiledReport<serde_json::Value>;
 
 /// Files the report of a tertial that is over (supervisors); on record as `report-filed`.
-#[utoipa::path(post, path = "/api/reports", request_body = FileReport, responses((status = 201, body = Filed), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/reports", request_body = FileReport, responses((status = 201, body = FiledReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn file(
     State(state): State<AppState>,
     session: Session,
@@ -234,7 +230,7 @@ pub async fn list(
 }
 
 /// One filed report, as it was filed.
-#[utoipa::path(get, path = "/api/reports/{id}", params(("id" = i64, Path, description = "The filed report's id")), responses((status = 200, body = Filed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/reports/{id}", params(("id" = i64, Path, description = "The filed report's id")), responses((status = 200, body = FiledReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
     session: Session,

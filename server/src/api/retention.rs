@@ -17,6 +17,8 @@ use crate::auth::Session;
 use crate::error::AppError;
 use crate::store::{HouseholdAge, Removal, RemovalKind, RemovedHousehold, Role};
 
+pub use lots_core::api::{RemovedCount, RetentionCandidate, RetentionDryRun, RetentionVerdict};
+
 /// The most households one gallring run removes: a larger backlog is run in parts.
 pub const MAX_REMOVALS_PER_RUN: usize = 5_000;
 
@@ -26,61 +28,19 @@ pub const MAX_DECISION_CHARS: usize = 200;
 /// A reason at most, in characters.
 pub const MAX_REASON_CHARS: usize = 1_000;
 
-/// One household as the dry run weighs it.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Candidate {
-    /// The household's document.
-    document_id: String,
-    /// Its district.
-    district_id: Option<String>,
-    /// Its last entry (ms, the server's receipt time).
-    last_entry_at: i64,
-    /// The first day it may be removed (Swedish date, `YYYY-MM-DD`).
-    due_on: String,
-    /// Due, or kept and why.
-    verdict: Verdict,
-}
-
-/// What gallring makes of a household old enough for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// To be removed.
-    Due,
-    /// Kept: a member was born on the 5th, 15th or 25th of a month.
-    KeptForResearch,
-    /// Kept: its members cannot be read, so the exception cannot be ruled out.
-    Unreadable,
-}
-
-/// `GET /api/admin/retention` answer: what gallring would remove today, and what it keeps
-/// although old enough.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct DryRun {
-    /// The rule, as this server is configured.
-    #[schema(value_type = Object)]
-    rule: RetentionRule,
-    /// Today, in Swedish time (`YYYY-MM-DD`).
-    today: String,
-    /// Households due for removal, oldest first.
-    due: Vec<Candidate>,
-    /// Households old enough but kept, with why.
-    kept: Vec<Candidate>,
-}
-
 /// Lists what gallring would remove today (administrators); on record as `retention-listed`.
-#[utoipa::path(get, path = "/api/admin/retention", responses((status = 200, body = DryRun), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/admin/retention", responses((status = 200, body = RetentionDryRun), (status = 403, body = ErrorBody)))]
 pub async fn dry_run(
     State(state): State<AppState>,
     session: Session,
-) -> Result<Json<DryRun>, AppError> {
+) -> Result<Json<RetentionDryRun>, AppError> {
     require(&session, &[Role::Admin])?;
     let now = state.clock.now();
     let rule = state.config.retention_rule();
     let (due, kept) = judge_all(&state, rule, now).await?;
     let detail = format!("due={} kept={}", due.len(), kept.len());
     super::audit_action(&state, &session, "retention-listed", &detail).await?;
-    Ok(Json(DryRun {
+    Ok(Json(RetentionDryRun {
         rule,
         today: now.date().to_string(),
         due,
@@ -93,14 +53,14 @@ async fn judge_all(
     state: &AppState,
     rule: RetentionRule,
     now: Timestamp,
-) -> Result<(Vec<Candidate>, Vec<Candidate>), AppError> {
+) -> Result<(Vec<RetentionCandidate>, Vec<RetentionCandidate>), AppError> {
     let today = now.date();
     let (mut due, mut kept) = (Vec::new(), Vec::new());
     for age in state.store.household_ages().await? {
         let Some(candidate) = judge(state, rule, today, &age).await? else {
             continue;
         };
-        if candidate.verdict == Verdict::Due {
+        if candidate.verdict == RetentionVerdict::Due {
             due.push(candidate);
         } else {
             kept.push(candidate);
@@ -115,20 +75,20 @@ async fn judge(
     rule: RetentionRule,
     today: Date,
     age: &HouseholdAge,
-) -> Result<Option<Candidate>, AppError> {
+) -> Result<Option<RetentionCandidate>, AppError> {
     let due_on = rule.due_on(age.last_entry_at);
     if today < due_on {
         return Ok(None);
     }
     let verdict = match birth_dates(state, &age.document).await? {
         Some(born) => match rule.judge(age.last_entry_at, today, born) {
-            Retention::Due => Verdict::Due,
-            Retention::KeptForResearch => Verdict::KeptForResearch,
+            Retention::Due => RetentionVerdict::Due,
+            Retention::KeptForResearch => RetentionVerdict::KeptForResearch,
             Retention::NotDue { .. } => return Ok(None),
         },
-        None => Verdict::Unreadable,
+        None => RetentionVerdict::Unreadable,
     };
-    Ok(Some(Candidate {
+    Ok(Some(RetentionCandidate {
         document_id: age.document.to_string(),
         district_id: age.district.clone(),
         last_entry_at: age.last_entry_at.as_millis(),
@@ -168,21 +128,14 @@ pub struct Run {
     documents: Vec<String>,
 }
 
-/// `POST /api/admin/retention` and `POST /api/households/{id}/remove` answer.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Removed {
-    /// How many households were removed.
-    removed: usize,
-}
-
 /// Removes households due for gallring (administrators): exactly those named, each judged
 /// again now; one that is not due refuses the whole run (`not_due`).
-#[utoipa::path(post, path = "/api/admin/retention", request_body = Run, responses((status = 200, body = Removed), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/admin/retention", request_body = Run, responses((status = 200, body = RemovedCount), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn run(
     State(state): State<AppState>,
     session: Session,
     Json(run): Json<Run>,
-) -> Result<Json<Removed>, AppError> {
+) -> Result<Json<RemovedCount>, AppError> {
     require(&session, &[Role::Admin])?;
     let decision = checked_text(
         &run.decision,
@@ -224,7 +177,7 @@ pub async fn run(
         let verdict = judge(&state, rule, now.date(), age).await?;
         if verdict
             .as_ref()
-            .is_none_or(|candidate| candidate.verdict != Verdict::Due)
+            .is_none_or(|candidate| candidate.verdict != RetentionVerdict::Due)
         {
             return Err(AppError::bad_request(
                 "not_due",
@@ -246,7 +199,7 @@ pub async fn run(
         .collect();
     let removed = removals.len();
     state.hub.remove(session.principal(), removals).await?;
-    Ok(Json(Removed { removed }))
+    Ok(Json(RemovedCount { removed }))
 }
 
 /// `POST /api/households/{id}/remove` body.
@@ -259,13 +212,13 @@ pub struct RemoveOne {
 }
 
 /// Removes one household on a decision (an administrator, or a supervisor of its district).
-#[utoipa::path(post, path = "/api/households/{id}/remove", request_body = RemoveOne, params(("id" = String, Path, description = "The household's document id")), responses((status = 200, body = Removed), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/households/{id}/remove", request_body = RemoveOne, params(("id" = String, Path, description = "The household's document id")), responses((status = 200, body = RemovedCount), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn remove_one(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     Json(body): Json<RemoveOne>,
-) -> Result<Json<Removed>, AppError> {
+) -> Result<Json<RemovedCount>, AppError> {
     require(&session, &[Role::Admin, Role::Supervisor])?;
     let no_household = || AppError::Refused {
         status: axum::http::StatusCode::NOT_FOUND,
@@ -298,7 +251,7 @@ pub async fn remove_one(
         reason,
     };
     state.hub.remove(session.principal(), vec![removal]).await?;
-    Ok(Json(Removed { removed: 1 }))
+    Ok(Json(RemovedCount { removed: 1 }))
 }
 
 /// The removed households this person's devices may hold, oldest first: of their districts

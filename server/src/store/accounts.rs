@@ -1,66 +1,12 @@
 //! Who may use the server: roles, users, districts, devices and sessions (stored as token
 //! hashes only), and how often a device's last-seen time is written.
 
-use std::str::FromStr;
-
 use lots_core::Timestamp;
 use sha2::{Digest, Sha256};
 
 use super::{Row, Store, StoreError, unwrapped};
 
-/// A role, deciding what a user may see.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Field staff: their own caseload.
-    Staff,
-    /// Supervisors: every household of their districts.
-    Supervisor,
-    /// Administrators: users and devices, no records.
-    Admin,
-}
-
-impl Role {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Staff => "staff",
-            Role::Supervisor => "supervisor",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = StoreError;
-    fn from_str(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "staff" => Ok(Role::Staff),
-            "supervisor" => Ok(Role::Supervisor),
-            "admin" => Ok(Role::Admin),
-            other => Err(StoreError::Damaged(format!("unknown role {other:?}"))),
-        }
-    }
-}
-
-/// A user as the API shows them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct User {
-    /// The user's id; also their staff id in documents.
-    pub id: String,
-    /// The name they sign in with.
-    pub username: String,
-    /// The name shown.
-    pub display_name: String,
-    /// Their role.
-    pub role: Role,
-    /// Their districts.
-    pub districts: Vec<String>,
-    /// Whether they are shut out.
-    pub disabled: bool,
-}
+pub use lots_core::api::{Role, User};
 
 pub use lots_core::api::Device;
 
@@ -188,7 +134,10 @@ impl Store {
             .await?
         });
         let user = User {
-            role: row.role.parse()?,
+            role: row
+                .role
+                .parse::<Role>()
+                .map_err(|error| StoreError::Damaged(error.to_string()))?,
             id: row.id,
             username: row.username,
             display_name: row.display_name,

@@ -7,62 +7,17 @@ use lots_core::{DocumentId, Timestamp};
 
 use super::{Store, StoreError, parse_document_id};
 
-/// Why a household was removed.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum RemovalKind {
-    /// Gallring: its last entry was made longer ago than the rule keeps files.
-    Retention,
-    /// On a decision, such as a household recorded in error.
-    Decision,
-}
+pub use lots_core::api::{RemovalKind, RemovedHousehold};
 
-impl RemovalKind {
-    /// As stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Retention => "retention",
-            Self::Decision => "decision",
-        }
+/// A removal's kind as stored.
+fn removal_kind(text: &str) -> Result<RemovalKind, StoreError> {
+    match text {
+        "retention" => Ok(RemovalKind::Retention),
+        "decision" => Ok(RemovalKind::Decision),
+        other => Err(StoreError::Damaged(format!(
+            "unknown removal kind {other:?}"
+        ))),
     }
-
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "retention" => Ok(Self::Retention),
-            "decision" => Ok(Self::Decision),
-            other => Err(StoreError::Damaged(format!(
-                "unknown removal kind {other:?}"
-            ))),
-        }
-    }
-}
-
-/// A removed household's tombstone.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct RemovedHousehold {
-    /// The tombstone's position: later removals have higher ones.
-    pub seq: i64,
-    /// The household's document.
-    #[schema(value_type = String)]
-    pub document_id: DocumentId,
-    /// Its district when it was removed.
-    pub district_id: Option<String>,
-    /// The staff member it was assigned to when it was removed.
-    pub assigned_staff: Option<String>,
-    /// Its last entry (ms, the server's receipt time).
-    pub last_entry_at: i64,
-    /// When it was removed (ms).
-    pub removed_at: i64,
-    /// Who removed it.
-    pub removed_by: String,
-    /// Gallring, or a decision.
-    pub kind: RemovalKind,
-    /// The decision's reference.
-    pub decision: String,
-    /// Why, for a removal on a decision.
-    pub reason: String,
 }
 
 /// A household as gallring weighs it: its index entry and when its last entry was made.
@@ -129,7 +84,7 @@ fn tombstone(row: Row) -> Result<RemovedHousehold, StoreError> {
         last_entry_at,
         removed_at,
         removed_by,
-        kind: RemovalKind::parse(&kind)?,
+        kind: removal_kind(&kind)?,
         decision,
         reason,
     })

@@ -4,41 +4,7 @@ use lots_core::{HouseholdDoc, SyncPeer, Timestamp, VisitStatus};
 
 use super::policy::{CaseloadPolicy, Principal};
 
-/// A household as the caseload list shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct HouseholdSummary {
-    /// The document id.
-    pub document_id: String,
-    /// Its `automerge:` URL.
-    pub url: String,
-    /// Its district.
-    pub district: String,
-    /// Street address.
-    pub address: String,
-    /// Flat or unit.
-    pub unit: String,
-    /// The staff member whose caseload it is in.
-    pub assigned_staff: Option<String>,
-    /// Active or closed.
-    #[schema(value_type = String, example = "active")]
-    pub status: lots_core::CaseStatus,
-    /// How many people.
-    pub members: usize,
-    /// The next planned visit (milliseconds since the Unix epoch).
-    #[schema(value_type = Option<i64>)]
-    pub next_visit: Option<Timestamp>,
-    /// The last held visit (milliseconds since the Unix epoch).
-    #[schema(value_type = Option<i64>)]
-    pub last_visit: Option<Timestamp>,
-    /// Follow-ups past their due date and not done.
-    pub overdue_follow_ups: usize,
-    /// Fields with concurrent values waiting for a person to choose.
-    pub conflicts: usize,
-    /// Why the household cannot be read, when it cannot (a document from another schema
-    /// version, damage on disk). Such a household is listed all the same, never left out;
-    /// its address and counts are then empty.
-    pub unreadable: Option<String>,
-}
+pub use lots_core::api::HouseholdSummary;
 
 /// The households `principal` may see, with the most overdue follow-ups first, then the
 /// nearest planned visit.
@@ -53,19 +19,10 @@ pub(super) fn summaries(
             continue;
         }
         let unreadable = |reason: String| HouseholdSummary {
-            document_id: document.to_string(),
-            url: document.url(),
             district: index.district.clone().unwrap_or_default(),
-            address: String::new(),
-            unit: String::new(),
             assigned_staff: index.assigned_staff.clone(),
-            status: lots_core::CaseStatus::Active,
-            members: 0,
-            next_visit: None,
-            last_visit: None,
-            overdue_follow_ups: 0,
-            conflicts: 0,
             unreadable: Some(reason),
+            ..HouseholdSummary::new(*document)
         };
         let Some(doc) = peer.document(document) else {
             summaries.push(unreadable(
@@ -101,7 +58,7 @@ pub(super) fn summaries(
             .filter(|follow_up| follow_up.done_on.is_none() && follow_up.due_on < today)
             .count();
         summaries.push(HouseholdSummary {
-            document_id: document.to_string(),
+            document_id: *document,
             url: document.url(),
             district: household.profile.district.to_string(),
             address: household.profile.address.clone(),

@@ -15,12 +15,12 @@ fn device(id: &str, user: &str, seen: i64, revoked: Option<i64>) -> Device {
     }
 }
 
-fn person(id: &str, name: &str) -> Person {
-    Person {
+fn person(id: &str, name: &str) -> User {
+    User {
         id: id.into(),
         username: id.into(),
         display_name: name.into(),
-        role: "staff".into(),
+        role: Role::Staff,
         districts: vec![],
         disabled: false,
     }
@@ -47,10 +47,15 @@ fn the_servers_refusals_read_as_words() {
 #[test]
 fn a_new_user_needs_a_name_a_district_and_a_long_password() {
     set_language(Language::English);
+    assert_eq!(
+        UserDraft::default().role,
+        Role::Staff,
+        "staff unless chosen"
+    );
     let mut draft = UserDraft {
         username: " Lina.B ".into(),
         display_name: "Lina Berg".into(),
-        role: "staff".into(),
+        role: Role::Staff,
         districts: BTreeSet::new(),
         password: "short".into(),
     };
@@ -60,7 +65,8 @@ fn a_new_user_needs_a_name_a_district_and_a_long_password() {
     let request = draft.to_request().expect("valid");
     assert_eq!(request.username, "lina.b");
     assert_eq!(request.districts, ["district-norrmalm"]);
-    draft.role = "admin".into();
+    assert_eq!(request.role, Role::Staff);
+    draft.role = Role::Admin;
     assert!(draft.to_request().expect("valid").districts.is_empty());
 }
 
@@ -71,10 +77,10 @@ fn an_edit_sends_only_what_changed_and_never_ones_own_role() {
     anna.districts = vec!["district-norrmalm".into()];
     let mut edit = UserEdit::of(&anna);
     assert_eq!(edit.change_from(&anna, false), Ok(None));
-    edit.role = "supervisor".into();
+    edit.role = Role::Supervisor;
     edit.districts.insert("district-kungsholmen".into());
     let change = edit.change_from(&anna, false).unwrap().unwrap();
-    assert_eq!(change.role.as_deref(), Some("supervisor"));
+    assert_eq!(change.role, Some(Role::Supervisor));
     assert_eq!(change.districts.unwrap().len(), 2);
     assert_eq!(change.display_name, None);
     edit.display_name = "Anna Lind-Berg".into();
@@ -125,10 +131,10 @@ fn devices_in_use_come_first_newest_first() {
 #[test]
 fn the_caseloads_table_counts_per_district_and_names_no_household() {
     set_language(Language::English);
-    let person = |id: &str, name: &str, by_district: &[(&str, u64)]| StaffCaseload {
+    let person = |id: &str, name: &str, by_district: &[(&str, i64)]| StaffCaseload {
         user_id: id.into(),
         display_name: name.into(),
-        role: "staff".into(),
+        role: Role::Staff,
         districts: vec![],
         disabled: false,
         households: by_district.iter().map(|(_, count)| count).sum(),

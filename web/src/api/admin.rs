@@ -3,7 +3,10 @@
 
 use super::*;
 
-pub use lots_core::api::Device;
+pub use lots_core::api::{
+    Caseloads, Device, DistrictCaseload, NewUser, RemovedCount, RetentionCandidate,
+    RetentionDryRun, RetentionVerdict, StaffCaseload, TemporaryPassword, UserUpdate,
+};
 
 /// Every user's devices (administrators; others get their own).
 pub async fn devices() -> Result<Vec<Device>, ApiError> {
@@ -18,23 +21,8 @@ pub async fn revoke_device(id: &str) -> Result<(), ApiError> {
     check(response).await.map(|_| ())
 }
 
-/// A new user, as an administrator fills in the form.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct NewUser {
-    /// The name they sign in with.
-    pub username: String,
-    /// The name shown.
-    pub display_name: String,
-    /// Their first password, handed over by the administrator.
-    pub password: String,
-    /// `staff`, `supervisor` or `admin`.
-    pub role: String,
-    /// Their districts.
-    pub districts: Vec<String>,
-}
-
 /// Creates a user (administrators).
-pub async fn create_user(user: &NewUser) -> Result<Person, ApiError> {
+pub async fn create_user(user: &NewUser) -> Result<User, ApiError> {
     let body = serde_json::to_value(user).map_err(|error| ApiError::Server(error.to_string()))?;
     send_json("POST", "/api/users", &body)
         .await?
@@ -43,25 +31,8 @@ pub async fn create_user(user: &NewUser) -> Result<Person, ApiError> {
         .map_err(network)
 }
 
-/// What an administrator changes about a user: only the fields that are `Some`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct UserChange {
-    /// Shut out, or let back in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// A new role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// New districts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub districts: Option<Vec<String>>,
-    /// A new display name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-}
-
 /// Changes a user (administrators).
-pub async fn update_user(id: &str, change: &UserChange) -> Result<(), ApiError> {
+pub async fn update_user(id: &str, change: &UserUpdate) -> Result<(), ApiError> {
     let body = serde_json::to_value(change).map_err(|error| ApiError::Server(error.to_string()))?;
     send_json("PATCH", &format!("/api/users/{}", encode(id)), &body)
         .await
@@ -70,12 +41,8 @@ pub async fn update_user(id: &str, change: &UserChange) -> Result<(), ApiError> 
 
 /// Gives a user a one-time temporary password, returned to show once (administrators).
 pub async fn reset_password(id: &str) -> Result<String, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Temporary {
-        temporary_password: String,
-    }
     let path = format!("/api/users/{}/reset-password", encode(id));
-    let answer: Temporary = send_json("POST", &path, &serde_json::json!({}))
+    let answer: TemporaryPassword = send_json("POST", &path, &serde_json::json!({}))
         .await?
         .json()
         .await
@@ -101,50 +68,6 @@ pub async fn rename_district(id: &str, name: &str) -> Result<(), ApiError> {
         .map(|_| ())
 }
 
-/// One person's share of the caseloads, as administrators see it: counts only.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct StaffCaseload {
-    /// Their user id.
-    pub user_id: String,
-    /// Their name.
-    pub display_name: String,
-    /// `staff`, `supervisor` or `admin`.
-    pub role: String,
-    /// Their districts.
-    #[serde(default)]
-    pub districts: Vec<String>,
-    /// Whether they are shut out.
-    #[serde(default)]
-    pub disabled: bool,
-    /// Households assigned to them.
-    pub households: u64,
-    /// The same, per district id.
-    #[serde(default)]
-    pub households_by_district: std::collections::BTreeMap<String, u64>,
-}
-
-/// One district's households, as administrators see them: counts only.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct DistrictCaseload {
-    /// The district's id (empty for households whose district is not known).
-    pub district: String,
-    /// Its name.
-    pub name: String,
-    /// All its households.
-    pub households: u64,
-    /// Those nobody holds.
-    pub unassigned: u64,
-}
-
-/// Who holds how many households, per district: no household is named.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
-pub struct Caseloads {
-    /// Per person (every user who is not an administrator, or who holds a household).
-    pub staff: Vec<StaffCaseload>,
-    /// Per district.
-    pub districts: Vec<DistrictCaseload>,
-}
-
 /// The caseloads overview (administrators).
 pub async fn caseloads() -> Result<Caseloads, ApiError> {
     let response = Request::get("/api/admin/caseloads")
@@ -154,34 +77,6 @@ pub async fn caseloads() -> Result<Caseloads, ApiError> {
     check(response).await?.json().await.map_err(network)
 }
 
-/// One household as gallring's dry run weighs it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct RetentionCandidate {
-    /// The household's document (an id: administrators see no household).
-    pub document_id: String,
-    /// Its district's id.
-    pub district_id: Option<String>,
-    /// Its last entry (ms, the server's receipt time).
-    pub last_entry_at: i64,
-    /// The first day it could be removed (`YYYY-MM-DD`).
-    pub due_on: String,
-    /// `due`, `kept_for_research` or `unreadable`.
-    pub verdict: String,
-}
-
-/// What gallring would remove today, and what it keeps although old enough.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct RetentionDryRun {
-    /// The server's rule.
-    pub rule: lots_core::RetentionRule,
-    /// Today, as the server counts it (`YYYY-MM-DD`).
-    pub today: String,
-    /// Due for removal, oldest first.
-    pub due: Vec<RetentionCandidate>,
-    /// Old enough but kept.
-    pub kept: Vec<RetentionCandidate>,
-}
-
 /// Lists what gallring would remove today (administrators; on record).
 pub async fn retention_dry_run() -> Result<RetentionDryRun, ApiError> {
     let response = Request::get("/api/admin/retention")
@@ -189,12 +84,6 @@ pub async fn retention_dry_run() -> Result<RetentionDryRun, ApiError> {
         .await
         .map_err(network)?;
     check(response).await?.json().await.map_err(network)
-}
-
-/// How many households a removal removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-struct RemovedCount {
-    removed: usize,
 }
 
 /// Removes the households the dry run listed as due, on a decision (administrators).

@@ -4,45 +4,9 @@
 
 use super::*;
 
-pub use lots_core::api::{AuditEntry, District, FiledReportSummary, LogReview};
-
-/// A user, as supervisors see them (to assign households and name who did what).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct Person {
-    /// Their id, also their staff id in documents.
-    pub id: String,
-    /// The name they sign in with.
-    pub username: String,
-    /// The name shown.
-    pub display_name: String,
-    /// `staff`, `supervisor` or `admin`.
-    pub role: String,
-    /// Their districts.
-    pub districts: Vec<String>,
-    /// Whether they are shut out.
-    pub disabled: bool,
-}
-
-/// The access log, newest first, with whether its hash chain is intact.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct AuditLog {
-    /// The rows.
-    pub entries: Vec<AuditEntry>,
-    /// The first row whose hash does not match, if any: the log was altered there.
-    pub first_broken_row: Option<i64>,
-    /// Rows worth a reviewer's look.
-    #[serde(default)]
-    pub flags: Vec<FlaggedRow>,
-}
-
-/// A row of the log flagged for review: `after-hours`, `many-households` or `export`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct FlaggedRow {
-    /// The row.
-    pub seq: i64,
-    /// Why.
-    pub flag: String,
-}
+pub use lots_core::api::{
+    AuditEntry, AuditLog, District, FiledReport, FiledReportSummary, IssuedPersonCopy, LogReview,
+};
 
 /// The reviews of this supervisor's districts, newest first.
 pub async fn log_reviews() -> Result<Vec<LogReview>, ApiError> {
@@ -73,7 +37,7 @@ pub async fn add_log_review(
 }
 
 /// Every user (supervisors and administrators).
-pub async fn users() -> Result<Vec<Person>, ApiError> {
+pub async fn users() -> Result<Vec<User>, ApiError> {
     let response = Request::get("/api/users").send().await.map_err(network)?;
     check(response).await?.json().await.map_err(network)
 }
@@ -136,16 +100,6 @@ pub async fn audit(
     check(response).await?.json().await.map_err(network)
 }
 
-/// A filed tertial report with its figures, as it was filed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct FiledReport {
-    /// Who filed it, when, for what.
-    #[serde(flatten)]
-    pub summary: FiledReportSummary,
-    /// The figures.
-    pub report: lots_core::TertialReport,
-}
-
 /// The reports filed for this supervisor's districts and for every district, newest first.
 pub async fn filed_reports() -> Result<Vec<FiledReportSummary>, ApiError> {
     let response = Request::get("/api/reports").send().await.map_err(network)?;
@@ -172,23 +126,6 @@ pub async fn file_report(
     response.json().await.map_err(network)
 }
 
-/// A person's own copy, as the server made or released it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PersonCopy {
-    /// The household's document.
-    pub household: String,
-    /// Made or released when (ms).
-    pub at: i64,
-    /// By which supervisor.
-    pub by: String,
-    /// Whether this is the released copy.
-    pub released: bool,
-    /// SHA-256 of the copy's JSON: a release names the copy reviewed by it.
-    pub digest: String,
-    /// The passages.
-    pub copy: lots_core::PersonCopy,
-}
-
 fn copy_path(household: &str, member: &str) -> String {
     format!(
         "/api/households/{}/members/{}/copy",
@@ -198,7 +135,7 @@ fn copy_path(household: &str, member: &str) -> String {
 }
 
 /// Everything held about one member, for review (on the access log).
-pub async fn person_copy(household: &str, member: &str) -> Result<PersonCopy, ApiError> {
+pub async fn person_copy(household: &str, member: &str) -> Result<IssuedPersonCopy, ApiError> {
     let response = Request::get(&copy_path(household, member))
         .send()
         .await
@@ -213,7 +150,7 @@ pub async fn release_person_copy(
     member: &str,
     digest: &str,
     withheld: &[String],
-) -> Result<PersonCopy, ApiError> {
+) -> Result<IssuedPersonCopy, ApiError> {
     let body = serde_json::json!({ "digest": digest, "withheld": withheld });
     let path = format!("{}/release", copy_path(household, member));
     let response = send_json("POST", &path, &body).await?;

@@ -10,7 +10,7 @@ impl Client {
     pub(super) fn caseload_heard(
         &mut self,
         now: Timestamp,
-        caseload: Vec<crate::api::CaseloadEntry>,
+        caseload: Vec<crate::api::HouseholdSummary>,
         out: &mut Vec<Effect>,
     ) {
         let unreadable: BTreeMap<DocumentId, ServerUnreadable> = caseload
@@ -49,7 +49,7 @@ impl Client {
     pub(super) fn quarantine_heard(
         &mut self,
         now: Timestamp,
-        rows: Vec<RefusedRow>,
+        rows: Vec<Refused>,
         out: &mut Vec<Effect>,
     ) {
         let held: Vec<DocumentId> = self.peer.policy().iter().map(|r| r.document).collect();

@@ -274,7 +274,7 @@ impl Client {
         &mut self,
         now: Timestamp,
         document: DocumentId,
-        rows: &[RefusedRow],
+        rows: &[Refused],
         household: String,
     ) -> Recovery {
         let Some(writer) = self.writer.clone() else {
@@ -290,7 +290,7 @@ impl Client {
                 continue;
             };
             rejected.insert(hash);
-            if row.reason() != Reason::Depends {
+            if Reason::of(row) != Reason::Depends {
                 roots.insert(hash);
             }
         }

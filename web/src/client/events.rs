@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use lots_core::automerge::{Automerge, ChangeHash};
 use lots_core::{DocumentId, Timestamp};
 
-use crate::refused::{HeldBack, RefusedRow};
+use crate::api::Refused;
+use crate::refused::HeldBack;
 use crate::replay::Kept;
 use crate::storage::Stored;
 use crate::unreadable::ServerUnreadable;
@@ -116,9 +117,9 @@ pub enum Event {
     /// Households of the caseload to fetch from the server if not on the device.
     Want(Vec<DocumentId>),
     /// The caseload as the API listed it.
-    CaseloadHeard(Vec<crate::api::CaseloadEntry>),
+    CaseloadHeard(Vec<crate::api::HouseholdSummary>),
     /// What `/api/quarantine/mine` says of this device's refused changes.
-    QuarantineHeard(Vec<RefusedRow>),
+    QuarantineHeard(Vec<Refused>),
     /// A write ([`Client::prepare_write`]) reached the device.
     Written(Write),
     /// A write failed: the document stays as it was on the device, and is written again
@@ -182,7 +183,7 @@ pub enum Effect {
         /// The household.
         document: DocumentId,
         /// What the quarantine said.
-        rows: Vec<RefusedRow>,
+        rows: Vec<Refused>,
     },
     /// Tell the views now (after [`Client::refresh_summaries`]).
     Notify,

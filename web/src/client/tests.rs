@@ -279,11 +279,9 @@ fn the_caseload_arrives_at_most_32_households_at_a_time() {
         "a connection asks for the caseload"
     );
     let caseload = (0..40)
-        .map(|n| crate::api::CaseloadEntry {
-            document_id: document(n + 10),
+        .map(|n| crate::api::HouseholdSummary {
             district: "norrmalm".into(),
-            address: String::new(),
-            unreadable: None,
+            ..crate::api::HouseholdSummary::new(document(n + 10))
         })
         .collect();
     world.event(Event::CaseloadHeard(caseload));
@@ -407,7 +405,7 @@ fn a_refused_change_holds_its_household_back_and_the_others_sync() {
     );
 
     // A supervisor accepts the change: the household syncs again, on a fresh connection.
-    let accepted: RefusedRow = serde_json::from_value(serde_json::json!({
+    let accepted: Refused = serde_json::from_value(serde_json::json!({
         "id": 1, "household": document(1).to_string(), "change": "00", "user_id": "u-anna",
         "device_id": "d-test", "reason": "edit_removed_text", "signed_at": null,
         "received_at": 0, "status": "accepted", "decided_by": "u-sara", "decided_at": 1,
@@ -469,12 +467,7 @@ fn what_arrives_from_the_server_is_told_to_the_views_once_per_moment() {
             .insert_document(document(n + 10), household(u64::from(n)));
     }
     world.connect();
-    let entries = (0..5).map(|n| crate::api::CaseloadEntry {
-        document_id: document(n + 10),
-        district: String::new(),
-        address: String::new(),
-        unreadable: None,
-    });
+    let entries = (0..5).map(|n| crate::api::HouseholdSummary::new(document(n + 10)));
     world.event(Event::CaseloadHeard(entries.collect()));
     world.settle();
     let waits = |world: &World| {

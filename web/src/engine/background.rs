@@ -142,7 +142,7 @@ impl Engine {
     pub(super) async fn recover(
         &self,
         document: DocumentId,
-        rows: &[crate::refused::RefusedRow],
+        rows: &[crate::api::Refused],
     ) -> Result<(), StorageError> {
         let household = self.address_of(&document);
         let writing = self.inner.writing.lock().await;

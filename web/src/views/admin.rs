@@ -25,8 +25,8 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{ApiError, Me};
+use crate::components::choice::{Choice, languages};
 use crate::i18n::{Language, t};
-use crate::views::choice::{Choice, languages};
 
 /// The console's addresses (after `#`).
 #[derive(Debug, Clone, PartialEq, Routable)]
@@ -152,21 +152,6 @@ pub fn text_input<T: Clone + 'static>(
     })
 }
 
-/// A reference for the field that gets the cursor when a form opens.
-#[hook]
-pub fn use_focus_first() -> NodeRef {
-    let first = use_node_ref();
-    {
-        let first = first.clone();
-        use_effect_with((), move |_| {
-            if let Some(input) = first.cast::<web_sys::HtmlInputElement>() {
-                let _ = input.focus();
-            }
-        });
-    }
-    first
-}
-
 /// Props of [`AdminConsole`].
 #[derive(Properties, PartialEq)]
 pub struct AdminConsoleProps {
@@ -178,6 +163,11 @@ pub struct AdminConsoleProps {
     pub on_language: Callback<Language>,
     /// Signs out.
     pub on_sign_out: Callback<()>,
+}
+
+/// The console, as the desk's binary registers it ([`crate::screens`]).
+pub fn console(props: AdminConsoleProps) -> Html {
+    html! { <AdminConsole ..props /> }
 }
 
 /// The console: its navigation, the section chosen, and who is signed in.

@@ -30,16 +30,18 @@ use lots_core::{AsOfCache, DocumentId, Household, Label, Labeller, Tertial, Time
 use wasm_bindgen::JsCast as _;
 use yew::prelude::*;
 
-use crate::api::{self, District, Person};
+use crate::api::{self, District, Role, User};
 use crate::browser::now;
+use crate::hooks::use_session;
 use crate::i18n::{code, t};
+use crate::routes::Route;
 use crate::session::Session;
 
 /// Users and districts, as the server lists them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Directory {
     /// Every user.
-    pub people: Vec<Person>,
+    pub people: Vec<User>,
     /// Every district.
     pub districts: Vec<District>,
     /// What went wrong fetching them (offline), in words.
@@ -66,12 +68,12 @@ impl Directory {
     }
 
     /// Active staff working in `district`, by name.
-    pub fn staff_of(&self, district: &str) -> Vec<&Person> {
-        let mut staff: Vec<&Person> = self
+    pub fn staff_of(&self, district: &str) -> Vec<&User> {
+        let mut staff: Vec<&User> = self
             .people
             .iter()
             .filter(|person| {
-                person.role == "staff"
+                person.role == Role::Staff
                     && !person.disabled
                     && person.districts.iter().any(|own| own == district)
             })
@@ -127,7 +129,7 @@ pub fn desk_provider(props: &DeskProviderProps) -> Html {
     let directory = use_state(|| Rc::new(Directory::default()));
     let as_of = use_mut_ref(Past::default);
     {
-        let session = use_context::<Session>().expect("the session is provided");
+        let session = use_session();
         let past = as_of.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(read_past_tertials(session, past));
@@ -163,6 +165,32 @@ pub fn desk_provider(props: &DeskProviderProps) -> Html {
             }
             { props.children.clone() }
         </ContextProvider<Desk>>
+    }
+}
+
+/// The supervisor's screens for the route the address names, with the desk's data around
+/// them: what the desk's binary registers ([`crate::screens`]). A household opens as on the
+/// phone (the same conflict view).
+pub fn screens() -> Html {
+    html! {
+        <DeskProvider>
+            <yew_router::Switch<Route> render={desk_screen} />
+        </DeskProvider>
+    }
+}
+
+fn desk_screen(route: Route) -> Html {
+    match route {
+        Route::Desk | Route::Households | Route::NotFound => html! { <overview::Overview /> },
+        Route::Workload => html! { <workload::WorkloadView /> },
+        Route::Plans => html! { <plans::Plans /> },
+        Route::Report => html! { <report::ReportView /> },
+        Route::Log => html! { <log::Log /> },
+        Route::Quarantine => html! { <quarantine::QuarantineView /> },
+        Route::PersonCopy { id, member } => {
+            html! { <copy::PersonCopyView id={id} member={member} /> }
+        }
+        other => crate::views::shell::field_screen(other),
     }
 }
 

@@ -12,9 +12,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::browser::now;
+use crate::hooks::use_session;
 use crate::i18n::{self, code, t, t1};
 use crate::routes::Route;
-use crate::session::Session;
 use crate::views::{change, household_name};
 
 /// Props of [`HouseholdView`].
@@ -30,7 +30,7 @@ pub struct HouseholdProps {
 /// The household screen.
 #[function_component(HouseholdView)]
 pub fn household_view(props: &HouseholdProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     {
         // Opening a household is a read, for the access log: once per opening, not per
         // render.
@@ -255,7 +255,7 @@ pub struct ConflictsProps {
 /// keeps one.
 #[function_component(Conflicts)]
 pub fn conflicts(props: &ConflictsProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let document = props.document;
     let conflicts = session
         .engine
@@ -428,7 +428,7 @@ pub struct CloseCaseProps {
 /// Closing the case with its reason and date, or reopening a closed one.
 #[function_component(CloseCase)]
 pub fn close_case(props: &CloseCaseProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let error = use_state(|| None::<String>);
     let reason = use_node_ref();
     let date = use_node_ref();

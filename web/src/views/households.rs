@@ -7,17 +7,17 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::browser::now;
+use crate::hooks::use_session;
 use crate::i18n::{self, t, t_count, t1};
 use crate::refused::Verdict;
 use crate::routes::Route;
-use crate::session::Session;
 use crate::unreadable::{Place, Unreadable};
 use crate::views::{household_name, next_visit, overdue_follow_ups};
 
 /// The caseload list.
 #[function_component(Households)]
 pub fn households() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let query = use_state(String::new);
     let oninput = {
         let query = query.clone();

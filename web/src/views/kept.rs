@@ -7,9 +7,9 @@ use lots_core::DocumentId;
 use wasm_bindgen::JsCast as _;
 use yew::prelude::*;
 
+use crate::hooks::use_session;
 use crate::i18n::{self, code, t, t_count, t1};
 use crate::replay::{Kept, KeptText, What};
-use crate::session::Session;
 use crate::views::reasons_in_words;
 
 /// Props of [`KeptRecords`].
@@ -22,7 +22,7 @@ pub struct KeptProps {
 /// Every record kept of the household, oldest first; nothing when there is none.
 #[function_component(KeptRecords)]
 pub fn kept_records(props: &KeptProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let records: Vec<Kept> = session
         .engine
         .kept()
@@ -48,7 +48,7 @@ pub struct KeptRecordProps {
 /// dismissal, which asks first.
 #[function_component(KeptRecord)]
 pub fn kept_record(props: &KeptRecordProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let record = &props.record;
     let asking = use_state(|| false);
     let problem = use_state(|| None::<String>);

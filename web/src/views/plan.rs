@@ -5,34 +5,29 @@
 //! edited against the document as it stood when the person began, and saved with core's
 //! `edit_note` (one signed change of the smallest splices) at that point and merged in.
 
-use lots_core::automerge::ChangeHash;
 use lots_core::{
-    DocumentId, GoalArea, GoalId, GoalStatus, Household, MemberId, NewGoal, NewStep, NoteRef,
-    Owner, StepId, StepStatus,
+    DocumentId, GoalArea, GoalId, GoalStatus, Household, MemberId, NoteRef, StepId, StepStatus,
 };
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::browser::now;
 use crate::browser::random_id;
-use crate::engine::ActError;
+use crate::components::choice::{Choice, coded};
+use crate::hooks::use_session;
 use crate::i18n::{self, code, t, t1};
 use crate::session::Session;
+use crate::state::plan_forms::{
+    GoalAction, GoalForm, NotesAction, NotesEdit, Outcome, PlanFormError, StepAction, StepForm,
+    StepOwner,
+};
 use crate::views::change;
-use crate::views::choice::{Choice, coded};
 
 /// Props of [`PlanEditor`].
 #[derive(Properties, PartialEq)]
 pub struct PlanProps {
     /// The household's document.
     pub document: DocumentId,
-}
-
-/// What happened to the last edit, shown under the plan.
-#[derive(Clone, PartialEq)]
-enum Outcome {
-    Saved,
-    Failed(String),
 }
 
 /// Runs one change on the household, reporting the outcome in `outcome`.
@@ -59,7 +54,7 @@ fn apply(
 /// The plan section of the household screen.
 #[function_component(PlanEditor)]
 pub fn plan_editor(props: &PlanProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let outcome = use_state(|| None::<Outcome>);
     let document = props.document;
     let Some(household) = session.engine.households().get(&document).cloned() else {
@@ -203,70 +198,79 @@ struct NewStepProps {
 /// A step for a goal: what, who (the person or I), by when.
 #[function_component(NewStepForm)]
 fn new_step_form(props: &NewStepProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
-    let outcome = use_state(|| None::<Outcome>);
-    let description = use_node_ref();
-    let due = use_node_ref();
-    let owner = use_node_ref();
+    let session = use_session();
+    let form = use_reducer(StepForm::default);
     let prefix = format!("new-step-{}", props.goal);
+    let input = |action: fn(String) -> StepAction| {
+        let form = form.dispatcher();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            form.dispatch(action(input.value()));
+        })
+    };
+    let on_owner = {
+        let form = form.dispatcher();
+        Callback::from(move |owner: String| form.dispatch(StepAction::Owner(owner)))
+    };
     let onsubmit = {
-        let (session, outcome) = (session.clone(), outcome.clone());
-        let (description, due, owner) = (description.clone(), due.clone(), owner.clone());
+        let (session, form) = (session.clone(), form.clone());
         let (document, goal, member) = (props.document, props.goal.clone(), props.member.clone());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let (Some(text), Some(due_on), Some(owner_kind)) = (
-                description.cast::<HtmlInputElement>(),
-                due.cast::<HtmlInputElement>(),
-                owner.cast::<HtmlSelectElement>(),
-            ) else {
-                return;
-            };
-            let owner = match (owner_kind.value().as_str(), session.staff()) {
-                ("staff", Some(staff)) => Owner::Staff(staff),
-                _ => Owner::Member(member.clone()),
-            };
-            let due_value = due_on.value();
-            let due_on = match due_value.as_str() {
-                "" => None,
-                value => match value.parse() {
-                    Ok(date) => Some(date),
-                    Err(_) => {
-                        outcome.set(Some(Outcome::Failed(t("plan-step-due"))));
-                        return;
-                    }
-                },
-            };
-            let new = NewStep {
-                description: text.value(),
-                owner,
-                due_on,
+            let new = match form.to_new_step(&member, session.staff()) {
+                Ok(new) => new,
+                Err(error) => return form.dispatch(StepAction::Failed(form_error(error))),
             };
             let Ok(step) = StepId::new(random_id("s")) else {
                 return;
             };
             let goal = goal.clone();
-            text.set_value("");
-            apply(&session, document, &outcome, move |signature, household| {
+            let report = saved(form.dispatcher(), StepAction::Saved, StepAction::Failed);
+            change(&session, document, report, move |signature, household| {
                 household.add_step(signature, &goal, &step, new)
             });
         })
     };
+    let owners = coded("owner", [StepOwner::Member.code(), StepOwner::Staff.code()]);
     html! {
         <form class="inline-form" {onsubmit}>
             <label for={format!("{prefix}-text")}>{ t("plan-step-description") }</label>
-            <input id={format!("{prefix}-text")} ref={description} required=true />
+            <input id={format!("{prefix}-text")} value={form.description.clone()}
+                oninput={input(StepAction::Describe)} required=true />
             <label for={format!("{prefix}-owner")}>{ t("plan-step-owner") }</label>
-            <select id={format!("{prefix}-owner")} ref={owner}>
-                <option value="member">{ code("owner", "member") }</option>
-                <option value="staff">{ code("owner", "staff") }</option>
-            </select>
+            <Choice id={format!("{prefix}-owner")} value={form.owner.code()} options={owners} onchange={on_owner} />
             <label for={format!("{prefix}-due")}>{ t("plan-step-due") }</label>
-            <input id={format!("{prefix}-due")} type="date" ref={due} />
+            <input id={format!("{prefix}-due")} type="date" value={form.due.clone()}
+                oninput={input(StepAction::Due)} />
             <button type="submit">{ t("plan-add-step") }</button>
-            { outcome_line(&outcome) }
+            { outcome_line(&form.outcome) }
         </form>
     }
+}
+
+/// A form's refusal in the person's language.
+fn form_error(error: PlanFormError) -> String {
+    match error {
+        PlanFormError::Due => t("plan-step-due"),
+        PlanFormError::Member => t("plan-goal-member"),
+        PlanFormError::NoStaff => error.to_string(),
+    }
+}
+
+/// Reports a save to a form's reducer: `done` once on the device, `failed` with why not.
+fn saved<Form, Action>(
+    form: UseReducerDispatcher<Form>,
+    done: Action,
+    failed: fn(String) -> Action,
+) -> Callback<Result<(), String>>
+where
+    Form: Reducible<Action = Action> + 'static,
+    Action: Clone + 'static,
+{
+    Callback::from(move |result: Result<(), String>| match result {
+        Ok(()) => form.dispatch(done.clone()),
+        Err(error) => form.dispatch(failed(error)),
+    })
 }
 
 /// Props of [`NewGoalForm`].
@@ -279,62 +283,57 @@ struct NewGoalProps {
 /// A goal for one person in one area of the plan.
 #[function_component(NewGoalForm)]
 fn new_goal_form(props: &NewGoalProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
-    let outcome = use_state(|| None::<Outcome>);
-    let member = use_node_ref();
-    let area = use_node_ref();
-    let description = use_node_ref();
+    let session = use_session();
+    let form = {
+        let household = props.household.clone();
+        use_reducer(move || GoalForm::new(household.members.keys().next()))
+    };
+    let select = |action: fn(String) -> GoalAction| {
+        let form = form.dispatcher();
+        Callback::from(move |value: String| form.dispatch(action(value)))
+    };
+    let on_description = {
+        let form = form.dispatcher();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            form.dispatch(GoalAction::Describe(input.value()));
+        })
+    };
     let onsubmit = {
-        let (session, outcome) = (session.clone(), outcome.clone());
-        let (member, area, description) = (member.clone(), area.clone(), description.clone());
+        let (session, form) = (session.clone(), form.clone());
         let document = props.document;
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let (Some(member), Some(area), Some(text)) = (
-                member.cast::<HtmlSelectElement>(),
-                area.cast::<HtmlSelectElement>(),
-                description.cast::<HtmlInputElement>(),
-            ) else {
-                return;
-            };
-            let (Ok(member), Ok(area)) = (
-                MemberId::new(member.value()),
-                area.value().parse::<GoalArea>(),
-            ) else {
-                return;
+            let new = match form.to_new_goal() {
+                Ok(new) => new,
+                Err(error) => return form.dispatch(GoalAction::Failed(form_error(error))),
             };
             let Ok(goal) = GoalId::new(random_id("g")) else {
                 return;
             };
-            let new = NewGoal {
-                member,
-                area,
-                description: text.value(),
-            };
-            text.set_value("");
-            apply(&session, document, &outcome, move |signature, household| {
+            let report = saved(form.dispatcher(), GoalAction::Saved, GoalAction::Failed);
+            change(&session, document, report, move |signature, household| {
                 household.add_goal(signature, &goal, new)
             });
         })
     };
+    let members: Vec<(AttrValue, AttrValue)> = props
+        .household
+        .members
+        .iter()
+        .map(|(id, member)| (id.to_string().into(), member.name.clone().into()))
+        .collect();
+    let areas = coded("goal", GoalArea::ALL.iter().map(|area| area.code()));
     html! {
         <form class="inline-form" {onsubmit}>
             <label for="new-goal-member">{ t("plan-goal-member") }</label>
-            <select id="new-goal-member" ref={member}>
-                { for props.household.members.iter().map(|(id, member)| html! {
-                    <option value={id.to_string()}>{ member.name.clone() }</option>
-                }) }
-            </select>
+            <Choice id="new-goal-member" value={form.member.clone()} options={members} onchange={select(GoalAction::Member)} />
             <label for="new-goal-area">{ t("plan-goal-area") }</label>
-            <select id="new-goal-area" ref={area}>
-                { for GoalArea::ALL.iter().map(|area| html! {
-                    <option value={area.code()}>{ code("goal", area.code()) }</option>
-                }) }
-            </select>
+            <Choice id="new-goal-area" value={form.area.code()} options={areas} onchange={select(GoalAction::Area)} />
             <label for="new-goal-description">{ t("plan-goal-description") }</label>
-            <input id="new-goal-description" ref={description} required=true />
+            <input id="new-goal-description" value={form.description.clone()} oninput={on_description} required=true />
             <button type="submit" class="primary">{ t("plan-add-goal") }</button>
-            { outcome_line(&outcome) }
+            { outcome_line(&form.outcome) }
         </form>
     }
 }
@@ -345,22 +344,13 @@ struct PlanNotesProps {
     document: DocumentId,
 }
 
-/// An edit of the plan notes in progress: the text as the person has it, and the document's
-/// heads when they began.
-#[derive(Clone, PartialEq)]
-struct Draft {
-    base: Vec<ChangeHash>,
-    text: String,
-}
-
 /// The plan notes: edited freely, saved with one tap, merged with other devices' edits.
 #[function_component(PlanNotes)]
 fn plan_notes(props: &PlanNotesProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
-    let draft = use_state(|| None::<Draft>);
-    let outcome = use_state(|| None::<Outcome>);
+    let session = use_session();
+    let edit = use_reducer(NotesEdit::default);
     let document = props.document;
-    let current = session
+    let (heads, text) = session
         .engine
         .with_document(&document, |doc| {
             let text = doc
@@ -371,64 +361,50 @@ fn plan_notes(props: &PlanNotesProps) -> Html {
         })
         .unwrap_or_default();
     let oninput = {
-        let (draft, outcome) = (draft.clone(), outcome.clone());
-        let current = current.clone();
+        let edit = edit.dispatcher();
         Callback::from(move |event: InputEvent| {
             let area: HtmlTextAreaElement = event.target_unchecked_into();
-            let base = match &*draft {
-                Some(started) => started.base.clone(),
-                None => current.0.clone(),
-            };
-            draft.set(Some(Draft {
-                base,
+            edit.dispatch(NotesAction::Typed {
                 text: area.value(),
-            }));
-            outcome.set(None);
+                heads: heads.clone(),
+            });
         })
     };
     let onsubmit = {
-        let (draft, outcome, session) = (draft.clone(), outcome.clone(), session.clone());
+        let (edit, session) = (edit.clone(), session.clone());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let Some(edit) = (*draft).clone() else {
+            let Some(draft) = edit.draft.clone() else {
                 return;
             };
             let (Some(staff), Some(device)) = (session.staff(), session.device()) else {
                 return;
             };
-            let (draft, outcome, session) = (draft.clone(), outcome.clone(), session.clone());
+            let (edit, session) = (edit.dispatcher(), session.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let signature = session.engine.signature(&staff, &device);
                 let result = session
                     .engine
-                    .act_at(document, &edit.base, |household| {
-                        household.edit_note(&signature, &NoteRef::Plan, &edit.text)
+                    .act_at(document, &draft.base, |household| {
+                        household.edit_note(&signature, &NoteRef::Plan, &draft.text)
                     })
                     .await;
-                match result {
-                    Ok(()) => {
-                        draft.set(None);
-                        outcome.set(Some(Outcome::Saved));
-                    }
-                    Err(ActError::Storage(error)) => {
-                        // In memory, not on the device: keep the draft so nothing is lost.
-                        outcome.set(Some(Outcome::Failed(error.to_string())));
-                    }
-                    Err(error) => outcome.set(Some(Outcome::Failed(error.to_string()))),
-                }
+                // On a storage failure the change is in memory, not on the device: the draft
+                // stays, so nothing is lost.
+                edit.dispatch(match result {
+                    Ok(()) => NotesAction::Saved,
+                    Err(error) => NotesAction::Failed(error.to_string()),
+                });
             });
         })
     };
-    let shown = draft
-        .as_ref()
-        .map(|draft| draft.text.clone())
-        .unwrap_or(current.1);
+    let shown = edit.draft.as_ref().map_or(text, |draft| draft.text.clone());
     html! {
         <form class="plan-notes" {onsubmit}>
             <label for="plan-notes">{ t("plan-notes") }</label>
             <textarea id="plan-notes" rows="4" value={shown} {oninput} />
-            <button type="submit" disabled={draft.is_none()}>{ t("plan-notes-save") }</button>
-            { outcome_line(&outcome) }
+            <button type="submit" disabled={edit.draft.is_none()}>{ t("plan-notes-save") }</button>
+            { outcome_line(&edit.outcome) }
         </form>
     }
 }

@@ -4,13 +4,14 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::components::choice::{Choice, languages};
 use crate::engine::{Connection, Status};
+use crate::hooks::use_session;
 use crate::i18n::{self, Language, t, t_count, t1};
 use crate::refused::{HeldBack, Verdict};
 use crate::routes::Route;
 use crate::session::Session;
 use crate::views;
-use crate::views::choice::{Choice, languages};
 use crate::views::reasons_in_words;
 
 /// Props of [`Shell`].
@@ -32,7 +33,7 @@ const SIGN_OUT_UPLOAD_TRIES: u32 = 30;
 /// The frame around every signed-in screen.
 #[function_component(Shell)]
 pub fn shell(props: &ShellProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let route = use_route::<Route>().unwrap_or(Route::Households);
     let refused = use_state(|| false);
     let status = session.engine.status();
@@ -96,7 +97,10 @@ pub fn shell(props: &ShellProps) -> Html {
     let on_language = props
         .on_language
         .reform(|tag: String| Language::from_tag(&tag));
-    let at_desk = session.at_desk();
+    // The supervisor's screens, when this page runs the desk's app (the app starts the
+    // desk's for a supervisor: see `app.rs`).
+    let desk = session.at_desk().then(crate::screens::desk).flatten();
+    let at_desk = desk.is_some();
     let tab = |to: Route, key: &str, active: bool| {
         html! {
             <Link<Route> to={to} classes={classes!("tab", active.then_some("active"))}>
@@ -133,17 +137,15 @@ pub fn shell(props: &ShellProps) -> Html {
             if status.link == Connection::SessionEnded {
                 <views::signin::SignInAgain me={session.me.clone()} on_signed_in={props.on_signed_in_again.clone()} />
             }
-            if at_desk {
+            if let Some(desk) = desk {
                 <main class="desk">
                     <SyncNotices />
-                    <views::desk::DeskProvider>
-                        <Switch<Route> render={desk_switch} />
-                    </views::desk::DeskProvider>
+                    { (desk.desk)() }
                 </main>
             } else {
                 <main>
                     <SyncNotices />
-                    <Switch<Route> render={switch} />
+                    <Switch<Route> render={field_screen} />
                 </main>
             }
             <footer class="bottom">
@@ -165,24 +167,9 @@ pub fn shell(props: &ShellProps) -> Html {
     }
 }
 
-/// The supervisor's screens; a household opens as on the phone (same conflict view).
-fn desk_switch(route: Route) -> Html {
-    use views::desk;
-    match route {
-        Route::Desk | Route::Households | Route::NotFound => html! { <desk::overview::Overview /> },
-        Route::Workload => html! { <desk::workload::WorkloadView /> },
-        Route::Plans => html! { <desk::plans::Plans /> },
-        Route::Report => html! { <desk::report::ReportView /> },
-        Route::Log => html! { <desk::log::Log /> },
-        Route::Quarantine => html! { <desk::quarantine::QuarantineView /> },
-        Route::PersonCopy { id, member } => {
-            html! { <desk::copy::PersonCopyView id={id} member={member} /> }
-        }
-        other => switch(other),
-    }
-}
-
-fn switch(route: Route) -> Html {
+/// The field's screen for the route the address names (the desk's addresses show the
+/// households).
+pub fn field_screen(route: Route) -> Html {
     match route {
         Route::Households
         | Route::NotFound
@@ -208,7 +195,7 @@ fn switch(route: Route) -> Html {
 /// held back or unreadable — always shown.
 #[function_component(StatusLine)]
 pub fn status_line() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let status = session.engine.status();
     let (class, parts) = status_parts(&status);
     let session_ended = status.link == Connection::SessionEnded;
@@ -279,7 +266,7 @@ pub fn household_words(session: &Session, document: &lots_core::DocumentId) -> S
 /// until a supervisor's decision lets the household sync again.
 #[function_component(SyncNotices)]
 pub fn sync_notices() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let held = session.engine.held_back();
     let kept = session.engine.kept();
     let full = session.engine.status().quarantine_full;

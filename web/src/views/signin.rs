@@ -5,8 +5,9 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError, Me};
+use crate::components::choice::{Choice, languages};
+use crate::hooks::use_sign_in_options;
 use crate::i18n::{Language, t, t1};
-use crate::views::choice::{Choice, languages};
 
 /// Props of [`SignIn`].
 #[derive(Properties, PartialEq)]
@@ -64,24 +65,6 @@ fn provider_button(label: &str, device: Option<&str>) -> Html {
             { t1("signin-with", "provider", label.to_owned()) }
         </a>
     }
-}
-
-/// How one may sign in, as the server says; `None` until it has answered (offline: the
-/// password form alone, which says that signing in needs a connection).
-#[hook]
-fn use_sign_in_options() -> UseStateHandle<Option<api::SignInOptions>> {
-    let options = use_state(|| None::<api::SignInOptions>);
-    {
-        let options = options.clone();
-        use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(found) = api::sign_in_options().await {
-                    options.set(Some(found));
-                }
-            });
-        });
-    }
-    options
 }
 
 /// A failed sign-in in words for the person.

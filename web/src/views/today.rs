@@ -4,15 +4,15 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::browser::now;
+use crate::hooks::use_session;
 use crate::i18n::{self, t};
 use crate::routes::Route;
-use crate::session::Session;
 use crate::views::household_name;
 
 /// Planned visits of the next seven days (and any still planned from earlier today).
 #[function_component(Today)]
 pub fn today() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let now = now();
     let start = lots_core::Timestamp::start_of(i18n::local_date(now)).plus_minutes(-120);
     let end = now.plus_minutes(7 * 24 * 60);

@@ -12,12 +12,12 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::browser::{now, random_id};
+use crate::components::choice::{Choice, coded};
 use crate::engine::ActError;
+use crate::hooks::use_session;
 use crate::i18n::{self, code, t, t1};
 use crate::routes::Route;
-use crate::session::Session;
 use crate::state::visit_form::{FormError, Ids, VisitForm, VisitFormAction as Act};
-use crate::views::choice::{Choice, coded};
 use crate::views::household_name;
 
 /// Props of [`RecordVisit`].
@@ -41,7 +41,7 @@ fn draw_ids() -> Result<Ids, IdError> {
 /// The visit form.
 #[function_component(RecordVisit)]
 pub fn record_visit(props: &RecordVisitProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     {
         // Opening a planned visit's form is a read of that visit, for the access log.
         let reads = session.reads.clone();

@@ -26,7 +26,7 @@ pub fn caseloads_view() -> Html {
             _ => Caseloads::default(),
         };
         let table = caseload_table(&counts);
-        let number = |count: u64| html! { <td class="number">{ count }</td> };
+        let number = |count: i64| html! { <td class="number">{ count }</td> };
         html! {
             // Wider than a phone: the frame scrolls, so the keyboard must reach it too.
             <div class="table-scroll" tabindex="0" role="region" aria-label={t("admin-caseloads-caption")}>
@@ -45,7 +45,7 @@ pub fn caseloads_view() -> Html {
                             <tr>
                                 <th scope="row">{ row.name.clone() }</th>
                                 <td>
-                                    { code("role", &row.role) }
+                                    { code("role", row.role.as_str()) }
                                     if row.disabled {
                                         { " · " }{ t("admin-user-status-disabled") }
                                     }

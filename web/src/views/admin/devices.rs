@@ -7,7 +7,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::admin::{DeviceRow, device_name, device_rows, explain};
-use crate::api::{self, Device, Person};
+use crate::api::{self, Device, User};
 use crate::i18n::{self, t, t_args, t_count, t1};
 use crate::views::admin::{
     Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome,
@@ -22,7 +22,7 @@ fn when(millis: i64) -> String {
 pub fn devices() -> Html {
     let admin = use_context::<Admin>().expect("the administrator is provided");
     let devices = use_state(|| Fetched::<Vec<Device>>::None);
-    let people = use_state(|| Fetched::<Vec<Person>>::None);
+    let people = use_state(|| Fetched::<Vec<User>>::None);
     let revision = use_state(|| 0_u64);
     let confirming = use_state(|| None::<String>);
     let said = use_state(|| None::<Outcome>);

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use yew::prelude::*;
 
 use crate::admin::explain;
-use crate::api::{self, District, RetentionCandidate, RetentionDryRun};
+use crate::api::{self, District, RetentionCandidate, RetentionDryRun, RetentionVerdict};
 use crate::i18n::{date_time, t, t_args, t_count};
 use crate::views::admin::{
     Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome, text_input,
@@ -206,10 +206,10 @@ fn candidates_table(
             .as_ref()
             .map(|id| districts.get(id).cloned().unwrap_or_else(|| id.clone()))
             .unwrap_or_default();
-        let verdict = match candidate.verdict.as_str() {
-            "due" => t("admin-retention-verdict-due"),
-            "kept_for_research" => t("admin-retention-verdict-research"),
-            _ => t("admin-retention-verdict-unreadable"),
+        let verdict = match candidate.verdict {
+            RetentionVerdict::Due => t("admin-retention-verdict-due"),
+            RetentionVerdict::KeptForResearch => t("admin-retention-verdict-research"),
+            RetentionVerdict::Unreadable => t("admin-retention-verdict-unreadable"),
         };
         html! {
             <tr key={candidate.document_id.clone()}>

@@ -8,13 +8,14 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::admin::{self, ROLES, UserDraft, UserEdit, explain, role_has_districts};
-use crate::api::{self, District, Person, UserChange};
+use crate::api::{self, District, Role, User, UserUpdate};
+use crate::components::choice::{Choice, coded};
+use crate::hooks::use_focus_first;
 use crate::i18n::{code, t, t_count, t1};
 use crate::views::admin::{
     Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome, setter,
-    text_input, use_focus_first,
+    text_input,
 };
-use crate::views::choice::{Choice, coded};
 
 /// What is open under a user's row.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +41,7 @@ impl Panel {
 #[function_component(Users)]
 pub fn users() -> Html {
     let admin = use_context::<Admin>().expect("the administrator is provided");
-    let people = use_state(|| Fetched::<Vec<Person>>::None);
+    let people = use_state(|| Fetched::<Vec<User>>::None);
     let districts = use_state(|| Fetched::<Vec<District>>::None);
     let revision = use_state(|| 0_u64);
     let panel = use_state(|| None::<Panel>);
@@ -73,7 +74,7 @@ pub fn users() -> Html {
         let on_created = {
             let (creating, said) = (creating.clone(), said.clone());
             let reload = reload.clone();
-            Callback::from(move |person: Person| {
+            Callback::from(move |person: User| {
                 creating.set(false);
                 said.set(Some(Outcome::Done(t1(
                     "admin-user-created",
@@ -102,7 +103,7 @@ pub fn users() -> Html {
     let body = if let Some(waiting) = loading_or_problem(&people) {
         waiting
     } else {
-        let list: Vec<Person> = match &*people {
+        let list: Vec<User> = match &*people {
             Some(Ok(list)) => {
                 let mut list = list.clone();
                 list.sort_by(|a, b| a.display_name.cmp(&b.display_name));
@@ -112,7 +113,7 @@ pub fn users() -> Html {
         };
         let rows = list.iter().map(|person| {
             let own = person.id == admin.me.user.id;
-            let open = |make: fn(&Person) -> Panel| {
+            let open = |make: fn(&User) -> Panel| {
                 let (panel, said) = (panel.clone(), said.clone());
                 let made = make(person);
                 Callback::from(move |_: MouseEvent| {
@@ -126,9 +127,9 @@ pub fn users() -> Html {
                 Callback::from(move |_: MouseEvent| {
                     let (said, person, reload) = (said.clone(), person.clone(), reload.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        let change = UserChange {
+                        let change = UserUpdate {
                             disabled: Some(!person.disabled),
-                            ..UserChange::default()
+                            ..UserUpdate::default()
                         };
                         match api::update_user(&person.id, &change).await {
                             Ok(()) => {
@@ -197,7 +198,7 @@ pub fn users() -> Html {
                     <tr class={classes!(person.disabled.then_some("disabled"))}>
                         <th scope="row" data-label={t("admin-column-name")}>{ person.display_name.clone() }</th>
                         <td data-label={t("admin-column-username")}>{ person.username.clone() }</td>
-                        <td data-label={t("admin-column-role")}>{ code("role", &person.role) }</td>
+                        <td data-label={t("admin-column-role")}>{ code("role", person.role.as_str()) }</td>
                         <td data-label={t("admin-column-districts")}>{ districts_text }</td>
                         <td data-label={t("admin-column-status")}>
                             if person.disabled {
@@ -295,24 +296,29 @@ fn district_picker(props: &DistrictPickerProps) -> Html {
     }
 }
 
+/// The roles to pick from, by their names: the list's values.
 fn role_options() -> Vec<(AttrValue, AttrValue)> {
-    coded("role", ROLES)
+    coded("role", ROLES.map(Role::as_str))
+}
+
+/// Sets a form's role to the one picked by its name (a name of no role changes nothing).
+fn pick_role(role: &mut Role, picked: &str) {
+    if let Ok(picked) = picked.parse() {
+        *role = picked;
+    }
 }
 
 #[derive(Properties, PartialEq)]
 struct NewUserFormProps {
     districts: Vec<District>,
-    on_created: Callback<Person>,
+    on_created: Callback<User>,
     on_cancel: Callback<()>,
 }
 
 /// Creating a user.
 #[function_component(NewUserForm)]
 fn new_user_form(props: &NewUserFormProps) -> Html {
-    let draft = use_state(|| UserDraft {
-        role: "staff".into(),
-        ..UserDraft::default()
-    });
+    let draft = use_state(UserDraft::default);
     let problems = use_state(Vec::<String>::new);
     let busy = use_state(|| false);
     let first = use_focus_first();
@@ -336,7 +342,9 @@ fn new_user_form(props: &NewUserFormProps) -> Html {
             });
         })
     };
-    let on_role = setter(&draft, |draft, role| draft.role = role);
+    let on_role = setter(&draft, |draft: &mut UserDraft, role: String| {
+        pick_role(&mut draft.role, &role);
+    });
     let on_districts = setter(&draft, |draft, districts| draft.districts = districts);
     let suggest = {
         let draft = draft.clone();
@@ -368,10 +376,10 @@ fn new_user_form(props: &NewUserFormProps) -> Html {
                 </div>
                 <div>
                     <label for="new-role">{ t("admin-column-role") }</label>
-                    <Choice id="new-role" value={draft.role.clone()} options={role_options()} onchange={on_role} />
+                    <Choice id="new-role" value={draft.role.as_str()} options={role_options()} onchange={on_role} />
                 </div>
             </div>
-            if role_has_districts(&draft.role) {
+            if role_has_districts(draft.role) {
                 <DistrictPicker prefix="new-district" districts={props.districts.clone()} chosen={draft.districts.clone()} onchange={on_districts} />
             }
             <label for="new-initial-password">{ t("admin-initial-password") }</label>
@@ -389,7 +397,7 @@ fn new_user_form(props: &NewUserFormProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct EditUserProps {
-    person: Person,
+    person: User,
     edit: UserEdit,
     own: bool,
     districts: Vec<District>,
@@ -427,7 +435,9 @@ fn edit_user(props: &EditUserProps) -> Html {
             });
         })
     };
-    let on_role = setter(&edit, |edit, role| edit.role = role);
+    let on_role = setter(&edit, |edit: &mut UserEdit, role: String| {
+        pick_role(&mut edit.role, &role);
+    });
     let on_districts = setter(&edit, |edit, districts| edit.districts = districts);
     let cancel = props.on_cancel.reform(|_: MouseEvent| ());
     let title = format!("edit-user-title-{}", props.person.id);
@@ -446,13 +456,13 @@ fn edit_user(props: &EditUserProps) -> Html {
                 <div>
                     <label for="edit-role">{ t("admin-column-role") }</label>
                     if props.own {
-                        <input id="edit-role" readonly=true value={code("role", &edit.role)} />
+                        <input id="edit-role" readonly=true value={code("role", edit.role.as_str())} />
                     } else {
-                        <Choice id="edit-role" value={edit.role.clone()} options={role_options()} onchange={on_role} />
+                        <Choice id="edit-role" value={edit.role.as_str()} options={role_options()} onchange={on_role} />
                     }
                 </div>
             </div>
-            if role_has_districts(&edit.role) {
+            if role_has_districts(edit.role) {
                 <DistrictPicker prefix="edit-district" districts={props.districts.clone()} chosen={edit.districts.clone()} disabled={props.own} onchange={on_districts} />
             }
             if !props.own && edit.role != props.person.role {
@@ -484,7 +494,7 @@ fn form_end(problems: &[String], busy: bool, save: String, cancel: Callback<Mous
 
 #[derive(Properties, PartialEq)]
 struct ConfirmResetProps {
-    person: Person,
+    person: User,
     /// Called with the temporary password.
     on_reset: Callback<String>,
     on_cancel: Callback<()>,

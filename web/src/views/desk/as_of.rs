@@ -2,6 +2,7 @@
 //! the state of the reading (a `Reducible`), the hook that runs it, and its status line.
 
 use super::*;
+use crate::hooks::use_session;
 
 /// Households as at an instant, as a screen shows them while they are read.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -70,7 +71,7 @@ impl Reducible for AsOf {
 /// desk's [`Past`] read history only for what changed before `at`).
 #[hook]
 pub fn use_households_as_of(at: Option<Timestamp>) -> UseReducerHandle<AsOf> {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let desk = use_desk();
     let state = use_reducer(AsOf::default);
     let generations = use_mut_ref(|| 0_u64);

@@ -10,7 +10,7 @@ use lots_core::{Passage, PassageKind, Timestamp};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::api::{self, PersonCopy};
+use crate::api::{self, IssuedPersonCopy};
 use crate::i18n::{self, code, t, t1};
 use crate::routes::Route;
 use crate::views::desk::{Directory, use_desk};
@@ -29,9 +29,9 @@ enum Step {
     Loading,
     Failed(String),
     /// Made, under review: the passages marked to withhold.
-    Review(Rc<PersonCopy>, BTreeSet<String>),
+    Review(Rc<IssuedPersonCopy>, BTreeSet<String>),
     /// Released, with the person's name as reviewed (their record may be withheld in it).
-    Released(Rc<PersonCopy>, String),
+    Released(Rc<IssuedPersonCopy>, String),
 }
 
 /// The copy screen.
@@ -179,7 +179,7 @@ pub fn person_copy_view(props: &PersonCopyProps) -> Html {
 }
 
 /// Whose copy, of which household, made or released by whom and when.
-fn heading(copy: &PersonCopy, name: &str, directory: &Directory) -> Html {
+fn heading(copy: &IssuedPersonCopy, name: &str, directory: &Directory) -> Html {
     let name = name.to_owned();
     let title = if copy.released {
         t1("copy-title-released", "name", name)
@@ -333,7 +333,7 @@ fn value_words(kind: PassageKind, key: &str, value: Option<&str>, directory: &Di
 }
 
 /// Offers the released copy as a JSON file, as the server released it.
-fn save_json(copy: &PersonCopy) {
+fn save_json(copy: &IssuedPersonCopy) {
     let Ok(json) = serde_json::to_string_pretty(copy) else {
         return;
     };

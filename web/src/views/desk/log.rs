@@ -8,9 +8,9 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api::{self, AuditLog};
+use crate::components::choice::Choice;
+use crate::hooks::use_session;
 use crate::i18n::{self, code, t, t1};
-use crate::session::Session;
-use crate::views::choice::Choice;
 use crate::views::desk::{CsvButton, use_desk};
 use crate::views::household_name;
 
@@ -39,7 +39,7 @@ const ACTIONS: [&str; 16] = [
 /// The access-log screen.
 #[function_component(Log)]
 pub fn log() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let desk = use_desk();
     let user = use_state(String::new);
     let household = use_state(String::new);
@@ -290,7 +290,7 @@ pub struct ReviewsProps {
 /// Marking the chosen period reviewed, with a comment, and the reviews so far.
 #[function_component(Reviews)]
 pub fn reviews(props: &ReviewsProps) -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let desk = use_desk();
     let reviews = use_state(|| None::<Result<Vec<api::LogReview>, String>>);
     let saved = use_state(|| 0_u32);

@@ -13,11 +13,11 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::browser::now;
+use crate::components::choice::{Choice, coded};
+use crate::hooks::use_session;
 use crate::i18n::{self, code, t, t1};
 use crate::routes::Route;
-use crate::session::Session;
 use crate::unreadable::{Place, Unreadable};
-use crate::views::choice::{Choice, coded};
 use crate::views::desk::{CsvButton, Directory, use_desk};
 use crate::views::{household_name, next_visit, overdue_follow_ups};
 
@@ -156,7 +156,7 @@ fn with_any(any: String, options: Vec<(AttrValue, AttrValue)>) -> Vec<(AttrValue
 /// The overview.
 #[function_component(Overview)]
 pub fn overview() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let desk = use_desk();
     let filters = use_state(Filters::default);
     let sort_by = use_state(|| Sort::Overdue);

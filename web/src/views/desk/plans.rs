@@ -8,8 +8,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::browser::now;
+use crate::hooks::use_session;
 use crate::i18n::{self, code, t, t1};
-use crate::session::Session;
 use crate::views::desk::{
     CsvButton, Directory, as_of_status, chart, my_districts, use_desk, use_households_as_of,
 };
@@ -42,7 +42,7 @@ fn name(row: &PlanProgress, directory: &Directory) -> String {
 /// The plan-progress screen.
 #[function_component(Plans)]
 pub fn plans() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let desk = use_desk();
     let today = i18n::local_date(now());
     let day = use_state(|| today);

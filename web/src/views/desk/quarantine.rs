@@ -9,11 +9,11 @@ use std::rc::Rc;
 use lots_core::{DocumentId, Household, Timestamp};
 use yew::prelude::*;
 
-use crate::api::{self, Decided};
+use crate::api::{self, Decided, Refused};
+use crate::components::choice::Choice;
+use crate::hooks::use_session;
 use crate::i18n::{self, code, t, t1};
-use crate::refused::RefusedRow;
-use crate::session::Session;
-use crate::views::choice::Choice;
+use crate::refused::{Reason, is_pending};
 use crate::views::desk::{Directory, use_desk};
 use crate::views::household_name;
 
@@ -30,9 +30,9 @@ enum Outcome {
 /// The quarantine screen.
 #[function_component(QuarantineView)]
 pub fn quarantine_view() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let desk = use_desk();
-    let rows = use_state(|| None::<Result<Vec<RefusedRow>, String>>);
+    let rows = use_state(|| None::<Result<Vec<Refused>, String>>);
     // Moves to fetch the list again (after a decision, or when asked).
     let generation = use_state(|| 0_u32);
     let status = use_state(String::new);
@@ -55,7 +55,7 @@ pub fn quarantine_view() -> Html {
         let (deciding, outcome, generation) =
             (deciding.clone(), outcome.clone(), generation.clone());
         let label = label.clone();
-        Callback::from(move |(row, accept): (RefusedRow, bool)| {
+        Callback::from(move |(row, accept): (Refused, bool)| {
             let (deciding, outcome, generation) =
                 (deciding.clone(), outcome.clone(), generation.clone());
             let household = label(&row.household);
@@ -103,15 +103,15 @@ pub fn quarantine_view() -> Html {
             <p class="problem" role="alert">{ t1("desk-quarantine-failed", "error", error.clone()) }</p>
         },
         Some(Ok(all)) => {
-            let pending = all.iter().filter(|row| row.pending()).count();
-            let mut shown: Vec<&RefusedRow> = all
+            let pending = all.iter().filter(|row| is_pending(row)).count();
+            let mut shown: Vec<&Refused> = all
                 .iter()
                 .filter(|row| status.is_empty() || row.status == *status)
                 .collect();
             // Those waiting for a decision first, each group newest first.
             shown.sort_by(|a, b| {
-                b.pending()
-                    .cmp(&a.pending())
+                is_pending(b)
+                    .cmp(&is_pending(a))
                     .then(b.received_at.cmp(&a.received_at))
             });
             html! {
@@ -229,11 +229,11 @@ fn when(at: Option<i64>) -> String {
 }
 
 fn line(
-    row: &RefusedRow,
+    row: &Refused,
     household: &str,
     directory: &Directory,
     deciding: Option<i64>,
-    decide: &Callback<(RefusedRow, bool)>,
+    decide: &Callback<(Refused, bool)>,
 ) -> Html {
     let who = directory.person_name(&row.user_id);
     let busy = deciding.is_some();
@@ -268,13 +268,13 @@ fn line(
     };
     let status = html! {
         <>
-            <span class={classes!("badge", if row.pending() { "warn" } else if row.status == "accepted" { "ok" } else { "" })}>
+            <span class={classes!("badge", if is_pending(row) { "warn" } else if row.status == "accepted" { "ok" } else { "" })}>
                 { code("quarantine-status", &row.status) }
             </span>
             if let (Some(by), Some(at)) = (&row.decided_by, row.decided_at) {
                 <div class="meta">{ i18n::t_args("desk-quarantine-decided-by", &[("who", directory.person_name(by).into()), ("when", i18n::date_time(Timestamp::from_millis(at)).into())]) }</div>
             }
-            if row.pending() {
+            if is_pending(row) {
                 <div class="decisions">
                     // Nothing of a message refused unread was kept to merge: it can only be
                     // rejected (the server refuses to accept it too).
@@ -288,14 +288,14 @@ fn line(
         </>
     };
     html! {
-        <tr key={row.id.to_string()} class={classes!(row.pending().then_some("pending"))} data-id={row.id.to_string()}>
+        <tr key={row.id.to_string()} class={classes!(is_pending(row).then_some("pending"))} data-id={row.id.to_string()}>
             <th scope="row">{ household }</th>
             <td>{ who }</td>
             <td class="meta device">{ row.device_id.clone() }</td>
             <td class="when">{ when(row.signed_at) }</td>
             <td class="when">{ when(Some(row.received_at)) }</td>
             <td>
-                { capitalised(&code("refused-reason", row.reason().code())) }
+                { capitalised(&code("refused-reason", Reason::of(row).code())) }
                 <div class="meta" lang="en">{ row.reason.clone() }</div>
                 if let Some(bytes) = row.message_bytes {
                     <div class="meta">{ i18n::t_args("desk-quarantine-unread", &[("megabytes", format!("{:.1}", bytes as f64 / 1_048_576.0).into())]) }</div>

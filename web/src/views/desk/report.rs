@@ -12,11 +12,11 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api;
+use crate::hooks::use_session;
 
 use crate::browser::{Measure, now};
+use crate::components::choice::Choice;
 use crate::i18n::{self, t, t1};
-use crate::session::Session;
-use crate::views::choice::Choice;
 use crate::views::desk::{
     CsvButton, PAST_TERTIALS, Words, as_of_status, chart, my_districts, report_table, use_desk,
     use_households_as_of,
@@ -82,7 +82,7 @@ fn cost_share_problem(error: &CostShareError) -> String {
 /// The report screen.
 #[function_component(ReportView)]
 pub fn report_view() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let desk = use_desk();
     let today = i18n::local_date(now());
     let current = Tertial::containing(today);

@@ -5,8 +5,8 @@ use lots_core::{Date, Period, StackedBar, StaffId, Workload, stacked_bar_chart, 
 use yew::prelude::*;
 
 use crate::browser::now;
+use crate::hooks::use_session;
 use crate::i18n::{self, t};
-use crate::session::Session;
 use crate::views::desk::{CsvButton, Directory, chart, use_desk};
 
 /// The month `today` is in.
@@ -27,7 +27,7 @@ fn name(row: &Workload, directory: &Directory) -> String {
 /// The workload screen.
 #[function_component(WorkloadView)]
 pub fn workload_view() -> Html {
-    let session = use_context::<Session>().expect("the session is provided");
+    let session = use_session();
     let desk = use_desk();
     let directory = &desk.directory;
     let today = i18n::local_date(now());
