@@ -3,9 +3,7 @@
 //! table of counts. Plain functions on plain data, so they are tested natively; the screens
 //! (`views/admin*`) only show what these return and send what they build.
 
-use std::collections::BTreeSet;
-
-use crate::api::{ApiError, Caseloads, Device, DistrictCaseload, NewUser, Role, User, UserUpdate};
+use crate::api::{ApiError, Caseloads, Device, DistrictCaseload, Role, User};
 use crate::i18n::{t, t_args, t1};
 
 /// The roles an administrator can give, in the order the form offers them.
@@ -104,128 +102,6 @@ fn weak_password(message: &str) -> String {
         .find_map(|number| number.parse::<usize>().ok())
         .unwrap_or(MIN_PASSWORD_CHARS);
     t_args("admin-error-weak-password", &[("count", least.into())])
-}
-
-/// The new-user form as typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserDraft {
-    /// The name to sign in with.
-    pub username: String,
-    /// The name shown.
-    pub display_name: String,
-    /// One of [`ROLES`].
-    pub role: Role,
-    /// District ids.
-    pub districts: BTreeSet<String>,
-    /// The first password.
-    pub password: String,
-}
-
-/// An empty form, for staff: most new users are.
-impl Default for UserDraft {
-    fn default() -> Self {
-        Self {
-            username: String::new(),
-            display_name: String::new(),
-            role: Role::Staff,
-            districts: BTreeSet::new(),
-            password: String::new(),
-        }
-    }
-}
-
-impl UserDraft {
-    /// What to send the server, or what to fix first, in words.
-    pub fn to_request(&self) -> Result<NewUser, Vec<String>> {
-        let mut problems = Vec::new();
-        let username = self.username.trim().to_lowercase();
-        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
-        if username.is_empty() || username.len() > 64 || !username.chars().all(allowed) {
-            problems.push(t("admin-error-username-invalid"));
-        }
-        if self.display_name.trim().is_empty() {
-            problems.push(t("admin-error-display-name"));
-        }
-        if role_has_districts(self.role) && self.districts.is_empty() {
-            problems.push(t("admin-error-no-district"));
-        }
-        if self.password.chars().count() < MIN_PASSWORD_CHARS {
-            problems.push(t_args(
-                "admin-error-weak-password",
-                &[("count", MIN_PASSWORD_CHARS.into())],
-            ));
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        Ok(NewUser {
-            username,
-            display_name: self.display_name.trim().to_owned(),
-            password: self.password.clone(),
-            role: self.role,
-            districts: if role_has_districts(self.role) {
-                self.districts.iter().cloned().collect()
-            } else {
-                Vec::new()
-            },
-        })
-    }
-}
-
-/// The edit form of one user as typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserEdit {
-    /// Whom.
-    pub id: String,
-    /// The name shown.
-    pub display_name: String,
-    /// One of [`ROLES`].
-    pub role: Role,
-    /// District ids.
-    pub districts: BTreeSet<String>,
-}
-
-impl UserEdit {
-    /// The form filled in with how `person` is now.
-    pub fn of(person: &User) -> Self {
-        Self {
-            id: person.id.clone(),
-            display_name: person.display_name.clone(),
-            role: person.role,
-            districts: person.districts.iter().cloned().collect(),
-        }
-    }
-
-    /// What changed from `person`, to send; `Ok(None)` when nothing did. An administrator's
-    /// own role and districts are never sent (the server refuses: another administrator
-    /// changes them).
-    pub fn change_from(&self, person: &User, own: bool) -> Result<Option<UserUpdate>, Vec<String>> {
-        let mut problems = Vec::new();
-        let display_name = self.display_name.trim();
-        if display_name.is_empty() {
-            problems.push(t("admin-error-display-name"));
-        }
-        if !own && role_has_districts(self.role) && self.districts.is_empty() {
-            problems.push(t("admin-error-no-district"));
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let districts: Vec<String> = if role_has_districts(self.role) {
-            self.districts.iter().cloned().collect()
-        } else {
-            Vec::new()
-        };
-        let before: BTreeSet<&String> = person.districts.iter().collect();
-        let after: BTreeSet<&String> = districts.iter().collect();
-        let change = UserUpdate {
-            disabled: None,
-            display_name: (display_name != person.display_name).then(|| display_name.to_owned()),
-            role: (!own && self.role != person.role).then_some(self.role),
-            districts: (!own && before != after).then_some(districts),
-        };
-        Ok((change != UserUpdate::default()).then_some(change))
-    }
 }
 
 /// A first password to suggest, from 16 random bytes: four groups of four letters and

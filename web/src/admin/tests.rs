@@ -45,51 +45,6 @@ fn the_servers_refusals_read_as_words() {
 }
 
 #[test]
-fn a_new_user_needs_a_name_a_district_and_a_long_password() {
-    set_language(Language::English);
-    assert_eq!(
-        UserDraft::default().role,
-        Role::Staff,
-        "staff unless chosen"
-    );
-    let mut draft = UserDraft {
-        username: " Lina.B ".into(),
-        display_name: "Lina Berg".into(),
-        role: Role::Staff,
-        districts: BTreeSet::new(),
-        password: "short".into(),
-    };
-    assert_eq!(draft.to_request().unwrap_err().len(), 2);
-    draft.districts.insert("district-norrmalm".into());
-    draft.password = "a long first password".into();
-    let request = draft.to_request().expect("valid");
-    assert_eq!(request.username, "lina.b");
-    assert_eq!(request.districts, ["district-norrmalm"]);
-    assert_eq!(request.role, Role::Staff);
-    draft.role = Role::Admin;
-    assert!(draft.to_request().expect("valid").districts.is_empty());
-}
-
-#[test]
-fn an_edit_sends_only_what_changed_and_never_ones_own_role() {
-    set_language(Language::English);
-    let mut anna = person("u-anna", "Anna Lind");
-    anna.districts = vec!["district-norrmalm".into()];
-    let mut edit = UserEdit::of(&anna);
-    assert_eq!(edit.change_from(&anna, false), Ok(None));
-    edit.role = Role::Supervisor;
-    edit.districts.insert("district-kungsholmen".into());
-    let change = edit.change_from(&anna, false).unwrap().unwrap();
-    assert_eq!(change.role, Some(Role::Supervisor));
-    assert_eq!(change.districts.unwrap().len(), 2);
-    assert_eq!(change.display_name, None);
-    edit.display_name = "Anna Lind-Berg".into();
-    let own = edit.change_from(&anna, true).unwrap().unwrap();
-    assert_eq!((own.role, own.districts), (None, None));
-    assert_eq!(own.display_name.as_deref(), Some("Anna Lind-Berg"));
-}
-
-#[test]
 fn a_suggested_password_is_long_enough() {
     let password = suggested_password(&[7; 16]);
     assert_eq!(password.len(), 19);

@@ -145,11 +145,14 @@ pub fn text_input<T: Clone + 'static>(
     state: &UseStateHandle<T>,
     set: fn(&mut T, String),
 ) -> Callback<InputEvent> {
-    setter(state, set).reform(|event: InputEvent| {
-        event
-            .target_unchecked_into::<web_sys::HtmlInputElement>()
-            .value()
-    })
+    setter(state, set).reform(typed_text)
+}
+
+/// What a text field holds after the person typed in it.
+pub fn typed_text(event: InputEvent) -> String {
+    event
+        .target_unchecked_into::<web_sys::HtmlInputElement>()
+        .value()
 }
 
 /// Props of [`AdminConsole`].

@@ -7,14 +7,14 @@ use std::collections::BTreeSet;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::admin::{self, ROLES, UserDraft, UserEdit, explain, role_has_districts};
+use crate::admin::{self, ROLES, explain, role_has_districts};
 use crate::api::{self, District, Role, User, UserUpdate};
 use crate::components::choice::{Choice, coded};
 use crate::hooks::use_focus_first;
 use crate::i18n::{code, t, t_count, t1};
+use crate::state::user_forms::{UserDraft, UserDraftAction, UserEdit, UserEditAction};
 use crate::views::admin::{
-    Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome, setter,
-    text_input,
+    Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome, typed_text,
 };
 
 /// What is open under a user's row.
@@ -301,13 +301,6 @@ fn role_options() -> Vec<(AttrValue, AttrValue)> {
     coded("role", ROLES.map(Role::as_str))
 }
 
-/// Sets a form's role to the one picked by its name (a name of no role changes nothing).
-fn pick_role(role: &mut Role, picked: &str) {
-    if let Ok(picked) = picked.parse() {
-        *role = picked;
-    }
-}
-
 #[derive(Properties, PartialEq)]
 struct NewUserFormProps {
     districts: Vec<District>,
@@ -318,7 +311,7 @@ struct NewUserFormProps {
 /// Creating a user.
 #[function_component(NewUserForm)]
 fn new_user_form(props: &NewUserFormProps) -> Html {
-    let draft = use_state(UserDraft::default);
+    let draft = use_reducer(UserDraft::default);
     let problems = use_state(Vec::<String>::new);
     let busy = use_state(|| false);
     let first = use_focus_first();
@@ -342,18 +335,28 @@ fn new_user_form(props: &NewUserFormProps) -> Html {
             });
         })
     };
-    let on_role = setter(&draft, |draft: &mut UserDraft, role: String| {
-        pick_role(&mut draft.role, &role);
-    });
-    let on_districts = setter(&draft, |draft, districts| draft.districts = districts);
+    let on_role = draft
+        .dispatcher()
+        .to_callback()
+        .reform(UserDraftAction::Role);
+    let on_districts = draft
+        .dispatcher()
+        .to_callback()
+        .reform(UserDraftAction::Districts);
+    let typed = |action: fn(String) -> UserDraftAction| {
+        draft
+            .dispatcher()
+            .to_callback()
+            .reform(move |event| action(typed_text(event)))
+    };
     let suggest = {
-        let draft = draft.clone();
+        let draft = draft.dispatcher();
         Callback::from(move |_: MouseEvent| {
             // Without the browser's generator nothing is suggested: the field stays as typed.
             if let Some(random) = random_bytes() {
-                let mut next = (*draft).clone();
-                next.password = admin::suggested_password(&random);
-                draft.set(next);
+                draft.dispatch(UserDraftAction::Password(admin::suggested_password(
+                    &random,
+                )));
             }
         })
     };
@@ -365,14 +368,14 @@ fn new_user_form(props: &NewUserFormProps) -> Html {
                 <div>
                     <label for="new-username">{ t("admin-column-username") }</label>
                     <input id="new-username" ref={first} autocomplete="off" autocapitalize="none" spellcheck="false"
-                        value={draft.username.clone()} oninput={text_input(&draft, |draft, value| draft.username = value)}
+                        value={draft.username.clone()} oninput={typed(UserDraftAction::Username)}
                         aria-describedby="new-username-hint" />
                     <p class="meta" id="new-username-hint">{ t("admin-username-hint") }</p>
                 </div>
                 <div>
                     <label for="new-display-name">{ t("admin-column-name") }</label>
                     <input id="new-display-name" autocomplete="off"
-                        value={draft.display_name.clone()} oninput={text_input(&draft, |draft, value| draft.display_name = value)} />
+                        value={draft.display_name.clone()} oninput={typed(UserDraftAction::DisplayName)} />
                 </div>
                 <div>
                     <label for="new-role">{ t("admin-column-role") }</label>
@@ -385,7 +388,7 @@ fn new_user_form(props: &NewUserFormProps) -> Html {
             <label for="new-initial-password">{ t("admin-initial-password") }</label>
             <div class="password-row">
                 <input id="new-initial-password" type="text" autocomplete="off" spellcheck="false"
-                    value={draft.password.clone()} oninput={text_input(&draft, |draft, value| draft.password = value)}
+                    value={draft.password.clone()} oninput={typed(UserDraftAction::Password)}
                     aria-describedby="new-initial-password-hint" />
                 <button type="button" onclick={suggest}>{ t("admin-initial-password-suggest") }</button>
             </div>
@@ -409,7 +412,10 @@ struct EditUserProps {
 /// Changing a user's name, role and districts.
 #[function_component(EditUser)]
 fn edit_user(props: &EditUserProps) -> Html {
-    let edit = use_state(|| props.edit.clone());
+    let edit = {
+        let start = props.edit.clone();
+        use_reducer(move || start)
+    };
     let problems = use_state(Vec::<String>::new);
     let busy = use_state(|| false);
     let first = use_focus_first();
@@ -435,10 +441,15 @@ fn edit_user(props: &EditUserProps) -> Html {
             });
         })
     };
-    let on_role = setter(&edit, |edit: &mut UserEdit, role: String| {
-        pick_role(&mut edit.role, &role);
-    });
-    let on_districts = setter(&edit, |edit, districts| edit.districts = districts);
+    let on_role = edit.dispatcher().to_callback().reform(UserEditAction::Role);
+    let on_districts = edit
+        .dispatcher()
+        .to_callback()
+        .reform(UserEditAction::Districts);
+    let on_display_name = edit
+        .dispatcher()
+        .to_callback()
+        .reform(|event| UserEditAction::DisplayName(typed_text(event)));
     let cancel = props.on_cancel.reform(|_: MouseEvent| ());
     let title = format!("edit-user-title-{}", props.person.id);
     html! {
@@ -451,7 +462,7 @@ fn edit_user(props: &EditUserProps) -> Html {
                 <div>
                     <label for="edit-display-name">{ t("admin-column-name") }</label>
                     <input id="edit-display-name" ref={first} autocomplete="off" value={edit.display_name.clone()}
-                        oninput={text_input(&edit, |edit, value| edit.display_name = value)} />
+                        oninput={on_display_name} />
                 </div>
                 <div>
                     <label for="edit-role">{ t("admin-column-role") }</label>
