@@ -8,5 +8,5 @@ use crate::session::Session;
 /// inside that frame, so its absence is a bug in the app, not a state a person can reach.
 #[hook]
 pub fn use_session() -> Session {
-    use_session()
+    use_context::<Session>().expect("the session is provided")
 }
