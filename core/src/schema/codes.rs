@@ -17,6 +17,10 @@ pub struct UnknownCode {
     pub code: String,
 }
 
+/// Each list's codes, written once for serde, autosurgeon and the string conversions alike.
+/// A derive crate (strum) would give `FromStr`, `Display` and the list of values too, but
+/// every variant would then carry its code three times (serde's rename, autosurgeon's and
+/// strum's), which is how a stored code and a parsed one drift apart.
 macro_rules! code_list {
     (
         $(#[$meta:meta])*

@@ -11,17 +11,11 @@ use yew::prelude::*;
 use crate::admin::explain;
 use crate::api::{self, District, RetentionCandidate, RetentionDryRun, RetentionVerdict};
 use crate::i18n::{date_time, t, t_args, t_count};
+use crate::state::removal_form::{Removal, RemovalAction, RemovalForm};
 use crate::views::admin::{
     Admin, Fetched, Outcome, admin_table, fetch_into, loading_or_problem, outcome, text_input,
+    typed_text,
 };
-
-/// The form for one household removed on a decision.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct OneRemoval {
-    household: String,
-    decision: String,
-    reason: String,
-}
 
 /// The gallring section.
 #[function_component(RetentionView)]
@@ -32,7 +26,7 @@ pub fn retention_view() -> Html {
     let decision = use_state(String::new);
     let said = use_state(|| None::<Outcome>);
     let busy = use_state(|| false);
-    let one = use_state(OneRemoval::default);
+    let one = use_reducer(RemovalForm::default);
     {
         let districts = districts.clone();
         use_effect_with((), move |_| fetch_into(districts, api::districts()));
@@ -97,32 +91,35 @@ pub fn retention_view() -> Html {
         let (one, said, busy) = (one.clone(), said.clone(), busy.clone());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let form = (*one).clone();
-            if [&form.household, &form.decision, &form.reason]
-                .iter()
-                .any(|field| field.trim().is_empty())
-            {
+            let Ok(removal) = one.to_request() else {
                 return said.set(Some(Outcome::Failed(t("admin-remove-fields-missing"))));
-            }
-            let (one, said, busy) = (one.clone(), said.clone(), busy.clone());
+            };
+            let (one, said, busy) = (one.dispatcher(), said.clone(), busy.clone());
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                let household = form.household.trim().to_owned();
-                match api::remove_household(&household, form.decision.trim(), form.reason.trim())
-                    .await
-                {
+                let Removal {
+                    household,
+                    decision,
+                    reason,
+                } = removal;
+                match api::remove_household(&household, &decision, &reason).await {
                     Ok(()) => {
                         said.set(Some(Outcome::Done(t_args(
                             "admin-remove-done",
                             &[("household", household.into())],
                         ))));
-                        one.set(OneRemoval::default());
+                        one.dispatch(RemovalAction::Done);
                     }
                     Err(error) => said.set(Some(Outcome::Failed(explain(&error)))),
                 }
                 busy.set(false);
             });
         })
+    };
+    let typed = |action: fn(String) -> RemovalAction| {
+        one.dispatcher()
+            .to_callback()
+            .reform(move |event| action(typed_text(event)))
     };
     let listing = match listed.as_ref() {
         None => html! {},
@@ -166,13 +163,13 @@ pub fn retention_view() -> Html {
                 <p class="meta">{ t("admin-remove-intro") }</p>
                 <label for="remove-household">{ t("admin-remove-household") }</label>
                 <input id="remove-household" autocomplete="off" spellcheck="false" value={one.household.clone()}
-                    oninput={text_input(&one, |form: &mut OneRemoval, typed| form.household = typed)} />
+                    oninput={typed(RemovalAction::Household)} />
                 <label for="remove-decision">{ t("admin-decision") }</label>
                 <input id="remove-decision" autocomplete="off" value={one.decision.clone()}
-                    oninput={text_input(&one, |form: &mut OneRemoval, typed| form.decision = typed)} />
+                    oninput={typed(RemovalAction::Decision)} />
                 <label for="remove-reason">{ t("admin-remove-reason") }</label>
                 <input id="remove-reason" autocomplete="off" value={one.reason.clone()}
-                    oninput={text_input(&one, |form: &mut OneRemoval, typed| form.reason = typed)} />
+                    oninput={typed(RemovalAction::Reason)} />
                 <button class="danger-fill" type="submit" disabled={*busy}>{ t("admin-remove-button") }</button>
             </form>
         </section>
