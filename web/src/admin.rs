@@ -319,4 +319,4 @@ pub fn caseload_table(caseloads: &Caseloads) -> CaseloadTable {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

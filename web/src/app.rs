@@ -34,20 +34,21 @@ async fn enter(storage: Storage, me: Me) -> Phase {
     if me.must_change_password {
         return Phase::ChoosePassword(storage, me);
     }
-    let theirs = screens::App::for_person(&me);
-    if theirs != screens::App::running() && theirs == screens::App::Desk {
-        // The flag already named the desk's app, yet the start-up script started this one:
-        // loading the page again would only do the same.
-        let tried = screens::flagged() == Some(screens::App::Desk);
-        if tried {
+    // The flag names the app this person works in, for this start-up check and the next
+    // start (a staff member in the desk's app gets the phone's, the smaller, next time).
+    let flagged = screens::flagged();
+    mark_signed_in(Some(&me));
+    if screens::App::for_person(&me) == screens::App::Desk
+        && screens::App::running() == screens::App::Field
+    {
+        // Had the flag already named the desk's app, the start-up script would have started
+        // it: loading the page again would only do the same.
+        if flagged == Some(screens::App::Desk) {
             return Phase::Failed(t("desk-not-loaded"));
         }
-        mark_signed_in(Some(&me));
         start_afresh();
         return Phase::Starting;
     }
-    // The next start loads the app this person works in (the phone's is the smaller).
-    screens::mark_signed_in(Some(&me));
     if me.user.role == Role::Admin {
         check_password_in_background(storage.clone(), me.clone(), None);
         return Phase::Admin(storage, Rc::new(me));

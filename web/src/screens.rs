@@ -83,11 +83,15 @@ pub fn desk() -> Option<&'static DeskScreens> {
     DESK.get()
 }
 
+/// The page's `localStorage`, unless the browser turned it off.
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
 /// Records in `localStorage` who is signed in on this device, as the app to start for them,
 /// or that nobody is.
 pub fn mark_signed_in(me: Option<&Me>) {
-    let Some(storage) = web_sys::window().and_then(|window| window.local_storage().ok().flatten())
-    else {
+    let Some(storage) = local_storage() else {
         return;
     };
     let _ = match me {
@@ -98,10 +102,8 @@ pub fn mark_signed_in(me: Option<&Me>) {
 
 /// The app the flag in `localStorage` names, if it names one.
 pub fn flagged() -> Option<App> {
-    let storage = web_sys::window().and_then(|window| window.local_storage().ok().flatten())?;
-    match storage.get_item(SIGNED_IN).ok().flatten()?.as_str() {
-        "desk" => Some(App::Desk),
-        "field" => Some(App::Field),
-        _ => None,
-    }
+    let flag = local_storage()?.get_item(SIGNED_IN).ok().flatten()?;
+    [App::Field, App::Desk]
+        .into_iter()
+        .find(|app| app.flag() == flag)
 }

@@ -15,7 +15,8 @@ fn device(id: &str, user: &str, seen: i64, revoked: Option<i64>) -> Device {
     }
 }
 
-fn person(id: &str, name: &str) -> User {
+/// A staff member with no district (the user forms' tests use it too).
+pub(crate) fn person(id: &str, name: &str) -> User {
     User {
         id: id.into(),
         username: id.into(),

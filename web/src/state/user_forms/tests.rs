@@ -1,18 +1,8 @@
 //! The user forms: what they send, what they refuse, one action at a time.
 
 use super::*;
+use crate::admin::tests::person;
 use crate::i18n::{Language, set_language};
-
-fn person(id: &str, name: &str) -> User {
-    User {
-        id: id.into(),
-        username: id.into(),
-        display_name: name.into(),
-        role: Role::Staff,
-        districts: vec!["district-norrmalm".into()],
-        disabled: false,
-    }
-}
 
 #[test]
 fn a_new_user_needs_a_name_a_district_and_a_long_password() {
@@ -84,7 +74,8 @@ fn the_forms_change_one_action_at_a_time_and_ignore_a_role_that_is_none() {
         Role::Supervisor
     );
 
-    let anna = person("anna", "Anna");
+    let mut anna = person("anna", "Anna");
+    anna.districts = vec!["district-norrmalm".into()];
     let edit = Rc::new(UserEdit::of(&anna))
         .reduce(UserEditAction::Role("admin".into()))
         .reduce(UserEditAction::DisplayName("Anna A".into()));
