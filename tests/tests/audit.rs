@@ -339,7 +339,18 @@ async fn a_reviewed_period_is_on_record_with_its_comment_and_read_by_the_distric
         )
     );
 
-    // A period that ends before it begins, or in the future; no comment; another
+    // A period running into the future ends at the server's now, whatever the desk's
+    // clock said.
+    let asked = json!({ "from": now - week, "to": now + week, "comment": "Till och med idag." });
+    let (status, body) = post(sara.clone(), asked).await;
+    assert_eq!(status, 201, "{body}");
+    let after = millis_now();
+    let (_, reviews) = get(&server, "/api/audit/reviews", &sara).await;
+    assert_eq!(reviews[0]["id"], body["id"]);
+    let to = reviews[0]["period_to"].as_i64().unwrap();
+    assert!((now..=after).contains(&to), "{to} is not between {now} and {after}");
+
+    // A period that ends before it begins, or begins in the future; no comment; another
     // district; staff: each refused.
     let refused = [
         (
@@ -348,7 +359,7 @@ async fn a_reviewed_period_is_on_record_with_its_comment_and_read_by_the_distric
             "bad_period",
         ),
         (
-            json!({ "from": now - week, "to": now + week, "comment": "x" }),
+            json!({ "from": now + week, "to": now + 2 * week, "comment": "x" }),
             400,
             "bad_period",
         ),

@@ -21,7 +21,9 @@ pub const MAX_COMMENT_CHARS: usize = 2_000;
 pub struct NewReview {
     /// The period's start (ms since the epoch, inclusive).
     from: i64,
-    /// Its end (exclusive), after `from` and not in the future.
+    /// Its end (exclusive), after `from`. An end in the future is read as now: no one has
+    /// reviewed what is not yet on the log, and the device's clock is not the judge of when
+    /// now is.
     to: i64,
     /// One of the supervisor's districts; none for all of them.
     district: Option<String>,
@@ -45,10 +47,14 @@ pub async fn add(
 ) -> Result<(StatusCode, Json<Reviewed>), AppError> {
     require(&session, &[Role::Supervisor])?;
     let now = state.clock.now();
-    if review.from < 0 || review.to <= review.from || review.to > now.as_millis() {
+    // The server's clock bounds the period: a desk whose clock runs a little ahead (its
+    // offset is learned over a network) still records "up to now", and the record says
+    // what the server knows was on the log.
+    let to = review.to.min(now.as_millis());
+    if review.from < 0 || to <= review.from {
         return Err(AppError::bad_request(
             "bad_period",
-            "a reviewed period begins before it ends, and ends by now",
+            "a reviewed period begins before it ends, and before now",
         ));
     }
     let comment = review.comment.trim();
@@ -69,14 +75,14 @@ pub async fn add(
         reviewer: &session.user.id,
         district: review.district.as_deref(),
         from: Timestamp::from_millis(review.from),
-        to: Timestamp::from_millis(review.to),
+        to: Timestamp::from_millis(to),
         comment,
     };
     let id = state.store.add_log_review(&new, now).await?;
     let detail = format!(
         "review={id} from={} to={} district={}",
         review.from,
-        review.to,
+        to,
         review.district.as_deref().unwrap_or("all")
     );
     super::audit_action_in(&state, &session, "log-reviewed", &detail, &districts).await?;

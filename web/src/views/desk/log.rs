@@ -331,9 +331,10 @@ pub fn reviews(props: &ReviewsProps) -> Html {
             let (Some(from), Some(to)) = (from, to) else {
                 return outcome.set(Some(Err(t("desk-log-review-needs-period"))));
             };
-            // The chosen days, Swedish midnight to midnight, up to now at most.
+            // The chosen days, Swedish midnight to midnight; the server ends a period that
+            // runs into the future at its own now.
             let start = Timestamp::start_of(from);
-            let end = Timestamp::start_of(to.plus_days(1)).min(crate::browser::now());
+            let end = Timestamp::start_of(to.plus_days(1));
             let (comment, district, outcome, saved) = (
                 comment.clone(),
                 district.clone(),
