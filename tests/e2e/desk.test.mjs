@@ -16,12 +16,14 @@ import {
   openHousehold,
   phone,
   reconnectAndReadClock,
+  recordsOf,
   recordVisit,
   SARA,
   signIn,
   skewServerClock,
   startServer,
   status,
+  waitForHouseholds,
   waitSynced,
 } from "./harness.mjs";
 
@@ -314,7 +316,7 @@ test("last tertial's report is filed and shown as filed; a person's copy is revi
   await supervisor.context.close();
 });
 
-test("assigning a household to nobody takes it off the staff member's caseload, and back", async () => {
+test("assigning a household to nobody takes it off the staff member's caseload and her phone, and back", async () => {
   const supervisor = await desk();
   const { page } = supervisor;
   const field = await phone(browser, server.base);
@@ -341,6 +343,13 @@ test("assigning a household to nobody takes it off the staff member's caseload, 
     { timeout: 30_000 },
   );
   assert.ok(!(await caseload()).includes(id));
+  // Her phone lets it go at its next contact: nothing of it stays on the device.
+  assert.ok((await recordsOf(field.page, "chunks", id)) > 0, "the phone holds the household");
+  await reconnectAndReadClock(field);
+  await field.page.waitForFunction((id) => !document.querySelector(`.card.household[href$="${id}"]`), id, { timeout: 30_000 });
+  for (const store of ["chunks", "summaries", "sync_states", "dirty"]) {
+    assert.equal(await recordsOf(field.page, store, id), 0, `${store} still holds the household`);
+  }
 
   await assign.selectOption("u-anna");
   await page.waitForFunction(
@@ -349,6 +358,10 @@ test("assigning a household to nobody takes it off the staff member's caseload, 
     { timeout: 30_000 },
   );
   assert.ok((await caseload()).includes(id));
+  // Assigned back, it returns to the phone at the next contact.
+  await reconnectAndReadClock(field);
+  await waitForHouseholds(field.page, 20);
+  await field.page.waitForFunction((id) => !!document.querySelector(`.card.household[href$="${id}"]`), id, { timeout: 30_000 });
   await check(page, "desk-overview-after-assignment");
 
   for (const one of [supervisor, field]) {

@@ -301,3 +301,29 @@ export async function apiSession(base, login) {
     return answer.json();
   };
 }
+
+/** How many records of IndexedDB's `store` belong to document `id` (by key or by field). */
+export function recordsOf(page, store, id) {
+  return page.evaluate(
+    ({ store, id }) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("lots");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction(store).objectStore(store).openCursor();
+          let count = 0;
+          request.onsuccess = () => {
+            const cursor = request.result;
+            if (!cursor) {
+              open.result.close();
+              return resolve(count);
+            }
+            if (String(cursor.key).includes(id) || cursor.value?.document === id) count += 1;
+            cursor.continue();
+          };
+          request.onerror = () => reject(request.error);
+        };
+      }),
+    { store, id },
+  );
+}

@@ -348,7 +348,10 @@ async fn a_reviewed_period_is_on_record_with_its_comment_and_read_by_the_distric
     let (_, reviews) = get(&server, "/api/audit/reviews", &sara).await;
     assert_eq!(reviews[0]["id"], body["id"]);
     let to = reviews[0]["period_to"].as_i64().unwrap();
-    assert!((now..=after).contains(&to), "{to} is not between {now} and {after}");
+    assert!(
+        (now..=after).contains(&to),
+        "{to} is not between {now} and {after}"
+    );
 
     // A period that ends before it begins, or begins in the future; no comment; another
     // district; staff: each refused.

@@ -248,7 +248,9 @@ impl Client {
                 self.persist(document, true, out);
             }
             Event::Want(documents) => self.want(now, documents, out),
-            Event::CaseloadHeard(caseload) => self.caseload_heard(now, caseload, out),
+            Event::CaseloadHeard { caseload, settled } => {
+                self.caseload_heard(now, caseload, &settled, out);
+            }
             Event::QuarantineHeard(rows) => self.quarantine_heard(now, rows, out),
             Event::Written(write) => {
                 self.saving = self.saving.saturating_sub(1);

@@ -237,6 +237,15 @@ impl Engine {
                     Ok(())
                 }),
                 Effect::FetchCaseload => self.refresh_caseload(),
+                Effect::EraseLeft(documents) => {
+                    let engine = self.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(error) = engine.erase_left(&documents).await {
+                            // Still on the device, and erased at the next caseload.
+                            engine.dispatch(Event::StorageFailed(error.to_string()));
+                        }
+                    });
+                }
                 Effect::FetchClock => self.refresh_clock(),
                 Effect::CheckQuarantine => self.check_quarantine(),
                 Effect::Recover { document, rows } => {

@@ -490,7 +490,6 @@ impl Storage {
     }
 }
 
-/// Commits and waits: `Ok` only when the transaction has completed.
 /// Deletes every chunk of document `id` in a read-write transaction's chunk store.
 async fn delete_chunks(chunks: &idb::ObjectStore, id: &str) -> Result<(), StorageError> {
     let keys = chunks
@@ -503,6 +502,7 @@ async fn delete_chunks(chunks: &idb::ObjectStore, id: &str) -> Result<(), Storag
     Ok(())
 }
 
+/// Commits and waits: `Ok` only when the transaction has completed.
 async fn finish(transaction: idb::Transaction) -> Result<(), StorageError> {
     let result = transaction.commit()?.await?;
     if result.is_committed() {

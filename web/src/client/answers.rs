@@ -7,12 +7,27 @@ use super::*;
 impl Client {
     /// The caseload as the API listed it: households not on the device are asked for, and
     /// those it cannot read are kept (on the device too) to be listed with the reason.
+    /// Households on the device it no longer lists leave it ([`Effect::EraseLeft`]), but
+    /// only those that waited for nothing both when it was asked and now: one the server
+    /// took after it answered is not mistaken for one that left, and one with a change
+    /// still waiting stays until the server has it (or a supervisor decided on it).
     pub(super) fn caseload_heard(
         &mut self,
         now: Timestamp,
         caseload: Vec<crate::api::HouseholdSummary>,
+        settled_when_asked: &BTreeSet<DocumentId>,
         out: &mut Vec<Effect>,
     ) {
+        let listed: BTreeSet<DocumentId> = caseload.iter().map(|entry| entry.document_id).collect();
+        let settled = self.settled();
+        let left: Vec<DocumentId> = settled_when_asked
+            .intersection(&settled)
+            .filter(|document| !listed.contains(document))
+            .copied()
+            .collect();
+        if !left.is_empty() && !self.ended {
+            out.push(Effect::EraseLeft(left));
+        }
         let unreadable: BTreeMap<DocumentId, ServerUnreadable> = caseload
             .iter()
             .filter_map(|entry| {
@@ -89,6 +104,37 @@ impl Client {
             out.push(Effect::Notify);
             self.connect(out);
         }
+    }
+
+    /// The households on the device that wait for nothing: the server has every change of
+    /// them, and none is held back after a refusal.
+    pub fn settled(&self) -> BTreeSet<DocumentId> {
+        let held: BTreeSet<DocumentId> = self.peer.policy().iter().map(|r| r.document).collect();
+        let dirty: BTreeSet<&DocumentId> = self
+            .peer
+            .dirty_documents()
+            .chain(&self.unloaded_dirty)
+            .collect();
+        self.peer
+            .document_ids()
+            .chain(self.unloaded.keys())
+            .filter(|document| !dirty.contains(document) && !held.contains(document))
+            .copied()
+            .collect()
+    }
+
+    /// Whether one household on the device waits for nothing (see [`Self::settled`]).
+    pub fn is_settled(&self, document: &DocumentId) -> bool {
+        let on_device =
+            self.peer.document(document).is_some() || self.unloaded.contains_key(document);
+        on_device
+            && !self.unloaded_dirty.contains(document)
+            && !self.peer.dirty_documents().any(|dirty| dirty == document)
+            && !self
+                .peer
+                .policy()
+                .iter()
+                .any(|record| record.document == *document)
     }
 
     /// A held-back document's changes were accepted: it is offered to the server again,

@@ -1,7 +1,7 @@
 //! What goes into the client and comes out of it: its events and effects, the status line's
 //! facts, and the shapes of a write, of what storage held at start, and of a recovery.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use lots_core::automerge::{Automerge, ChangeHash};
 use lots_core::{DocumentId, Timestamp};
@@ -117,7 +117,13 @@ pub enum Event {
     /// Households of the caseload to fetch from the server if not on the device.
     Want(Vec<DocumentId>),
     /// The caseload as the API listed it.
-    CaseloadHeard(Vec<crate::api::HouseholdSummary>),
+    CaseloadHeard {
+        /// What it listed.
+        caseload: Vec<crate::api::HouseholdSummary>,
+        /// The households on the device that waited for nothing when it was asked
+        /// ([`Client::settled`]).
+        settled: BTreeSet<DocumentId>,
+    },
     /// What `/api/quarantine/mine` says of this device's refused changes.
     QuarantineHeard(Vec<Refused>),
     /// A write ([`Client::prepare_write`]) reached the device.
@@ -174,6 +180,9 @@ pub enum Effect {
     SaveServerUnreadable(BTreeMap<DocumentId, ServerUnreadable>),
     /// Ask the API for the caseload and the removed households.
     FetchCaseload,
+    /// Erase from the device households that left its person's caseload (moved to a
+    /// colleague, another district, or nobody), each only if it still waits for nothing.
+    EraseLeft(Vec<DocumentId>),
     /// Learn the server's clock.
     FetchClock,
     /// Ask what became of this device's refused changes.

@@ -234,6 +234,26 @@ impl World {
         self.effects.len() != before
     }
 
+    /// The caseload API answers with `caseload`, asked when the device was as it is now.
+    fn caseload_heard(&mut self, caseload: Vec<crate::api::HouseholdSummary>) {
+        let settled = self.device.settled();
+        self.event(Event::CaseloadHeard { caseload, settled });
+    }
+
+    /// The households the device was told to erase for leaving the caseload, forgetting
+    /// the effects.
+    fn erased_as_left(&mut self) -> Vec<DocumentId> {
+        let mut erased = Vec::new();
+        self.effects.retain(|effect| match effect {
+            Effect::EraseLeft(documents) => {
+                erased.extend(documents.iter().copied());
+                false
+            }
+            _ => true,
+        });
+        erased
+    }
+
     fn heads_on_server(&self, document: DocumentId) -> Option<Vec<ChangeHash>> {
         self.server.document(&document).map(Automerge::get_heads)
     }
@@ -284,7 +304,7 @@ fn the_caseload_arrives_at_most_32_households_at_a_time() {
             ..crate::api::HouseholdSummary::new(document(n + 10))
         })
         .collect();
-    world.event(Event::CaseloadHeard(caseload));
+    world.caseload_heard(caseload);
     assert_eq!(world.device.requested.len(), MAX_REQUESTS_IN_FLIGHT);
     while world.step() {
         assert!(world.device.requested.len() <= MAX_REQUESTS_IN_FLIGHT);
@@ -468,7 +488,7 @@ fn what_arrives_from_the_server_is_told_to_the_views_once_per_moment() {
     }
     world.connect();
     let entries = (0..5).map(|n| crate::api::HouseholdSummary::new(document(n + 10)));
-    world.event(Event::CaseloadHeard(entries.collect()));
+    world.caseload_heard(entries.collect());
     world.settle();
     let waits = |world: &World| {
         let notify = Effect::Wait(Timer::Notify, COALESCE_MS);
@@ -536,4 +556,52 @@ fn nothing_is_written_or_connected_after_signing_out() {
     assert_eq!(world.socket, None);
     assert_eq!(world.stored[&document(1)].len(), before);
     assert!(world.device.refresh_summaries().is_empty());
+}
+
+#[test]
+fn a_household_that_left_the_caseload_is_erased_once_the_server_has_all_of_it() {
+    let mut world = World::new();
+    // (Seed 1's household is open: the person can still change it.)
+    for (n, seed) in [(1, 2), (2, 4), (3, 1)] {
+        world.add(document(n), seed);
+    }
+    world.connect();
+    let listed = |n: u8| crate::api::HouseholdSummary::new(document(n));
+    // Household 2 was reassigned; household 3 too, but the person changed it offline.
+    world.event(Event::Offline);
+    world.change(document(3), "Storgatan 3");
+    world.caseload_heard(vec![listed(1)]);
+    assert_eq!(
+        world.erased_as_left(),
+        vec![document(2)],
+        "the one with a change waiting stays"
+    );
+    // The household 3's change reaches the server; the next caseload lets it go.
+    world.connect();
+    world.caseload_heard(vec![listed(1)]);
+    assert_eq!(world.erased_as_left(), vec![document(2), document(3)]);
+    // Once forgotten, nothing of them is on the device, and nothing is asked for again.
+    for n in [2, 3] {
+        world.device.forget(&document(n));
+    }
+    world.caseload_heard(vec![listed(1)]);
+    assert_eq!(world.erased_as_left(), Vec::<DocumentId>::new());
+    assert!(world.device.document(&document(1)).is_some());
+}
+
+#[test]
+fn a_household_settled_after_the_caseload_was_asked_for_is_not_taken_as_left() {
+    let mut world = World::new();
+    world.add(document(1), 1);
+    // Asked while the new household still waited for the server…
+    let settled = world.device.settled();
+    assert!(settled.is_empty(), "{settled:?}");
+    // …which takes it before the answer arrives: the answer could not list it.
+    world.connect();
+    assert!(world.device.is_settled(&document(1)));
+    world.event(Event::CaseloadHeard {
+        caseload: Vec::new(),
+        settled,
+    });
+    assert_eq!(world.erased_as_left(), Vec::<DocumentId>::new());
 }

@@ -10,9 +10,11 @@ impl Engine {
     /// households are assigned during the day.
     pub fn refresh_caseload(&self) {
         let engine = self.clone();
+        // Taken before asking: what waited for nothing then, the answer accounts for.
+        let settled = self.inner.client.borrow().settled();
         wasm_bindgen_futures::spawn_local(async move {
             match crate::api::caseload().await {
-                Ok(caseload) => engine.dispatch(Event::CaseloadHeard(caseload)),
+                Ok(caseload) => engine.dispatch(Event::CaseloadHeard { caseload, settled }),
                 Err(crate::api::ApiError::Unauthorized) => {
                     return engine.dispatch(Event::SessionEnded);
                 }
@@ -74,6 +76,28 @@ impl Engine {
             self.inner.client.borrow_mut().set_kept(kept);
         }
         storage.set_meta(REMOVED_SEEN, Some(&last)).await?;
+        drop(writing);
+        let effects = self.inner.client.borrow().forgotten();
+        self.carry_out(effects);
+        Ok(())
+    }
+
+    /// Erases households that left the person's caseload: the documents, summaries, sync
+    /// states and the desk's cached past, as for a removed household. A household changed
+    /// since the client decided stays until the server has that change too. What was kept
+    /// of changes the server refused stays: it is the person's own typing, shown to copy.
+    pub(super) async fn erase_left(&self, documents: &[DocumentId]) -> Result<(), StorageError> {
+        let storage = &self.inner.storage;
+        let writing = self.inner.writing.lock().await;
+        if self.ended() {
+            return Ok(());
+        }
+        for document in documents {
+            if self.inner.client.borrow().is_settled(document) {
+                storage.erase(document).await?;
+                self.inner.client.borrow_mut().forget(document);
+            }
+        }
         drop(writing);
         let effects = self.inner.client.borrow().forgotten();
         self.carry_out(effects);
