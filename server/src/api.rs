@@ -235,11 +235,20 @@ pub async fn logout(
         .audit_event(now(), &session.user.id, &session.device_id, "sign-out", "")
         .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, session_cookie(&state, "", 0)?);
+    let headers = response.headers_mut();
+    headers.insert(SET_COOKIE, session_cookie(&state, "", 0)?);
+    // The browser drops everything of the site: the app has cleared its own storage first,
+    // and this reaches what it cannot (the HTTP cache, a tab's leftovers, the cookie jar).
+    headers.insert(CLEAR_SITE_DATA, HeaderValue::from_static(CLEAR_EVERYTHING));
     Ok(response)
 }
+
+/// `Clear-Site-Data`'s header name (not among `http`'s constants).
+const CLEAR_SITE_DATA: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("clear-site-data");
+
+/// Every kind of data `Clear-Site-Data` names, as it wants them: quoted.
+const CLEAR_EVERYTHING: &str = "\"cache\", \"cookies\", \"storage\"";
 
 /// Who is signed in, on which device.
 #[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]

@@ -20,6 +20,7 @@ import {
   openHousehold,
   phone,
   reconnectAndReadClock,
+  recordsOf,
   recordVisit,
   SARA,
   signIn,
@@ -306,6 +307,38 @@ test("a household opened offline reaches the access log at the next contact, wit
   await one.context.close();
 });
 
+test("signing out offline empties the phone at once, and the server ends the session when the network returns", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  await signIn(page, ANNA);
+  await waitSynced(page);
+  const session = (await one.context.cookies()).find((cookie) => cookie.name === "lots_session");
+  assert.ok(session, "signed in with a session cookie");
+  // Whoever copied the cookie could use it while the session holds.
+  const withCookie = async () =>
+    (await fetch(`${server.base}/api/me`, { headers: { cookie: `lots_session=${session.value}` } })).status;
+  assert.equal(await withCookie(), 200);
+
+  await goOffline(one);
+  await page.locator("footer button.link", { hasText: "Logga ut" }).click();
+  await page.waitForSelector("#username");
+  for (const store of ["chunks", "summaries", "sync_states", "dirty", "meta", "past"]) {
+    assert.equal(await recordsOf(page, store, ""), 0, `${store} still holds something`);
+  }
+  assert.equal(await page.evaluate(() => localStorage.getItem("lots-signed-in")), null);
+  assert.equal(await withCookie(), 200, "offline, the server has not heard yet");
+
+  // The network returns: the sign-out goes at once, and the site's data is cleared.
+  await goOnline(one);
+  await page.waitForFunction(() => localStorage.getItem("lots-sign-out-pending") === null, null, { timeout: 30_000 });
+  assert.equal(await withCookie(), 401, "the old session is refused");
+  assert.ok(!(await one.context.cookies()).some((cookie) => cookie.name === "lots_session"));
+  // And signing in again works as on a new phone.
+  await signIn(page, ANNA);
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
+});
+
 test("a sign-in the server no longer knows asks for the password again, keeps what was recorded, then syncs it", async () => {
   const one = await phone(browser, server.base);
   const { page } = one;
@@ -481,32 +514,6 @@ test("households that cannot be read, on the server or on the phone, are listed 
   assert.deepEqual(one.errors, []);
   await one.context.close();
 });
-
-/** How many records of IndexedDB's `store` belong to document `id` (by key or by field). */
-function recordsOf(page, store, id) {
-  return page.evaluate(
-    ({ store, id }) =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open("lots");
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const request = open.result.transaction(store).objectStore(store).openCursor();
-          let count = 0;
-          request.onsuccess = () => {
-            const cursor = request.result;
-            if (!cursor) {
-              open.result.close();
-              return resolve(count);
-            }
-            if (String(cursor.key).includes(id) || cursor.value?.document === id) count += 1;
-            cursor.continue();
-          };
-          request.onerror = () => reject(request.error);
-        };
-      }),
-    { store, id },
-  );
-}
 
 test("a household removed on a decision while the phone was offline is erased from it at the next contact, and never comes back", async () => {
   // A server of its own: this one loses a household.

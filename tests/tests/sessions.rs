@@ -100,7 +100,7 @@ async fn failed_sign_ins_are_throttled_and_every_sign_in_is_on_record() {
 }
 
 #[tokio::test]
-async fn signing_out_closes_the_devices_sockets() {
+async fn signing_out_closes_the_devices_sockets_and_clears_the_site() {
     let server = TestServer::start(1).await.unwrap();
     let token = server.login("anna").await.unwrap();
     let mut phone = SyncClient::connect(&server, &token, "anna-phone")
@@ -113,6 +113,11 @@ async fn signing_out_closes_the_devices_sockets() {
         .await
         .unwrap();
     assert_eq!(out.status(), 204);
+    // The browser is told to drop everything of the site: storage, caches and cookies.
+    assert_eq!(
+        out.headers()["clear-site-data"],
+        "\"cache\", \"cookies\", \"storage\""
+    );
     phone.settle(Duration::from_secs(2)).await.unwrap();
     let closed = phone.closed.clone().expect("the socket was closed");
     assert!(closed.reason.contains("signed out"), "{closed:?}");

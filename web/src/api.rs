@@ -147,10 +147,39 @@ pub async fn me() -> Result<Me, ApiError> {
     check(response).await?.json::<Me>().await.map_err(network)
 }
 
-/// Signs out on the server (the cookie is cleared).
+/// A sign-out the server has not heard of yet, in `localStorage`: the device signed out
+/// offline. Its data is gone already; the session it held ends at the next contact
+/// ([`finish_sign_out`]), since until then its cookie would open it again.
+const SIGN_OUT_PENDING: &str = "lots-sign-out-pending";
+
+/// Signs out on the server: the session ends, and its answer clears the browser's cookies,
+/// caches and storage for the site (`Clear-Site-Data`). Unanswered (offline, the server
+/// down), the sign-out is kept to send at the next contact.
 pub async fn logout() -> Result<(), ApiError> {
-    let response = Request::post("/api/logout").send().await.map_err(network)?;
-    check(response).await.map(|_| ())
+    let sent = async {
+        let response = Request::post("/api/logout").send().await.map_err(network)?;
+        check(response).await.map(|_| ())
+    };
+    let result = sent.await;
+    if let Some(storage) = crate::screens::local_storage() {
+        let _ = match &result {
+            // Ended now, or long since.
+            Ok(()) | Err(ApiError::Unauthorized) => storage.remove_item(SIGN_OUT_PENDING),
+            Err(_) => storage.set_item(SIGN_OUT_PENDING, "1"),
+        };
+    }
+    result
+}
+
+/// Sends a sign-out made offline, if one waits: when the sign-in starts, when the network
+/// returns, and before anyone signs in again on the device.
+pub async fn finish_sign_out() {
+    let pending = crate::screens::local_storage()
+        .and_then(|storage| storage.get_item(SIGN_OUT_PENDING).ok().flatten())
+        .is_some();
+    if pending {
+        let _ = logout().await;
+    }
 }
 
 /// Whether the server still knows this device's sign-in: `Ok(false)` when it has ended

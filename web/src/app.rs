@@ -87,14 +87,22 @@ fn check_password_in_background(storage: Storage, me: Me, engine: Option<Engine>
 /// server forgets it, the device forgets who it was, and the page starts afresh.
 fn sign_out_without_engine(storage: Storage, phase: UseStateHandle<Phase>) {
     wasm_bindgen_futures::spawn_local(async move {
-        let _ = api::logout().await;
-        let cleared = storage.clear().await;
-        mark_signed_in(None);
-        match cleared {
+        match leave_device(&storage).await {
             Ok(()) => start_afresh(),
             Err(error) => phase.set(Phase::Failed(error.to_string())),
         }
     });
+}
+
+/// Signing out: everything of the person leaves the device, then the server ends the
+/// session (now, or at the next contact when offline: [`api::logout`]). In this order, since
+/// the server's answer clears the site's storage under the app's feet; and a device that
+/// could not be cleared keeps its session, so that the person can try again.
+async fn leave_device(storage: &Storage) -> Result<(), crate::storage::StorageError> {
+    storage.clear().await?;
+    mark_signed_in(None);
+    let _ = api::logout().await;
+    Ok(())
 }
 
 /// Opens the engine for a signed-in person and starts syncing.
@@ -303,12 +311,8 @@ pub fn app() -> Html {
                         // The reads made offline go up while the session still holds.
                         session.reads.upload().await;
                         session.engine.end();
-                        let _ = api::logout().await;
-                        let storage = session.engine.storage().clone();
                         // Everything of this person leaves the device with them.
-                        let cleared = storage.clear().await;
-                        mark_signed_in(None);
-                        match cleared {
+                        match leave_device(session.engine.storage()).await {
                             // The page starts afresh: the browser's listeners and timers that
                             // hold this person's engine go with it.
                             Ok(()) => start_afresh(),

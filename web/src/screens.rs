@@ -84,7 +84,7 @@ pub fn desk() -> Option<&'static DeskScreens> {
 }
 
 /// The page's `localStorage`, unless the browser turned it off.
-fn local_storage() -> Option<web_sys::Storage> {
+pub(crate) fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 

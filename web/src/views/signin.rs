@@ -37,6 +37,7 @@ fn device_label() -> String {
 /// Signs in on the server, which registers this device under the browser's name for it
 /// (or keeps `device`, signing in again on it).
 async fn log_in(name: &str, secret: &str, device: Option<&str>) -> Result<Me, ApiError> {
+    api::finish_sign_out().await;
     api::login(name.trim(), secret, &device_label(), device).await
 }
 
@@ -156,17 +157,28 @@ pub fn sign_in(props: &SignInProps) -> Html {
         let (error, busy) = (error.clone(), busy.clone());
         let on_signed_in = props.on_signed_in.clone();
         use_effect_with((), move |_| {
-            if returned_from_provider() {
-                busy.set(true);
-                wasm_bindgen_futures::spawn_local(async move {
+            let returned = returned_from_provider();
+            busy.set(returned);
+            wasm_bindgen_futures::spawn_local(async move {
+                // A sign-out made offline ends its session first: a cookie it left must
+                // not sign anybody in.
+                api::finish_sign_out().await;
+                if returned {
                     match api::me().await {
                         Ok(me) => on_signed_in.emit(me),
                         Err(ApiError::Network(_)) => error.set(Some(t("signin-offline"))),
                         Err(other) => error.set(Some(problem(other))),
                     }
-                    busy.set(false);
-                });
-            }
+                }
+                busy.set(false);
+            });
+            // The network back: a sign-out still waiting goes at once.
+            let online = web_sys::window().map(|window| {
+                gloo::events::EventListener::new(&window, "online", |_| {
+                    wasm_bindgen_futures::spawn_local(api::finish_sign_out());
+                })
+            });
+            move || drop(online)
         });
     }
     let provider = options.as_ref().and_then(|options| options.oidc.clone());
