@@ -98,6 +98,11 @@ pub struct Config {
     #[arg(long, env = "LOTS_SOCKETS_PER_USER", default_value_t = 8)]
     pub sockets_per_user: usize,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`), on a listener of its own; off
+    /// unless given. Bind it to loopback or an internal network: never the internet.
+    #[arg(long, env = "LOTS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Messages waiting to be sent to one socket; a client that lets more pile up (it does
     /// not read) is dropped.
     #[arg(long, env = "LOTS_SOCKET_QUEUE", default_value_t = 1024)]

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod metrics;
 pub mod oidc;
 pub mod review;
 pub mod setup;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub clock: auth::Clock,
     /// The organisation's identity provider, when sign-in with it is configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    /// What an operator watches (served on its own listener: `metrics.rs`).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
         };
         let peer_id = lots_core::PeerId::new(config.peer_id.clone())
             .ok_or_else(|| anyhow::anyhow!("the peer id must be 1–256 characters"))?;
+        let metrics = Arc::new(metrics::Metrics::default());
         let hub = sync::hub::start(
             store.clone(),
             sync::hub::HubConfig {
@@ -66,6 +70,7 @@ impl AppState {
                 max_message_bytes: config.max_message_bytes,
                 sockets_per_user: config.sockets_per_user,
                 skip_vetting: config.unvetted_for_benchmark,
+                metrics: metrics.clone(),
             },
         )
         .await?;
@@ -84,6 +89,7 @@ impl AppState {
             throttle: Arc::default(),
             clock: auth::Clock::default(),
             oidc,
+            metrics,
         })
     }
 }

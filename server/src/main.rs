@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let process_started = std::time::Instant::now();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -54,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         Some(_) => None,
     };
     let listen = config.listen;
+    let metrics_listen = config.metrics_listen;
     let origin = config.public_origin.clone();
     let seed_demo = config.demo;
     let demo_size = demo::DemoSize {
@@ -77,6 +79,21 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
+    // The metrics' listener first: whoever sees the app's port open finds it there too.
+    if let Some(address) = metrics_listen {
+        let metrics = lots_server::metrics::router(state.metrics.clone(), state.store.clone());
+        let metrics_listener = tokio::net::TcpListener::bind(address).await?;
+        println!("Metrics for Prometheus at http://{address}/metrics");
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(metrics_listener, metrics).await {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
+    }
+    state
+        .metrics
+        .startup_seconds
+        .set(process_started.elapsed().as_secs_f64());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("\nLots is running at {origin} (listening on {listen}); Ctrl-C stops it.\n");
     // The client's address reaches the handlers (sign-in throttling by address).

@@ -195,6 +195,24 @@ impl ServerProcess {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// Signs `username` in and connects their phone (`peer_id`), holding the first
+    /// household of their caseload: the token, the household and the phone.
+    pub async fn phone_with_first_household(
+        &self,
+        username: &str,
+        peer_id: &str,
+    ) -> Result<(String, DocumentId, SyncClient)> {
+        let token = self.login(username).await?;
+        let document = *self
+            .caseload(&token)
+            .await?
+            .first()
+            .context("the caseload is empty")?;
+        let mut phone = SyncClient::connect_to(&self.address(), &token, peer_id).await?;
+        anyhow::ensure!(phone.fetch(document).await?, "the household did not arrive");
+        Ok((token, document, phone))
+    }
+
     /// Kills it with SIGKILL: no shutdown code runs.
     pub fn kill(mut self) -> Result<()> {
         self.child.kill()?;

@@ -74,12 +74,10 @@ async fn after_a_restore_the_phones_send_back_what_they_recorded_since_the_backu
         ServerProcess::start(&["--data-dir", &data_dir, "--audit-checkpoint-seconds", "1"])
             .await
             .unwrap();
-    let token = server.login("anna").await.unwrap();
-    let document = server.caseload(&token).await.unwrap()[0];
-    let mut phone = SyncClient::connect_to(&server.address(), &token, "anna-phone")
+    let (token, document, mut phone) = server
+        .phone_with_first_household("anna", "anna-phone")
         .await
         .unwrap();
-    assert!(phone.fetch(document).await.unwrap());
     let before = VisitId::new("v-before-the-backup").unwrap();
     phone
         .record_visit(document, &before, "u-anna")

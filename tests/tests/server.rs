@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lots_core::automerge::Automerge;
 use lots_core::*;
-use lots_tests::{Api as _, SyncClient, TestServer};
+use lots_tests::{Api as _, ServerProcess, SyncClient, TestServer};
 use rand::{Rng, SeedableRng};
 
 fn sign(staff: &str, device: &str, at: Timestamp) -> Signature {
@@ -476,4 +476,100 @@ async fn nobody_can_take_over_another_users_peer_id() {
     assert!(annas_phone.fetch(document).await.unwrap());
     // Anna herself may reconnect under her own id (a phone whose old socket died).
     assert!(SyncClient::connect(&server, &anna, "phone-7").await.is_ok());
+}
+
+/// One figure of an OpenMetrics text: the value of the sample named `sample` exactly
+/// (labels included), if there is one.
+fn figure(text: &str, sample: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn an_operator_reads_the_servers_figures_on_a_listener_of_its_own() {
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_listen = format!("127.0.0.1:{metrics_port}");
+    let server = ServerProcess::start(&["--metrics-listen", &metrics_listen])
+        .await
+        .unwrap();
+    let read = || async {
+        let response = reqwest::get(format!("http://{metrics_listen}/metrics"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/openmetrics-text"),
+        );
+        response.text().await.unwrap()
+    };
+    let before = read().await;
+    let started = figure(&before, "lots_startup_seconds").unwrap();
+    assert!(started > 0.0 && started < 120.0, "{started}");
+    // Every household is in memory, as the hub holds them today: the supervisor's desk
+    // (both districts) lists them all.
+    let sara = server.login("sara").await.unwrap();
+    let all = server.caseload(&sara).await.unwrap().len() as f64;
+    assert!(all >= 40.0, "{all}");
+    assert_eq!(
+        figure(&before, "lots_documents_in_memory"),
+        Some(all),
+        "{before}"
+    );
+    assert_eq!(figure(&before, r#"lots_sockets{role="staff"}"#), None);
+
+    // A phone connects and records a visit: one socket, batches committed.
+    let (_, document, mut phone) = server
+        .phone_with_first_household("anna", "anna-phone")
+        .await
+        .unwrap();
+    let visit = VisitId::new("v-metrics").unwrap();
+    phone
+        .record_visit(document, &visit, "u-anna")
+        .await
+        .unwrap();
+    phone.settle(Duration::from_millis(500)).await.unwrap();
+    let during = read().await;
+    assert_eq!(
+        figure(&during, r#"lots_sockets{role="staff"}"#),
+        Some(1.0),
+        "{during}"
+    );
+    let batches = figure(&during, r#"lots_hub_batch_inputs_count{partition="0"}"#).unwrap();
+    let commits = figure(&during, r#"lots_hub_commit_seconds_count{partition="0"}"#).unwrap();
+    assert!(batches >= 1.0 && commits >= 1.0, "{during}");
+    assert_eq!(
+        figure(&during, "lots_quarantined_changes_pending"),
+        Some(0.0)
+    );
+
+    // Gone with the socket.
+    drop(phone);
+    let mut after = read().await;
+    for _ in 0..50 {
+        if figure(&after, r#"lots_sockets{role="staff"}"#) == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = read().await;
+    }
+    assert_eq!(
+        figure(&after, r#"lots_sockets{role="staff"}"#),
+        Some(0.0),
+        "{after}"
+    );
+
+    // The app's own port does not serve them.
+    let app = reqwest::get(format!("http://{}/metrics", server.address()))
+        .await
+        .unwrap();
+    let body = app.text().await.unwrap();
+    assert!(!body.contains("lots_documents_in_memory"), "{body}");
 }

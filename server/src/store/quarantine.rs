@@ -261,6 +261,16 @@ impl Store {
         }))
     }
 
+    /// How many changes, of every device, wait for a decision.
+    pub async fn pending_quarantine_total(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE status = $1")
+                .bind(QuarantineStatus::Pending.as_str())
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// Decides on a pending change: `by` (a user id) accepted or rejected it `at`. Returns
     /// whether it was pending and so changed; a change decided already stays as it was, and
     /// deciding on [`QuarantineStatus::Pending`] changes nothing.

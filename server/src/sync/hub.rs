@@ -11,6 +11,7 @@
 //! reloaded from disk, so memory never runs ahead of what the server has acknowledged.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lots_core::automerge::{ActorId, Automerge, ChangeHash};
@@ -23,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use super::caseload::HouseholdSummary;
 use super::caseload::summaries;
 use super::policy::{CaseloadPolicy, Holder, HouseholdIndex, Principal};
+use crate::metrics::{Metrics, Partition};
 use crate::store::{
     Announcement, Heard, NewQuarantined, NewUnread, QuarantineStatus, Removal, Store, StoreError,
     Writes,
@@ -410,7 +412,11 @@ struct Hub {
     batch: Batch,
     next_connection: u64,
     sockets_per_user: usize,
+    metrics: Arc<Metrics>,
 }
+
+/// The hub's one partition, as its figures name it.
+const PARTITION: Partition = Partition { partition: 0 };
 
 /// The wall clock: the server, unlike core, may read it.
 pub fn now() -> Timestamp {
@@ -432,6 +438,8 @@ pub struct HubConfig {
     pub sockets_per_user: usize,
     /// Whether changes skip vetting (the benchmark's comparison run only).
     pub skip_vetting: bool,
+    /// Where its figures go.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Loads every stored document and starts the hub task.
@@ -448,6 +456,7 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
         batch: Batch::default(),
         next_connection: 0,
         sockets_per_user: hub_config.sockets_per_user,
+        metrics: hub_config.metrics.clone(),
     };
     hub.peer.policy_mut().skip_vetting = hub_config.skip_vetting;
     // The stored index covers documents without a household profile (brought by other
@@ -533,6 +542,7 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
         );
     }
     tracing::info!(documents = hub.saved_heads.len(), "documents loaded");
+    hub.count_documents();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (messages, mut messages_rx) = mpsc::channel(MESSAGE_QUEUE);
     tokio::spawn(async move {
@@ -559,6 +569,11 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
             }
             let processed = started.elapsed();
             let _ = hub.flush(now()).await;
+            hub.metrics
+                .batch_inputs
+                .get_or_create(&PARTITION)
+                .observe(inputs as f64);
+            hub.count_documents();
             tracing::debug!(
                 target: "lots_server::sync::batch",
                 inputs,
@@ -590,6 +605,12 @@ fn index_of(doc: &Automerge) -> Option<HouseholdIndex> {
 }
 
 impl Hub {
+    /// Tells the figures how many documents are in memory.
+    fn count_documents(&self) {
+        let count = i64::try_from(self.peer.document_ids().count()).unwrap_or(i64::MAX);
+        self.metrics.documents_in_memory.set(count);
+    }
+
     /// Takes a document that is already on disk into memory.
     fn adopt(&mut self, document: DocumentId, doc: Automerge) {
         self.saved_heads.insert(document, doc.get_heads());
@@ -1069,6 +1090,10 @@ impl Hub {
         if !batch.writes.is_empty() {
             let started = std::time::Instant::now();
             let committed = self.store.commit(&batch.writes, now).await;
+            self.metrics
+                .commit_seconds
+                .get_or_create(&PARTITION)
+                .observe(started.elapsed().as_secs_f64());
             tracing::debug!(
                 target: "lots_server::sync::batch",
                 commit_us = started.elapsed().as_micros(),

@@ -113,6 +113,8 @@ async fn pump(socket: WebSocket, state: AppState, principal: Principal) {
     }
     let (outbound, mut to_send) = mpsc::channel(state.config.socket_queue);
     let closer = outbound.clone();
+    // Counted while this function runs: the guard goes when the socket does.
+    let _counted = state.metrics.socket_opened(principal.role.as_str());
     let connection = match state.hub.connect(principal, outbound).await {
         Ok(connection) => connection,
         Err(error) => {
