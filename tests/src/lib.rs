@@ -195,24 +195,6 @@ impl ServerProcess {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// Signs `username` in and connects their phone (`peer_id`), holding the first
-    /// household of their caseload: the token, the household and the phone.
-    pub async fn phone_with_first_household(
-        &self,
-        username: &str,
-        peer_id: &str,
-    ) -> Result<(String, DocumentId, SyncClient)> {
-        let token = self.login(username).await?;
-        let document = *self
-            .caseload(&token)
-            .await?
-            .first()
-            .context("the caseload is empty")?;
-        let mut phone = SyncClient::connect_to(&self.address(), &token, peer_id).await?;
-        anyhow::ensure!(phone.fetch(document).await?, "the household did not arrive");
-        Ok((token, document, phone))
-    }
-
     /// Kills it with SIGKILL: no shutdown code runs.
     pub fn kill(mut self) -> Result<()> {
         self.child.kill()?;
@@ -293,6 +275,27 @@ pub trait Api {
         async move {
             let me: serde_json::Value = request.send().await?.json().await?;
             Ok(me["device_id"].as_str().context("no device id")?.to_owned())
+        }
+    }
+
+    /// Signs `username` in and connects their phone (`peer_id`), holding the first
+    /// household of their caseload: the token, the household and the phone.
+    fn phone_with_first_household(
+        &self,
+        username: &str,
+        peer_id: &str,
+    ) -> impl Future<Output = Result<(String, DocumentId, SyncClient)>> {
+        let sync = self.url("/sync").replacen("http://", "ws://", 1);
+        async move {
+            let token = self.login(username).await?;
+            let document = *self
+                .caseload(&token)
+                .await?
+                .first()
+                .context("the caseload is empty")?;
+            let mut phone = SyncClient::connect_url(&sync, Some(&token), peer_id).await?;
+            anyhow::ensure!(phone.fetch(document).await?, "the household did not arrive");
+            Ok((token, document, phone))
         }
     }
 

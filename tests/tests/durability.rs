@@ -1,6 +1,7 @@
 //! Durability: the server process is killed with SIGKILL at random moments while many clients
 //! sync, then restarted, again and again. No change the server acknowledged may be lost, and
-//! the SQLite file must pass its integrity check every time.
+//! the SQLite file must pass its integrity check every time. And a batch whose commit fails
+//! sends nothing: no device hears of a change the server did not store.
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what they did not expect.
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use lots_core::*;
 use lots_server::store::Store;
-use lots_tests::{Api as _, ServerProcess, SyncClient};
+use lots_tests::{Api as _, ServerProcess, SyncClient, TestServer};
 use rand::{Rng, SeedableRng};
 
 const ROUNDS: usize = 5;
@@ -106,4 +107,73 @@ async fn no_acknowledged_change_is_lost_when_the_server_is_killed() {
         "acknowledged visits lost after SIGKILL: {lost:?}"
     );
     server.kill().unwrap();
+}
+
+#[tokio::test]
+async fn nothing_of_a_batch_whose_commit_fails_leaves_the_server() {
+    let server = TestServer::start(1).await.unwrap();
+    let (token, document, mut phone) = server
+        .phone_with_first_household("anna", "anna-phone")
+        .await
+        .unwrap();
+    let mut tablet = SyncClient::connect(&server, &token, "anna-tablet")
+        .await
+        .unwrap();
+    assert!(tablet.fetch(document).await.unwrap());
+    let heads = |client: &SyncClient| client.peer.document(&document).unwrap().get_heads();
+    let before = heads(&tablet);
+
+    // The database refuses every new chunk, as a full disk would.
+    let store = &server.state.store;
+    store
+        .execute_unchecked(
+            "CREATE TRIGGER disk_full BEFORE INSERT ON document_chunks \
+             BEGIN SELECT RAISE(ABORT, 'the disk is full (a test)'); END",
+        )
+        .await
+        .unwrap();
+    let visit = VisitId::new("v-not-committed").unwrap();
+    phone
+        .record_visit(document, &visit, "u-anna")
+        .await
+        .unwrap();
+    phone.settle(Duration::from_secs(2)).await.unwrap();
+    tablet.settle(Duration::from_secs(1)).await.unwrap();
+    // Every connection with a message in the failed batch is cut off to try again (the
+    // phone, and the tablet the change was to go to); nothing of the change reached the
+    // tablet.
+    assert!(phone.closed.is_some(), "the phone's connection stays open");
+    assert_eq!(heads(&tablet), before, "the tablet received the change");
+    // Nor did the server's memory run ahead of its disk: a new device gets what is stored.
+    let mut fresh = SyncClient::connect(&server, &token, "anna-laptop")
+        .await
+        .unwrap();
+    assert!(fresh.fetch(document).await.unwrap());
+    assert_eq!(
+        heads(&fresh),
+        before,
+        "the server serves a change it never stored"
+    );
+
+    // The disk has room again: the phone connects again and its change goes through.
+    store
+        .execute_unchecked("DROP TRIGGER disk_full")
+        .await
+        .unwrap();
+    let doc = phone.peer.document(&document).unwrap().clone();
+    let mut again = SyncClient::connect(&server, &token, "anna-phone")
+        .await
+        .unwrap();
+    again.peer.insert_document(document, doc);
+    again.input(Input::LocalChange { document }).await.unwrap();
+    again.settle(Duration::from_secs(1)).await.unwrap();
+    assert!(again.closed.is_none(), "{:?}", again.closed);
+    assert!(fresh.fetch(document).await.unwrap());
+    fresh.settle(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(
+        heads(&fresh),
+        heads(&again),
+        "the change arrived once stored"
+    );
+    assert_ne!(heads(&fresh), before);
 }

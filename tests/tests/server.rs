@@ -369,12 +369,10 @@ fn tempfile_dir() -> lots_tests::TempDir {
 #[tokio::test]
 async fn reads_and_changes_are_audited_and_tampering_is_detected() {
     let server = TestServer::start(1).await.unwrap();
-    let token = server.login("anna").await.unwrap();
-    let document = server.caseload(&token).await.unwrap()[0];
-    let mut phone = SyncClient::connect(&server, &token, "anna-phone")
+    let (token, document, _phone) = server
+        .phone_with_first_household("anna", "anna-phone")
         .await
         .unwrap();
-    assert!(phone.fetch(document).await.unwrap());
     let sara = server.login("sara").await.unwrap();
     let log: serde_json::Value = reqwest::Client::new()
         .get(server.url(&format!("/api/audit?household={document}")))
