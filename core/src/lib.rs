@@ -66,6 +66,7 @@ pub use schema::values::{Note, Set};
 pub use schema::vet::{EntryKind, ShapeError};
 pub use schema::{NoteRef, SCHEMA_VERSION, SchemaError, TEXT_ENCODING};
 pub use signature::{ChangeInfo, Signature};
+pub use sync::bloom::check_bloom_filters;
 pub use sync::chunks::{ChunkError, check_stored};
 pub use sync::document_id::{DocumentId, DocumentIdError};
 pub use sync::message::{

@@ -1,5 +1,6 @@
 //! Syncing households: the automerge-repo protocol (version 1) as a sans-IO peer.
 
+pub(crate) mod bloom;
 pub(crate) mod chunks;
 pub(crate) mod document_id;
 pub(crate) mod message;

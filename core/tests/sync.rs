@@ -206,6 +206,20 @@ fn lone_server(max_message_bytes: usize) -> SyncPeer {
     server
 }
 
+/// A lone server peer that a phone (`phone`) has joined on `connection`.
+fn joined_server(max_message_bytes: usize, now: Timestamp, connection: ConnectionId) -> SyncPeer {
+    let mut server = lone_server(max_message_bytes);
+    server.handle(now, Input::Connected { connection });
+    server.handle(
+        now,
+        Input::Received {
+            connection,
+            bytes: join("phone"),
+        },
+    );
+    server
+}
+
 fn join(name: &str) -> Vec<u8> {
     Message::Join {
         sender: PeerId::new(name).unwrap(),
@@ -287,15 +301,7 @@ fn oversized_and_malformed_messages_are_refused_with_a_reason() {
     );
 
     // A damaged Automerge payload after the handshake.
-    let mut server = lone_server(1024);
-    server.handle(now, Input::Connected { connection });
-    server.handle(
-        now,
-        Input::Received {
-            connection,
-            bytes: join("phone"),
-        },
-    );
+    let mut server = joined_server(1024, now, connection);
     let bad = Message::Sync {
         sender: PeerId::new("phone").unwrap(),
         target: PeerId::new("server").unwrap(),
@@ -320,6 +326,40 @@ fn oversized_and_malformed_messages_are_refused_with_a_reason() {
             .unwrap(),
         household(1).household().unwrap()
     );
+
+    // A Bloom filter asking for four billion probes per change (found by fuzzing: Automerge
+    // answered it for 30 s, allocating as it went) is refused before Automerge reads it.
+    use lots_core::automerge::sync::{self, SyncDoc as _};
+    let mut server = joined_server(1 << 20, now, connection);
+    let mut offer = household(2)
+        .into_automerge()
+        .generate_sync_message(&mut sync::State::new())
+        .unwrap();
+    let mut filter = Vec::new();
+    for value in [1_u64, 10, u64::from(u32::MAX)] {
+        leb128::write::unsigned(&mut filter, value).unwrap();
+    }
+    filter.extend([0xff, 0xff]);
+    offer.have[0].bloom = sync::BloomFilter::try_from(filter.as_slice()).unwrap();
+    let forged = Message::Sync {
+        sender: PeerId::new("phone").unwrap(),
+        target: PeerId::new("server").unwrap(),
+        document: DOC,
+        data: offer.encode(),
+    };
+    let outputs = server.handle(
+        now,
+        Input::Received {
+            connection,
+            bytes: forged.encode(),
+        },
+    );
+    match rejected(&outputs) {
+        Some(SyncError::Payload { reason, .. }) => {
+            assert!(reason.contains("Bloom filter"), "{reason}")
+        }
+        other => panic!("not refused as a payload: {other:?}"),
+    }
 }
 
 #[test]

@@ -33,6 +33,10 @@ fn sync_payload(data: &[u8]) {
     let Ok(message) = sync::Message::decode(data) else {
         return;
     };
+    // As the sync peer does before Automerge uses a filter (`lots_core::check_bloom_filters`).
+    if lots_core::check_bloom_filters(&message).is_err() {
+        return;
+    }
     let mut doc = world().household.clone();
     let mut state = sync::State::new();
     if doc.receive_sync_message(&mut state, message).is_err() {

@@ -880,13 +880,17 @@ impl<P: SharePolicy> SyncPeer<P> {
             unavailable(out, self);
             return;
         }
-        let mut message = match sync::Message::decode(data) {
+        let decoded = sync::Message::decode(data)
+            .map_err(|error| error.to_string())
+            .and_then(|message| {
+                // A filter whose parameters would have Automerge answer for minutes.
+                super::bloom::check_bloom_filters(&message)?;
+                Ok(message)
+            });
+        let mut message = match decoded {
             Ok(message) => message,
-            Err(error) => {
-                let error = SyncError::Payload {
-                    document,
-                    reason: error.to_string(),
-                };
+            Err(reason) => {
+                let error = SyncError::Payload { document, reason };
                 self.refuse(connection, error, out);
                 return;
             }
