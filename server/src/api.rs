@@ -243,6 +243,40 @@ pub async fn logout(
     Ok(response)
 }
 
+/// Says that a device an administrator shut out (revoked, or its user disabled) has deleted
+/// what Lots held on it. Its ended session's token is the proof it is that device; the
+/// deletion goes on the log for the administrator, and the token is forgotten.
+#[utoipa::path(post, path = "/api/wiped", responses((status = 204, description = "On record"), (status = 401, body = ErrorBody)))]
+pub async fn wiped(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+) -> Result<Response, AppError> {
+    let token = crate::auth::request_token(&parts).ok_or(AppError::Unauthenticated)?;
+    let now = state.clock.now();
+    let ended = state
+        .store
+        .ended_session(&token, now)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    state
+        .store
+        .audit_event(
+            now,
+            &ended.user_id,
+            &ended.device_id,
+            "device-wiped",
+            ended.why.code(),
+        )
+        .await?;
+    state.store.forget_ended_sessions(&ended.device_id).await?;
+    tracing::info!(user = %ended.user_id, device = %ended.device_id, "a shut-out device deleted what it held");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(SET_COOKIE, session_cookie(&state, "", 0)?);
+    headers.insert(CLEAR_SITE_DATA, HeaderValue::from_static(CLEAR_EVERYTHING));
+    Ok(response)
+}
+
 /// `Clear-Site-Data`'s header name (not among `http`'s constants).
 const CLEAR_SITE_DATA: axum::http::HeaderName =
     axum::http::HeaderName::from_static("clear-site-data");
@@ -702,6 +736,7 @@ pub struct ErrorBody {
     paths(
         login,
         logout,
+        wiped,
         me,
         sync_token,
         caseload,

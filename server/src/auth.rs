@@ -483,21 +483,39 @@ impl Session {
 /// The session of a request: as [`track_sessions`] found it, or (outside the API, at
 /// `/sync`) looked up here, without rotating.
 async fn signed_in(parts: &Parts, state: &AppState) -> Result<Session, AppError> {
-    if let Some(Resolved(found)) = parts.extensions.get::<Resolved>() {
-        return found.clone().ok_or(AppError::Unauthenticated);
-    }
     let token = request_token(parts).ok_or(AppError::Unauthenticated)?;
-    let live = state
-        .store
-        .use_session(
-            &token,
-            state.clock.now(),
-            state.config.session_rules(),
-            false,
-        )
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    Ok(Session::from_live(live, token))
+    let live = match parts.extensions.get::<Resolved>() {
+        Some(Resolved(found)) => found.clone(),
+        None => state
+            .store
+            .use_session(
+                &token,
+                state.clock.now(),
+                state.config.session_rules(),
+                false,
+            )
+            .await?
+            .map(|live| Session::from_live(live, token.clone())),
+    };
+    match live {
+        Some(session) => Ok(session),
+        None => Err(ended(state, &token).await?),
+    }
+}
+
+/// Why a token opens no session: an administrator ended it (the device revoked, the user
+/// disabled), which the device is told so that it deletes what it holds; or not signed in.
+pub async fn ended(state: &AppState, token: &str) -> Result<AppError, AppError> {
+    Ok(
+        match state.store.ended_session(token, state.clock.now()).await? {
+            Some(ended) => AppError::Refused {
+                status: axum::http::StatusCode::UNAUTHORIZED,
+                code: ended.why.api_code(),
+                message: ended.why.message().to_owned(),
+            },
+            None => AppError::Unauthenticated,
+        },
+    )
 }
 
 impl FromRequestParts<AppState> for Session {

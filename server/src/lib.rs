@@ -121,6 +121,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(api::login))
         .route("/logout", post(api::logout))
+        .route("/wiped", post(api::wiped))
         .route("/me", get(api::me))
         .route("/me/password", post(api::admin::change_own_password))
         .route("/sync-token", post(api::sync_token))

@@ -111,7 +111,7 @@ pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedCha
 pub use removals::{HouseholdAge, Removal, RemovalKind, RemovedHousehold};
 pub use reports::{FiledReport, FiledReportSummary, NewFiledReport};
 pub use reviews::{LogReview, NewLogReview};
-pub use sessions::{LiveSession, RotatedToken, SessionRules};
+pub use sessions::{Ended, EndedSession, LiveSession, RotatedToken, SessionRules};
 pub use staffing::{CaseloadCount, UserChange};
 #[doc(hidden)]
 pub use test_support::{create_scratch_database, test_postgres_url};

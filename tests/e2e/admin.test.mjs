@@ -6,7 +6,7 @@
 // section. Run by `cargo xtask test` (`node --test`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { SARA, apiSession, check, launch, phone, startServer } from "./harness.mjs";
+import { SARA, apiSession, check, launch, phone, recordsOf, startServer } from "./harness.mjs";
 
 const ADMIN = { username: "admin", password: "demo-admin-2026" };
 const OMAR = { username: "omar", password: "demo-omar-2026" };
@@ -157,7 +157,7 @@ test("an administrator creates a district and a user, changes her role, resets h
   }
 });
 
-test("a lost phone is revoked in one click, after a confirmation naming it and its owner", async () => {
+test("a lost phone is revoked in one click, after a confirmation naming it and its owner, and deletes everything", async () => {
   const omar = await phone(browser, server.base, PHONE);
   await omar.page.goto("/");
   await omar.page.waitForSelector("#username");
@@ -186,6 +186,20 @@ test("a lost phone is revoked in one click, after a confirmation naming it and i
   assert.match(await revoked.innerText(), /Spärrad/);
   assert.equal((await omar.page.request.get("/api/me")).status(), 401, "the revoked phone is signed out");
   await check(page, "admin-device-revoked");
+
+  // The phone hears it at once (its socket is closed), has nothing waiting for the server,
+  // deletes everything and says why.
+  await omar.page.locator(".wiped", { hasText: "En administratör har spärrat den här enheten" }).waitFor({ timeout: 30_000 });
+  for (const store of ["chunks", "summaries", "sync_states", "dirty", "meta", "past"]) {
+    assert.equal(await recordsOf(omar.page, store, ""), 0, `${store} still holds something`);
+  }
+  assert.equal(await omar.page.evaluate(() => localStorage.getItem("lots-signed-in")), null);
+  await check(omar.page, "phone-wiped");
+  // It told the server, which put it on the log for the administrator.
+  const asAdmin = await apiSession(server.base, ADMIN);
+  const wiped = await asAdmin("GET", "/api/audit?action=device-wiped");
+  assert.ok(wiped.entries.some((row) => row.user_id === "u-omar" && row.detail === "device-revoked"), JSON.stringify(wiped));
+  assert.deepEqual(omar.errors, []);
 
   assert.deepEqual(admin.errors, []);
   await admin.context.close();

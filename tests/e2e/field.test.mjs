@@ -339,6 +339,39 @@ test("signing out offline empties the phone at once, and the server ends the ses
   await one.context.close();
 });
 
+test("a revoked phone with a visit still waiting keeps that household alone, and says why", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  await signIn(page, ANNA);
+  await waitSynced(page);
+  const device = (await (await page.request.get("/api/me")).json()).device_id;
+  const visited = await householdId(page, 2);
+  const other = await householdId(page, 5);
+  await goOffline(one);
+  await recordVisit(page, visited, "Besök innan telefonen spärrades (syntetiskt).");
+  const login = await fetch(`${server.base}/api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: "demo-admin-2026", device_label: "e2e" }),
+  });
+  const { token } = await login.json();
+  const revoke = await fetch(`${server.base}/api/devices/${device}/revoke`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(revoke.status, 204);
+  await goOnline(one);
+  await page.locator(".shut-out", { hasText: "En administratör har spärrat" }).waitFor({ timeout: 30_000 });
+  await page.goto("/#/");
+  await page.waitForFunction(() => document.querySelectorAll(".card.household").length === 1, null, { timeout: 30_000 });
+  assert.equal(await page.locator(`.card.household[href$="${visited}"]`).count(), 1);
+  assert.equal(await recordsOf(page, "chunks", other), 0, "a household the server has stays");
+  assert.ok((await recordsOf(page, "chunks", visited)) > 0, "the household with the visit waiting is gone");
+  await check(page, "phone-shut-out");
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
+});
+
 test("a sign-in the server no longer knows asks for the password again, keeps what was recorded, then syncs it", async () => {
   const one = await phone(browser, server.base);
   const { page } = one;

@@ -219,13 +219,76 @@ async fn revoking_a_device_closes_its_socket_and_keeps_it_out() {
             .is_err(),
         "a revoked device is refused"
     );
+    // Told why, so that it deletes what it holds.
+    assert_eq!(
+        shut_out_as(&server, &token).await,
+        (401, Some("device_revoked".to_owned()))
+    );
+    // A token nobody ended is only unknown.
+    assert_eq!(shut_out_as(&server, "not-a-token").await, (401, None));
+    // A live session cannot claim a wipe; the revoked device can, once, and it is on the log.
+    let wiped = |token: String| {
+        let request = reqwest::Client::new()
+            .post(server.url("/api/wiped"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+    assert_eq!(wiped(admin.clone()).await.status(), 401);
+    let answer = wiped(token.clone()).await;
+    assert_eq!(answer.status(), 204);
+    assert!(answer.headers().contains_key("clear-site-data"));
+    assert_eq!(wiped(token.clone()).await.status(), 401);
+    assert_eq!(shut_out_as(&server, &token).await, (401, None));
+    let log: serde_json::Value = reqwest::Client::new()
+        .get(server.url("/api/audit?action=device-wiped"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(entries[0]["device_id"], device.as_str());
+    assert_eq!(entries[0]["detail"], "device-revoked");
+}
+
+/// What `GET /api/me` answers a token: the status and the error's code.
+async fn shut_out_as(server: &TestServer, token: &str) -> (u16, Option<String>) {
     let me = reqwest::Client::new()
         .get(server.url("/api/me"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .send()
         .await
         .unwrap();
-    assert_eq!(me.status(), 401);
+    let status = me.status().as_u16();
+    let body: serde_json::Value = me.json().await.unwrap_or_default();
+    (status, body["code"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_disabled_users_devices_are_told_so_and_enabling_her_again_opens_no_old_session() {
+    let server = TestServer::start(1).await.unwrap();
+    let omar = server.login("omar").await.unwrap();
+    let admin = server.login("admin").await.unwrap();
+    let set_disabled = |disabled: bool| {
+        let request = reqwest::Client::new()
+            .patch(server.url("/api/users/u-omar"))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({ "disabled": disabled }));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(set_disabled(true).await, 204);
+    assert_eq!(
+        shut_out_as(&server, &omar).await,
+        (401, Some("user_disabled".to_owned()))
+    );
+    // Let back in, she signs in anew: the session that was ended stays ended.
+    assert_eq!(set_disabled(false).await, 204);
+    assert_eq!(shut_out_as(&server, &omar).await.0, 401);
+    let again = server.login("omar").await.unwrap();
+    assert_eq!(shut_out_as(&server, &again).await.0, 200);
 }
 
 /// Signs in as `username` naming `device` as the one signed in on before; the device the

@@ -34,6 +34,9 @@ signin-throttled = Too many failed sign-ins. Try again in { $minutes ->
 }.
 status-session-ended = Your sign-in has expired – sign in again to sync
 signin-again-title = Sign in again
+wiped-device-revoked = An administrator revoked this device. Everything Lots had stored on it has been deleted.
+wiped-user-disabled = An administrator disabled your account. Everything Lots had stored on this device has been deleted.
+shut-out-kept = An administrator revoked this device or disabled your account. Everything on it that the server already has has been deleted. What has not reached the server yet stays here, so that nothing written is lost: talk to your supervisor.
 signin-again-why = The server no longer recognises your sign-in on this device. Everything you have saved is still here and syncs once you have signed in again.
 signin-again-other-person = You signed in at the sign-in service as somebody else. This device is { $name }'s: reload the page and sign in again as { $name }.
 signin-again-offline = You are offline. Sign in again when you have coverage; everything stays on the device.

@@ -34,6 +34,9 @@ signin-throttled = För många misslyckade inloggningar. Försök igen om { $min
 }.
 status-session-ended = Inloggningen har gått ut – logga in igen för att synka
 signin-again-title = Logga in igen
+wiped-device-revoked = En administratör har spärrat den här enheten. Allt som Lots hade sparat på den är raderat.
+wiped-user-disabled = En administratör har stängt av ditt konto. Allt som Lots hade sparat på den här enheten är raderat.
+shut-out-kept = En administratör har spärrat den här enheten eller ditt konto. Allt på enheten som servern redan har är raderat. Det som ännu inte nått servern finns kvar här, så att inget som skrivits går förlorat: kontakta din arbetsledare.
 signin-again-why = Servern känner inte längre igen din inloggning på den här enheten. Allt du har sparat finns kvar här och synkas när du har loggat in igen.
 signin-again-other-person = Du loggade in hos inloggningstjänsten som någon annan. Den här enheten är { $name }s: ladda om sidan och logga in igen som { $name }.
 signin-again-offline = Du är offline. Logga in igen när du har täckning; allt finns kvar på enheten.

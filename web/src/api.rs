@@ -182,6 +182,54 @@ pub async fn finish_sign_out() {
     }
 }
 
+/// Why an administrator shut this device out, as the server says when its session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutOut {
+    /// The device was revoked (lost, stolen, handed in).
+    DeviceRevoked,
+    /// Its person's account was disabled.
+    UserDisabled,
+}
+
+impl ShutOut {
+    /// The server's error code, and the page's address says it after a wipe (`?wiped=`).
+    pub fn code(self) -> &'static str {
+        match self {
+            ShutOut::DeviceRevoked => "device_revoked",
+            ShutOut::UserDisabled => "user_disabled",
+        }
+    }
+
+    /// The one `code` names.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [ShutOut::DeviceRevoked, ShutOut::UserDisabled]
+            .into_iter()
+            .find(|why| why.code() == code)
+    }
+}
+
+/// Whether an administrator shut this device out (revoked it, or disabled its person), as
+/// `GET /api/me` answers a session that ended: `Ok(None)` when it ended otherwise (expired,
+/// signed out elsewhere) or has not.
+pub async fn shut_out() -> Result<Option<ShutOut>, ApiError> {
+    let response = Request::get("/api/me").send().await.map_err(network)?;
+    if response.status() != 401 {
+        return Ok(None);
+    }
+    Ok(response
+        .json::<ErrorBody>()
+        .await
+        .ok()
+        .and_then(|body| ShutOut::from_code(body.code.as_deref()?)))
+}
+
+/// Tells the server that this shut-out device deleted what Lots held on it (its answer
+/// clears the site's cookies, caches and storage too).
+pub async fn wiped() -> Result<(), ApiError> {
+    let response = Request::post("/api/wiped").send().await.map_err(network)?;
+    check(response).await.map(|_| ())
+}
+
 /// Whether the server still knows this device's sign-in: `Ok(false)` when it has ended
 /// (expired, signed out elsewhere, or the device removed).
 pub async fn signed_in() -> Result<bool, ApiError> {

@@ -321,6 +321,31 @@ pub fn app() -> Html {
                     });
                 })
             };
+            let on_shut_out = {
+                let phase = phase.clone();
+                let session = session.clone();
+                Callback::from(move |why: api::ShutOut| {
+                    let (phase, session) = (phase.clone(), session.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        session.engine.end();
+                        // Nothing waits for the server: everything goes, then the server
+                        // hears it did (its answer clears the rest of the site's data), and
+                        // the sign-in says why.
+                        match session.engine.storage().clear().await {
+                            Ok(()) => {
+                                mark_signed_in(None);
+                                let _ = api::wiped().await;
+                                if let Some(window) = web_sys::window() {
+                                    let address =
+                                        format!("/?{}={}", views::signin::WIPED, why.code());
+                                    let _ = window.location().replace(&address);
+                                }
+                            }
+                            Err(error) => phase.set(Phase::Failed(error.to_string())),
+                        }
+                    });
+                })
+            };
             let signed_in_again = {
                 let phase = phase.clone();
                 let session = session.clone();
@@ -358,7 +383,7 @@ pub fn app() -> Html {
             html! {
                 <ContextProvider<Session> context={context}>
                     <HashRouter>
-                        <views::shell::Shell on_sign_out={sign_out} on_signed_in_again={signed_in_again} language={*language} on_language={on_language} />
+                        <views::shell::Shell on_sign_out={sign_out} on_signed_in_again={signed_in_again} {on_shut_out} language={*language} on_language={on_language} />
                     </HashRouter>
                 </ContextProvider<Session>>
             }

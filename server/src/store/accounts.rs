@@ -295,6 +295,13 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query(&super::sessions::end_sessions_where(
+                    "device_id",
+                    "device-revoked",
+                ))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("DELETE FROM sessions WHERE device_id = $1")
                     .bind(id)
                     .execute(&mut *tx)

@@ -237,11 +237,17 @@ impl Store {
         }))
     }
 
-    /// Deletes every session past its lifetime or idle for `idle_ms`, and every sync token
-    /// past its minute: they could open nothing, and would otherwise stay.
+    /// Deletes every session past its lifetime or idle for `idle_ms`, every sync token past
+    /// its minute, and every ended session past its lifetime: they could open nothing, and
+    /// would otherwise stay.
     pub async fn purge_sessions(&self, now: Timestamp, idle_ms: i64) -> Result<u64, StoreError> {
         Ok(on_pool!(self, |pool| {
-            sqlx::query(
+            let ended = sqlx::query("DELETE FROM ended_sessions WHERE expires_at <= $1")
+                .bind(now.as_millis())
+                .execute(pool)
+                .await?
+                .rows_affected();
+            let sessions = sqlx::query(
                 "DELETE FROM sessions WHERE expires_at <= $1 \
                     OR (kind = 'session' AND last_used_at <= $2)",
             )
@@ -249,8 +255,49 @@ impl Store {
             .bind(now.as_millis() - idle_ms)
             .execute(pool)
             .await?
-            .rows_affected()
+            .rows_affected();
+            ended + sessions
         }))
+    }
+
+    /// Why an administrator ended the session `token` opened, if one did and it has not run
+    /// out since.
+    pub async fn ended_session(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Option<EndedSession>, StoreError> {
+        let hash = token_hash(token);
+        let row: Option<(String, String, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT user_id, device_id, why FROM ended_sessions \
+                 WHERE token_hash = $1 AND expires_at > $2",
+            )
+            .bind(&hash)
+            .bind(now.as_millis())
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.and_then(|(user_id, device_id, why)| {
+            let why = Ended::from_code(&why)?;
+            Some(EndedSession {
+                user_id,
+                device_id,
+                why,
+            })
+        }))
+    }
+
+    /// Forgets the ended sessions of a device that said it deleted what it held: nothing
+    /// more is to be told it.
+    pub async fn forget_ended_sessions(&self, device_id: &str) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM ended_sessions WHERE device_id = $1")
+                .bind(device_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Ends every session of a device (signing out: with its rotated tokens).
@@ -331,4 +378,71 @@ impl Store {
         });
         Ok(flag.unwrap_or(false))
     }
+}
+
+/// Why an administrator ended a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Its device was revoked (lost, stolen, handed in).
+    DeviceRevoked,
+    /// Its user was disabled.
+    UserDisabled,
+}
+
+impl Ended {
+    /// As stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Ended::DeviceRevoked => "device-revoked",
+            Ended::UserDisabled => "user-disabled",
+        }
+    }
+
+    /// The API's error code for a request this session made.
+    pub fn api_code(self) -> &'static str {
+        match self {
+            Ended::DeviceRevoked => "device_revoked",
+            Ended::UserDisabled => "user_disabled",
+        }
+    }
+
+    /// What the API's error says.
+    pub fn message(self) -> &'static str {
+        match self {
+            Ended::DeviceRevoked => {
+                "an administrator revoked this device: delete what Lots holds on it"
+            }
+            Ended::UserDisabled => {
+                "an administrator disabled this account: delete what Lots holds on this device"
+            }
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        [Ended::DeviceRevoked, Ended::UserDisabled]
+            .into_iter()
+            .find(|ended| ended.code() == code)
+    }
+}
+
+/// A session an administrator ended, as its token finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSession {
+    /// Whose it was.
+    pub user_id: String,
+    /// On which device.
+    pub device_id: String,
+    /// Why it ended.
+    pub why: Ended,
+}
+
+/// The statement that moves the sessions whose `column` is `$1` to `ended_sessions`, ended
+/// for `why`; run in the transaction that revokes or disables, before the sessions go.
+pub(super) fn end_sessions_where(column: &str, why: &str) -> String {
+    format!(
+        "INSERT INTO ended_sessions (token_hash, user_id, device_id, why, expires_at) \
+         SELECT token_hash, user_id, device_id, '{why}', expires_at FROM sessions \
+         WHERE {column} = $1 AND kind = 'session' \
+         ON CONFLICT (token_hash) DO NOTHING"
+    )
 }

@@ -73,6 +73,13 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     if disabled {
+                        sqlx::query(&super::sessions::end_sessions_where(
+                            "user_id",
+                            "user-disabled",
+                        ))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                             .bind(id)
                             .execute(&mut *tx)

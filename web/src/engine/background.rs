@@ -104,6 +104,13 @@ impl Engine {
         Ok(())
     }
 
+    /// An administrator shut this device out while some households wait for the server:
+    /// every other one leaves the device (see [`Self::erase_left`]).
+    pub async fn erase_settled(&self) -> Result<(), StorageError> {
+        let settled: Vec<DocumentId> = self.inner.client.borrow().settled().into_iter().collect();
+        self.erase_left(&settled).await
+    }
+
     /// Learns the server's clock (`GET /api/me`), so that changes are signed with the
     /// device's clock set right (`clock.rs`); kept on the device for the next start.
     pub fn refresh_clock(&self) {

@@ -25,10 +25,50 @@ pub struct ShellProps {
     pub on_language: Callback<Language>,
     /// The same person signed in again after the server's session ended.
     pub on_signed_in_again: Callback<crate::api::Me>,
+    /// An administrator shut this device out and nothing on it waits for the server:
+    /// everything is to be deleted.
+    pub on_shut_out: Callback<crate::api::ShutOut>,
 }
 
 /// Tries, 100 ms apart, to upload the reads waiting before signing out.
 const SIGN_OUT_UPLOAD_TRIES: u32 = 30;
+
+/// Once the server has ended the session, asks whether an administrator shut this device
+/// out (revoked it, or disabled its person). If so and nothing on it waits for the server
+/// (`waiting`: households with changes it has not taken, and records of what it refused),
+/// `on_shut_out` deletes everything. Otherwise the households that wait for nothing are
+/// erased and the rest stay, since nothing typed may be lost: the answer says so.
+#[hook]
+fn use_shut_out(
+    ended: bool,
+    waiting: usize,
+    on_shut_out: Callback<crate::api::ShutOut>,
+) -> UseStateHandle<bool> {
+    let session = use_session();
+    let kept = use_state(|| false);
+    {
+        let kept = kept.clone();
+        use_effect_with(ended, move |ended| {
+            if *ended {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let Ok(Some(why)) = crate::api::shut_out().await else {
+                        return;
+                    };
+                    if waiting == 0 {
+                        return on_shut_out.emit(why);
+                    }
+                    match session.engine.erase_settled().await {
+                        Ok(()) => kept.set(true),
+                        Err(error) => web_sys::console::error_1(
+                            &format!("erasing a shut-out device: {error}").into(),
+                        ),
+                    }
+                });
+            }
+        });
+    }
+    kept
+}
 
 /// The frame around every signed-in screen.
 #[function_component(Shell)]
@@ -48,6 +88,11 @@ pub fn shell(props: &ShellProps) -> Html {
     // offline, signing out waits for the next contact, unless the server has ended this
     // sign-in and would take none of them.
     let reads_refused = use_state(|| false);
+    let shut_out = use_shut_out(
+        status.link == Connection::SessionEnded,
+        waiting + kept,
+        props.on_shut_out.clone(),
+    );
     // While the reads go up, the button waits (a second press starts nothing more).
     let signing_out = use_state(|| false);
     let sign_out = {
@@ -134,7 +179,9 @@ pub fn shell(props: &ShellProps) -> Html {
                 <crate::update::NewVersion />
                 { nav }
             </header>
-            if status.link == Connection::SessionEnded {
+            if *shut_out {
+                <p class="notice rejected shut-out" role="alert">{ t("shut-out-kept") }</p>
+            } else if status.link == Connection::SessionEnded {
                 <views::signin::SignInAgain me={session.me.clone()} on_signed_in={props.on_signed_in_again.clone()} />
             }
             if let Some(desk) = desk {

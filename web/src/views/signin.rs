@@ -41,6 +41,26 @@ async fn log_in(name: &str, secret: &str, device: Option<&str>) -> Result<Me, Ap
     api::login(name.trim(), secret, &device_label(), device).await
 }
 
+/// The page's query parameter saying this device was wiped, and why
+/// ([`crate::api::ShutOut::code`]).
+pub const WIPED: &str = "wiped";
+
+/// Why this device was just wiped, if the page's address says so; the mark leaves the
+/// address, so a reload does not say it again.
+fn wiped_because() -> Option<crate::api::ShutOut> {
+    let window = web_sys::window()?;
+    let search = window.location().search().ok()?;
+    let code = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(WIPED)?.strip_prefix('='))?;
+    let why = crate::api::ShutOut::from_code(code)?;
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"));
+    }
+    Some(why)
+}
+
 /// Whether the page is the app's start after a sign-in with the identity provider (the
 /// server set the session cookie and sent the browser here); the mark leaves the address,
 /// so a reload does not count it twice.
@@ -152,6 +172,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let options = use_sign_in_options();
+    let wiped = use_state(wiped_because);
     {
         // Back from the identity provider, signed in: who it is, as after a password.
         let (error, busy) = (error.clone(), busy.clone());
@@ -210,6 +231,12 @@ pub fn sign_in(props: &SignInProps) -> Html {
         <main class="signin">
             <h1>{ t("app-name") }</h1>
             <p class="tagline">{ t("app-tagline") }</p>
+            if let Some(why) = *wiped {
+                <p class="card notice wiped" role="status">{ t(match why {
+                    crate::api::ShutOut::DeviceRevoked => "wiped-device-revoked",
+                    crate::api::ShutOut::UserDisabled => "wiped-user-disabled",
+                }) }</p>
+            }
             if let Some(name) = &props.welcome {
                 <div class="card" role="status">
                     <h2>{ t1("boot-welcome", "name", name.clone()) }</h2>
