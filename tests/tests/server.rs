@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lots_core::automerge::Automerge;
 use lots_core::*;
-use lots_tests::{Api as _, ServerProcess, SyncClient, TestServer};
+use lots_tests::{Api as _, ServerProcess, SyncClient, TestServer, call};
 use rand::{Rng, SeedableRng};
 
 fn sign(staff: &str, device: &str, at: Timestamp) -> Signature {
@@ -239,15 +239,14 @@ async fn revoking_a_device_closes_its_socket_and_keeps_it_out() {
     assert!(answer.headers().contains_key("clear-site-data"));
     assert_eq!(wiped(token.clone()).await.status(), 401);
     assert_eq!(shut_out_as(&server, &token).await, (401, None));
-    let log: serde_json::Value = reqwest::Client::new()
-        .get(server.url("/api/audit?action=device-wiped"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, log) = call(
+        &server,
+        reqwest::Method::GET,
+        "/api/audit?action=device-wiped",
+        &admin,
+        None,
+    )
+    .await;
     let entries = log["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{log}");
     assert_eq!(entries[0]["device_id"], device.as_str());
@@ -256,14 +255,7 @@ async fn revoking_a_device_closes_its_socket_and_keeps_it_out() {
 
 /// What `GET /api/me` answers a token: the status and the error's code.
 async fn shut_out_as(server: &TestServer, token: &str) -> (u16, Option<String>) {
-    let me = reqwest::Client::new()
-        .get(server.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = me.status().as_u16();
-    let body: serde_json::Value = me.json().await.unwrap_or_default();
+    let (status, body) = call(server, reqwest::Method::GET, "/api/me", token, None).await;
     (status, body["code"].as_str().map(str::to_owned))
 }
 
