@@ -87,21 +87,28 @@ fn check_password_in_background(storage: Storage, me: Me, engine: Option<Engine>
 /// server forgets it, the device forgets who it was, and the page starts afresh.
 fn sign_out_without_engine(storage: Storage, phase: UseStateHandle<Phase>) {
     wasm_bindgen_futures::spawn_local(async move {
-        match leave_device(&storage).await {
+        match leave_device(&storage, None).await {
             Ok(()) => start_afresh(),
             Err(error) => phase.set(Phase::Failed(error.to_string())),
         }
     });
 }
 
-/// Signing out: everything of the person leaves the device, then the server ends the
-/// session (now, or at the next contact when offline: [`api::logout`]). In this order, since
-/// the server's answer clears the site's storage under the app's feet; and a device that
-/// could not be cleared keeps its session, so that the person can try again.
-async fn leave_device(storage: &Storage) -> Result<(), crate::storage::StorageError> {
+/// Everything of the person leaves the device, then the server hears it: a sign-out ends
+/// the session (now, or at the next contact when offline: [`api::logout`]); a device an
+/// administrator shut out says it is wiped ([`api::wiped`]). In this order, since the
+/// server's answer clears the site's storage under the app's feet; and a device that could
+/// not be cleared keeps its session, so that the person can try again.
+async fn leave_device(
+    storage: &Storage,
+    shut_out: Option<api::ShutOut>,
+) -> Result<(), crate::storage::StorageError> {
     storage.clear().await?;
     mark_signed_in(None);
-    let _ = api::logout().await;
+    let _ = match shut_out {
+        None => api::logout().await,
+        Some(_) => api::wiped().await,
+    };
     Ok(())
 }
 
@@ -312,7 +319,7 @@ pub fn app() -> Html {
                         session.reads.upload().await;
                         session.engine.end();
                         // Everything of this person leaves the device with them.
-                        match leave_device(session.engine.storage()).await {
+                        match leave_device(session.engine.storage(), None).await {
                             // The page starts afresh: the browser's listeners and timers that
                             // hold this person's engine go with it.
                             Ok(()) => start_afresh(),
@@ -328,13 +335,10 @@ pub fn app() -> Html {
                     let (phase, session) = (phase.clone(), session.clone());
                     wasm_bindgen_futures::spawn_local(async move {
                         session.engine.end();
-                        // Nothing waits for the server: everything goes, then the server
-                        // hears it did (its answer clears the rest of the site's data), and
-                        // the sign-in says why.
-                        match session.engine.storage().clear().await {
+                        // Nothing waits for the server: everything goes, and the sign-in
+                        // says why.
+                        match leave_device(session.engine.storage(), Some(why)).await {
                             Ok(()) => {
-                                mark_signed_in(None);
-                                let _ = api::wiped().await;
                                 if let Some(window) = web_sys::window() {
                                     let address =
                                         format!("/?{}={}", views::signin::WIPED, why.code());

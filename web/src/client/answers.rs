@@ -106,31 +106,30 @@ impl Client {
         }
     }
 
-    /// The households on the device that wait for nothing: the server has every change of
-    /// them, and none is held back after a refusal.
+    /// The households on the device that wait for nothing ([`Self::is_settled`]).
     pub fn settled(&self) -> BTreeSet<DocumentId> {
-        let held: BTreeSet<DocumentId> = self.peer.policy().iter().map(|r| r.document).collect();
-        let dirty: BTreeSet<&DocumentId> = self
-            .peer
-            .dirty_documents()
-            .chain(&self.unloaded_dirty)
-            .collect();
         self.peer
             .document_ids()
             .chain(self.unloaded.keys())
-            .filter(|document| !dirty.contains(document) && !held.contains(document))
+            .filter(|document| !self.waits_for_server(document))
             .copied()
             .collect()
     }
 
-    /// Whether one household on the device waits for nothing (see [`Self::settled`]).
+    /// Whether a household is on the device and waits for nothing: the server has every
+    /// change of it, and none is held back after a refusal.
     pub fn is_settled(&self, document: &DocumentId) -> bool {
         let on_device =
             self.peer.document(document).is_some() || self.unloaded.contains_key(document);
-        on_device
-            && !self.unloaded_dirty.contains(document)
-            && !self.peer.dirty_documents().any(|dirty| dirty == document)
-            && !self
+        on_device && !self.waits_for_server(document)
+    }
+
+    /// Whether a household has changes the server does not have: marked dirty (loaded or
+    /// not), or held back after a refusal.
+    fn waits_for_server(&self, document: &DocumentId) -> bool {
+        self.unloaded_dirty.contains(document)
+            || self.peer.dirty_documents().any(|dirty| dirty == document)
+            || self
                 .peer
                 .policy()
                 .iter()
