@@ -19,7 +19,8 @@ mod reports;
 mod session;
 
 pub use accounts::{
-    Device, District, NewUser, Role, TemporaryPassword, UnknownRole, User, UserUpdate,
+    Device, District, MIN_PASSWORD_CHARS, NewUser, Role, TemporaryPassword, UnknownRole, User,
+    UserUpdate,
 };
 pub use audit::{AuditEntry, AuditLog, FlaggedRow, LogReview};
 pub use caseloads::{Caseloads, DistrictCaseload, HouseholdSummary, StaffCaseload};
@@ -29,4 +30,4 @@ pub use removals::{
     RetentionVerdict,
 };
 pub use reports::{FiledReport, FiledReportSummary, IssuedPersonCopy};
-pub use session::{Me, ProviderOption, SignInOptions};
+pub use session::{DeviceLock, Me, ProviderOption, SignInOptions};

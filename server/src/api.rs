@@ -3,6 +3,7 @@
 //! from the stored model.
 
 pub mod admin;
+pub mod handed_in;
 pub mod oidc;
 pub mod person_copy;
 pub mod quarantine;
@@ -251,13 +252,8 @@ pub async fn wiped(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
 ) -> Result<Response, AppError> {
-    let token = crate::auth::request_token(&parts).ok_or(AppError::Unauthenticated)?;
     let now = state.clock.now();
-    let ended = state
-        .store
-        .ended_session(&token, now)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let ended = ended_session(&state, &parts, now).await?;
     state
         .store
         .audit_event(
@@ -277,6 +273,21 @@ pub async fn wiped(
     Ok(response)
 }
 
+/// The ended session a shut-out device presents (its token is the proof of which device it
+/// is); a live or unknown token is unauthenticated here.
+pub(crate) async fn ended_session(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    now: Timestamp,
+) -> Result<crate::store::EndedSession, AppError> {
+    let token = crate::auth::request_token(parts).ok_or(AppError::Unauthenticated)?;
+    state
+        .store
+        .ended_session(&token, now)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
 /// `Clear-Site-Data`'s header name (not among `http`'s constants).
 const CLEAR_SITE_DATA: axum::http::HeaderName =
     axum::http::HeaderName::from_static("clear-site-data");
@@ -286,13 +297,17 @@ const CLEAR_EVERYTHING: &str = "\"cache\", \"cookies\", \"storage\"";
 
 /// Who is signed in, on which device.
 #[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn me(SignedIn(session): SignedIn) -> Json<Me> {
-    Json(Me {
+pub async fn me(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> Result<Json<Me>, AppError> {
+    Ok(Json(Me {
         user: session.user,
         device_id: session.device_id,
         server_time: Some(now().as_millis()),
         must_change_password: session.must_change_password,
-    })
+        device_lock: Some(state.store.device_lock().await?),
+    }))
 }
 
 /// `POST /api/sync-token` answer.
@@ -737,6 +752,7 @@ pub struct ErrorBody {
         login,
         logout,
         wiped,
+        handed_in::waiting,
         me,
         sync_token,
         caseload,
@@ -749,6 +765,8 @@ pub struct ErrorBody {
         admin::reset_password,
         admin::change_own_password,
         admin::caseloads,
+        admin::device_lock,
+        admin::set_device_lock,
         devices,
         revoke_device,
         assign,

@@ -32,7 +32,7 @@ use crate::sync::policy::Principal;
 pub const COOKIE_NAME: &str = "lots_session";
 
 /// The fewest characters a new password may have.
-pub const MIN_PASSWORD_CHARS: usize = 12;
+pub use lots_core::api::MIN_PASSWORD_CHARS;
 
 /// A username as stored (trimmed, lower case), or why it cannot be one.
 pub fn normalized_username(raw: &str) -> Result<String, String> {

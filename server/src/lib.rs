@@ -122,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .route("/login", post(api::login))
         .route("/logout", post(api::logout))
         .route("/wiped", post(api::wiped))
+        .route("/wiped/waiting/{id}", post(api::handed_in::waiting))
         .route("/me", get(api::me))
         .route("/me/password", post(api::admin::change_own_password))
         .route("/sync-token", post(api::sync_token))
@@ -135,6 +136,10 @@ pub fn app(state: AppState) -> Router {
             post(api::admin::reset_password),
         )
         .route("/admin/caseloads", get(api::admin::caseloads))
+        .route(
+            "/admin/device-lock",
+            get(api::admin::device_lock).put(api::admin::set_device_lock),
+        )
         .route(
             "/admin/retention",
             get(api::retention::dry_run).post(api::retention::run),

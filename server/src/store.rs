@@ -96,6 +96,7 @@ mod removals;
 mod reports;
 mod reviews;
 mod sessions;
+mod settings;
 mod staffing;
 mod test_support;
 mod writes;

@@ -6,7 +6,7 @@
 // section. Run by `cargo xtask test` (`node --test`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { SARA, apiSession, check, launch, phone, recordsOf, startServer } from "./harness.mjs";
+import { SARA, apiSession, check, launch, phone, recordsOf, reloadAndUnlock, startServer } from "./harness.mjs";
 
 const ADMIN = { username: "admin", password: "demo-admin-2026" };
 const OMAR = { username: "omar", password: "demo-omar-2026" };
@@ -138,6 +138,9 @@ test("an administrator creates a district and a user, changes her role, resets h
   await lina.page.locator("form .problem", { hasText: "inte likadana" }).waitFor();
   await lina.page.fill("#repeat-password", "linas-eget-losenord");
   await lina.page.click("form button[type=submit]");
+  await lina.page.waitForSelector("section.desk-overview", { timeout: 60_000 });
+  // What the device keeps is locked with her own password now, not the temporary one.
+  await reloadAndUnlock(lina.page, "linas-eget-losenord");
   await lina.page.waitForSelector("section.desk-overview", { timeout: 60_000 });
   // The temporary password no longer works; her own does.
   const login = (password) =>

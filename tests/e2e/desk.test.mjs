@@ -18,11 +18,13 @@ import {
   reconnectAndReadClock,
   recordsOf,
   recordVisit,
+  reloadAndUnlock,
   SARA,
   signIn,
   skewServerClock,
   startServer,
   status,
+  unlock,
   waitForHouseholds,
   waitSynced,
 } from "./harness.mjs";
@@ -168,7 +170,7 @@ test("a supervisor's computer runs the desk's app, and one the phone's app start
     const build = path.endsWith(".wasm") ? path.match(/^\/(lots-\w+)-/)?.[1] : undefined;
     if (build !== undefined && build !== "lots-signin") wasm.push(build);
   });
-  await page.reload();
+  await reloadAndUnlock(page, SARA.password);
   await page.waitForSelector("section.desk-overview");
   assert.deepEqual(wasm, ["lots-desk"]);
 
@@ -176,7 +178,10 @@ test("a supervisor's computer runs the desk's app, and one the phone's app start
   // supervisor, and loads the desk's in its place.
   await page.evaluate(() => localStorage.setItem("lots-signed-in", "1"));
   wasm.length = 0;
-  await page.reload();
+  // Unlocked in the phone's app, which then starts the desk's: unlocked again there (a
+  // reload drops the key, by design).
+  await reloadAndUnlock(page, SARA.password);
+  await unlock(page, SARA.password);
   await page.waitForSelector("section.desk-overview");
   assert.deepEqual(wasm, ["lots-web", "lots-desk"]);
   assert.equal(await flag(), "desk");
@@ -423,7 +428,7 @@ test("a change the server refused: the phone holds it back, the desk accepts one
   await field.page.evaluate(() => window.scrollTo(0, 0));
   await check(field.page, "phone-refused-change");
   // A reload keeps holding it back.
-  await field.page.reload();
+  await reloadAndUnlock(field.page, ANNA.password);
   await field.page.locator(".notices .notice", { hasText: address }).waitFor({ timeout: 30_000 });
   await field.page.locator(".card.household").first().locator(".held-back").waitFor({ timeout: 30_000 });
   await openHousehold(field.page, first);
@@ -494,7 +499,7 @@ test("a change the server refused: the phone holds it back, the desk accepts one
   await kept.scrollIntoViewIfNeeded();
   await check(field.page, "phone-kept-record");
   // Kept across a reload, and signing out waits until the person has removed it.
-  await field.page.reload();
+  await reloadAndUnlock(field.page, ANNA.password);
   await field.page.locator("section.kept .kept-text", { hasText: "arbetsledaren avvisar" }).waitFor({ timeout: 30_000 });
   await waitSynced(field.page, 60_000);
   await field.page.locator("footer button", { hasText: "Logga ut" }).click();
@@ -506,7 +511,7 @@ test("a change the server refused: the phone holds it back, the desk accepts one
   await field.page.locator("section.kept button", { hasText: "Ta bort för gott" }).click();
   await field.page.locator("section.kept").waitFor({ state: "detached" });
   assert.equal(await field.page.locator(".notices .notice").count(), 0);
-  await field.page.reload();
+  await reloadAndUnlock(field.page, ANNA.password);
   await field.page.locator("article.household h1").waitFor({ timeout: 30_000 });
   await waitSynced(field.page, 60_000);
   assert.equal(await field.page.locator("section.kept").count(), 0);

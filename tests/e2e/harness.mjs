@@ -116,6 +116,31 @@ export async function signIn(page, login, households = 20) {
   await waitForHouseholds(page, households);
 }
 
+/** A device passphrase for people who sign in through the identity provider (synthetic). */
+export const PASSPHRASE = "tre ord för telefonen";
+
+/** After a reload the app is locked: types `secret` (a password or passphrase) to unlock. */
+export async function unlock(page, secret) {
+  await page.waitForSelector("#unlock-secret", { timeout: 60_000 });
+  await page.fill("#unlock-secret", secret);
+  await page.click(".unlock button[type=submit]");
+  await page.waitForSelector("#unlock-secret", { state: "detached", timeout: 60_000 });
+}
+
+/** Reloads the page, and unlocks it with `secret`. */
+export async function reloadAndUnlock(page, secret) {
+  await page.reload();
+  await unlock(page, secret);
+}
+
+/** Chooses the device passphrase, as a person signed in through the identity provider does. */
+export async function choosePassphrase(page, passphrase = PASSPHRASE) {
+  await page.waitForSelector("#passphrase", { timeout: 60_000 });
+  await page.fill("#passphrase", passphrase);
+  await page.fill("#passphrase-again", passphrase);
+  await page.click(".passphrase button[type=submit]");
+}
+
 export async function waitForHouseholds(page, count) {
   await page.waitForFunction(
     (count) => document.querySelectorAll(".card.household").length >= count,

@@ -10,7 +10,18 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Provider from "oidc-provider";
-import { check, freePort, launch, phone, startServer, waitForHouseholds, waitSynced } from "./harness.mjs";
+import {
+  check,
+  choosePassphrase,
+  freePort,
+  launch,
+  PASSPHRASE,
+  phone,
+  reloadAndUnlock,
+  startServer,
+  waitForHouseholds,
+  waitSynced,
+} from "./harness.mjs";
 
 const CLIENT_ID = "lots";
 const CLIENT_SECRET = `e2e-${Math.random().toString(36).slice(2)}-secret`;
@@ -149,7 +160,9 @@ test("Anna signs in at the provider, lands in the app as herself, and it opens o
   const one = await phone(browser, server.base);
   const { page } = one;
   await signInAtProvider(page, SUBJECTS.anna);
-  // Back in Lots, signed in: her caseload syncs as after a password sign-in.
+  // Back in Lots, signed in: she has no Lots password, so she chooses a passphrase that
+  // protects what the phone keeps; her caseload syncs as after a password sign-in.
+  await choosePassphrase(page);
   await waitForHouseholds(page, 20);
   assert.equal(new URL(page.url()).search, "", "the mark leaves the address");
   const me = await page.evaluate(() => fetch("/api/me").then((answer) => answer.json()));
@@ -159,7 +172,7 @@ test("Anna signs in at the provider, lands in the app as herself, and it opens o
   // The phone opens with no network and no provider: what it has is its own.
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
   await one.context.setOffline(true);
-  await page.reload();
+  await reloadAndUnlock(page, PASSPHRASE);
   await waitForHouseholds(page, 20);
   await one.context.setOffline(false);
   assert.deepEqual(one.errors, []);

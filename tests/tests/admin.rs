@@ -435,3 +435,63 @@ async fn administrators_see_who_holds_how_many_households_and_no_household() {
         unassigned(&first, "district-norrmalm") + 1
     );
 }
+
+#[tokio::test]
+async fn an_administrator_sets_how_devices_lock_and_every_device_hears_it() {
+    let server = TestServer::start(1).await.unwrap();
+    let admin = server.login("admin").await.unwrap();
+    let anna = server.login("anna").await.unwrap();
+    let path = "/api/admin/device-lock";
+    let (status, lock) = call(&server, reqwest::Method::GET, path, &admin, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        lock,
+        json!({ "phone_idle_minutes": 5, "desk_idle_minutes": 15, "offline_days": 30 })
+    );
+    // Out of range, in words; nothing changes.
+    let never = json!({ "phone_idle_minutes": 0, "desk_idle_minutes": 15, "offline_days": 30 });
+    let (status, body) = call(&server, reqwest::Method::PUT, path, &admin, Some(never)).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("1–60 minutes"),
+        "{body}"
+    );
+    let year = json!({ "phone_idle_minutes": 5, "desk_idle_minutes": 15, "offline_days": 365 });
+    let (status, _) = call(&server, reqwest::Method::PUT, path, &admin, Some(year)).await;
+    assert_eq!(status, 400);
+    // Only an administrator sets it.
+    let shorter = json!({ "phone_idle_minutes": 2, "desk_idle_minutes": 10, "offline_days": 14 });
+    let (status, _) = call(
+        &server,
+        reqwest::Method::PUT,
+        path,
+        &anna,
+        Some(shorter.clone()),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = call(
+        &server,
+        reqwest::Method::PUT,
+        path,
+        &admin,
+        Some(shorter.clone()),
+    )
+    .await;
+    assert_eq!(status, 204);
+    // Every device hears it with who is signed in, and it is on the log.
+    let (_, me) = call(&server, reqwest::Method::GET, "/api/me", &anna, None).await;
+    assert_eq!(me["device_lock"], shorter);
+    let (_, log) = call(
+        &server,
+        reqwest::Method::GET,
+        "/api/audit?action=device-lock-set",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        log["entries"][0]["detail"],
+        "phone 2 min, desk 10 min, offline 14 days"
+    );
+}

@@ -253,6 +253,96 @@ async fn revoking_a_device_closes_its_socket_and_keeps_it_out() {
     assert_eq!(entries[0]["detail"], "device-revoked");
 }
 
+#[tokio::test]
+async fn a_revoked_devices_waiting_changes_go_to_the_quarantine_not_into_the_record() {
+    let server = TestServer::start(1).await.unwrap();
+    let token = server.login("anna").await.unwrap();
+    let device = server.device_of(&token).await.unwrap();
+    let admin = server.login("admin").await.unwrap();
+    let sara = server.login("sara").await.unwrap();
+    // A household made on the phone while offline, never synced.
+    let made = forged_household();
+    let document = lots_core::DocumentId::from_bytes([77; 16]);
+    let hand_in = |token: String, id: String, body: Vec<u8>| {
+        let request = reqwest::Client::new()
+            .post(server.url(&format!("/api/wiped/waiting/{id}")))
+            .bearer_auth(token)
+            .body(body);
+        async move { request.send().await.unwrap() }
+    };
+    // Only a shut-out device hands in: a live session cannot put changes in the quarantine
+    // this way.
+    assert_eq!(
+        hand_in(token.clone(), document.to_string(), made.save())
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(server.revoke(&admin, &device).await.unwrap(), 204);
+    // Bytes that are no household, and a path that is no document, are refused in words.
+    let garbage = hand_in(token.clone(), document.to_string(), vec![1, 2, 3]).await;
+    assert_eq!(garbage.status(), 400);
+    assert!(garbage.text().await.unwrap().contains("does not load"));
+    assert_eq!(
+        hand_in(token.clone(), "not-a-document".into(), made.save())
+            .await
+            .status(),
+        400
+    );
+    let answer = hand_in(token.clone(), document.to_string(), made.save()).await;
+    assert_eq!(answer.status(), 200);
+    let handed: serde_json::Value = answer.json().await.unwrap();
+    let changes = made.get_changes(&[]).len();
+    assert_eq!(handed["quarantined"], changes);
+    // Handing in again adds nothing: each change is quarantined once.
+    assert_eq!(
+        hand_in(token.clone(), document.to_string(), made.save())
+            .await
+            .status(),
+        200
+    );
+    let (_, quarantined) = call(
+        &server,
+        reqwest::Method::GET,
+        "/api/quarantine",
+        &sara,
+        None,
+    )
+    .await;
+    let rows: Vec<&serde_json::Value> = quarantined
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["household"] == document.to_string().as_str())
+        .collect();
+    assert_eq!(rows.len(), changes, "{quarantined}");
+    assert!(rows.iter().all(|row| {
+        row["status"] == "pending"
+            && row["device_id"] == device.as_str()
+            && row["reason"]
+                .as_str()
+                .unwrap()
+                .contains("shut out (device-revoked)")
+    }));
+    // Not in the record: nobody's caseload lists it.
+    let (_, caseload) = call(&server, reqwest::Method::GET, "/api/caseload", &sara, None).await;
+    assert!(!caseload.to_string().contains(&document.to_string()));
+    // Said wiped, the device's proof is gone: nothing more can be handed in.
+    let wiped = reqwest::Client::new()
+        .post(server.url("/api/wiped"))
+        .bearer_auth(token.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wiped.status(), 204);
+    assert_eq!(
+        hand_in(token, document.to_string(), made.save())
+            .await
+            .status(),
+        401
+    );
+}
+
 /// What `GET /api/me` answers a token: the status and the error's code.
 async fn shut_out_as(server: &TestServer, token: &str) -> (u16, Option<String>) {
     let (status, body) = call(server, reqwest::Method::GET, "/api/me", token, None).await;

@@ -820,3 +820,54 @@ admin-error-decision = Enter the decision's reference (at most 200 characters).
 admin-error-reason = Enter the reason (at most 1,000 characters).
 admin-error-no-household = There is no household with that id, or it was removed already.
 household-id = The household's id:
+
+## The lock
+unlock-title = Lots is locked
+unlock-why = What Lots keeps on this device is encrypted. Type your password to unlock.
+unlock-secret = Password
+unlock-submit = Unlock
+unlock-busy = Unlocking …
+unlock-wrong = Wrong password.
+unlock-left = { $left ->
+    [one] One more try, then everything Lots keeps on this device is erased.
+   *[other] { $left } tries left, then everything Lots keeps on this device is erased.
+}
+unlock-wrong-left = Wrong password. { $left ->
+    [one] One try left
+   *[other] { $left } tries left
+}, then everything Lots keeps on this device is erased{ $waiting ->
+    [0] . The server has all of it.
+    [one] , changes to one household that have not reached the server too.
+   *[other] , changes to { $waiting } households that have not reached the server too.
+}
+unlock-wiped = Ten wrong passwords in a row: everything Lots kept on this device is erased.
+unlock-offline-too-long = This device has not reached the server for { $days } days. Connect to the network to unlock.
+unlock-no-person = This device has a key but nobody signed in. Sign out and in again.
+unlock-forgot = Forgot your password?
+unlock-forgot-why = Then Lots cannot open what it keeps on this device. Erase it and sign in again: the server has everything that was synced.
+unlock-forgot-waiting = { $waiting ->
+    [one] Changes to one household have not reached the server and will be lost.
+   *[other] Changes to { $waiting } households have not reached the server and will be lost.
+}
+unlock-erase = Erase and sign in again
+passphrase-title = Protect this device
+passphrase-why = What Lots keeps on this device is encrypted with a passphrase you choose. You type it when the app has locked.
+passphrase-new = Passphrase
+passphrase-hint = At least { $count } characters, a few words for example.
+passphrase-repeat = The same passphrase again
+passphrase-submit = Protect and go on
+passphrase-too-short = The passphrase needs at least { $count } characters.
+passphrase-too-simple = The passphrase is too simple: use more different characters.
+passphrase-differ = The passphrases are not the same.
+wiped-unlocks = Ten wrong passwords in a row: everything Lots kept on this device is erased.
+signin-other-person-waiting = Someone else's changes on this device are waiting to reach the server. That person needs to sign in and sync before you can use the device.
+lock-warning = Lots locks in { $seconds } s, since nobody has used it for a while.
+lock-keep-working = Keep working
+visit-draft-restored = What you typed before the app locked is still here. Save the visit when it is done.
+admin-lock-title = Locking devices
+admin-lock-intro = The app locks when it has not been used for a while, and a device that has not reached the server for long must before it unlocks. Devices follow this from their next contact.
+admin-lock-phone = Minutes before the phone's app locks
+admin-lock-desk = Minutes before the desk's app locks
+admin-lock-offline = Days a device may go without reaching the server
+admin-lock-save = Save the locking
+admin-lock-saved = The locking is saved. Devices follow it from their next contact.

@@ -819,3 +819,54 @@ admin-error-decision = Skriv beslutets diarienummer (högst 200 tecken).
 admin-error-reason = Skriv skälet (högst 1 000 tecken).
 admin-error-no-household = Det finns inget hushåll med det id:t, eller så är det redan borttaget.
 household-id = Hushållets id:
+
+## The lock
+unlock-title = Lots är låst
+unlock-why = Det som Lots sparar på enheten är krypterat. Skriv ditt lösenord för att låsa upp.
+unlock-secret = Lösenord
+unlock-submit = Lås upp
+unlock-busy = Låser upp …
+unlock-wrong = Fel lösenord.
+unlock-left = { $left ->
+    [one] Ett försök till, sedan raderas allt som Lots har sparat på enheten.
+   *[other] { $left } försök kvar, sedan raderas allt som Lots har sparat på enheten.
+}
+unlock-wrong-left = Fel lösenord. { $left ->
+    [one] Ett försök kvar
+   *[other] { $left } försök kvar
+}, sedan raderas allt som Lots har sparat på enheten{ $waiting ->
+    [0] . Servern har redan allt.
+    [one] , också ändringar i ett hushåll som ännu inte nått servern.
+   *[other] , också ändringar i { $waiting } hushåll som ännu inte nått servern.
+}
+unlock-wiped = Tio fel lösenord i rad: allt som Lots hade sparat på enheten är raderat.
+unlock-offline-too-long = Enheten har inte haft kontakt med servern på { $days } dagar. Anslut till nätet för att låsa upp.
+unlock-no-person = Enheten har en nyckel men ingen inloggad person. Logga ut och in igen.
+unlock-forgot = Glömt lösenordet?
+unlock-forgot-why = Då kan Lots inte öppna det som är sparat på enheten. Radera det och logga in igen: servern har allt som har synkats.
+unlock-forgot-waiting = { $waiting ->
+    [one] Ändringar i ett hushåll har ännu inte nått servern och går förlorade.
+   *[other] Ändringar i { $waiting } hushåll har ännu inte nått servern och går förlorade.
+}
+unlock-erase = Radera och logga in igen
+passphrase-title = Skydda enheten
+passphrase-why = Det som Lots sparar på enheten krypteras med en lösenfras som du väljer. Du skriver den när appen har låsts.
+passphrase-new = Lösenfras
+passphrase-hint = Minst { $count } tecken, till exempel några ord.
+passphrase-repeat = Samma lösenfras igen
+passphrase-submit = Skydda och fortsätt
+passphrase-too-short = Lösenfrasen behöver minst { $count } tecken.
+passphrase-too-simple = Lösenfrasen är för enkel: använd fler olika tecken.
+passphrase-differ = Lösenfraserna är inte lika.
+wiped-unlocks = Tio fel lösenord i rad: allt som Lots hade sparat på enheten är raderat.
+signin-other-person-waiting = Någon annans ändringar väntar på den här enheten på att nå servern. Den personen behöver logga in och synka innan du kan använda enheten.
+lock-warning = Lots låses om { $seconds } s eftersom ingen har använt appen på en stund.
+lock-keep-working = Fortsätt arbeta
+visit-draft-restored = Det du skrev innan appen låstes finns kvar. Spara besöket när det är klart.
+admin-lock-title = Låsning av enheter
+admin-lock-intro = Appen låses när den inte har använts en stund, och en enhet som inte har haft kontakt med servern på länge måste ha det innan den låses upp. Enheterna följer inställningen från nästa kontakt.
+admin-lock-phone = Minuter innan telefonens app låses
+admin-lock-desk = Minuter innan skrivbordets app låses
+admin-lock-offline = Dagar en enhet får vara utan kontakt med servern
+admin-lock-save = Spara låsningen
+admin-lock-saved = Låsningen är sparad. Enheterna följer den från nästa kontakt.

@@ -9,8 +9,8 @@ use crate::i18n::{t, t_args, t1};
 /// The roles an administrator can give, in the order the form offers them.
 pub const ROLES: [Role; 3] = [Role::Staff, Role::Supervisor, Role::Admin];
 
-/// The fewest characters the server accepts in a password (`server/src/auth.rs`).
-pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The fewest characters the server accepts in a password.
+pub use lots_core::api::MIN_PASSWORD_CHARS;
 
 /// Whether a role works in districts (an administrator sees no household, so has none).
 pub fn role_has_districts(role: Role) -> bool {

@@ -230,6 +230,20 @@ pub async fn wiped() -> Result<(), ApiError> {
     check(response).await.map(|_| ())
 }
 
+/// Hands in a shut-out device's copy of a household, with its changes the server does not
+/// have: they wait in the quarantine for a supervisor (`POST /api/wiped/waiting/{id}`).
+pub async fn hand_in(document: &lots_core::DocumentId, saved: Vec<u8>) -> Result<(), ApiError> {
+    let body = js_sys::Uint8Array::from(saved.as_slice());
+    let response = Request::post(&format!("/api/wiped/waiting/{document}"))
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .map_err(network)?
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await.map(|_| ())
+}
+
 /// Whether the server still knows this device's sign-in: `Ok(false)` when it has ended
 /// (expired, signed out elsewhere, or the device removed).
 pub async fn signed_in() -> Result<bool, ApiError> {
@@ -239,12 +253,6 @@ pub async fn signed_in() -> Result<bool, ApiError> {
         Err(ApiError::Unauthorized) => Ok(false),
         Err(other) => Err(other),
     }
-}
-
-/// The server's clock (ms since the epoch), from `GET /api/me`; `None` from a server that
-/// does not say it.
-pub async fn server_time() -> Result<Option<i64>, ApiError> {
-    Ok(me().await?.server_time)
 }
 
 /// Whether the server says this person must choose a new password (signed in with a

@@ -11,20 +11,113 @@ use yew_router::prelude::*;
 use crate::api::{self, Me};
 use crate::engine::Engine;
 use crate::i18n::{self, Language, t};
+use crate::lock::{self, SecureError, Secured};
 use crate::screens::{self, mark_signed_in};
 use crate::session::{ME, Session};
 use crate::storage::Storage;
 use crate::views;
+use crate::views::signin::SignedIn;
 
 enum Phase {
     Starting,
     Failed(String),
     SignedOut(Storage),
+    /// The device holds a person's data, sealed: only the unlock form. `returned` when the
+    /// page is the return from the identity provider.
+    Locked {
+        storage: Storage,
+        failed: u32,
+        returned: bool,
+    },
+    /// A key to make: signed in through the identity provider on a device without one, or
+    /// a device whose data an older version kept unsealed.
+    ChoosePassphrase(Storage, Me),
     /// Signed in with a temporary password: a new one first, before anything else.
     ChoosePassword(Storage, Me),
     /// An administrator: the console, with no households and no sync.
     Admin(Storage, Rc<Me>),
     SignedIn(Session),
+}
+
+/// Where the app starts: the unlock form when the device holds somebody's key (unlocked at
+/// once with the key the sign-in left in the page), a passphrase for data an older version
+/// kept unsealed, otherwise the sign-in.
+async fn start(storage: Storage, returned: bool) -> Phase {
+    let keyring = match storage.keyring().await {
+        Ok(keyring) => keyring,
+        Err(error) => return Phase::Failed(error.to_string()),
+    };
+    if let Some(keyring) = keyring {
+        lock::follow(keyring.policy);
+        let Some(key) = lock::handed_over() else {
+            return Phase::Locked {
+                storage,
+                failed: keyring.failed,
+                returned,
+            };
+        };
+        let unlocked = storage.unlocked(key);
+        return match unlocked.meta::<Me>(ME).await {
+            Ok(Some(me)) => arrive(unlocked, me, returned).await,
+            Ok(None) => Phase::Failed(t("unlock-no-person")),
+            Err(error) => Phase::Failed(error.to_string()),
+        };
+    }
+    match storage.has_legacy().await {
+        Ok(true) => match storage.legacy_meta::<Me>(ME).await {
+            Ok(Some(me)) => return Phase::ChoosePassphrase(storage, me),
+            Ok(None) => {}
+            Err(error) => return Phase::Failed(error.to_string()),
+        },
+        Ok(false) => {}
+        Err(error) => return Phase::Failed(error.to_string()),
+    }
+    mark_signed_in(None);
+    Phase::SignedOut(storage)
+}
+
+/// Unlocked: unless the page is the return from the identity provider signed in as somebody
+/// else (this device and what is on it stay its person's), on to [`enter`].
+async fn arrive(storage: Storage, me: Me, returned: bool) -> Phase {
+    if returned
+        && let Ok(signed_in) = api::me().await
+        && signed_in.user.id != me.user.id
+    {
+        let _ = api::logout().await;
+        return Phase::Failed(i18n::t1(
+            "signin-again-other-person",
+            "name",
+            me.user.display_name.clone(),
+        ));
+    }
+    enter(storage, me).await
+}
+
+/// After a sign-in in this app: the device's key opened or made, as in the sign-in app
+/// ([`crate::boot`]).
+async fn take_device(storage: Storage, signed_in: SignedIn) -> Phase {
+    let now = js_sys::Date::now() as i64;
+    match lock::secure(&storage, &signed_in.me, signed_in.secret.as_deref(), now).await {
+        Ok(Secured::Unlocked(unlocked)) => enter(unlocked, signed_in.me).await,
+        Ok(Secured::Locked) => {
+            mark_signed_in(Some(&signed_in.me));
+            let failed = match storage.keyring().await {
+                Ok(keyring) => keyring.map_or(0, |keyring| keyring.failed),
+                Err(error) => return Phase::Failed(error.to_string()),
+            };
+            Phase::Locked {
+                storage,
+                failed,
+                returned: false,
+            }
+        }
+        Ok(Secured::ChoosePassphrase) => Phase::ChoosePassphrase(storage, signed_in.me),
+        Err(SecureError::OtherPersonWaiting) => {
+            let _ = api::logout().await;
+            Phase::Failed(t("signin-other-person-waiting"))
+        }
+        Err(SecureError::Device(words)) => Phase::Failed(words),
+    }
 }
 
 /// Where a person signed in on this device goes: choosing a new password when theirs is
@@ -105,6 +198,7 @@ async fn leave_device(
 ) -> Result<(), crate::storage::StorageError> {
     storage.clear().await?;
     mark_signed_in(None);
+    lock::tell_every_tab();
     let _ = match shut_out {
         None => api::logout().await,
         Some(_) => api::wiped().await,
@@ -178,33 +272,12 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 request_persistent_storage();
+                let returned = views::signin::returned_from_provider();
                 let storage = match Storage::open().await {
                     Ok(storage) => storage,
                     Err(error) => return phase.set(Phase::Failed(error.to_string())),
                 };
-                let me = storage.meta::<Me>(ME).await;
-                if let Ok(None) = me {
-                    mark_signed_in(None);
-                }
-                if let Ok(Some(me)) = &me
-                    && views::signin::returned_from_provider()
-                    && let Ok(signed_in) = api::me().await
-                    && signed_in.user.id != me.user.id
-                {
-                    // Signed in again at the identity provider, but as somebody else: this
-                    // device and what is on it stay its person's.
-                    let _ = api::logout().await;
-                    return phase.set(Phase::Failed(i18n::t1(
-                        "signin-again-other-person",
-                        "name",
-                        me.user.display_name.clone(),
-                    )));
-                }
-                match me {
-                    Ok(Some(me)) => phase.set(enter(storage, me).await),
-                    Ok(None) => phase.set(Phase::SignedOut(storage)),
-                    Err(error) => phase.set(Phase::Failed(error.to_string())),
-                }
+                phase.set(start(storage, returned).await);
             });
         });
     }
@@ -238,7 +311,23 @@ pub fn app() -> Html {
         })
     };
 
-    match &*phase {
+    // Unlocked, the app locks after a while without use; the unlock form and the sign-in
+    // have nothing to lock.
+    let unlocked = matches!(
+        &*phase,
+        Phase::SignedIn(_) | Phase::Admin(..) | Phase::ChoosePassword(..)
+    );
+    let at_desk = screens::App::running() == screens::App::Desk;
+    let lock_in = crate::hooks::use_idle_lock(unlocked.then(|| lock::idle_minutes(at_desk)));
+    {
+        // Another tab locked or wiped: this one loads again too.
+        use_effect_with((), |_| {
+            let following = lock::follow_other_tabs();
+            move || drop(following)
+        });
+    }
+
+    let screen = match &*phase {
         Phase::Starting => html! { <main class="center"><p>{ t("app-name") }</p></main> },
         Phase::Failed(error) => html! {
             <main class="center"><p class="problem" role="alert">{ error.clone() }</p></main>
@@ -248,14 +337,11 @@ pub fn app() -> Html {
             let signed_in = {
                 let phase = phase.clone();
                 let storage = storage.clone();
-                Callback::from(move |me: Me| {
+                Callback::from(move |signed_in: SignedIn| {
                     let phase = phase.clone();
                     let storage = storage.clone();
                     wasm_bindgen_futures::spawn_local(async move {
-                        if let Err(error) = storage.set_meta(ME, Some(&me)).await {
-                            return phase.set(Phase::Failed(error.to_string()));
-                        }
-                        phase.set(enter(storage, me).await);
+                        phase.set(take_device(storage, signed_in).await);
                     });
                 })
             };
@@ -263,16 +349,66 @@ pub fn app() -> Html {
                 <views::signin::SignIn on_signed_in={signed_in} language={*language} on_language={on_language} />
             }
         }
+        Phase::Locked {
+            storage,
+            failed,
+            returned,
+        } => {
+            let on_unlocked = {
+                let (phase, returned) = (phase.clone(), *returned);
+                Callback::from(move |(storage, me): (Storage, Me)| {
+                    let phase = phase.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        phase.set(arrive(storage, me, returned).await);
+                    });
+                })
+            };
+            html! {
+                <views::unlock::Unlock storage={storage.clone()} failed={*failed} {on_unlocked} />
+            }
+        }
+        Phase::ChoosePassphrase(storage, me) => {
+            let on_chosen = {
+                let (phase, storage, me) = (phase.clone(), storage.clone(), me.clone());
+                Callback::from(move |passphrase: String| {
+                    let (phase, storage, me) = (phase.clone(), storage.clone(), me.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let now = js_sys::Date::now() as i64;
+                        let legacy = storage.has_legacy().await.unwrap_or(false);
+                        let made = async {
+                            let unlocked = lock::create(&storage, &me, &passphrase, now).await?;
+                            if legacy {
+                                unlocked.seal_legacy().await?;
+                            }
+                            Ok::<_, SecureError>(unlocked)
+                        };
+                        match made.await {
+                            Ok(unlocked) => phase.set(enter(unlocked, me).await),
+                            Err(error) => phase.set(Phase::Failed(error.to_string())),
+                        }
+                    });
+                })
+            };
+            html! { <views::unlock::ChoosePassphrase {on_chosen} /> }
+        }
         Phase::ChoosePassword(storage, me) => {
             let on_changed = {
                 let (phase, storage, me) = (phase.clone(), storage.clone(), me.clone());
-                Callback::from(move |()| {
+                Callback::from(move |(old, new): (String, String)| {
                     let (phase, storage) = (phase.clone(), storage.clone());
                     let me = Me {
                         must_change_password: false,
                         ..me.clone()
                     };
                     wasm_bindgen_futures::spawn_local(async move {
+                        // From now on the device unlocks with the new password. A key
+                        // wrapped with something else (a passphrase) stays as it is.
+                        if let Ok(Some(keyring)) = storage.keyring().await
+                            && let Ok(rewrapped) = keyring.rewrap(&old, &new).await
+                            && let Err(error) = storage.set_keyring(&rewrapped).await
+                        {
+                            return phase.set(Phase::Failed(error.to_string()));
+                        }
                         if let Err(error) = storage.set_meta(ME, Some(&me)).await {
                             return phase.set(Phase::Failed(error.to_string()));
                         }
@@ -392,6 +528,18 @@ pub fn app() -> Html {
                 </ContextProvider<Session>>
             }
         }
+    };
+    html! {
+        <>
+            { screen }
+            if let Some(seconds) = lock_in {
+                <div class="lock-warning" role="alertdialog" aria-modal="false" aria-labelledby="lock-warning-text">
+                    <p id="lock-warning-text">{ i18n::t_args("lock-warning", &[("seconds", seconds.into())]) }</p>
+                    // Pressing it is use, which is all it takes.
+                    <button class="primary" type="button">{ t("lock-keep-working") }</button>
+                </div>
+            }
+        </>
     }
 }
 

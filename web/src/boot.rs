@@ -15,15 +15,17 @@
 //! storage, and hands over at once if somebody is signed in after all.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use yew::prelude::*;
 
 use crate::api::Me;
 use crate::i18n::{self, Language};
+use crate::lock::{self, SecureError, Secured};
 use crate::screens::mark_signed_in;
-use crate::session::ME;
 use crate::storage::Storage;
 use crate::views;
+use crate::views::signin::SignedIn;
 
 /// The event the sign-in app sends the start-up script when the person is signed in.
 pub const SIGNED_IN_EVENT: &str = "lots:signed-in";
@@ -65,20 +67,63 @@ fn hand_over() {
     }
 }
 
-/// Who is signed in on this device, if anybody.
-async fn signed_in() -> Result<Option<Me>, String> {
+/// Whether somebody is signed in on this device: it holds a key (or data from before keys).
+async fn signed_in() -> Result<bool, String> {
     let storage = Storage::open().await.map_err(|error| error.to_string())?;
-    let me = storage.meta::<Me>(ME).await;
+    let found = async {
+        Ok::<_, crate::storage::StorageError>(
+            storage.keyring().await?.is_some() || storage.has_legacy().await?,
+        )
+    }
+    .await;
     storage.close();
-    me.map_err(|error| error.to_string())
+    found.map_err(|error| error.to_string())
 }
 
-/// Keeps who signed in, for the whole app to find.
-async fn remember(me: &Me) -> Result<(), String> {
+/// What the sign-in app shows.
+#[derive(Clone, PartialEq)]
+enum Step {
+    /// The form.
+    SignIn,
+    /// Signed in through the identity provider on a device without a key: a passphrase.
+    ChoosePassphrase(Rc<Me>),
+    /// Signed in: the whole app is on its way.
+    Welcome(String),
+}
+
+/// After a sign-in: the device's key opened or made ([`lock::secure`]), then the whole app.
+/// `Ok(Some(me))` asks for a passphrase first.
+async fn take_device(signed_in: &SignedIn) -> Result<Option<Me>, String> {
     let storage = Storage::open().await.map_err(|error| error.to_string())?;
-    let saved = storage.set_meta(ME, Some(me)).await;
+    let now = js_sys::Date::now() as i64;
+    let secured = lock::secure(&storage, &signed_in.me, signed_in.secret.as_deref(), now).await;
+    let result = match secured {
+        Ok(Secured::Unlocked(unlocked)) => {
+            unlocked.hand_over_key();
+            Ok(None)
+        }
+        Ok(Secured::Locked) => Ok(None),
+        Ok(Secured::ChoosePassphrase) => Ok(Some(signed_in.me.clone())),
+        Err(SecureError::OtherPersonWaiting) => {
+            let _ = crate::api::logout().await;
+            Err(i18n::t("signin-other-person-waiting"))
+        }
+        Err(SecureError::Device(words)) => Err(words),
+    };
     storage.close();
-    saved.map_err(|error| error.to_string())?;
+    if let Ok(None) = result {
+        mark_signed_in(Some(&signed_in.me));
+    }
+    result
+}
+
+/// A passphrase chosen for the device: its key made, then the whole app.
+async fn protect_with(me: &Me, passphrase: &str) -> Result<(), String> {
+    let storage = Storage::open().await.map_err(|error| error.to_string())?;
+    let now = js_sys::Date::now() as i64;
+    let made = lock::create(&storage, me, passphrase, now).await;
+    storage.close();
+    made.map_err(|error| error.to_string())?.hand_over_key();
     mark_signed_in(Some(me));
     Ok(())
 }
@@ -89,28 +134,24 @@ async fn remember(me: &Me) -> Result<(), String> {
 pub fn sign_in_app() -> Html {
     let language = use_state(i18n::stored_language);
     let problem = use_state(|| None::<String>);
-    // Who signed in, while the whole app is awaited.
-    let welcome = use_state(|| None::<String>);
+    let step = use_state(|| Step::SignIn);
     i18n::set_language(*language);
     {
-        let (problem, welcome) = (problem.clone(), welcome.clone());
+        let (problem, step) = (problem.clone(), step.clone());
         use_effect_with((), move |_| {
             NOT_STARTED.with(|callback| {
                 let problem = problem.clone();
                 *callback.borrow_mut() = Some(Callback::from(move |reason: String| {
-                    welcome.set(None);
+                    step.set(Step::SignIn);
                     problem.set(Some(i18n::t1("boot-app-not-loaded", "error", reason)));
                 }));
             });
             // Somebody signed in whom the flag did not show (it was cleared, or the device
-            // was signed in by an older version): the whole app, at once.
+            // was signed in by an older version): the whole app, at once, which unlocks.
             wasm_bindgen_futures::spawn_local(async move {
                 match signed_in().await {
-                    Ok(Some(me)) => {
-                        mark_signed_in(Some(&me));
-                        hand_over();
-                    }
-                    Ok(None) => {}
+                    Ok(true) => hand_over(),
+                    Ok(false) => {}
                     Err(error) => problem.set(Some(error)),
                 }
             });
@@ -118,16 +159,17 @@ pub fn sign_in_app() -> Html {
         });
     }
     let on_signed_in = {
-        let (problem, welcome) = (problem.clone(), welcome.clone());
-        Callback::from(move |me: Me| {
-            let (problem, welcome) = (problem.clone(), welcome.clone());
+        let (problem, step) = (problem.clone(), step.clone());
+        Callback::from(move |signed_in: SignedIn| {
+            let (problem, step) = (problem.clone(), step.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match remember(&me).await {
-                    Ok(()) => {
+                match take_device(&signed_in).await {
+                    Ok(None) => {
                         problem.set(None);
-                        welcome.set(Some(me.user.display_name.clone()));
+                        step.set(Step::Welcome(signed_in.me.user.display_name.clone()));
                         hand_over();
                     }
+                    Ok(Some(me)) => step.set(Step::ChoosePassphrase(Rc::new(me))),
                     Err(error) => problem.set(Some(error)),
                 }
             });
@@ -140,10 +182,35 @@ pub fn sign_in_app() -> Html {
             language.set(chosen);
         })
     };
+    if let Step::ChoosePassphrase(me) = &*step {
+        let on_chosen = {
+            let (problem, step, me) = (problem.clone(), step.clone(), me.clone());
+            Callback::from(move |passphrase: String| {
+                let (problem, step, me) = (problem.clone(), step.clone(), me.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    match protect_with(&me, &passphrase).await {
+                        Ok(()) => {
+                            problem.set(None);
+                            step.set(Step::Welcome(me.user.display_name.clone()));
+                            hand_over();
+                        }
+                        Err(error) => problem.set(Some(error)),
+                    }
+                });
+            })
+        };
+        return html! {
+            <views::unlock::ChoosePassphrase {on_chosen} problem={(*problem).clone()} />
+        };
+    }
+    let welcome = match &*step {
+        Step::Welcome(name) => Some(name.clone()),
+        _ => None,
+    };
     // The form stays (hidden) while the app is awaited: if it cannot be fetched, the person
     // tries again with what they typed.
     html! {
         <views::signin::SignIn {on_signed_in} language={*language} {on_language}
-            problem={(*problem).clone()} welcome={(*welcome).clone()} />
+            problem={(*problem).clone()} {welcome} />
     }
 }

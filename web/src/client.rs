@@ -156,7 +156,7 @@ impl Client {
             notify_pending: false,
             wanted: BTreeSet::new(),
             requested: BTreeSet::new(),
-            unreadable_on_device: BTreeMap::new(),
+            unreadable_on_device: stored.damaged,
             unreadable_on_server: startup.unreadable_on_server,
             quarantine_full: None,
             kept: startup.kept,

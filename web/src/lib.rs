@@ -35,6 +35,7 @@ pub mod components;
 pub mod engine;
 pub mod hooks;
 pub mod i18n;
+pub mod lock;
 pub mod reads;
 pub mod refused;
 pub mod replay;
@@ -45,6 +46,7 @@ pub mod state;
 pub mod storage;
 pub mod unreadable;
 pub mod update;
+pub mod vault;
 pub mod views;
 
 /// The schema version this app writes (re-exported for the about line).

@@ -5,11 +5,20 @@
 //!
 //! A write returns only once its IndexedDB transaction has completed: that is when the app
 //! may say "Saved". A failed or aborted transaction is an error the person sees.
+//!
+//! Every value that names or describes a person is sealed with the device's data key
+//! ([`crate::vault`]) before it reaches IndexedDB, bound to the store and key it is written
+//! under; only keys (random document ids, peer ids, instants) and the wrapped key itself
+//! ([`KEYRING`]) are stored in the clear. A [`Storage`] without the key ([`Storage::open`])
+//! reads and writes only the keyring; [`Storage::unlocked`] gives one that seals. WebCrypto
+//! is asynchronous and an IndexedDB transaction commits once it has nothing left to do, so
+//! values are sealed before a transaction opens and opened after it completed.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use futures_util::future::try_join_all;
 use idb::{
     Database, DatabaseEvent as _, Factory, IndexParams, KeyPath, ObjectStoreParams, Query,
     TransactionMode,
@@ -19,9 +28,12 @@ use lots_core::DocumentId;
 use wasm_bindgen::{JsCast as _, JsValue};
 use web_sys::IdbDatabase;
 
+use crate::vault::{DataKey, Keyring, VaultError};
+
 const DATABASE: &str = "lots";
-/// Raised whenever the object stores change shape (2: summaries; 3: past).
-const VERSION: u32 = 3;
+/// Raised whenever the object stores change shape (2: summaries; 3: past; 4: every value
+/// sealed, and the keyring).
+const VERSION: u32 = 4;
 
 const CHUNKS: &str = "chunks";
 const CHUNKS_BY_DOCUMENT: &str = "by_document";
@@ -32,6 +44,15 @@ const SUMMARIES: &str = "summaries";
 /// Households as at past instants that had to be read from history (the desk's reports),
 /// JSON, keyed `"{instant in ms}/{document}"` so that one instant's are one key range.
 const PAST: &str = "past";
+/// The wrapped data key ([`Keyring`]) under [`DEVICE_KEY`], and [`LEGACY`] while the values
+/// written before version 4 are still unsealed.
+const KEYRING: &str = "keyring";
+const DEVICE_KEY: &str = "device";
+/// Marks a database upgraded from version 3 or older, whose values are still in the clear
+/// until the first unlock seals them ([`Storage::seal_legacy`]).
+const LEGACY: &str = "legacy";
+/// Every store that holds something of a person, sealed.
+const SEALED_STORES: [&str; 5] = [CHUNKS, SYNC_STATES, META, SUMMARIES, PAST];
 /// Between peer id and document id in a sync state's key; neither contains it.
 const SEPARATOR: char = '\u{1f}';
 
@@ -60,6 +81,18 @@ pub enum StorageError {
          reload this page to keep saving"
     )]
     Closed,
+    /// Lots is locked: nothing of a person can be read or written until it is unlocked.
+    #[error("Lots is locked on this device; unlock it to go on")]
+    Locked,
+}
+
+impl From<VaultError> for StorageError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::Damaged(what) => StorageError::Damaged(what),
+            other => StorageError::Failed(other.to_string()),
+        }
+    }
 }
 
 impl From<idb::Error> for StorageError {
@@ -74,6 +107,15 @@ pub struct Storage {
     database: Rc<Database>,
     /// Set once the connection is closed; every later transaction is refused as `Closed`.
     closed: Rc<Cell<bool>>,
+    /// The data key, while unlocked.
+    key: Option<DataKey>,
+}
+
+impl PartialEq for Storage {
+    /// The same connection, with the same key.
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.database, &other.database) && self.key == other.key
+    }
 }
 
 /// Everything stored, as read at start.
@@ -88,10 +130,9 @@ pub struct Stored {
     /// Each document's summary as the engine last wrote it (JSON), to show before the
     /// document itself is loaded.
     pub summaries: Vec<(DocumentId, String)>,
-}
-
-fn bytes_value(bytes: &[u8]) -> JsValue {
-    Uint8Array::from(bytes).into()
+    /// Documents with a chunk that does not decrypt, and why: listed as unreadable, never
+    /// left out; their records stay.
+    pub damaged: BTreeMap<DocumentId, String>,
 }
 
 fn key(text: &str) -> JsValue {
@@ -116,6 +157,9 @@ impl Storage {
                 return;
             };
             let existing = database.store_names();
+            // A database of version 3 or older holds values in the clear: marked, so that
+            // the first unlock seals them.
+            let had_data = existing.iter().any(|store| store == CHUNKS);
             if !existing.iter().any(|store| store == CHUNKS) {
                 let mut params = ObjectStoreParams::new();
                 params.auto_increment(true);
@@ -131,6 +175,13 @@ impl Storage {
                 if !existing.iter().any(|name| name == store) {
                     let _ = database.create_object_store(store, ObjectStoreParams::new());
                 }
+            }
+            if !existing.iter().any(|name| name == KEYRING)
+                && let Ok(keyring) = database.create_object_store(KEYRING, ObjectStoreParams::new())
+                && had_data
+            {
+                // Issued now, written with the upgrade's transaction.
+                let _ = keyring.put(&JsValue::TRUE, Some(&key(LEGACY)));
             }
         });
         let mut database = request.await?;
@@ -157,7 +208,178 @@ impl Storage {
         Ok(Self {
             database: Rc::new(database),
             closed,
+            key: None,
         })
+    }
+
+    /// The same database, reading and writing a person's data with `key`.
+    pub fn unlocked(&self, key: DataKey) -> Self {
+        Self {
+            key: Some(key),
+            ..self.clone()
+        }
+    }
+
+    /// Leaves the data key for the app that starts next in this page (after the sign-in app).
+    pub fn hand_over_key(&self) {
+        if let Some(key) = &self.key {
+            key.hand_over();
+        }
+    }
+
+    /// Whether this handle holds the data key.
+    pub fn is_unlocked(&self) -> bool {
+        self.key.is_some()
+    }
+
+    fn data_key(&self) -> Result<&DataKey, StorageError> {
+        self.key.as_ref().ok_or(StorageError::Locked)
+    }
+
+    /// Seals `plain` for the record `context` (store and key).
+    async fn seal(&self, context: &str, plain: &[u8]) -> Result<JsValue, StorageError> {
+        Ok(self.data_key()?.seal(context, plain).await?.into())
+    }
+
+    /// Opens a sealed record's value.
+    async fn unseal(&self, context: &str, value: &JsValue) -> Result<Vec<u8>, StorageError> {
+        let sealed = value
+            .dyn_ref::<Uint8Array>()
+            .ok_or_else(|| StorageError::Damaged(format!("{context}: not sealed")))?;
+        Ok(self.data_key()?.open(context, sealed).await?)
+    }
+
+    async fn unseal_text(&self, context: &str, value: &JsValue) -> Result<String, StorageError> {
+        String::from_utf8(self.unseal(context, value).await?)
+            .map_err(|_| StorageError::Damaged(format!("{context}: not text")))
+    }
+
+    /// One record of one store, as stored.
+    async fn get(&self, store: &str, name: &str) -> Result<Option<JsValue>, StorageError> {
+        let transaction = self.transaction(&[store], TransactionMode::ReadOnly)?;
+        let value = transaction
+            .object_store(store)?
+            .get(Query::from(key(name)))?
+            .await?;
+        transaction.await?;
+        Ok(value)
+    }
+
+    /// One record kept as JSON text in the clear.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &str,
+        name: &str,
+    ) -> Result<Option<T>, StorageError> {
+        match self
+            .get(store, name)
+            .await?
+            .and_then(|value| value.as_string())
+        {
+            Some(json) => serde_json::from_str(&json)
+                .map(Some)
+                .map_err(|error| StorageError::Damaged(format!("{store}/{name}: {error}"))),
+            None => Ok(None),
+        }
+    }
+
+    /// The wrapped data key, if this device has one.
+    pub async fn keyring(&self) -> Result<Option<Keyring>, StorageError> {
+        self.get_json(KEYRING, DEVICE_KEY).await
+    }
+
+    /// Stores the wrapped data key (a new one, or its counters changed).
+    pub async fn set_keyring(&self, keyring: &Keyring) -> Result<(), StorageError> {
+        let json = serde_json::to_string(keyring)
+            .map_err(|error| StorageError::Failed(error.to_string()))?;
+        let transaction = self.transaction(&[KEYRING], TransactionMode::ReadWrite)?;
+        transaction
+            .object_store(KEYRING)?
+            .put(&key(&json), Some(&key(DEVICE_KEY)))?
+            .await?;
+        finish(transaction).await
+    }
+
+    /// How many households have changes the server has not acknowledged (readable locked:
+    /// the dirty list holds document ids only).
+    pub async fn waiting(&self) -> Result<u32, StorageError> {
+        let transaction = self.transaction(&[DIRTY], TransactionMode::ReadOnly)?;
+        let count = transaction.object_store(DIRTY)?.count(None)?.await?;
+        transaction.await?;
+        Ok(count)
+    }
+
+    /// Whether values written before version 4 are still unsealed.
+    pub async fn has_legacy(&self) -> Result<bool, StorageError> {
+        Ok(self.get(KEYRING, LEGACY).await?.is_some())
+    }
+
+    /// A value written in the clear before version 4 (who was signed in, to seal their data).
+    pub async fn legacy_meta<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StorageError> {
+        self.get_json(META, name).await
+    }
+
+    /// Seals every value written in the clear before version 4, all in one transaction: read,
+    /// sealed, then written back over the same keys, the mark removed with them.
+    pub async fn seal_legacy(&self) -> Result<(), StorageError> {
+        let transaction = self.transaction(&SEALED_STORES, TransactionMode::ReadOnly)?;
+        let mut plain = Vec::new();
+        for store_name in SEALED_STORES {
+            let store = transaction.object_store(store_name)?;
+            let keys = store.get_all_keys(None, None)?.await?;
+            let values = store.get_all(None, None)?.await?;
+            plain.push((store_name, keys, values));
+        }
+        transaction.await?;
+        let mut sealed = Vec::new();
+        for (store_name, keys, values) in plain {
+            let mut records = Vec::new();
+            for (record_key, value) in keys.into_iter().zip(values) {
+                let (context, bytes, document) = if store_name == CHUNKS {
+                    let document = Reflect::get(&value, &key("document"))
+                        .ok()
+                        .and_then(|value| value.as_string())
+                        .unwrap_or_default();
+                    let bytes = Reflect::get(&value, &key("bytes"))
+                        .ok()
+                        .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+                        .map(|bytes| bytes.to_vec())
+                        .unwrap_or_default();
+                    (chunk_context(&document), bytes, Some(document))
+                } else {
+                    let name = record_key.as_string().unwrap_or_default();
+                    let bytes = match value.dyn_ref::<Uint8Array>() {
+                        Some(bytes) => bytes.to_vec(),
+                        None => value.as_string().unwrap_or_default().into_bytes(),
+                    };
+                    (format!("{store_name}/{name}"), bytes, None)
+                };
+                let value = self.seal(&context, &bytes).await?;
+                let value = match document {
+                    Some(document) => chunk_record(&document, &value)?,
+                    None => value,
+                };
+                records.push((record_key, value));
+            }
+            sealed.push((store_name, records));
+        }
+        let mut stores = SEALED_STORES.to_vec();
+        stores.push(KEYRING);
+        let transaction = self.transaction(&stores, TransactionMode::ReadWrite)?;
+        for (store_name, records) in sealed {
+            let store = transaction.object_store(store_name)?;
+            for (record_key, value) in records {
+                store.put(&value, Some(&record_key))?.await?;
+            }
+        }
+        transaction
+            .object_store(KEYRING)?
+            .delete(Query::from(key(LEGACY)))?
+            .await?;
+        finish(transaction).await
     }
 
     /// Closes the connection; later calls fail with [`StorageError::Closed`].
@@ -207,52 +429,77 @@ impl Storage {
         let summary_values = summaries.get_all(None, None)?.await?;
         transaction.await?;
         let mut stored = Stored::default();
-        // Keys are increasing, so each document's chunks come in the order they were written.
-        for chunk in chunks {
-            let document = Reflect::get(&chunk, &key("document"))
+        // Every chunk is opened at once: WebCrypto works on them in parallel. A chunk that
+        // does not open makes its household unreadable, listed with why; the others load.
+        let opened = futures_util::future::join_all(chunks.iter().map(|chunk| async move {
+            let document = Reflect::get(chunk, &key("document"))
                 .ok()
                 .and_then(|value| value.as_string())
-                .ok_or_else(|| StorageError::Damaged("a chunk without its document".into()))?;
-            let document: DocumentId = document
-                .parse()
-                .map_err(|error| StorageError::Damaged(format!("{error}")))?;
-            let bytes = Reflect::get(&chunk, &key("bytes"))
-                .ok()
-                .and_then(|value| value.dyn_into::<Uint8Array>().ok())
-                .ok_or_else(|| StorageError::Damaged("a chunk without bytes".into()))?
-                .to_vec();
-            let entry = stored.documents.entry(document).or_default();
-            entry.0.extend(bytes);
-            entry.1 += 1;
+                .and_then(|id| id.parse::<DocumentId>().ok());
+            let Some(document) = document else {
+                return Err(StorageError::Damaged("a chunk without its document".into()));
+            };
+            let sealed = Reflect::get(chunk, &key("sealed")).unwrap_or_default();
+            let bytes = self
+                .unseal(&chunk_context(&document.to_string()), &sealed)
+                .await;
+            Ok((document, bytes))
+        }))
+        .await;
+        // Keys are increasing, so each document's chunks come in the order they were written.
+        for opened in opened {
+            let (document, bytes) = opened?;
+            match bytes {
+                Ok(bytes) if !stored.damaged.contains_key(&document) => {
+                    let entry = stored.documents.entry(document).or_default();
+                    entry.0.extend(bytes);
+                    entry.1 += 1;
+                }
+                Ok(_) => {}
+                Err(StorageError::Locked) => return Err(StorageError::Locked),
+                Err(error) => {
+                    stored.documents.remove(&document);
+                    stored.damaged.insert(document, error.to_string());
+                }
+            }
         }
         // Both lists come in key order, so they pair up.
-        for (state_key, value) in state_keys.into_iter().zip(state_values) {
-            let Some((peer, document)) = state_key.as_string().and_then(|text| {
-                text.split_once(SEPARATOR)
-                    .map(|(p, d)| (p.to_owned(), d.to_owned()))
-            }) else {
-                continue;
-            };
-            let (Ok(document), Ok(bytes)) = (document.parse(), value.dyn_into::<Uint8Array>())
-            else {
-                continue;
-            };
-            stored.sync_states.push((peer, document, bytes.to_vec()));
-        }
+        let states = state_keys
+            .iter()
+            .zip(&state_values)
+            .filter_map(|(state_key, value)| {
+                let text = state_key.as_string()?;
+                let (peer, document) = text.split_once(SEPARATOR)?;
+                let document: DocumentId = document.parse().ok()?;
+                Some((peer.to_owned(), document, text.clone(), value))
+            });
+        stored.sync_states = try_join_all(states.map(|(peer, document, text, value)| async move {
+            let bytes = self.unseal(&format!("{SYNC_STATES}/{text}"), value).await?;
+            Ok::<_, StorageError>((peer, document, bytes))
+        }))
+        .await?;
         for document in dirty {
             if let Some(Ok(document)) = document.as_string().map(|id| id.parse()) {
                 stored.dirty.push(document);
             }
         }
         // A summary that does not read is only a lost shortcut: the document is the truth.
-        for (document, summary) in summary_keys.into_iter().zip(summary_values) {
-            if let (Some(Ok(document)), Some(summary)) = (
-                document.as_string().map(|id| id.parse::<DocumentId>()),
-                summary.as_string(),
-            ) {
-                stored.summaries.push((document, summary));
-            }
-        }
+        let summaries = summary_keys
+            .iter()
+            .zip(&summary_values)
+            .filter_map(|(id, value)| {
+                let id = id.as_string()?;
+                let document: DocumentId = id.parse().ok()?;
+                Some(async move {
+                    let summary = self.unseal_text(&format!("{SUMMARIES}/{id}"), value).await;
+                    summary.ok().map(|summary| (document, summary))
+                })
+            });
+        stored.summaries = futures_util::future::join_all(summaries)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
         Ok(stored)
     }
 
@@ -264,16 +511,12 @@ impl Storage {
         bytes: &[u8],
         dirty: bool,
     ) -> Result<(), StorageError> {
-        let transaction = self.transaction(&[CHUNKS, DIRTY], TransactionMode::ReadWrite)?;
-        let record = Object::new();
         let id = document.to_string();
-        Reflect::set(&record, &key("document"), &key(&id))
-            .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
-        Reflect::set(&record, &key("bytes"), &bytes_value(bytes))
-            .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
+        let record = chunk_record(&id, &self.seal(&chunk_context(&id), bytes).await?)?;
+        let transaction = self.transaction(&[CHUNKS, DIRTY], TransactionMode::ReadWrite)?;
         transaction
             .object_store(CHUNKS)?
-            .put(&record.into(), None)?
+            .put(&record, None)?
             .await?;
         if dirty {
             transaction
@@ -286,16 +529,12 @@ impl Storage {
 
     /// Replaces a document's chunks with one full save.
     pub async fn compact(&self, document: &DocumentId, full: &[u8]) -> Result<(), StorageError> {
+        let id = document.to_string();
+        let record = chunk_record(&id, &self.seal(&chunk_context(&id), full).await?)?;
         let transaction = self.transaction(&[CHUNKS], TransactionMode::ReadWrite)?;
         let chunks = transaction.object_store(CHUNKS)?;
-        let id = document.to_string();
         delete_chunks(&chunks, &id).await?;
-        let record = Object::new();
-        Reflect::set(&record, &key("document"), &key(&id))
-            .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
-        Reflect::set(&record, &key("bytes"), &bytes_value(full))
-            .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
-        chunks.put(&record.into(), None)?.await?;
+        chunks.put(&record, None)?.await?;
         finish(transaction).await
     }
 
@@ -305,10 +544,14 @@ impl Storage {
         document: &DocumentId,
         summary: &str,
     ) -> Result<(), StorageError> {
+        let id = document.to_string();
+        let sealed = self
+            .seal(&format!("{SUMMARIES}/{id}"), summary.as_bytes())
+            .await?;
         let transaction = self.transaction(&[SUMMARIES], TransactionMode::ReadWrite)?;
         transaction
             .object_store(SUMMARIES)?
-            .put(&key(summary), Some(&key(&document.to_string())))?
+            .put(&sealed, Some(&key(&id)))?
             .await?;
         finish(transaction).await
     }
@@ -323,12 +566,18 @@ impl Storage {
         if households.is_empty() {
             return Ok(());
         }
+        let sealed = try_join_all(households.iter().map(|(document, json)| async move {
+            let name = format!("{at}/{document}");
+            let value = self
+                .seal(&format!("{PAST}/{name}"), json.as_bytes())
+                .await?;
+            Ok::<_, StorageError>((name, value))
+        }))
+        .await?;
         let transaction = self.transaction(&[PAST], TransactionMode::ReadWrite)?;
         let store = transaction.object_store(PAST)?;
-        for (document, json) in households {
-            store
-                .put(&key(json), Some(&key(&format!("{at}/{document}"))))?
-                .await?;
+        for (name, value) in sealed {
+            store.put(&value, Some(&key(&name)))?.await?;
         }
         finish(transaction).await
     }
@@ -351,13 +600,18 @@ impl Storage {
         transaction.await?;
         // Both lists come in key order, so they pair up; an entry that does not read is
         // only a lost shortcut (the history is read again).
-        Ok(keys
-            .into_iter()
-            .zip(values)
-            .filter_map(|(stored_key, value)| {
-                let document = stored_key.as_string()?.split_once('/')?.1.parse().ok()?;
-                Some((document, value.as_string()?))
+        let entries = keys.iter().zip(&values).filter_map(|(stored_key, value)| {
+            let name = stored_key.as_string()?;
+            let document: DocumentId = name.split_once('/')?.1.parse().ok()?;
+            Some(async move {
+                let json = self.unseal_text(&format!("{PAST}/{name}"), value).await;
+                json.ok().map(|json| (document, json))
             })
+        });
+        Ok(futures_util::future::join_all(entries)
+            .await
+            .into_iter()
+            .flatten()
             .collect())
     }
 
@@ -430,13 +684,18 @@ impl Storage {
         if states.is_empty() {
             return Ok(());
         }
+        let sealed = try_join_all(states.iter().map(|(peer, document, state)| async move {
+            let state_key = format!("{peer}{SEPARATOR}{document}");
+            let value = self
+                .seal(&format!("{SYNC_STATES}/{state_key}"), state)
+                .await?;
+            Ok::<_, StorageError>((state_key, value))
+        }))
+        .await?;
         let transaction = self.transaction(&[SYNC_STATES], TransactionMode::ReadWrite)?;
         let store = transaction.object_store(SYNC_STATES)?;
-        for (peer, document, state) in states {
-            let state_key = format!("{peer}{SEPARATOR}{document}");
-            store
-                .put(&bytes_value(state), Some(&key(&state_key)))?
-                .await?;
+        for (state_key, value) in sealed {
+            store.put(&value, Some(&key(&state_key)))?.await?;
         }
         finish(transaction).await
     }
@@ -446,18 +705,15 @@ impl Storage {
         &self,
         name: &str,
     ) -> Result<Option<T>, StorageError> {
-        let transaction = self.transaction(&[META], TransactionMode::ReadOnly)?;
-        let value = transaction
-            .object_store(META)?
-            .get(Query::from(key(name)))?
-            .await?;
-        transaction.await?;
-        match value.and_then(|value| value.as_string()) {
-            Some(json) => serde_json::from_str(&json)
-                .map(Some)
-                .map_err(|error| StorageError::Damaged(format!("{name}: {error}"))),
-            None => Ok(None),
-        }
+        self.data_key()?;
+        let value = self.get(META, name).await?;
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let json = self.unseal(&format!("{META}/{name}"), &value).await?;
+        serde_json::from_slice(&json)
+            .map(Some)
+            .map_err(|error| StorageError::Damaged(format!("{name}: {error}")))
     }
 
     /// Stores a small value by name, as JSON; `None` removes it.
@@ -466,28 +722,49 @@ impl Storage {
         name: &str,
         value: Option<&T>,
     ) -> Result<(), StorageError> {
+        let sealed = match value {
+            Some(value) => {
+                let json = serde_json::to_vec(value)
+                    .map_err(|error| StorageError::Failed(error.to_string()))?;
+                Some(self.seal(&format!("{META}/{name}"), &json).await?)
+            }
+            None => None,
+        };
         let transaction = self.transaction(&[META], TransactionMode::ReadWrite)?;
         let store = transaction.object_store(META)?;
-        match value {
-            Some(value) => {
-                let json = serde_json::to_string(value)
-                    .map_err(|error| StorageError::Failed(error.to_string()))?;
-                store.put(&key(&json), Some(&key(name)))?.await?;
+        match sealed {
+            Some(sealed) => {
+                store.put(&sealed, Some(&key(name)))?.await?;
             }
             None => store.delete(Query::from(key(name)))?.await?,
         }
         finish(transaction).await
     }
 
-    /// Forgets everything on this device (signing out).
+    /// Forgets everything on this device, the wrapped key with it (signing out, a device
+    /// shut out, too many wrong unlocks).
     pub async fn clear(&self) -> Result<(), StorageError> {
-        let stores = [CHUNKS, SYNC_STATES, DIRTY, META, SUMMARIES, PAST];
+        let stores = [CHUNKS, SYNC_STATES, DIRTY, META, SUMMARIES, PAST, KEYRING];
         let transaction = self.transaction(&stores, TransactionMode::ReadWrite)?;
         for store in stores {
             transaction.object_store(store)?.clear()?.await?;
         }
         finish(transaction).await
     }
+}
+
+/// What a chunk of document `id` is sealed for.
+fn chunk_context(id: &str) -> String {
+    format!("{CHUNKS}/{id}")
+}
+
+/// A chunk's record: its document in the clear (the index), its bytes sealed.
+fn chunk_record(id: &str, sealed: &JsValue) -> Result<JsValue, StorageError> {
+    let record = Object::new();
+    Reflect::set(&record, &key("document"), &key(id))
+        .and_then(|_| Reflect::set(&record, &key("sealed"), sealed))
+        .map_err(|_| StorageError::Failed("cannot build a record".into()))?;
+    Ok(record.into())
 }
 
 /// Deletes every chunk of document `id` in a read-write transaction's chunk store.

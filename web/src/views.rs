@@ -10,6 +10,7 @@ pub mod plan;
 pub mod shell;
 pub mod signin;
 pub mod today;
+pub mod unlock;
 pub mod visit;
 
 use lots_core::automerge::Automerge;

@@ -72,7 +72,7 @@ pub fn run(sh: &Shell) -> Result<()> {
     );
     cmd!(
         sh,
-        "node --test --test-reporter=spec tests/e2e/field.test.mjs tests/e2e/desk.test.mjs tests/e2e/admin.test.mjs tests/e2e/oidc.test.mjs"
+        "node --test --test-reporter=spec tests/e2e/field.test.mjs tests/e2e/desk.test.mjs tests/e2e/admin.test.mjs tests/e2e/oidc.test.mjs tests/e2e/lock.test.mjs"
     )
     .run()
     .context("the end-to-end tests failed")?;

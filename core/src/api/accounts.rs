@@ -3,6 +3,10 @@
 
 use std::str::FromStr;
 
+/// The fewest characters of a password the server accepts, and of a passphrase that unlocks
+/// a device.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
 /// A role, deciding what a user may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

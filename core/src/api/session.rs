@@ -26,6 +26,64 @@ pub struct Me {
     #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default)]
     pub must_change_password: bool,
+    /// How devices lock, as the installation's administrator set it; `None` from an older
+    /// server (the app keeps [`DeviceLock::default`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_lock: Option<DeviceLock>,
+}
+
+/// How the app locks on devices: after how long without use, and how long a device may go
+/// without reaching the server and still unlock offline. An administrator sets it for the
+/// installation; each device keeps the last it heard, so that it applies offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceLock {
+    /// Minutes without use before the phone's app locks.
+    pub phone_idle_minutes: u32,
+    /// Minutes without use before the desk's app locks.
+    pub desk_idle_minutes: u32,
+    /// Days a device may go without reaching the server and still unlock.
+    pub offline_days: u32,
+}
+
+impl Default for DeviceLock {
+    /// Five minutes on a phone, fifteen at the desk, thirty days offline.
+    fn default() -> Self {
+        Self {
+            phone_idle_minutes: 5,
+            desk_idle_minutes: 15,
+            offline_days: 30,
+        }
+    }
+}
+
+impl DeviceLock {
+    /// The longest an app may stay unlocked without use, in minutes.
+    pub const MAX_IDLE_MINUTES: u32 = 60;
+    /// The longest a device may go without reaching the server, in days.
+    pub const MAX_OFFLINE_DAYS: u32 = 90;
+
+    /// Whether an administrator may set this, and if not, why.
+    pub fn check(&self) -> Result<(), String> {
+        for (what, minutes) in [
+            ("the phone's", self.phone_idle_minutes),
+            ("the desk's", self.desk_idle_minutes),
+        ] {
+            if !(1..=Self::MAX_IDLE_MINUTES).contains(&minutes) {
+                return Err(format!(
+                    "{what} time before locking is 1–{} minutes",
+                    Self::MAX_IDLE_MINUTES
+                ));
+            }
+        }
+        if !(1..=Self::MAX_OFFLINE_DAYS).contains(&self.offline_days) {
+            return Err(format!(
+                "the time a device may stay offline is 1–{} days",
+                Self::MAX_OFFLINE_DAYS
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Me {
@@ -86,6 +144,7 @@ mod tests {
             device_id: "d-1".into(),
             server_time: None,
             must_change_password: false,
+            device_lock: None,
         }
     }
 

@@ -51,7 +51,7 @@ use crate::store::{Role, User, UserChange};
 use crate::throttle;
 
 pub use lots_core::api::{
-    Caseloads, DistrictCaseload, StaffCaseload, TemporaryPassword, UserUpdate,
+    Caseloads, DeviceLock, DistrictCaseload, StaffCaseload, TemporaryPassword, UserUpdate,
 };
 
 /// Changes a user's role, districts, name or access (administrators). No administrator
@@ -411,4 +411,33 @@ pub async fn caseloads(
     }
     staff.retain(|person| person.role != Role::Admin || person.households > 0);
     Ok(Json(Caseloads { staff, districts }))
+}
+
+/// How devices lock (administrators).
+#[utoipa::path(get, path = "/api/admin/device-lock", responses((status = 200, body = DeviceLock), (status = 403, body = ErrorBody)))]
+pub async fn device_lock(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<DeviceLock>, AppError> {
+    require(&session, &[Role::Admin])?;
+    Ok(Json(state.store.device_lock().await?))
+}
+
+/// Sets how devices lock (administrators): every device follows it from its next contact
+/// with the server. On the log.
+#[utoipa::path(put, path = "/api/admin/device-lock", request_body = DeviceLock, responses((status = 204, description = "Set"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_device_lock(
+    State(state): State<AppState>,
+    session: Session,
+    Json(lock): Json<DeviceLock>,
+) -> Result<StatusCode, AppError> {
+    require(&session, &[Role::Admin])?;
+    lock.check().map_err(AppError::BadRequest)?;
+    state.store.set_device_lock(&lock).await?;
+    let detail = format!(
+        "phone {} min, desk {} min, offline {} days",
+        lock.phone_idle_minutes, lock.desk_idle_minutes, lock.offline_days
+    );
+    audit_action(&state, &session, "device-lock-set", &detail).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -106,3 +106,20 @@ pub async fn remove_household(id: &str, decision: &str, reason: &str) -> Result<
     .await
     .map(|_| ())
 }
+
+/// How devices lock (administrators).
+pub async fn device_lock() -> Result<lots_core::api::DeviceLock, ApiError> {
+    let response = Request::get("/api/admin/device-lock")
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(network)
+}
+
+/// Sets how devices lock (administrators).
+pub async fn set_device_lock(lock: &lots_core::api::DeviceLock) -> Result<(), ApiError> {
+    let body = serde_json::to_value(lock).map_err(|error| ApiError::Server(error.to_string()))?;
+    send_json("PUT", "/api/admin/device-lock", &body)
+        .await
+        .map(|_| ())
+}

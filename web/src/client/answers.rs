@@ -116,6 +116,17 @@ impl Client {
             .collect()
     }
 
+    /// The households on the device that wait for the server (the complement of
+    /// [`Self::settled`]).
+    pub fn unsettled(&self) -> BTreeSet<DocumentId> {
+        self.peer
+            .document_ids()
+            .chain(self.unloaded.keys())
+            .filter(|document| self.waits_for_server(document))
+            .copied()
+            .collect()
+    }
+
     /// Whether a household is on the device and waits for nothing: the server has every
     /// change of it, and none is held back after a refusal.
     pub fn is_settled(&self, document: &DocumentId) -> bool {

@@ -111,13 +111,45 @@ impl Engine {
         self.erase_left(&settled).await
     }
 
+    /// A shut-out device hands in what waits for the server, household by household: the
+    /// server puts each change it lacks in the quarantine for a supervisor
+    /// ([`crate::api::hand_in`]). `Ok` once every one was taken.
+    pub async fn hand_in_waiting(&self) -> Result<(), crate::api::ApiError> {
+        let waiting: Vec<DocumentId> = self.inner.client.borrow().unsettled().into_iter().collect();
+        for document in waiting {
+            let saved = self
+                .inner
+                .client
+                .borrow_mut()
+                .document(&document)
+                .map(|doc| doc.save());
+            // A household that does not load is kept on the device, unread by anybody.
+            let Some(saved) = saved else { continue };
+            crate::api::hand_in(&document, saved).await?;
+        }
+        Ok(())
+    }
+
     /// Learns the server's clock (`GET /api/me`), so that changes are signed with the
     /// device's clock set right (`clock.rs`); kept on the device for the next start.
     pub fn refresh_clock(&self) {
         let engine = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let sent_at = js_sys::Date::now();
-            let server_time = match crate::api::server_time().await {
+            let me = crate::api::me().await;
+            if let Ok(me) = &me {
+                // Heard from: the device may stay offline that much longer, and follows how
+                // the administrator wants it to lock.
+                let now = js_sys::Date::now() as i64;
+                if let Err(error) =
+                    crate::lock::reached_server(engine.storage(), me.device_lock, now).await
+                {
+                    web_sys::console::warn_1(
+                        &format!("noting the server's answer: {error}").into(),
+                    );
+                }
+            }
+            let server_time = match me.map(|me| me.server_time) {
                 Ok(Some(server_time)) => server_time,
                 Ok(None) => return, // A server that does not say its time.
                 Err(error) => {

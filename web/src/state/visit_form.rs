@@ -12,8 +12,9 @@ use lots_core::{
 };
 use yew::Reducible;
 
-/// What the form holds until it is saved: the inputs as typed.
-#[derive(Debug, Clone, PartialEq)]
+/// What the form holds until it is saved: the inputs as typed. Kept on the device, sealed,
+/// as a draft while it is typed, so that a lock (which reloads the page) loses nothing.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VisitForm {
     /// Members present.
     pub present: BTreeSet<MemberId>,
@@ -65,6 +66,8 @@ pub enum VisitFormAction {
     FollowUpDue(String),
     /// The next visit's time.
     NextVisit(String),
+    /// The whole form as a draft kept it (back after a lock).
+    Restore(Box<VisitForm>),
 }
 
 /// Which input does not read.
@@ -193,6 +196,7 @@ impl Reducible for VisitForm {
             VisitFormAction::FollowUpAgency(agency) => form.follow_up_agency = agency,
             VisitFormAction::FollowUpDue(text) => form.follow_up_due = text,
             VisitFormAction::NextVisit(text) => form.next_visit = text,
+            VisitFormAction::Restore(draft) => form = *draft,
         }
         Rc::new(form)
     }
@@ -249,6 +253,18 @@ mod tests {
         assert_eq!(entry.record.duration_minutes, DEFAULT_VISIT_MINUTES);
         assert_eq!(entry.record.interpreter, None);
         assert_eq!((entry.follow_up, entry.next_visit), (None, None));
+    }
+
+    #[test]
+    fn a_draft_kept_through_a_lock_comes_back_whole() {
+        let typed = after([
+            VisitFormAction::Notes("Halvskrivet.".into()),
+            VisitFormAction::ToggleTopic(Topic::Budget),
+            VisitFormAction::FollowUp("Ring banken".into()),
+        ]);
+        let kept = serde_json::to_string(&typed).unwrap();
+        let back: VisitForm = serde_json::from_str(&kept).unwrap();
+        assert_eq!(after([VisitFormAction::Restore(Box::new(back))]), typed);
     }
 
     #[test]

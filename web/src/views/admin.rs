@@ -13,6 +13,7 @@
 //! only show it.
 
 pub mod caseloads;
+pub mod device_lock;
 pub mod devices;
 pub mod districts;
 pub mod retention;

@@ -14,8 +14,9 @@ pub struct ChoosePasswordProps {
     pub name: AttrValue,
     /// Their username (for the browser's password manager).
     pub username: AttrValue,
-    /// Called once the server has the new password.
-    pub on_changed: Callback<()>,
+    /// Called once the server has the new password, with the old one and the new: the
+    /// device's key is wrapped with the new one.
+    pub on_changed: Callback<(String, String)>,
     /// Signs out instead.
     pub on_sign_out: Callback<()>,
 }
@@ -43,7 +44,7 @@ pub fn choose_password(props: &ChoosePasswordProps) -> Html {
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 match api::change_password(&old, &chosen).await {
-                    Ok(()) => on_changed.emit(()),
+                    Ok(()) => on_changed.emit((old, chosen)),
                     Err(ApiError::Refused { code, .. }) if code == "wrong_password" => {
                         problem.set(Some(t("password-current-wrong")));
                     }

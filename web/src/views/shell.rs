@@ -34,10 +34,11 @@ pub struct ShellProps {
 const SIGN_OUT_UPLOAD_TRIES: u32 = 30;
 
 /// Once the server has ended the session, asks whether an administrator shut this device
-/// out (revoked it, or disabled its person). If so and nothing on it waits for the server
-/// (`waiting`: households with changes it has not taken, and records of what it refused),
-/// `on_shut_out` deletes everything. Otherwise the households that wait for nothing are
-/// erased and the rest stay, since nothing typed may be lost: the answer says so.
+/// out (revoked it, or disabled its person). If so, what waits for the server (`waiting`:
+/// households with changes it has not taken, and records of what it refused) is handed in
+/// to the server's quarantine, and `on_shut_out` deletes everything. When the server cannot
+/// take it, the households that wait for nothing are erased and the rest stay until the next
+/// try, since nothing typed may be lost: the answer says so.
 #[hook]
 fn use_shut_out(
     ended: bool,
@@ -57,6 +58,16 @@ fn use_shut_out(
                     if waiting == 0 {
                         return on_shut_out.emit(why);
                     }
+                    // What waits goes to the server's quarantine, not into the record (the
+                    // device may be in someone else's hands); then everything goes.
+                    match session.engine.hand_in_waiting().await {
+                        Ok(()) => return on_shut_out.emit(why),
+                        Err(error) => web_sys::console::warn_1(
+                            &format!("handing in what waits: {error}").into(),
+                        ),
+                    }
+                    // Not taken (the network, a full quarantine): kept until the next try,
+                    // and the rest erased.
                     match session.engine.erase_settled().await {
                         Ok(()) => kept.set(true),
                         Err(error) => web_sys::console::error_1(

@@ -9,11 +9,21 @@ use crate::components::choice::{Choice, languages};
 use crate::hooks::use_sign_in_options;
 use crate::i18n::{Language, t, t1};
 
+/// A sign-in the server accepted: who, and the password they typed, which protects what Lots
+/// keeps on the device ([`crate::lock::secure`]); none through the identity provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedIn {
+    /// Who signed in.
+    pub me: Me,
+    /// Their password.
+    pub secret: Option<std::rc::Rc<str>>,
+}
+
 /// Props of [`SignIn`].
 #[derive(Properties, PartialEq)]
 pub struct SignInProps {
     /// Called with who signed in.
-    pub on_signed_in: Callback<Me>,
+    pub on_signed_in: Callback<SignedIn>,
     /// The language in use.
     pub language: Language,
     /// Picks a language.
@@ -45,20 +55,26 @@ async fn log_in(name: &str, secret: &str, device: Option<&str>) -> Result<Me, Ap
 /// ([`crate::api::ShutOut::code`]).
 pub const WIPED: &str = "wiped";
 
-/// Why this device was just wiped, if the page's address says so; the mark leaves the
-/// address, so a reload does not say it again.
-fn wiped_because() -> Option<crate::api::ShutOut> {
+/// Why this device was just wiped, if the page's address says so (a [`crate::api::ShutOut`]
+/// code, or [`crate::views::unlock::WIPED_BY_UNLOCKS`]), as the message to show; the mark
+/// leaves the address, so a reload does not say it again.
+fn wiped_because() -> Option<&'static str> {
     let window = web_sys::window()?;
     let search = window.location().search().ok()?;
     let code = search
         .trim_start_matches('?')
         .split('&')
         .find_map(|pair| pair.strip_prefix(WIPED)?.strip_prefix('='))?;
-    let why = crate::api::ShutOut::from_code(code)?;
+    let message = match crate::api::ShutOut::from_code(code) {
+        Some(crate::api::ShutOut::DeviceRevoked) => "wiped-device-revoked",
+        Some(crate::api::ShutOut::UserDisabled) => "wiped-user-disabled",
+        None if code == crate::views::unlock::WIPED_BY_UNLOCKS => "wiped-unlocks",
+        None => return None,
+    };
     if let Ok(history) = window.history() {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"));
     }
-    Some(why)
+    Some(message)
 }
 
 /// Whether the page is the app's start after a sign-in with the identity provider (the
@@ -186,7 +202,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
                 api::finish_sign_out().await;
                 if returned {
                     match api::me().await {
-                        Ok(me) => on_signed_in.emit(me),
+                        Ok(me) => on_signed_in.emit(SignedIn { me, secret: None }),
                         Err(ApiError::Network(_)) => error.set(Some(t("signin-offline"))),
                         Err(other) => error.set(Some(problem(other))),
                     }
@@ -216,7 +232,10 @@ pub fn sign_in(props: &SignInProps) -> Html {
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 match log_in(&name, &secret, None).await {
-                    Ok(me) => on_signed_in.emit(me),
+                    Ok(me) => on_signed_in.emit(SignedIn {
+                        me,
+                        secret: Some(secret.into()),
+                    }),
                     Err(ApiError::Network(_)) => error.set(Some(t("signin-offline"))),
                     Err(other) => error.set(Some(problem(other))),
                 }
@@ -232,10 +251,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
             <h1>{ t("app-name") }</h1>
             <p class="tagline">{ t("app-tagline") }</p>
             if let Some(why) = *wiped {
-                <p class="card notice wiped" role="status">{ t(match why {
-                    crate::api::ShutOut::DeviceRevoked => "wiped-device-revoked",
-                    crate::api::ShutOut::UserDisabled => "wiped-user-disabled",
-                }) }</p>
+                <p class="card notice wiped" role="status">{ t(why) }</p>
             }
             if let Some(name) = &props.welcome {
                 <div class="card" role="status">

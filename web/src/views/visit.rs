@@ -59,6 +59,7 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
     let saving = use_state(|| false);
     let ids = use_state(draw_ids);
     let form = use_reducer(|| VisitForm::new(i18n::local_date(now())));
+    let draft = use_visit_draft(&props.id, &props.visit, &form);
     let Ok(document) = props.id.parse::<DocumentId>() else {
         return html! { <p class="problem">{ t("households-none") }</p> };
     };
@@ -105,6 +106,7 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
         let visit_param = props.visit.clone();
         let navigator = navigator.clone();
         let id = props.id.clone();
+        let draft_key = draft.key.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             let (Some(staff), Some(device)) = (session.staff(), session.device()) else {
@@ -129,7 +131,7 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
             };
             saving.set(true);
             let (error, saving, session) = (error.clone(), saving.clone(), session.clone());
-            let (navigator, id) = (navigator.clone(), id.clone());
+            let (navigator, id, draft_key) = (navigator.clone(), id.clone(), draft_key.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let signature = session.engine.signature(&staff, &device);
                 let result = session
@@ -144,9 +146,26 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
                         if let Some(navigator) = navigator {
                             navigator.push(&Route::Household { id });
                         }
+                        discard_draft(&session, &draft_key).await;
                     }
                     Err(bad) => error.set(Some(t1("visit-error", "error", bad.to_string()))),
                 }
+            });
+        })
+    };
+
+    // Cancelling throws the draft away with the form.
+    let on_cancel = {
+        let (session, navigator, id) = (session.clone(), navigator.clone(), props.id.clone());
+        let draft_key = draft.key.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (session, navigator, id) = (session.clone(), navigator.clone(), id.clone());
+            let draft_key = draft_key.clone();
+            if let Some(navigator) = navigator {
+                navigator.push(&Route::Household { id });
+            }
+            wasm_bindgen_futures::spawn_local(async move {
+                discard_draft(&session, &draft_key).await;
             });
         })
     };
@@ -160,6 +179,9 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
     html! {
         <form class="visit-form" {onsubmit}>
             <h1>{ format!("{} — {}", t("visit-title"), household_name(&household)) }</h1>
+            if draft.restored {
+                <p class="card notice" role="status">{ t("visit-draft-restored") }</p>
+            }
             <fieldset>
                 <legend>{ t("visit-present") }</legend>
                 <div class="chips">
@@ -235,7 +257,7 @@ pub fn record_visit(props: &RecordVisitProps) -> Html {
             }
             <div class="actions">
                 <button class="primary" type="submit" disabled={*saving}>{ t("visit-save") }</button>
-                <Link<Route> to={Route::Household { id: props.id.clone() }} classes="button">{ t("visit-cancel") }</Link<Route>>
+                <button type="button" onclick={on_cancel}>{ t("visit-cancel") }</button>
             </div>
         </form>
     }
@@ -258,4 +280,70 @@ fn done_before(result: Result<(), ActError>) -> Result<(), ActError> {
         Err(ActError::Action(ActionError::DuplicateId(_))) => Ok(()),
         other => other,
     }
+}
+
+/// The draft of a visit form being typed: where it is kept, and whether it came back.
+struct Draft {
+    /// Its key in the device's (sealed) meta store.
+    key: String,
+    /// Whether the form was filled from a draft kept before a lock.
+    restored: bool,
+}
+
+/// Keeps the form as a draft while it is typed (sealed, a moment after the last change),
+/// and fills the form from one kept before: a lock reloads the page, and what was typed
+/// must be there after unlocking.
+#[hook]
+fn use_visit_draft(id: &str, visit: &str, form: &UseReducerHandle<VisitForm>) -> Draft {
+    let session = use_session();
+    let key = format!("draft/visit/{id}/{visit}");
+    let restored = use_state(|| false);
+    let blank = use_state(|| (**form).clone());
+    {
+        let (session, form, restored) = (session.clone(), form.dispatcher(), restored.clone());
+        use_effect_with(key.clone(), move |key| {
+            let key = key.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(Some(draft)) = session.engine.storage().meta::<VisitForm>(&key).await {
+                    form.dispatch(Act::Restore(Box::new(draft)));
+                    restored.set(true);
+                }
+            });
+        });
+    }
+    {
+        let current = (**form).clone();
+        let (session, key) = (session.clone(), key.clone());
+        let untouched = current == *blank;
+        use_effect_with(current, move |current| {
+            let current = current.clone();
+            let pending = (!untouched).then(|| {
+                gloo::timers::callback::Timeout::new(DRAFT_AFTER_MS, move || {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let storage = session.engine.storage();
+                        if let Err(error) = storage.set_meta(&key, Some(&current)).await {
+                            web_sys::console::warn_1(&format!("keeping the draft: {error}").into());
+                        }
+                    });
+                })
+            });
+            move || drop(pending)
+        });
+    }
+    Draft {
+        key,
+        restored: *restored,
+    }
+}
+
+/// A draft is written this long after the last change.
+const DRAFT_AFTER_MS: u32 = 400;
+
+/// Throws a draft away (saved, or cancelled).
+async fn discard_draft(session: &crate::session::Session, key: &str) {
+    let _ = session
+        .engine
+        .storage()
+        .set_meta::<VisitForm>(key, None)
+        .await;
 }

@@ -167,6 +167,7 @@ pub fn devices() -> Html {
                 </label>
             </div>
             { body }
+            <super::device_lock::DeviceLockForm />
         </section>
     }
 }

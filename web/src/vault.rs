@@ -1,0 +1,373 @@
+//! The key that seals everything Lots keeps on the device about people.
+//!
+//! Each person on each device has a random data key (AES-256-GCM). It exists in two forms:
+//!
+//! - in memory while the app is unlocked, as a WebCrypto key that cannot be exported: its
+//!   bytes live in the browser's native code, never in wasm memory or the JavaScript heap;
+//! - on the device only wrapped ([`Keyring`]): encrypted with a key derived from the person's
+//!   password (or, with the identity provider, a device passphrase) by PBKDF2-SHA-256 with
+//!   [`ITERATIONS`] rounds and a random salt.
+//!
+//! Locking reloads the page, which drops the key with everything decrypted; unlocking derives
+//! the wrapping key again from what the person types. A wrong password fails to unwrap (AES-GCM
+//! authenticates the wrapped key), and [`Keyring::failed`] counts the tries.
+//!
+//! Written against WebCrypto rather than with a Rust AES crate: the browser's implementation
+//! is native, constant-time, adds nothing to the wasm, and is the only one that can hold a key
+//! that even the page's own code cannot read back.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CryptoKey, SubtleCrypto};
+
+/// PBKDF2-SHA-256 rounds for the wrapping key: OWASP's figure for 2023 onwards. WebCrypto
+/// runs them natively (about 0.3 s on this project's test machine).
+pub const ITERATIONS: u32 = 600_000;
+/// The fewest characters of a passphrase or password that unlocks a device: the server's
+/// rule for passwords ([`lots_core::api::MIN_PASSWORD_CHARS`]).
+pub const MIN_SECRET_CHARS: usize = lots_core::api::MIN_PASSWORD_CHARS;
+/// After this many wrong unlocks in a row the device erases everything of the person.
+pub const MAX_FAILED_UNLOCKS: u32 = 10;
+/// From this many wrong unlocks on, the unlock form says how many remain.
+pub const WARN_FROM_FAILED: u32 = 5;
+
+const AES_GCM: &str = "AES-GCM";
+const IV_BYTES: u32 = 12;
+/// AES-GCM's tag: the shortest sealed value is an IV and a tag.
+const TAG_BYTES: u32 = 16;
+const SALT_BYTES: usize = 16;
+/// Where the sign-in hands the key to the app that starts after it (the two are separate
+/// wasm modules in one page): a property of the page's global object, taken and deleted at
+/// once by the app.
+const HANDED_OVER: &str = "lotsDataKey";
+
+/// What went wrong with the device's key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    /// The browser has no WebCrypto (a page not served over HTTPS or from localhost).
+    #[error("this browser cannot encrypt what Lots keeps on the device: {0}")]
+    Unavailable(String),
+    /// The password or passphrase does not unwrap the key.
+    #[error("the password does not unlock this device")]
+    WrongSecret,
+    /// Encrypting failed.
+    #[error("encrypting on the device failed: {0}")]
+    Failed(String),
+    /// A stored value that does not decrypt with this key: damaged, or not Lots' own.
+    #[error("data stored on the device does not decrypt: {0}")]
+    Damaged(String),
+}
+
+/// The data key, wrapped, with what unlocking needs: kept unencrypted on the device, since
+/// it is read before anything can be decrypted. It names no person: `user` is an opaque id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Keyring {
+    /// The account whose data the key seals.
+    pub user: String,
+    /// PBKDF2's salt.
+    pub salt: Vec<u8>,
+    /// PBKDF2's rounds when the key was wrapped.
+    pub iterations: u32,
+    /// AES-GCM's nonce for the wrapped key.
+    pub iv: Vec<u8>,
+    /// The data key, encrypted with the wrapping key.
+    pub wrapped: Vec<u8>,
+    /// Wrong unlocks since the last right one.
+    #[serde(default)]
+    pub failed: u32,
+    /// When the device last heard from the server (ms since the epoch).
+    #[serde(default)]
+    pub reached_server: i64,
+    /// How the device locks, as the server last said; `None` until it has.
+    #[serde(default)]
+    pub policy: Option<lots_core::api::DeviceLock>,
+}
+
+/// The data key while the app is unlocked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataKey(CryptoKey);
+
+fn subtle() -> Result<SubtleCrypto, VaultError> {
+    let window = web_sys::window().ok_or_else(|| VaultError::Unavailable("no window".into()))?;
+    let crypto = window
+        .crypto()
+        .map_err(|error| VaultError::Unavailable(describe(&error)))?;
+    Ok(crypto.subtle())
+}
+
+fn describe(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
+/// A plain object from name–value pairs (WebCrypto's algorithm parameters).
+fn object(fields: &[(&str, JsValue)]) -> Object {
+    let object = Object::new();
+    for (name, value) in fields {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+    }
+    object
+}
+
+fn usages(names: &[&str]) -> JsValue {
+    names
+        .iter()
+        .map(|name| JsValue::from_str(name))
+        .collect::<Array>()
+        .into()
+}
+
+fn random<const N: usize>() -> Result<[u8; N], VaultError> {
+    let mut bytes = [0; N];
+    getrandom::fill(&mut bytes).map_err(|error| VaultError::Unavailable(error.to_string()))?;
+    Ok(bytes)
+}
+
+async fn run(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(promise?).await
+}
+
+fn gcm(iv: &[u8], context: Option<&str>) -> Object {
+    let mut fields = vec![
+        ("name", JsValue::from_str(AES_GCM)),
+        ("iv", Uint8Array::from(iv).into()),
+    ];
+    if let Some(context) = context {
+        fields.push((
+            "additionalData",
+            Uint8Array::from(context.as_bytes()).into(),
+        ));
+    }
+    object(&fields)
+}
+
+/// The key that wraps the data key, derived from what the person types.
+async fn wrapping_key(secret: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, VaultError> {
+    let subtle = subtle()?;
+    let failed = |error: JsValue| VaultError::Failed(describe(&error));
+    let base = run(subtle.import_key_with_str(
+        "raw",
+        &Uint8Array::from(secret.as_bytes()),
+        "PBKDF2",
+        false,
+        &usages(&["deriveKey"]),
+    ))
+    .await
+    .map_err(failed)?;
+    let params = object(&[
+        ("name", "PBKDF2".into()),
+        ("hash", "SHA-256".into()),
+        ("salt", Uint8Array::from(salt).into()),
+        ("iterations", iterations.into()),
+    ]);
+    let target = object(&[("name", AES_GCM.into()), ("length", 256.into())]);
+    run(subtle.derive_key_with_object_and_object(
+        &params,
+        &base.unchecked_into(),
+        &target,
+        false,
+        &usages(&["wrapKey", "unwrapKey"]),
+    ))
+    .await
+    .map(JsCast::unchecked_into)
+    .map_err(failed)
+}
+
+async fn unwrap(keyring: &Keyring, wrapping: &CryptoKey) -> Result<DataKey, VaultError> {
+    let key = run(subtle()?.unwrap_key_with_u8_array_and_object_and_object(
+        "raw",
+        &keyring.wrapped,
+        wrapping,
+        &gcm(&keyring.iv, None),
+        &object(&[("name", AES_GCM.into())]),
+        // Not extractable: nothing on the page can read the key's bytes back.
+        false,
+        &usages(&["encrypt", "decrypt"]),
+    ))
+    .await
+    // AES-GCM authenticates: a wrong wrapping key fails here rather than giving a wrong key.
+    .map_err(|_| VaultError::WrongSecret)?;
+    Ok(DataKey(key.unchecked_into()))
+}
+
+impl Keyring {
+    /// A new random data key for `user`, wrapped with `secret`: the keyring to store, and the
+    /// key to work with.
+    pub async fn create(user: &str, secret: &str, now: i64) -> Result<(Self, DataKey), VaultError> {
+        let subtle = subtle()?;
+        let failed = |error: JsValue| VaultError::Failed(describe(&error));
+        // Extractable only so that it can be wrapped; the copy used from here on is the
+        // unwrapped one, which is not.
+        let fresh: CryptoKey = run(subtle.generate_key_with_object(
+            &object(&[("name", AES_GCM.into()), ("length", 256.into())]),
+            true,
+            &usages(&["encrypt", "decrypt"]),
+        ))
+        .await
+        .map_err(failed)?
+        .unchecked_into();
+        let salt = random::<SALT_BYTES>()?.to_vec();
+        let iv = random::<{ IV_BYTES as usize }>()?.to_vec();
+        let wrapping = wrapping_key(secret, &salt, ITERATIONS).await?;
+        let wrapped = run(subtle.wrap_key_with_object("raw", &fresh, &wrapping, &gcm(&iv, None)))
+            .await
+            .map_err(failed)?;
+        let keyring = Keyring {
+            user: user.to_owned(),
+            salt,
+            iterations: ITERATIONS,
+            iv,
+            wrapped: Uint8Array::new(&wrapped).to_vec(),
+            failed: 0,
+            reached_server: now,
+            policy: None,
+        };
+        let key = unwrap(&keyring, &wrapping).await?;
+        Ok((keyring, key))
+    }
+
+    /// The data key, if `secret` is the one it was wrapped with.
+    pub async fn open(&self, secret: &str) -> Result<DataKey, VaultError> {
+        let wrapping = wrapping_key(secret, &self.salt, self.iterations).await?;
+        unwrap(self, &wrapping).await
+    }
+
+    /// The same data key wrapped with `new` instead of `old` (a new password chosen): the
+    /// key is unwrapped once, extractable, only to be wrapped again.
+    pub async fn rewrap(&self, old: &str, new: &str) -> Result<Self, VaultError> {
+        let subtle = subtle()?;
+        let failed = |error: JsValue| VaultError::Failed(describe(&error));
+        let key: CryptoKey = run(subtle.unwrap_key_with_u8_array_and_object_and_object(
+            "raw",
+            &self.wrapped,
+            &wrapping_key(old, &self.salt, self.iterations).await?,
+            &gcm(&self.iv, None),
+            &object(&[("name", AES_GCM.into())]),
+            true,
+            &usages(&["encrypt", "decrypt"]),
+        ))
+        .await
+        .map_err(|_| VaultError::WrongSecret)?
+        .unchecked_into();
+        let salt = random::<SALT_BYTES>()?.to_vec();
+        let iv = random::<{ IV_BYTES as usize }>()?.to_vec();
+        let wrapping = wrapping_key(new, &salt, ITERATIONS).await?;
+        let wrapped = run(subtle.wrap_key_with_object("raw", &key, &wrapping, &gcm(&iv, None)))
+            .await
+            .map_err(failed)?;
+        Ok(Keyring {
+            salt,
+            iterations: ITERATIONS,
+            iv,
+            wrapped: Uint8Array::new(&wrapped).to_vec(),
+            failed: 0,
+            ..self.clone()
+        })
+    }
+
+    /// Wrong unlocks left before the device erases itself.
+    pub fn unlocks_left(&self) -> u32 {
+        MAX_FAILED_UNLOCKS.saturating_sub(self.failed)
+    }
+}
+
+impl DataKey {
+    /// Encrypts `plain`, bound to `context` (the store and key it is written under, so that a
+    /// sealed value moved to another record does not decrypt): the nonce, then the
+    /// ciphertext with its tag.
+    pub async fn seal(&self, context: &str, plain: &[u8]) -> Result<Uint8Array, VaultError> {
+        let iv = random::<{ IV_BYTES as usize }>()?;
+        let sealed = run(subtle()?.encrypt_with_object_and_u8_array(
+            &gcm(&iv, Some(context)),
+            &self.0,
+            plain,
+        ))
+        .await
+        .map_err(|error| VaultError::Failed(describe(&error)))?;
+        let sealed = Uint8Array::new(&sealed);
+        let out = Uint8Array::new_with_length(IV_BYTES + sealed.length());
+        out.set(&Uint8Array::from(&iv[..]), 0);
+        out.set(&sealed, IV_BYTES);
+        Ok(out)
+    }
+
+    /// Decrypts what [`Self::seal`] made under the same `context`.
+    pub async fn open(&self, context: &str, sealed: &Uint8Array) -> Result<Vec<u8>, VaultError> {
+        if sealed.length() < IV_BYTES + TAG_BYTES {
+            return Err(VaultError::Damaged(format!("{context}: too short")));
+        }
+        let iv = sealed.subarray(0, IV_BYTES).to_vec();
+        let body = sealed.subarray(IV_BYTES, sealed.length());
+        let plain = run(subtle()?.decrypt_with_object_and_js_u8_array(
+            &gcm(&iv, Some(context)),
+            &self.0,
+            &body,
+        ))
+        .await
+        .map_err(|_| VaultError::Damaged(context.to_owned()))?;
+        Ok(Uint8Array::new(&plain).to_vec())
+    }
+
+    /// Leaves the key for the app that starts next in this page ([`Self::take_handed_over`]).
+    pub fn hand_over(&self) {
+        let _ = Reflect::set(&js_sys::global(), &HANDED_OVER.into(), &self.0);
+    }
+
+    /// The key the sign-in left, if any; it is gone from the page's global object afterwards.
+    pub fn take_handed_over() -> Option<DataKey> {
+        let global = js_sys::global();
+        let key = Reflect::get(&global, &HANDED_OVER.into()).ok()?;
+        let _ = Reflect::delete_property(&global, &HANDED_OVER.into());
+        key.dyn_into::<CryptoKey>().ok().map(DataKey)
+    }
+}
+
+/// Whether `secret` may protect a device: long enough, and not one character over and over
+/// (a thief who copies the stores can guess offline, where no counter of wrong tries runs).
+pub fn check_secret(secret: &str) -> Result<(), SecretProblem> {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < MIN_SECRET_CHARS {
+        return Err(SecretProblem::TooShort);
+    }
+    let mut distinct = chars.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 5 {
+        return Err(SecretProblem::TooSimple);
+    }
+    Ok(())
+}
+
+/// Why a passphrase cannot protect the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretProblem {
+    /// Fewer than [`MIN_SECRET_CHARS`] characters.
+    TooShort,
+    /// Fewer than five different characters.
+    TooSimple,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_passphrase_is_long_and_varied() {
+        assert_eq!(check_secret("kort"), Err(SecretProblem::TooShort));
+        assert_eq!(
+            check_secret("aaaaaaaaaaaaaaaa"),
+            Err(SecretProblem::TooSimple)
+        );
+        assert_eq!(
+            check_secret("abababababababab"),
+            Err(SecretProblem::TooSimple)
+        );
+        assert_eq!(check_secret("fyra ord på rad"), Ok(()));
+    }
+}
