@@ -296,3 +296,22 @@ test("a device that has not reached the server for too long must before it unloc
   assert.deepEqual(one.errors, []);
   await one.context.close();
 });
+
+test("signing out in one tab empties every tab, and a second tab unlocks on its own", async () => {
+  const one = await phone(browser, server.base);
+  const { page } = one;
+  await signIn(page, ANNA);
+  await waitSynced(page);
+  // A second tab of the app starts locked: the key lives in the tab that unlocked.
+  const second = await one.context.newPage();
+  await second.goto("/");
+  await lockedScreen(second);
+  await unlock(second, ANNA.password);
+  await waitForHouseholds(second, 20);
+  await page.locator("footer button", { hasText: "Logga ut" }).click();
+  await page.waitForSelector("#username", { timeout: 60_000 });
+  await second.waitForSelector("#username", { timeout: 60_000 });
+  assert.equal(await second.locator(".card.household").count(), 0);
+  assert.deepEqual(one.errors, []);
+  await one.context.close();
+});

@@ -10,6 +10,7 @@ use lots_core::automerge::ActorId;
 use lots_core::{DocumentId, HouseholdDoc, NoteRef};
 use lots_web::engine::ActError;
 use lots_web::storage::{COMPACT_AFTER_CHUNKS, Storage, StorageError};
+use lots_web::vault::{Keyring, VaultError};
 use wasm_bindgen_test::*;
 
 mod common;
@@ -23,7 +24,7 @@ async fn a_document_written_in_chunks_reads_back_after_reopening() {
     let name = fresh_name("reopen");
     let document = DocumentId::from_bytes([1; 16]);
     let mut doc = household(1);
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     storage.append(&document, &doc.save(), false).await.unwrap();
     let saved = doc.heads();
     doc.splice_note(&signature(1), &NoteRef::Plan, 0, 0, "Boka tolk. ")
@@ -34,7 +35,7 @@ async fn a_document_written_in_chunks_reads_back_after_reopening() {
         .unwrap();
     storage.close();
 
-    let again = Storage::open_named(&name).await.unwrap();
+    let again = open_unlocked(&name).await;
     let stored = again.load().await.unwrap();
     let (bytes, chunks) = &stored.documents[&document];
     assert_eq!(*chunks, 2);
@@ -46,7 +47,7 @@ async fn a_document_written_in_chunks_reads_back_after_reopening() {
     // Once the server has it, the document is no longer waiting — also after a reload.
     again.mark_clean(&[document]).await.unwrap();
     again.close();
-    let third = Storage::open_named(&name).await.unwrap();
+    let third = open_unlocked(&name).await;
     assert!(third.load().await.unwrap().dirty.is_empty());
     third.close();
     Storage::delete_named(&name).await.unwrap();
@@ -68,7 +69,7 @@ async fn the_engine_compacts_a_document_it_keeps_changing() {
     let expected_heads = engine.with_document(&document, |doc| doc.heads()).unwrap();
     storage.close();
 
-    let again = Storage::open_named(&name).await.unwrap();
+    let again = open_unlocked(&name).await;
     let stored = again.load().await.unwrap();
     let (bytes, chunks) = &stored.documents[&document];
     assert!(
@@ -192,7 +193,7 @@ async fn households_show_from_their_summaries_before_the_documents_load() {
 #[wasm_bindgen_test]
 async fn households_as_at_an_instant_are_kept_per_instant_and_cleared_on_sign_out() {
     let name = fresh_name("past");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let (one, two) = (
         DocumentId::from_bytes([5; 16]),
         DocumentId::from_bytes([6; 16]),
@@ -239,7 +240,7 @@ async fn a_forgotten_document_leaves_nothing_behind_and_the_others_stay() {
         DocumentId::from_bytes([5; 16]),
         DocumentId::from_bytes([6; 16]),
     );
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     for (document, seed) in [(gone, 5), (kept, 6)] {
         let bytes = household(seed).save();
         storage.append(&document, &bytes, true).await.unwrap();
@@ -281,7 +282,7 @@ async fn a_stored_household_that_does_not_load_is_listed_with_why() {
         DocumentId::from_bytes([7; 16]),
         DocumentId::from_bytes([8; 16]),
     );
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     storage
         .append(&damaged, &[133, 111, 74, 131, 1, 2, 3], false)
         .await
@@ -309,5 +310,171 @@ async fn a_stored_household_that_does_not_load_is_listed_with_why() {
     assert!(!status.synced());
     engine.end();
     storage.close();
+    Storage::delete_named(&name).await.unwrap();
+}
+
+/// Runs `body` (JavaScript, may `await`) in the page and returns what it returns.
+async fn in_page(body: &str) -> wasm_bindgen::JsValue {
+    let promise: js_sys::Promise = js_sys::eval(&format!("(async () => {{ {body} }})()"))
+        .unwrap()
+        .into();
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap()
+}
+
+/// Every record of database `name`, read raw, as Latin-1 text (so that UTF-8 in bytes shows).
+async fn raw_text(name: &str) -> String {
+    in_page(&format!(
+        r#"
+        const database = await new Promise((done, fail) => {{
+            const open = indexedDB.open("{name}");
+            open.onsuccess = () => done(open.result);
+            open.onerror = () => fail(open.error);
+        }});
+        const latin1 = new TextDecoder("latin1");
+        const text = (value) => value instanceof Uint8Array ? latin1.decode(value)
+            : typeof value === "object" && value !== null
+                ? Object.values(value).map(text).join("\n") : String(value);
+        let all = "";
+        for (const store of database.objectStoreNames) {{
+            const values = await new Promise((done) => {{
+                const request = database.transaction(store).objectStore(store).getAll();
+                request.onsuccess = () => done(request.result);
+            }});
+            all += values.map(text).join("\n");
+        }}
+        database.close();
+        return all;
+        "#
+    ))
+    .await
+    .as_string()
+    .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn what_is_stored_is_sealed_and_opens_only_with_its_key() {
+    let name = fresh_name("sealed");
+    let document = DocumentId::from_bytes([9; 16]);
+    let storage = open_unlocked(&name).await;
+    let bytes = household(9).save();
+    storage.append(&document, &bytes, true).await.unwrap();
+    storage
+        .save_summary(&document, "{\"address\":\"Kanariegatan 7\"}")
+        .await
+        .unwrap();
+    storage
+        .set_meta("note", Some(&"Kanariegatan 7".to_owned()))
+        .await
+        .unwrap();
+    storage.close();
+    assert!(!raw_text(&name).await.contains("Kanariegatan"));
+
+    // Locked, nothing of a person reads; what the lock screen needs does.
+    let locked = Storage::open_named(&name).await.unwrap();
+    assert_eq!(locked.load().await.unwrap_err(), StorageError::Locked);
+    assert_eq!(
+        locked.meta::<String>("note").await.unwrap_err(),
+        StorageError::Locked
+    );
+    assert_eq!(locked.waiting().await.unwrap(), 1);
+    assert!(locked.keyring().await.unwrap().is_some());
+    // Under another key the household is listed as damaged, never loaded or dropped.
+    let (_, other) = Keyring::create("u-anna", "ett helt annat lösenord", 0)
+        .await
+        .unwrap();
+    let wrong = locked.unlocked(other).load().await.unwrap();
+    assert!(wrong.documents.is_empty());
+    assert!(wrong.damaged.contains_key(&document), "{wrong:?}");
+    assert!(wrong.summaries.is_empty());
+    assert_eq!(wrong.dirty, vec![document]);
+    locked.close();
+
+    let right = open_unlocked(&name).await;
+    let stored = right.load().await.unwrap();
+    assert_eq!(stored.documents[&document].0, bytes);
+    assert_eq!(
+        right.meta::<String>("note").await.unwrap().as_deref(),
+        Some("Kanariegatan 7")
+    );
+    right.close();
+    Storage::delete_named(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_key_opens_with_its_secret_only_and_follows_a_new_password() {
+    let (keyring, key) = Keyring::create("u-anna", SECRET, 0).await.unwrap();
+    assert_eq!(
+        keyring.open("fel lösenord").await.unwrap_err(),
+        VaultError::WrongSecret
+    );
+    let sealed = key.seal("meta/x", b"hemligt").await.unwrap();
+    let again = keyring.open(SECRET).await.unwrap();
+    assert_eq!(again.open("meta/x", &sealed).await.unwrap(), b"hemligt");
+    // Bound to its record: moved to another, it does not open.
+    assert!(again.open("meta/y", &sealed).await.is_err());
+    let new_password = "ett nytt eget lösenord";
+    let rewrapped = keyring.rewrap(SECRET, new_password).await.unwrap();
+    assert_eq!(
+        rewrapped.open(SECRET).await.unwrap_err(),
+        VaultError::WrongSecret
+    );
+    let same = rewrapped.open(new_password).await.unwrap();
+    assert_eq!(same.open("meta/x", &sealed).await.unwrap(), b"hemligt");
+}
+
+#[wasm_bindgen_test]
+async fn a_device_from_before_sealing_is_sealed_at_its_first_unlock() {
+    let name = fresh_name("legacy");
+    let document = DocumentId::from_bytes([10; 16]);
+    let bytes = household(10).save();
+    // A version-3 database, as an older Lots left it: everything in the clear.
+    in_page(&format!(
+        r#"
+        await new Promise((done, fail) => {{
+            const open = indexedDB.open("{name}", 3);
+            open.onupgradeneeded = () => {{
+                const database = open.result;
+                database.createObjectStore("chunks", {{ autoIncrement: true }})
+                    .createIndex("by_document", "document");
+                for (const store of ["sync_states", "dirty", "meta", "summaries", "past"]) {{
+                    database.createObjectStore(store);
+                }}
+            }};
+            open.onsuccess = () => {{
+                const database = open.result;
+                const transaction = database.transaction(["chunks", "dirty", "meta", "summaries"], "readwrite");
+                transaction.objectStore("chunks").put({{ document: "{document}", bytes: new Uint8Array({bytes:?}) }});
+                transaction.objectStore("dirty").put(true, "{document}");
+                transaction.objectStore("meta").put(JSON.stringify("Kanariegatan 7"), "me");
+                transaction.objectStore("summaries").put("{{}}", "{document}");
+                transaction.oncomplete = () => {{ database.close(); done(); }};
+                transaction.onerror = () => fail(transaction.error);
+            }};
+            open.onerror = () => fail(open.error);
+        }});
+        "#
+    ))
+    .await;
+    let storage = Storage::open_named(&name).await.unwrap();
+    assert!(storage.has_legacy().await.unwrap());
+    assert!(storage.keyring().await.unwrap().is_none());
+    assert_eq!(
+        storage.legacy_meta::<String>("me").await.unwrap().as_deref(),
+        Some("Kanariegatan 7")
+    );
+    let (keyring, key) = Keyring::create("u-anna", SECRET, 0).await.unwrap();
+    storage.set_keyring(&keyring).await.unwrap();
+    let unlocked = storage.unlocked(key);
+    unlocked.seal_legacy().await.unwrap();
+    assert!(!unlocked.has_legacy().await.unwrap());
+    let stored = unlocked.load().await.unwrap();
+    assert_eq!(stored.documents[&document].0, bytes);
+    assert_eq!(stored.dirty, vec![document]);
+    assert_eq!(
+        unlocked.meta::<String>("me").await.unwrap().as_deref(),
+        Some("Kanariegatan 7")
+    );
+    unlocked.close();
+    assert!(!raw_text(&name).await.contains("Kanariegatan"));
     Storage::delete_named(&name).await.unwrap();
 }

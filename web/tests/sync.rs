@@ -83,7 +83,7 @@ async fn a_household_syncs_from_the_server_and_is_kept_on_the_device() {
     storage.close();
 
     // Opened again with no network, the device has the household as it synced it.
-    let again = Storage::open_named(&name).await.unwrap();
+    let again = open_unlocked(&name).await;
     let offline = Engine::open(
         again.clone(),
         lots_core::PeerId::new("reopened").unwrap(),

@@ -9,6 +9,7 @@ use lots_core::{
 };
 use lots_web::engine::Engine;
 use lots_web::storage::Storage;
+use lots_web::vault::Keyring;
 
 /// A database name no other test (or earlier run) uses.
 pub fn fresh_name(what: &str) -> String {
@@ -42,11 +43,28 @@ pub fn plan_notes(doc: &HouseholdDoc<&Automerge>) -> String {
     doc.household().unwrap().plan.notes.as_str().to_owned()
 }
 
+/// The passphrase the tests' devices are locked with (synthetic).
+pub const SECRET: &str = "tre ord för testerna";
+
+/// Opens database `name` unlocked: with its key when it has one, else with a new one.
+pub async fn open_unlocked(name: &str) -> Storage {
+    let storage = Storage::open_named(name).await.unwrap();
+    let key = match storage.keyring().await.unwrap() {
+        Some(keyring) => keyring.open(SECRET).await.unwrap(),
+        None => {
+            let (keyring, key) = Keyring::create("u-anna", SECRET, 0).await.unwrap();
+            storage.set_keyring(&keyring).await.unwrap();
+            key
+        }
+    };
+    storage.unlocked(key)
+}
+
 /// A fresh database and an engine on it, for a peer named after `what`; `sync_url` is where
 /// it connects when asked to.
 pub async fn engine(what: &str, sync_url: &str) -> (String, Storage, Engine) {
     let name = fresh_name(what);
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let peer = PeerId::new(format!("{name}-peer")).unwrap();
     let engine = Engine::open(storage.clone(), peer, sync_url.to_owned())
         .await
