@@ -170,7 +170,10 @@ test("a supervisor's computer runs the desk's app, and one the phone's app start
     const build = path.endsWith(".wasm") ? path.match(/^\/(lots-\w+)-/)?.[1] : undefined;
     if (build !== undefined && build !== "lots-signin") wasm.push(build);
   });
-  await reloadAndUnlock(page, SARA.password);
+  await page.reload();
+  await page.waitForSelector("#unlock-secret");
+  await check(page, "desk-unlock");
+  await unlock(page, SARA.password);
   await page.waitForSelector("section.desk-overview");
   assert.deepEqual(wasm, ["lots-desk"]);
 

@@ -42,7 +42,8 @@ export function freePort() {
 
 /**
  * Starts lots-server with demo data; resolves once it answers. Its sockets accept pages from
- * `publicOrigin`, by default its own address; `args` are more of its options.
+ * `publicOrigin` (where `{port}` is its port), by default its own address; `args` are more
+ * of its options.
  */
 export async function startServer({ publicOrigin, args = [] } = {}) {
   const port = await freePort();
@@ -50,7 +51,7 @@ export async function startServer({ publicOrigin, args = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "lots-e2e-"));
   const child = spawn(
     serverBin,
-    ["--demo", "--data-dir", dataDir, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--public-origin", publicOrigin ?? base, ...args],
+    ["--demo", "--data-dir", dataDir, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--public-origin", (publicOrigin ?? base).replace("{port}", port), ...args],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } },
   );
   let log = "";

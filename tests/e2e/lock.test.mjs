@@ -315,3 +315,55 @@ test("signing out in one tab empties every tab, and a second tab unlocks on its 
   assert.deepEqual(one.errors, []);
   await one.context.close();
 });
+
+test("a passkey unlocks the phone with its screen lock, and the password still does", async () => {
+  // WebAuthn takes no IP address for the site, so this phone opens Lots at localhost.
+  const local = await startServer({ publicOrigin: "http://localhost:{port}" });
+  try {
+    const one = await phone(browser, local.base.replace("127.0.0.1", "localhost"));
+    const { page } = one;
+    // The phone's authenticator, with PRF, and a person who always says yes.
+    const cdp = await one.context.newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        hasPrf: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await signIn(page, ANNA);
+    await page.reload();
+    await lockedScreen(page);
+    await page.locator(".unlock label.check", { hasText: "skärmlås" }).click();
+    await check(page, "lock-unlock-passkey-offer");
+    await unlock(page, ANNA.password);
+    await waitForHouseholds(page, 20);
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    assert.equal(credentials.length, 1);
+
+    // Locked again: one touch unlocks.
+    await page.reload();
+    await lockedScreen(page);
+    await check(page, "lock-unlock-passkey");
+    await page.click(".unlock button.passkey");
+    await waitForHouseholds(page, 20);
+
+    // A passkey that is gone says so; the password still unlocks.
+    await page.reload();
+    await lockedScreen(page);
+    await cdp.send("WebAuthn.removeCredential", { authenticatorId, credentialId: credentials[0].credentialId });
+    await page.click(".unlock button.passkey");
+    await page.locator(".unlock .problem", { hasText: "Passkey låste inte upp" }).waitFor({ timeout: 30_000 });
+    await unlock(page, ANNA.password);
+    await waitForHouseholds(page, 20);
+    assert.deepEqual(one.errors, []);
+    await one.context.close();
+  } finally {
+    local.stop();
+  }
+});

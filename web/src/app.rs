@@ -27,6 +27,7 @@ enum Phase {
     Locked {
         storage: Storage,
         failed: u32,
+        passkey: bool,
         returned: bool,
     },
     /// A key to make: signed in through the identity provider on a device without one, or
@@ -53,6 +54,7 @@ async fn start(storage: Storage, returned: bool) -> Phase {
             return Phase::Locked {
                 storage,
                 failed: keyring.failed,
+                passkey: keyring.passkey.is_some(),
                 returned,
             };
         };
@@ -101,13 +103,14 @@ async fn take_device(storage: Storage, signed_in: SignedIn) -> Phase {
         Ok(Secured::Unlocked(unlocked)) => enter(unlocked, signed_in.me).await,
         Ok(Secured::Locked) => {
             mark_signed_in(Some(&signed_in.me));
-            let failed = match storage.keyring().await {
-                Ok(keyring) => keyring.map_or(0, |keyring| keyring.failed),
+            let keyring = match storage.keyring().await {
+                Ok(keyring) => keyring,
                 Err(error) => return Phase::Failed(error.to_string()),
             };
             Phase::Locked {
                 storage,
-                failed,
+                failed: keyring.as_ref().map_or(0, |keyring| keyring.failed),
+                passkey: keyring.is_some_and(|keyring| keyring.passkey.is_some()),
                 returned: false,
             }
         }
@@ -352,6 +355,7 @@ pub fn app() -> Html {
         Phase::Locked {
             storage,
             failed,
+            passkey,
             returned,
         } => {
             let on_unlocked = {
@@ -364,7 +368,7 @@ pub fn app() -> Html {
                 })
             };
             html! {
-                <views::unlock::Unlock storage={storage.clone()} failed={*failed} {on_unlocked} />
+                <views::unlock::Unlock storage={storage.clone()} failed={*failed} passkey={*passkey} {on_unlocked} />
             }
         }
         Phase::ChoosePassphrase(storage, me) => {

@@ -36,6 +36,7 @@ pub mod engine;
 pub mod hooks;
 pub mod i18n;
 pub mod lock;
+pub mod passkey;
 pub mod reads;
 pub mod refused;
 pub mod replay;

@@ -168,6 +168,9 @@ pub enum UnlockError {
         /// Days since it last did.
         days: i64,
     },
+    /// The passkey did not unlock (cancelled, or refused): the password still does.
+    #[error("{0}")]
+    Passkey(String),
     /// Storage or WebCrypto failed.
     #[error("{0}")]
     Device(String),
@@ -187,16 +190,9 @@ pub fn warn_left(failed: u32) -> Option<u32> {
     (failed >= WARN_FROM_FAILED).then(|| MAX_FAILED_UNLOCKS.saturating_sub(failed))
 }
 
-/// Unlocks with what the person typed. The try is counted before the key is derived, so
-/// that closing the page mid-way does not give a free guess; a right one resets the count.
-/// The tenth wrong one in a row erases everything of the person on the device and ends the
-/// session (at once, or at the next contact).
-pub async fn unlock(
-    storage: &Storage,
-    secret: &str,
-    now: i64,
-) -> Result<(Storage, Me), UnlockError> {
-    // Read afresh: another tab may have counted tries meanwhile.
+/// The keyring, read afresh (another tab may have counted tries meanwhile), once the device
+/// has reached the server recently enough to unlock.
+async fn keyring_to_unlock(storage: &Storage, now: i64) -> Result<Keyring, UnlockError> {
     let Some(mut keyring) = storage.keyring().await? else {
         return Err(UnlockError::Wiped);
     };
@@ -215,25 +211,58 @@ pub async fn unlock(
             _ => keyring.reached_server = now,
         }
     }
+    Ok(keyring)
+}
+
+/// Unlocked with `key`: the count reset, data from before sealing sealed, and who is
+/// signed in read.
+async fn opened(
+    storage: &Storage,
+    mut keyring: Keyring,
+    key: DataKey,
+) -> Result<(Storage, Me), UnlockError> {
+    keyring.failed = 0;
+    storage.set_keyring(&keyring).await?;
+    let unlocked = storage.unlocked(key);
+    if unlocked.has_legacy().await? {
+        unlocked.seal_legacy().await?;
+    }
+    let me = unlocked
+        .meta::<Me>(ME)
+        .await?
+        .ok_or_else(|| UnlockError::Device("who is signed in is not stored".into()))?;
+    Ok((unlocked, me))
+}
+
+/// Unlocks with what the person typed. The try is counted before the key is derived, so
+/// that closing the page mid-way does not give a free guess; a right one resets the count.
+/// The tenth wrong one in a row erases everything of the person on the device and ends the
+/// session (at once, or at the next contact). With `add_passkey`, a right password also
+/// makes a passkey for the quick unlock (a passkey that fails leaves the unlock as it is).
+pub async fn unlock(
+    storage: &Storage,
+    secret: &str,
+    add_passkey: bool,
+    now: i64,
+) -> Result<(Storage, Me), UnlockError> {
+    let mut keyring = keyring_to_unlock(storage, now).await?;
     keyring.failed += 1;
     storage.set_keyring(&keyring).await?;
     // `cargo xtask bench-web` reads the key's derivation and unwrapping on its own.
     let measure = crate::browser::Measure::start(UNLOCK_KEY_MEASURE);
-    let opened = keyring.open(secret).await;
+    let key = keyring.open(secret).await;
     measure.finish(UNLOCK_KEY_MEASURE);
-    match opened {
+    match key {
         Ok(key) => {
-            keyring.failed = 0;
-            storage.set_keyring(&keyring).await?;
-            let unlocked = storage.unlocked(key);
-            if unlocked.has_legacy().await? {
-                unlocked.seal_legacy().await?;
+            if add_passkey {
+                match add_passkey_to(&keyring, secret).await {
+                    Ok(with_passkey) => keyring = with_passkey,
+                    Err(error) => web_sys::console::warn_1(
+                        &format!("the passkey was not added: {error}").into(),
+                    ),
+                }
             }
-            let me = unlocked
-                .meta::<Me>(ME)
-                .await?
-                .ok_or_else(|| UnlockError::Device("who is signed in is not stored".into()))?;
-            Ok((unlocked, me))
+            opened(storage, keyring, key).await
         }
         Err(VaultError::WrongSecret) if keyring.failed >= MAX_FAILED_UNLOCKS => {
             wipe(storage).await?;
@@ -245,6 +274,37 @@ pub async fn unlock(
         }),
         Err(other) => Err(UnlockError::Device(other.to_string())),
     }
+}
+
+/// A new passkey on this device, and the keyring with the data key wrapped by it too.
+async fn add_passkey_to(keyring: &Keyring, secret: &str) -> Result<Keyring, String> {
+    let (credential, salt, output) = crate::passkey::enroll("Lots")
+        .await
+        .map_err(|error| error.to_string())?;
+    keyring
+        .with_passkey(secret, credential, salt, &output)
+        .await
+        .map_err(|error| error.to_string())
+}
+
+/// Unlocks with the device's passkey. Not a guess at the password, so not counted; a right
+/// one resets the count.
+pub async fn unlock_with_passkey(
+    storage: &Storage,
+    now: i64,
+) -> Result<(Storage, Me), UnlockError> {
+    let keyring = keyring_to_unlock(storage, now).await?;
+    let Some(passkey) = &keyring.passkey else {
+        return Err(UnlockError::Device("this device has no passkey".into()));
+    };
+    let output = crate::passkey::evaluate(&passkey.credential, &passkey.salt)
+        .await
+        .map_err(|error| UnlockError::Passkey(error.to_string()))?;
+    let key = keyring
+        .open_with_passkey(&output)
+        .await
+        .map_err(|error| UnlockError::Passkey(error.to_string()))?;
+    opened(storage, keyring, key).await
 }
 
 /// Erases everything of the person on the device and ends their session; every tab of the

@@ -83,6 +83,23 @@ pub struct Keyring {
     /// How the device locks, as the server last said; `None` until it has.
     #[serde(default)]
     pub policy: Option<lots_core::api::DeviceLock>,
+    /// The data key wrapped a second time, by a passkey's PRF output, for a quick unlock.
+    #[serde(default)]
+    pub passkey: Option<PasskeyWrap>,
+}
+
+/// The data key as a passkey unwraps it: the credential, the PRF input it is asked with, and
+/// the key wrapped by what the PRF answers (through HKDF-SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyWrap {
+    /// The credential's id.
+    pub credential: Vec<u8>,
+    /// The PRF input (random, 32 bytes).
+    pub salt: Vec<u8>,
+    /// AES-GCM's nonce for the wrapped key.
+    pub iv: Vec<u8>,
+    /// The data key, encrypted with the key derived from the PRF output.
+    pub wrapped: Vec<u8>,
 }
 
 /// The data key while the app is unlocked.
@@ -147,25 +164,24 @@ fn gcm(iv: &[u8], context: Option<&str>) -> Object {
     object(&fields)
 }
 
-/// The key that wraps the data key, derived from what the person types.
-async fn wrapping_key(secret: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, VaultError> {
+/// An AES-GCM key that wraps and unwraps, derived by `params` (PBKDF2 or HKDF, named in
+/// them) from the key material `material`.
+async fn derived_wrapping_key(material: &[u8], params: Object) -> Result<CryptoKey, VaultError> {
     let subtle = subtle()?;
     let failed = |error: JsValue| VaultError::Failed(describe(&error));
+    let algorithm = Reflect::get(&params, &"name".into())
+        .ok()
+        .and_then(|name| name.as_string())
+        .unwrap_or_default();
     let base = run(subtle.import_key_with_str(
         "raw",
-        &Uint8Array::from(secret.as_bytes()),
-        "PBKDF2",
+        &Uint8Array::from(material),
+        &algorithm,
         false,
         &usages(&["deriveKey"]),
     ))
     .await
     .map_err(failed)?;
-    let params = object(&[
-        ("name", "PBKDF2".into()),
-        ("hash", "SHA-256".into()),
-        ("salt", Uint8Array::from(salt).into()),
-        ("iterations", iterations.into()),
-    ]);
     let target = object(&[("name", AES_GCM.into()), ("length", 256.into())]);
     run(subtle.derive_key_with_object_and_object(
         &params,
@@ -179,21 +195,65 @@ async fn wrapping_key(secret: &str, salt: &[u8], iterations: u32) -> Result<Cryp
     .map_err(failed)
 }
 
+/// The key that wraps the data key, derived from what the person types.
+async fn wrapping_key(secret: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, VaultError> {
+    let params = object(&[
+        ("name", "PBKDF2".into()),
+        ("hash", "SHA-256".into()),
+        ("salt", Uint8Array::from(salt).into()),
+        ("iterations", iterations.into()),
+    ]);
+    derived_wrapping_key(secret.as_bytes(), params).await
+}
+
+/// `wrapped` (a raw AES key under nonce `iv`) unwrapped by `wrapping`: extractable only to
+/// be wrapped again; otherwise nothing on the page can read the key's bytes back. AES-GCM
+/// authenticates, so a wrong wrapping key fails here rather than giving a wrong key.
+async fn unwrap_with(
+    wrapped: &[u8],
+    iv: &[u8],
+    wrapping: &CryptoKey,
+    extractable: bool,
+) -> Result<CryptoKey, VaultError> {
+    Ok(
+        run(subtle()?.unwrap_key_with_u8_array_and_object_and_object(
+            "raw",
+            wrapped,
+            wrapping,
+            &gcm(iv, None),
+            &object(&[("name", AES_GCM.into())]),
+            extractable,
+            &usages(&["encrypt", "decrypt"]),
+        ))
+        .await
+        .map_err(|_| VaultError::WrongSecret)?
+        .unchecked_into(),
+    )
+}
+
 async fn unwrap(keyring: &Keyring, wrapping: &CryptoKey) -> Result<DataKey, VaultError> {
-    let key = run(subtle()?.unwrap_key_with_u8_array_and_object_and_object(
-        "raw",
-        &keyring.wrapped,
-        wrapping,
-        &gcm(&keyring.iv, None),
-        &object(&[("name", AES_GCM.into())]),
-        // Not extractable: nothing on the page can read the key's bytes back.
-        false,
-        &usages(&["encrypt", "decrypt"]),
-    ))
-    .await
-    // AES-GCM authenticates: a wrong wrapping key fails here rather than giving a wrong key.
-    .map_err(|_| VaultError::WrongSecret)?;
-    Ok(DataKey(key.unchecked_into()))
+    unwrap_with(&keyring.wrapped, &keyring.iv, wrapping, false)
+        .await
+        .map(DataKey)
+}
+
+/// `key` wrapped (raw, AES-GCM) by `wrapping` under nonce `iv`.
+async fn wrap(key: &CryptoKey, wrapping: &CryptoKey, iv: &[u8]) -> Result<Vec<u8>, VaultError> {
+    let wrapped = run(subtle()?.wrap_key_with_object("raw", key, wrapping, &gcm(iv, None)))
+        .await
+        .map_err(|error| VaultError::Failed(describe(&error)))?;
+    Ok(Uint8Array::new(&wrapped).to_vec())
+}
+
+/// The key that wraps the data key for a passkey: HKDF-SHA-256 of its PRF output.
+async fn prf_wrapping_key(output: &[u8]) -> Result<CryptoKey, VaultError> {
+    let params = object(&[
+        ("name", "HKDF".into()),
+        ("hash", "SHA-256".into()),
+        ("salt", Uint8Array::new_with_length(0).into()),
+        ("info", Uint8Array::from(&b"lots device key"[..]).into()),
+    ]);
+    derived_wrapping_key(output, params).await
 }
 
 impl Keyring {
@@ -215,18 +275,17 @@ impl Keyring {
         let salt = random::<SALT_BYTES>()?.to_vec();
         let iv = random::<{ IV_BYTES as usize }>()?.to_vec();
         let wrapping = wrapping_key(secret, &salt, ITERATIONS).await?;
-        let wrapped = run(subtle.wrap_key_with_object("raw", &fresh, &wrapping, &gcm(&iv, None)))
-            .await
-            .map_err(failed)?;
+        let wrapped = wrap(&fresh, &wrapping, &iv).await?;
         let keyring = Keyring {
             user: user.to_owned(),
             salt,
             iterations: ITERATIONS,
             iv,
-            wrapped: Uint8Array::new(&wrapped).to_vec(),
+            wrapped,
             failed: 0,
             reached_server: now,
             policy: None,
+            passkey: None,
         };
         let key = unwrap(&keyring, &wrapping).await?;
         Ok((keyring, key))
@@ -238,37 +297,59 @@ impl Keyring {
         unwrap(self, &wrapping).await
     }
 
+    /// The data key, extractable, unwrapped with `secret`: only to be wrapped again.
+    async fn unwrap_extractable(&self, secret: &str) -> Result<CryptoKey, VaultError> {
+        let wrapping = wrapping_key(secret, &self.salt, self.iterations).await?;
+        unwrap_with(&self.wrapped, &self.iv, &wrapping, true).await
+    }
+
     /// The same data key wrapped with `new` instead of `old` (a new password chosen): the
-    /// key is unwrapped once, extractable, only to be wrapped again.
+    /// key is unwrapped once, extractable, only to be wrapped again. A passkey's wrap stays.
     pub async fn rewrap(&self, old: &str, new: &str) -> Result<Self, VaultError> {
-        let subtle = subtle()?;
-        let failed = |error: JsValue| VaultError::Failed(describe(&error));
-        let key: CryptoKey = run(subtle.unwrap_key_with_u8_array_and_object_and_object(
-            "raw",
-            &self.wrapped,
-            &wrapping_key(old, &self.salt, self.iterations).await?,
-            &gcm(&self.iv, None),
-            &object(&[("name", AES_GCM.into())]),
-            true,
-            &usages(&["encrypt", "decrypt"]),
-        ))
-        .await
-        .map_err(|_| VaultError::WrongSecret)?
-        .unchecked_into();
+        let key = self.unwrap_extractable(old).await?;
         let salt = random::<SALT_BYTES>()?.to_vec();
         let iv = random::<{ IV_BYTES as usize }>()?.to_vec();
         let wrapping = wrapping_key(new, &salt, ITERATIONS).await?;
-        let wrapped = run(subtle.wrap_key_with_object("raw", &key, &wrapping, &gcm(&iv, None)))
-            .await
-            .map_err(failed)?;
         Ok(Keyring {
             salt,
             iterations: ITERATIONS,
-            iv,
-            wrapped: Uint8Array::new(&wrapped).to_vec(),
+            iv: iv.clone(),
+            wrapped: wrap(&key, &wrapping, &iv).await?,
             failed: 0,
             ..self.clone()
         })
+    }
+
+    /// The data key wrapped a second time by a passkey's PRF `output` (asked with `salt`),
+    /// which `secret` proves the person may do.
+    pub async fn with_passkey(
+        &self,
+        secret: &str,
+        credential: Vec<u8>,
+        salt: Vec<u8>,
+        output: &[u8],
+    ) -> Result<Self, VaultError> {
+        let key = self.unwrap_extractable(secret).await?;
+        let iv = random::<{ IV_BYTES as usize }>()?.to_vec();
+        let wrapped = wrap(&key, &prf_wrapping_key(output).await?, &iv).await?;
+        Ok(Keyring {
+            passkey: Some(PasskeyWrap {
+                credential,
+                salt,
+                iv,
+                wrapped,
+            }),
+            ..self.clone()
+        })
+    }
+
+    /// The data key, unwrapped by the passkey's PRF `output`.
+    pub async fn open_with_passkey(&self, output: &[u8]) -> Result<DataKey, VaultError> {
+        let passkey = self.passkey.as_ref().ok_or(VaultError::WrongSecret)?;
+        let wrapping = prf_wrapping_key(output).await?;
+        unwrap_with(&passkey.wrapped, &passkey.iv, &wrapping, false)
+            .await
+            .map(DataKey)
     }
 
     /// Wrong unlocks left before the device erases itself.

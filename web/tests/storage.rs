@@ -459,7 +459,11 @@ async fn a_device_from_before_sealing_is_sealed_at_its_first_unlock() {
     assert!(storage.has_legacy().await.unwrap());
     assert!(storage.keyring().await.unwrap().is_none());
     assert_eq!(
-        storage.legacy_meta::<String>("me").await.unwrap().as_deref(),
+        storage
+            .legacy_meta::<String>("me")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("Kanariegatan 7")
     );
     let (keyring, key) = Keyring::create("u-anna", SECRET, 0).await.unwrap();

@@ -22,6 +22,8 @@ pub struct UnlockProps {
     pub on_unlocked: Callback<(Storage, Me)>,
     /// Wrong unlocks so far (from the keyring), for the warning before the first new try.
     pub failed: u32,
+    /// Whether the device has a passkey for the quick unlock.
+    pub passkey: bool,
 }
 
 /// What a failed unlock says.
@@ -40,6 +42,9 @@ fn explain(error: &UnlockError) -> String {
         UnlockError::OfflineTooLong { days } => {
             t_args("unlock-offline-too-long", &[("days", (*days).into())])
         }
+        UnlockError::Passkey(words) => {
+            crate::i18n::t1("unlock-passkey-failed", "error", words.clone())
+        }
         UnlockError::Device(words) => words.clone(),
     }
 }
@@ -48,20 +53,16 @@ fn explain(error: &UnlockError) -> String {
 #[function_component(Unlock)]
 pub fn unlock(props: &UnlockProps) -> Html {
     let secret = use_node_ref();
+    let add_passkey = use_node_ref();
     let problem = use_state(|| {
         lock::warn_left(props.failed).map(|left| t_args("unlock-left", &[("left", left.into())]))
     });
     let busy = use_state(|| false);
-    let onsubmit = {
-        let secret = secret.clone();
+    // Runs one unlock (the password's or the passkey's) and says how it went.
+    let attempt = {
         let (problem, busy) = (problem.clone(), busy.clone());
         let (storage, on_unlocked) = (props.storage.clone(), props.on_unlocked.clone());
-        Callback::from(move |event: SubmitEvent| {
-            event.prevent_default();
-            let typed = crate::views::input_value(&secret);
-            if let Some(input) = secret.cast::<web_sys::HtmlInputElement>() {
-                input.set_value("");
-            }
+        move |password: Option<(String, bool)>| {
             let (problem, busy, storage, on_unlocked) = (
                 problem.clone(),
                 busy.clone(),
@@ -72,7 +73,13 @@ pub fn unlock(props: &UnlockProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 // The device's own clock: the server's offset is sealed until unlocked.
                 let now = js_sys::Date::now() as i64;
-                match lock::unlock(&storage, &typed, now).await {
+                let unlocked = match &password {
+                    Some((typed, add_passkey)) => {
+                        lock::unlock(&storage, typed, *add_passkey, now).await
+                    }
+                    None => lock::unlock_with_passkey(&storage, now).await,
+                };
+                match unlocked {
                     Ok(unlocked) => on_unlocked.emit(unlocked),
                     Err(UnlockError::Wiped) => {
                         if let Some(window) = web_sys::window() {
@@ -85,8 +92,24 @@ pub fn unlock(props: &UnlockProps) -> Html {
                 }
                 busy.set(false);
             });
+        }
+    };
+    let onsubmit = {
+        let (secret, add_passkey, attempt) = (secret.clone(), add_passkey.clone(), attempt.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let typed = crate::views::input_value(&secret);
+            let with_passkey = add_passkey
+                .cast::<web_sys::HtmlInputElement>()
+                .is_some_and(|input| input.checked());
+            if let Some(input) = secret.cast::<web_sys::HtmlInputElement>() {
+                input.set_value("");
+            }
+            attempt(Some((typed, with_passkey)));
         })
     };
+    let on_passkey = Callback::from(move |_: MouseEvent| attempt(None));
+    let offer_passkey = !props.passkey && crate::passkey::supported();
     // Forgotten: how much a wipe would lose, once asked.
     let forgot = use_state(|| None::<u32>);
     let on_forgot = {
@@ -123,12 +146,23 @@ pub fn unlock(props: &UnlockProps) -> Html {
                 <label for="unlock-secret">{ t("unlock-secret") }</label>
                 <input id="unlock-secret" ref={secret} type="password" autocomplete="current-password"
                     required=true autofocus=true />
+                if offer_passkey {
+                    <label class="check">
+                        <input type="checkbox" ref={add_passkey} />
+                        { t("unlock-add-passkey") }
+                    </label>
+                }
                 if let Some(message) = problem.as_ref() {
                     <p class="problem" role="alert">{ message.clone() }</p>
                 }
                 <button class="primary" type="submit" disabled={*busy}>
                     { if *busy { t("unlock-busy") } else { t("unlock-submit") } }
                 </button>
+                if props.passkey {
+                    <button class="passkey" type="button" onclick={on_passkey} disabled={*busy}>
+                        { t("unlock-with-passkey") }
+                    </button>
+                }
             </form>
             if let Some(waiting) = *forgot {
                 <section class="card forgot" aria-labelledby="forgot-title">
