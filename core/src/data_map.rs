@@ -266,15 +266,15 @@ pub const PLACES: &[Place] = &[
     },
     Place {
         place: "Phone (the browser's IndexedDB)",
-        holds: "the caseload's household documents, their summaries and sync states; reads queued for the access log (ids and times); what the server refused and kept for the person",
-        kept: "until sign-out (everything is erased) or until the household is removed (erased at the next contact with the server); not encrypted at rest yet",
-        read_by: "the staff member signed in on the phone",
+        holds: "the caseload's household documents, their summaries and sync states; reads queued for the access log (ids and times); what the server refused and kept for the person; a visit being typed, as a draft",
+        kept: "until sign-out, a revocation, ten wrong passwords (everything is erased) or until the household is removed or leaves the caseload (erased at the next contact with the server); encrypted at rest (AES-256-GCM, the key wrapped by the person's password or passphrase), unreadable while the app is locked",
+        read_by: "the staff member signed in on the phone, while it is unlocked",
     },
     Place {
         place: "Desk (the browser's IndexedDB)",
         holds: "the district's household documents, and households as at past instants for the reports",
-        kept: "until sign-out, or until the household is removed (erased at the next contact)",
-        read_by: "the supervisor signed in",
+        kept: "until sign-out, or until the household is removed (erased at the next contact); encrypted at rest as on the phone",
+        read_by: "the supervisor signed in, while the app is unlocked",
     },
 ];
 

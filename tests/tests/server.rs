@@ -278,7 +278,22 @@ async fn a_revoked_devices_waiting_changes_go_to_the_quarantine_not_into_the_rec
             .status(),
         401
     );
+    // One of her households removed on a decision meanwhile.
+    let removed = server.caseload(&token).await.unwrap()[0];
+    let (status, _) = call(
+        &server,
+        reqwest::Method::POST,
+        &format!("/api/households/{removed}/remove"),
+        &sara,
+        Some(serde_json::json!({ "decision": "Dnr 2031/12", "reason": "Registrerat två gånger" })),
+    )
+    .await;
+    assert_eq!(status, 200);
     assert_eq!(server.revoke(&admin, &device).await.unwrap(), 204);
+    // A removed household stays removed: nothing of it is taken, and the device is told.
+    let gone = hand_in(token.clone(), removed.to_string(), made.save()).await;
+    assert_eq!(gone.status(), 410);
+    assert!(gone.text().await.unwrap().contains("household_removed"));
     // Bytes that are no household, and a path that is no document, are refused in words.
     let garbage = hand_in(token.clone(), document.to_string(), vec![1, 2, 3]).await;
     assert_eq!(garbage.status(), 400);

@@ -35,6 +35,7 @@ pub struct HandedIn {
         (status = 200, body = HandedIn),
         (status = 400, body = crate::api::ErrorBody),
         (status = 401, body = crate::api::ErrorBody),
+        (status = 410, body = crate::api::ErrorBody),
         (status = 429, body = crate::api::ErrorBody),
     )
 )]
@@ -49,6 +50,14 @@ pub async fn waiting(
     let document: DocumentId = id
         .parse()
         .map_err(|_| AppError::BadRequest(format!("{id:?} is not a document id")))?;
+    // A removed household stays removed: nothing of it is taken back, not even for a look.
+    if state.store.removed_household(&document).await?.is_some() {
+        return Err(AppError::Refused {
+            status: axum::http::StatusCode::GONE,
+            code: "household_removed",
+            message: format!("household {document} was removed; nothing of it is kept"),
+        });
+    }
     let theirs = lots_core::load_stored(&body)
         .map_err(|error| AppError::BadRequest(format!("the household does not load: {error}")))?;
     let ours = match state.store.document(&document).await? {

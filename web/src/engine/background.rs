@@ -125,7 +125,11 @@ impl Engine {
                 .map(|doc| doc.save());
             // A household that does not load is kept on the device, unread by anybody.
             let Some(saved) = saved else { continue };
-            crate::api::hand_in(&document, saved).await?;
+            match crate::api::hand_in(&document, saved).await {
+                // Removed on the server meanwhile: there is nothing to hand in to.
+                Err(crate::api::ApiError::Refused { code, .. }) if code == "household_removed" => {}
+                other => other?,
+            }
         }
         Ok(())
     }
