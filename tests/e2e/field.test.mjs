@@ -340,7 +340,29 @@ test("signing out offline empties the phone at once, and the server ends the ses
   await one.context.close();
 });
 
-test("a revoked phone hands the visit still waiting to the quarantine, then deletes everything", async () => {
+/** The demo administrator's API, with a bearer token: `asAdmin(method, path, body)`. */
+async function adminApi() {
+  const login = await fetch(`${server.base}/api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: "demo-admin-2026", device_label: "e2e" }),
+  });
+  const { token } = await login.json();
+  return (method, path, body) =>
+    fetch(`${server.base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+}
+
+/**
+ * A phone with a visit recorded offline is shut out by an administrator (`shut`, given the
+ * phone's device id): once online it hands the visit to the quarantine, not the record (it
+ * may be in someone else's hands), deletes everything and says `words`; the wipe is on the
+ * log.
+ */
+async function shutOutWithAVisitWaiting(asAdmin, shut, why, words) {
   const one = await phone(browser, server.base);
   const { page } = one;
   await signIn(page, ANNA);
@@ -349,21 +371,9 @@ test("a revoked phone hands the visit still waiting to the quarantine, then dele
   const visited = await householdId(page, 2);
   await goOffline(one);
   await recordVisit(page, visited, "Besök innan telefonen spärrades (syntetiskt).");
-  const login = await fetch(`${server.base}/api/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password: "demo-admin-2026", device_label: "e2e" }),
-  });
-  const { token } = await login.json();
-  const revoke = await fetch(`${server.base}/api/devices/${device}/revoke`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}` },
-  });
-  assert.equal(revoke.status, 204);
+  assert.equal(await shut(device), 204);
   await goOnline(one);
-  // The phone may be in someone else's hands: what it had waiting is not merged, it waits
-  // for a supervisor; and the phone holds nothing any more.
-  await page.locator(".wiped", { hasText: "En administratör har spärrat den här enheten" }).waitFor({ timeout: 60_000 });
+  await page.locator(".wiped", { hasText: words }).waitFor({ timeout: 60_000 });
   for (const store of ["chunks", "summaries", "sync_states", "meta", "keyring", "dirty"]) {
     assert.equal(await recordsOf(page, store, ""), 0, `${store} still holds records`);
   }
@@ -371,12 +381,37 @@ test("a revoked phone hands the visit still waiting to the quarantine, then dele
   const quarantined = await sara("GET", "/api/quarantine");
   const handed = quarantined.filter((entry) => entry.device_id === device && entry.household === visited);
   assert.ok(handed.length >= 1, JSON.stringify(quarantined));
-  assert.match(handed[0].reason, /shut out \(device-revoked\)/);
+  assert.ok(handed[0].reason.includes(`shut out (${why})`), handed[0].reason);
   assert.equal(handed[0].status, "pending");
-  const log = await fetch(`${server.base}/api/audit?action=device-wiped`, { headers: { authorization: `Bearer ${token}` } });
+  const log = await asAdmin("GET", "/api/audit?action=device-wiped");
   assert.ok((await log.json()).entries.some((entry) => entry.device_id === device), "the wipe is on the log");
   assert.deepEqual(one.errors, []);
   await one.context.close();
+}
+
+test("a revoked phone hands the visit still waiting to the quarantine, then deletes everything", async () => {
+  const asAdmin = await adminApi();
+  await shutOutWithAVisitWaiting(
+    asAdmin,
+    async (device) => (await asAdmin("POST", `/api/devices/${device}/revoke`)).status,
+    "device-revoked",
+    "En administratör har spärrat den här enheten",
+  );
+});
+
+test("a disabled person's phone hands the visit still waiting to the quarantine, then deletes everything", async () => {
+  const asAdmin = await adminApi();
+  try {
+    await shutOutWithAVisitWaiting(
+      asAdmin,
+      async () => (await asAdmin("PATCH", "/api/users/u-anna", { disabled: true })).status,
+      "user-disabled",
+      "En administratör har stängt av ditt konto",
+    );
+  } finally {
+    // Let back in, for the tests after this one.
+    assert.equal((await asAdmin("PATCH", "/api/users/u-anna", { disabled: false })).status, 204);
+  }
 });
 
 test("a sign-in the server no longer knows asks for the password again, keeps what was recorded, then syncs it", async () => {

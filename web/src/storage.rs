@@ -18,7 +18,6 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use futures_util::future::try_join_all;
 use idb::{
     Database, DatabaseEvent as _, Factory, IndexParams, KeyPath, ObjectStoreParams, Query,
     TransactionMode,
@@ -241,17 +240,30 @@ impl Storage {
         Ok(self.data_key()?.seal(context, plain).await?.into())
     }
 
-    /// Opens a sealed record's value.
-    async fn unseal(&self, context: &str, value: &JsValue) -> Result<Vec<u8>, StorageError> {
-        let sealed = value
-            .dyn_ref::<Uint8Array>()
-            .ok_or_else(|| StorageError::Damaged(format!("{context}: not sealed")))?;
-        Ok(self.data_key()?.open(context, sealed).await?)
+    /// Seals each `(context, plain)`, all at once.
+    async fn seal_all(&self, items: &[(String, &[u8])]) -> Result<Vec<JsValue>, StorageError> {
+        let sealed = self.data_key()?.seal_all(items).await?;
+        Ok(sealed.into_iter().map(JsValue::from).collect())
     }
 
-    async fn unseal_text(&self, context: &str, value: &JsValue) -> Result<String, StorageError> {
-        String::from_utf8(self.unseal(context, value).await?)
-            .map_err(|_| StorageError::Damaged(format!("{context}: not text")))
+    /// Opens each `(context, sealed value)`, all at once, each answer on its own.
+    async fn unseal_all(
+        &self,
+        items: &[(String, JsValue)],
+    ) -> Result<Vec<Result<Vec<u8>, StorageError>>, StorageError> {
+        let opened = self.data_key()?.open_all(items).await?;
+        Ok(opened
+            .into_iter()
+            .map(|one| one.map_err(StorageError::from))
+            .collect())
+    }
+
+    /// Opens one sealed record's value.
+    async fn unseal(&self, context: &str, value: &JsValue) -> Result<Vec<u8>, StorageError> {
+        self.unseal_all(&[(context.to_owned(), value.clone())])
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(StorageError::Damaged(context.to_owned())))
     }
 
     /// One record of one store, as stored.
@@ -336,9 +348,10 @@ impl Storage {
         transaction.await?;
         let mut sealed = Vec::new();
         for (store_name, keys, values) in plain {
+            // Each record's context, its bytes in the clear, and (for a chunk) its document.
             let mut records = Vec::new();
             for (record_key, value) in keys.into_iter().zip(values) {
-                let (context, bytes, document) = if store_name == CHUNKS {
+                let record = if store_name == CHUNKS {
                     let document = Reflect::get(&value, &key("document"))
                         .ok()
                         .and_then(|value| value.as_string())
@@ -357,14 +370,22 @@ impl Storage {
                     };
                     (format!("{store_name}/{name}"), bytes, None)
                 };
-                let value = self.seal(&context, &bytes).await?;
+                records.push((record_key, record));
+            }
+            let items: Vec<(String, &[u8])> = records
+                .iter()
+                .map(|(_, (context, bytes, _))| (context.clone(), bytes.as_slice()))
+                .collect();
+            let values = self.seal_all(&items).await?;
+            let mut written = Vec::new();
+            for ((record_key, (_, _, document)), value) in records.into_iter().zip(values) {
                 let value = match document {
                     Some(document) => chunk_record(&document, &value)?,
                     None => value,
                 };
-                records.push((record_key, value));
+                written.push((record_key, value));
             }
-            sealed.push((store_name, records));
+            sealed.push((store_name, written));
         }
         let mut stores = SEALED_STORES.to_vec();
         stores.push(KEYRING);
@@ -429,26 +450,23 @@ impl Storage {
         let summary_values = summaries.get_all(None, None)?.await?;
         transaction.await?;
         let mut stored = Stored::default();
-        // Every chunk is opened at once: WebCrypto works on them in parallel. A chunk that
+        // Every record is opened at once: WebCrypto works on them in parallel. A chunk that
         // does not open makes its household unreadable, listed with why; the others load.
-        let opened = futures_util::future::join_all(chunks.iter().map(|chunk| async move {
+        let mut documents = Vec::with_capacity(chunks.len());
+        let mut sealed = Vec::with_capacity(chunks.len());
+        for chunk in &chunks {
             let document = Reflect::get(chunk, &key("document"))
                 .ok()
                 .and_then(|value| value.as_string())
-                .and_then(|id| id.parse::<DocumentId>().ok());
-            let Some(document) = document else {
-                return Err(StorageError::Damaged("a chunk without its document".into()));
-            };
-            let sealed = Reflect::get(chunk, &key("sealed")).unwrap_or_default();
-            let bytes = self
-                .unseal(&chunk_context(&document.to_string()), &sealed)
-                .await;
-            Ok((document, bytes))
-        }))
-        .await;
+                .and_then(|id| id.parse::<DocumentId>().ok())
+                .ok_or_else(|| StorageError::Damaged("a chunk without its document".into()))?;
+            let value = Reflect::get(chunk, &key("sealed")).unwrap_or_default();
+            sealed.push((chunk_context(&document.to_string()), value));
+            documents.push(document);
+        }
+        let opened = self.unseal_all(&sealed).await?;
         // Keys are increasing, so each document's chunks come in the order they were written.
-        for opened in opened {
-            let (document, bytes) = opened?;
+        for (document, bytes) in documents.into_iter().zip(opened) {
             match bytes {
                 Ok(bytes) if !stored.damaged.contains_key(&document) => {
                     let entry = stored.documents.entry(document).or_default();
@@ -456,7 +474,6 @@ impl Storage {
                     entry.1 += 1;
                 }
                 Ok(_) => {}
-                Err(StorageError::Locked) => return Err(StorageError::Locked),
                 Err(error) => {
                     stored.documents.remove(&document);
                     stored.damaged.insert(document, error.to_string());
@@ -464,42 +481,46 @@ impl Storage {
             }
         }
         // Both lists come in key order, so they pair up.
-        let states = state_keys
-            .iter()
-            .zip(&state_values)
-            .filter_map(|(state_key, value)| {
-                let text = state_key.as_string()?;
-                let (peer, document) = text.split_once(SEPARATOR)?;
-                let document: DocumentId = document.parse().ok()?;
-                Some((peer.to_owned(), document, text.clone(), value))
-            });
-        stored.sync_states = try_join_all(states.map(|(peer, document, text, value)| async move {
-            let bytes = self.unseal(&format!("{SYNC_STATES}/{text}"), value).await?;
-            Ok::<_, StorageError>((peer, document, bytes))
-        }))
-        .await?;
+        let mut states = Vec::new();
+        let mut sealed = Vec::new();
+        for (state_key, value) in state_keys.iter().zip(state_values) {
+            let Some(text) = state_key.as_string() else {
+                continue;
+            };
+            let Some((peer, document)) = text.split_once(SEPARATOR) else {
+                continue;
+            };
+            let Ok(document) = document.parse::<DocumentId>() else {
+                continue;
+            };
+            states.push((peer.to_owned(), document));
+            sealed.push((format!("{SYNC_STATES}/{text}"), value));
+        }
+        // A sync state that does not open is only lost progress: the next sync starts over.
+        for ((peer, document), state) in states.into_iter().zip(self.unseal_all(&sealed).await?) {
+            if let Ok(state) = state {
+                stored.sync_states.push((peer, document, state));
+            }
+        }
         for document in dirty {
             if let Some(Ok(document)) = document.as_string().map(|id| id.parse()) {
                 stored.dirty.push(document);
             }
         }
         // A summary that does not read is only a lost shortcut: the document is the truth.
-        let summaries = summary_keys
-            .iter()
-            .zip(&summary_values)
-            .filter_map(|(id, value)| {
-                let id = id.as_string()?;
-                let document: DocumentId = id.parse().ok()?;
-                Some(async move {
-                    let summary = self.unseal_text(&format!("{SUMMARIES}/{id}"), value).await;
-                    summary.ok().map(|summary| (document, summary))
-                })
-            });
-        stored.summaries = futures_util::future::join_all(summaries)
-            .await
-            .into_iter()
-            .flatten()
-            .collect();
+        let mut ids = Vec::new();
+        let mut sealed = Vec::new();
+        for (id, value) in summary_keys.iter().zip(summary_values) {
+            if let Some(document) = id.as_string().and_then(|id| id.parse::<DocumentId>().ok()) {
+                sealed.push((format!("{SUMMARIES}/{document}"), value));
+                ids.push(document);
+            }
+        }
+        for (document, summary) in ids.into_iter().zip(self.unseal_all(&sealed).await?) {
+            if let Some(summary) = summary.ok().and_then(|bytes| String::from_utf8(bytes).ok()) {
+                stored.summaries.push((document, summary));
+            }
+        }
         Ok(stored)
     }
 
@@ -566,14 +587,16 @@ impl Storage {
         if households.is_empty() {
             return Ok(());
         }
-        let sealed = try_join_all(households.iter().map(|(document, json)| async move {
-            let name = format!("{at}/{document}");
-            let value = self
-                .seal(&format!("{PAST}/{name}"), json.as_bytes())
-                .await?;
-            Ok::<_, StorageError>((name, value))
-        }))
-        .await?;
+        let names: Vec<String> = households
+            .iter()
+            .map(|(document, _)| format!("{at}/{document}"))
+            .collect();
+        let items: Vec<(String, &[u8])> = names
+            .iter()
+            .zip(households)
+            .map(|(name, (_, json))| (format!("{PAST}/{name}"), json.as_bytes()))
+            .collect();
+        let sealed = names.into_iter().zip(self.seal_all(&items).await?);
         let transaction = self.transaction(&[PAST], TransactionMode::ReadWrite)?;
         let store = transaction.object_store(PAST)?;
         for (name, value) in sealed {
@@ -600,18 +623,23 @@ impl Storage {
         transaction.await?;
         // Both lists come in key order, so they pair up; an entry that does not read is
         // only a lost shortcut (the history is read again).
-        let entries = keys.iter().zip(&values).filter_map(|(stored_key, value)| {
-            let name = stored_key.as_string()?;
-            let document: DocumentId = name.split_once('/')?.1.parse().ok()?;
-            Some(async move {
-                let json = self.unseal_text(&format!("{PAST}/{name}"), value).await;
-                json.ok().map(|json| (document, json))
-            })
-        });
-        Ok(futures_util::future::join_all(entries)
-            .await
+        let mut documents = Vec::new();
+        let mut sealed = Vec::new();
+        for (stored_key, value) in keys.iter().zip(values) {
+            let Some(name) = stored_key.as_string() else {
+                continue;
+            };
+            let Some(Ok(document)) = name.split_once('/').map(|(_, id)| id.parse::<DocumentId>())
+            else {
+                continue;
+            };
+            documents.push(document);
+            sealed.push((format!("{PAST}/{name}"), value));
+        }
+        Ok(documents
             .into_iter()
-            .flatten()
+            .zip(self.unseal_all(&sealed).await?)
+            .filter_map(|(document, json)| Some((document, String::from_utf8(json.ok()?).ok()?)))
             .collect())
     }
 
@@ -684,14 +712,18 @@ impl Storage {
         if states.is_empty() {
             return Ok(());
         }
-        let sealed = try_join_all(states.iter().map(|(peer, document, state)| async move {
-            let state_key = format!("{peer}{SEPARATOR}{document}");
-            let value = self
-                .seal(&format!("{SYNC_STATES}/{state_key}"), state)
-                .await?;
-            Ok::<_, StorageError>((state_key, value))
-        }))
-        .await?;
+        let keys: Vec<String> = states
+            .iter()
+            .map(|(peer, document, _)| format!("{peer}{SEPARATOR}{document}"))
+            .collect();
+        let items: Vec<(String, &[u8])> = keys
+            .iter()
+            .zip(states)
+            .map(|(state_key, (_, _, state))| {
+                (format!("{SYNC_STATES}/{state_key}"), state.as_slice())
+            })
+            .collect();
+        let sealed = keys.into_iter().zip(self.seal_all(&items).await?);
         let transaction = self.transaction(&[SYNC_STATES], TransactionMode::ReadWrite)?;
         let store = transaction.object_store(SYNC_STATES)?;
         for (state_key, value) in sealed {

@@ -359,40 +359,96 @@ impl Keyring {
 }
 
 impl DataKey {
-    /// Encrypts `plain`, bound to `context` (the store and key it is written under, so that a
-    /// sealed value moved to another record does not decrypt): the nonce, then the
-    /// ciphertext with its tag.
-    pub async fn seal(&self, context: &str, plain: &[u8]) -> Result<Uint8Array, VaultError> {
-        let iv = random::<{ IV_BYTES as usize }>()?;
-        let sealed = run(subtle()?.encrypt_with_object_and_u8_array(
-            &gcm(&iv, Some(context)),
-            &self.0,
-            plain,
-        ))
-        .await
-        .map_err(|error| VaultError::Failed(describe(&error)))?;
-        let sealed = Uint8Array::new(&sealed);
-        let out = Uint8Array::new_with_length(IV_BYTES + sealed.length());
-        out.set(&Uint8Array::from(&iv[..]), 0);
-        out.set(&sealed, IV_BYTES);
-        Ok(out)
+    /// Encrypts each `(context, plain)`, bound to its context (the store and key it is
+    /// written under, so that a sealed value moved to another record does not decrypt): the
+    /// nonce, then the ciphertext with its tag. All at once: WebCrypto works on them in
+    /// parallel, and the page waits on one promise (`Promise.all`) rather than on a Rust
+    /// future per value, which would also cost the wasm a combinator per caller.
+    pub async fn seal_all(&self, items: &[(String, &[u8])]) -> Result<Vec<Uint8Array>, VaultError> {
+        let subtle = subtle()?;
+        let failed = |error: JsValue| VaultError::Failed(describe(&error));
+        let mut nonces = Vec::with_capacity(items.len());
+        let promises = Array::new();
+        for (context, plain) in items {
+            let iv = random::<{ IV_BYTES as usize }>()?;
+            let promise = subtle
+                .encrypt_with_object_and_u8_array(&gcm(&iv, Some(context)), &self.0, plain)
+                .map_err(failed)?;
+            promises.push(&promise);
+            nonces.push(iv);
+        }
+        let sealed = run(Ok(js_sys::Promise::all(&promises)))
+            .await
+            .map_err(failed)?;
+        Ok(nonces
+            .iter()
+            .zip(Array::from(&sealed).iter())
+            .map(|(iv, body)| {
+                let body = Uint8Array::new(&body);
+                let out = Uint8Array::new_with_length(IV_BYTES + body.length());
+                out.set(&Uint8Array::from(&iv[..]), 0);
+                out.set(&body, IV_BYTES);
+                out
+            })
+            .collect())
     }
 
-    /// Decrypts what [`Self::seal`] made under the same `context`.
-    pub async fn open(&self, context: &str, sealed: &Uint8Array) -> Result<Vec<u8>, VaultError> {
-        if sealed.length() < IV_BYTES + TAG_BYTES {
-            return Err(VaultError::Damaged(format!("{context}: too short")));
+    /// Decrypts each `(context, sealed)` that [`Self::seal_all`] made, all at once; each
+    /// answer on its own, since one damaged value must not hide the others.
+    pub async fn open_all(
+        &self,
+        items: &[(String, JsValue)],
+    ) -> Result<Vec<Result<Vec<u8>, VaultError>>, VaultError> {
+        let subtle = subtle()?;
+        let promises = Array::new();
+        for (context, sealed) in items {
+            let sealed = sealed
+                .dyn_ref::<Uint8Array>()
+                .filter(|sealed| sealed.length() >= IV_BYTES + TAG_BYTES);
+            let promise = sealed.map_or_else(
+                || Err(JsValue::from_str("not sealed")),
+                |sealed| {
+                    subtle.decrypt_with_object_and_js_u8_array(
+                        &gcm(&sealed.subarray(0, IV_BYTES).to_vec(), Some(context)),
+                        &self.0,
+                        &sealed.subarray(IV_BYTES, sealed.length()),
+                    )
+                },
+            );
+            promises.push(&promise.unwrap_or_else(|error| js_sys::Promise::reject(&error)));
         }
-        let iv = sealed.subarray(0, IV_BYTES).to_vec();
-        let body = sealed.subarray(IV_BYTES, sealed.length());
-        let plain = run(subtle()?.decrypt_with_object_and_js_u8_array(
-            &gcm(&iv, Some(context)),
-            &self.0,
-            &body,
-        ))
-        .await
-        .map_err(|_| VaultError::Damaged(context.to_owned()))?;
-        Ok(Uint8Array::new(&plain).to_vec())
+        let settled = run(Ok(js_sys::Promise::all_settled(&promises)))
+            .await
+            .map_err(|error| VaultError::Failed(describe(&error)))?;
+        let field =
+            |outcome: &JsValue, name: &str| Reflect::get(outcome, &name.into()).unwrap_or_default();
+        Ok(items
+            .iter()
+            .zip(Array::from(&settled).iter())
+            .map(|((context, _), outcome)| {
+                if field(&outcome, "status").as_string().as_deref() == Some("fulfilled") {
+                    Ok(Uint8Array::new(&field(&outcome, "value")).to_vec())
+                } else {
+                    Err(VaultError::Damaged(context.clone()))
+                }
+            })
+            .collect())
+    }
+
+    /// Encrypts one value ([`Self::seal_all`]).
+    pub async fn seal(&self, context: &str, plain: &[u8]) -> Result<Uint8Array, VaultError> {
+        self.seal_all(&[(context.to_owned(), plain)])
+            .await?
+            .pop()
+            .ok_or_else(|| VaultError::Failed("nothing was sealed".into()))
+    }
+
+    /// Decrypts one value ([`Self::open_all`]).
+    pub async fn open(&self, context: &str, sealed: &Uint8Array) -> Result<Vec<u8>, VaultError> {
+        self.open_all(&[(context.to_owned(), sealed.clone().into())])
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(VaultError::Damaged(context.to_owned())))
     }
 
     /// Leaves the key for the app that starts next in this page ([`Self::take_handed_over`]).
