@@ -181,9 +181,16 @@ test("a supervisor's computer runs the desk's app, and one the phone's app start
   // supervisor, and loads the desk's in its place.
   await page.evaluate(() => localStorage.setItem("lots-signed-in", "1"));
   wasm.length = 0;
-  // Unlocked in the phone's app, which then starts the desk's: unlocked again there (a
-  // reload drops the key, by design).
-  await reloadAndUnlock(page, SARA.password);
+  // Unlocked in the phone's app, which then starts the desk's: unlocked again there (the
+  // page loads again, which drops the key, by design).
+  await page.reload();
+  await page.waitForSelector("#unlock-secret");
+  await page.fill("#unlock-secret", SARA.password);
+  await page.click(".unlock button[type=submit]");
+  for (const deadline = Date.now() + 60_000; !wasm.includes("lots-desk"); ) {
+    if (Date.now() > deadline) throw new Error(`the desk's app was not loaded: ${wasm}`);
+    await page.waitForTimeout(100);
+  }
   await unlock(page, SARA.password);
   await page.waitForSelector("section.desk-overview");
   assert.deepEqual(wasm, ["lots-web", "lots-desk"]);
