@@ -29,6 +29,8 @@ enum Phase {
         failed: u32,
         passkey: bool,
         returned: bool,
+        /// A sign-in made just now that the key could not follow: taken once unlocked.
+        signed_in: Option<Rc<Me>>,
     },
     /// A key to make: signed in through the identity provider on a device without one, or
     /// a device whose data an older version kept unsealed.
@@ -56,6 +58,7 @@ async fn start(storage: Storage, returned: bool) -> Phase {
                 failed: keyring.failed,
                 passkey: keyring.passkey.is_some(),
                 returned,
+                signed_in: lock::handed_over_sign_in().map(Rc::new),
             };
         };
         let unlocked = storage.unlocked(key);
@@ -112,6 +115,7 @@ async fn take_device(storage: Storage, signed_in: SignedIn) -> Phase {
                 failed: keyring.as_ref().map_or(0, |keyring| keyring.failed),
                 passkey: keyring.is_some_and(|keyring| keyring.passkey.is_some()),
                 returned: false,
+                signed_in: Some(Rc::new(signed_in.me)),
             }
         }
         Ok(Secured::ChoosePassphrase) => Phase::ChoosePassphrase(storage, signed_in.me),
@@ -357,12 +361,25 @@ pub fn app() -> Html {
             failed,
             passkey,
             returned,
+            signed_in,
         } => {
             let on_unlocked = {
-                let (phase, returned) = (phase.clone(), *returned);
+                let (phase, returned, signed_in) = (phase.clone(), *returned, signed_in.clone());
                 Callback::from(move |(storage, me): (Storage, Me)| {
-                    let phase = phase.clone();
+                    let (phase, signed_in) = (phase.clone(), signed_in.clone());
                     wasm_bindgen_futures::spawn_local(async move {
+                        // The sign-in made just now is the person's current one (its device
+                        // signs their changes); stored now that it can be sealed.
+                        let me = match signed_in {
+                            Some(fresh) if fresh.user.id == me.user.id => {
+                                let fresh = (*fresh).clone();
+                                if let Err(error) = storage.set_meta(ME, Some(&fresh)).await {
+                                    return phase.set(Phase::Failed(error.to_string()));
+                                }
+                                fresh
+                            }
+                            _ => me,
+                        };
                         phase.set(arrive(storage, me, returned).await);
                     });
                 })

@@ -102,7 +102,10 @@ async fn take_device(signed_in: &SignedIn) -> Result<Option<Me>, String> {
             unlocked.hand_over_key();
             Ok(None)
         }
-        Ok(Secured::Locked) => Ok(None),
+        Ok(Secured::Locked) => {
+            lock::hand_over_sign_in(&signed_in.me);
+            Ok(None)
+        }
         Ok(Secured::ChoosePassphrase) => Ok(Some(signed_in.me.clone())),
         Err(SecureError::OtherPersonWaiting) => {
             let _ = crate::api::logout().await;

@@ -378,3 +378,25 @@ pub fn follow_other_tabs() -> Option<EventListener> {
 pub fn handed_over() -> Option<DataKey> {
     DataKey::take_handed_over()
 }
+
+/// Where the sign-in leaves who just signed in when it could not open the key with what they
+/// typed (the app unlocks first): a property of the page's global object, taken at once.
+const SIGNED_IN: &str = "lotsSignedIn";
+
+/// Leaves a sign-in the key could not follow for the app starting next: once unlocked, it
+/// takes this one (its device, above all) over the one stored before.
+pub fn hand_over_sign_in(me: &Me) {
+    if let Ok(json) = serde_json::to_string(me) {
+        let _ = js_sys::Reflect::set(&js_sys::global(), &SIGNED_IN.into(), &json.into());
+    }
+}
+
+/// The sign-in the sign-in app left ([`hand_over_sign_in`]), if any; gone from the page after.
+pub fn handed_over_sign_in() -> Option<Me> {
+    let global = js_sys::global();
+    let json = js_sys::Reflect::get(&global, &SIGNED_IN.into())
+        .ok()?
+        .as_string();
+    let _ = js_sys::Reflect::delete_property(&global, &SIGNED_IN.into());
+    serde_json::from_str(&json?).ok()
+}

@@ -482,3 +482,19 @@ async fn a_device_from_before_sealing_is_sealed_at_its_first_unlock() {
     assert!(!raw_text(&name).await.contains("Kanariegatan"));
     Storage::delete_named(&name).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+fn a_sign_in_and_a_key_handed_to_the_next_app_are_taken_once() {
+    let me: lots_web::api::Me = serde_json::from_value(serde_json::json!({
+        "user": {
+            "id": "u-anna", "username": "anna", "display_name": "Anna",
+            "role": "staff", "districts": [], "disabled": false
+        },
+        "device_id": "d-new"
+    }))
+    .unwrap();
+    lots_web::lock::hand_over_sign_in(&me);
+    assert_eq!(lots_web::lock::handed_over_sign_in(), Some(me));
+    assert_eq!(lots_web::lock::handed_over_sign_in(), None);
+    assert!(lots_web::lock::handed_over().is_none());
+}
