@@ -67,18 +67,23 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.match("/index.html").then((cached) => cached || fetch(request)));
     return;
   }
+  // A second try at loading an app asks for the same file under another address (`?try=N`,
+  // see boot.js): files are cached by path alone, so a try neither misses the cache nor
+  // stores a copy of its own.
   if (DESK.includes(url.pathname)) {
     // The desk's app, kept once fetched, so that a computer that used it starts offline.
     event.respondWith(
       caches.open(CACHE).then(async (cache) => {
-        const cached = await cache.match(request);
+        const cached = await cache.match(url.pathname);
         if (cached) return cached;
         const response = await fetch(request);
-        if (response.ok) await cache.put(request, response.clone());
+        if (response.ok) await cache.put(url.pathname, response.clone());
         return response;
       }),
     );
     return;
   }
-  event.respondWith(caches.match(request).then((cached) => cached || fetch(request)));
+  event.respondWith(
+    caches.match(request, { ignoreSearch: true }).then((cached) => cached || fetch(request)),
+  );
 });

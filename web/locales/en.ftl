@@ -139,6 +139,7 @@ plan-step-due = Due by
 plan-step-overdue = overdue
 plan-add-goal = Add goal
 plan-goal-member = For whom
+plan-step-no-staff = The step cannot be yours: nobody is signed in on this device. Sign in again.
 plan-goal-area = Area
 plan-goal-description = The goal in the household's own words
 plan-notes = Plan notes

@@ -138,6 +138,7 @@ plan-step-due = Klart senast
 plan-step-overdue = försenat
 plan-add-goal = Lägg till mål
 plan-goal-member = För vem
+plan-step-no-staff = Steget kan inte bli ditt: ingen är inloggad på enheten. Logga in igen.
 plan-goal-area = Område
 plan-goal-description = Målet med hushållets egna ord
 plan-notes = Anteckningar om planen

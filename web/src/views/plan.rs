@@ -253,7 +253,7 @@ fn form_error(error: PlanFormError) -> String {
     match error {
         PlanFormError::Due => t("plan-step-due"),
         PlanFormError::Member => t("plan-goal-member"),
-        PlanFormError::NoStaff => error.to_string(),
+        PlanFormError::NoStaff => t("plan-step-no-staff"),
     }
 }
 
