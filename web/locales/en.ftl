@@ -872,6 +872,6 @@ admin-lock-desk = Minutes before the desk's app locks
 admin-lock-offline = Days a device may go without reaching the server
 admin-lock-save = Save the locking
 admin-lock-saved = The locking is saved. Devices follow it from their next contact.
-unlock-add-passkey = Unlock with this phone's screen lock (passkey) next time
+unlock-add-passkey = Unlock with this device's screen lock (passkey) next time
 unlock-with-passkey = Unlock with a passkey
 unlock-passkey-failed = The passkey did not unlock: { $error }. The password works as before.

@@ -871,6 +871,6 @@ admin-lock-desk = Minuter innan skrivbordets app låses
 admin-lock-offline = Dagar en enhet får vara utan kontakt med servern
 admin-lock-save = Spara låsningen
 admin-lock-saved = Låsningen är sparad. Enheterna följer den från nästa kontakt.
-unlock-add-passkey = Lås upp med telefonens skärmlås (passkey) nästa gång
+unlock-add-passkey = Lås upp med enhetens skärmlås (passkey) nästa gång
 unlock-with-passkey = Lås upp med passkey
 unlock-passkey-failed = Passkey låste inte upp: { $error }. Lösenordet fungerar som vanligt.
