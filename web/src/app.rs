@@ -105,7 +105,6 @@ async fn take_device(storage: Storage, signed_in: SignedIn) -> Phase {
     match lock::secure(&storage, &signed_in.me, signed_in.secret.as_deref(), now).await {
         Ok(Secured::Unlocked(unlocked)) => enter(unlocked, signed_in.me).await,
         Ok(Secured::Locked) => {
-            mark_signed_in(Some(&signed_in.me));
             let keyring = match storage.keyring().await {
                 Ok(keyring) => keyring,
                 Err(error) => return Phase::Failed(error.to_string()),
@@ -119,11 +118,7 @@ async fn take_device(storage: Storage, signed_in: SignedIn) -> Phase {
             }
         }
         Ok(Secured::ChoosePassphrase) => Phase::ChoosePassphrase(storage, signed_in.me),
-        Err(SecureError::OtherPersonWaiting) => {
-            let _ = api::logout().await;
-            Phase::Failed(t("signin-other-person-waiting"))
-        }
-        Err(SecureError::Device(words)) => Phase::Failed(words),
+        Err(error) => Phase::Failed(error.words()),
     }
 }
 
@@ -187,30 +182,11 @@ fn check_password_in_background(storage: Storage, me: Me, engine: Option<Engine>
 /// server forgets it, the device forgets who it was, and the page starts afresh.
 fn sign_out_without_engine(storage: Storage, phase: UseStateHandle<Phase>) {
     wasm_bindgen_futures::spawn_local(async move {
-        match leave_device(&storage, None).await {
+        match lock::leave_device(&storage, None).await {
             Ok(()) => start_afresh(),
             Err(error) => phase.set(Phase::Failed(error.to_string())),
         }
     });
-}
-
-/// Everything of the person leaves the device, then the server hears it: a sign-out ends
-/// the session (now, or at the next contact when offline: [`api::logout`]); a device an
-/// administrator shut out says it is wiped ([`api::wiped`]). In this order, since the
-/// server's answer clears the site's storage under the app's feet; and a device that could
-/// not be cleared keeps its session, so that the person can try again.
-async fn leave_device(
-    storage: &Storage,
-    shut_out: Option<api::ShutOut>,
-) -> Result<(), crate::storage::StorageError> {
-    storage.clear().await?;
-    mark_signed_in(None);
-    lock::tell_every_tab();
-    let _ = match shut_out {
-        None => api::logout().await,
-        Some(_) => api::wiped().await,
-    };
-    Ok(())
 }
 
 /// Opens the engine for a signed-in person and starts syncing.
@@ -476,7 +452,7 @@ pub fn app() -> Html {
                         session.reads.upload().await;
                         session.engine.end();
                         // Everything of this person leaves the device with them.
-                        match leave_device(session.engine.storage(), None).await {
+                        match lock::leave_device(session.engine.storage(), None).await {
                             // The page starts afresh: the browser's listeners and timers that
                             // hold this person's engine go with it.
                             Ok(()) => start_afresh(),
@@ -494,7 +470,7 @@ pub fn app() -> Html {
                         session.engine.end();
                         // Nothing waits for the server: everything goes, and the sign-in
                         // says why.
-                        match leave_device(session.engine.storage(), Some(why)).await {
+                        match lock::leave_device(session.engine.storage(), Some(why)).await {
                             Ok(()) => {
                                 if let Some(window) = web_sys::window() {
                                     let address =

@@ -21,7 +21,7 @@ use yew::prelude::*;
 
 use crate::api::Me;
 use crate::i18n::{self, Language};
-use crate::lock::{self, SecureError, Secured};
+use crate::lock::{self, Secured};
 use crate::screens::mark_signed_in;
 use crate::storage::Storage;
 use crate::views;
@@ -107,16 +107,9 @@ async fn take_device(signed_in: &SignedIn) -> Result<Option<Me>, String> {
             Ok(None)
         }
         Ok(Secured::ChoosePassphrase) => Ok(Some(signed_in.me.clone())),
-        Err(SecureError::OtherPersonWaiting) => {
-            let _ = crate::api::logout().await;
-            Err(i18n::t("signin-other-person-waiting"))
-        }
-        Err(SecureError::Device(words)) => Err(words),
+        Err(error) => Err(error.words()),
     };
     storage.close();
-    if let Ok(None) = result {
-        mark_signed_in(Some(&signed_in.me));
-    }
     result
 }
 

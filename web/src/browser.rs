@@ -101,3 +101,18 @@ pub fn random_id(prefix: &str) -> String {
     let number = u64::from_le_bytes(bytes);
     format!("{prefix}-{number:016x}")
 }
+
+/// Leaves `value` on the page's global object under `name`, for the next app started in this
+/// page (the sign-in hands the whole app what it could not store: see `lock.rs`).
+pub fn hand_to_next_app(name: &str, value: &wasm_bindgen::JsValue) {
+    let _ = js_sys::Reflect::set(&js_sys::global(), &name.into(), value);
+}
+
+/// What the app before this one left under `name` ([`hand_to_next_app`]); taken, so it is
+/// gone from the page afterwards.
+pub fn take_from_last_app(name: &str) -> Option<wasm_bindgen::JsValue> {
+    let global = js_sys::global();
+    let value = js_sys::Reflect::get(&global, &name.into()).ok()?;
+    let _ = js_sys::Reflect::delete_property(&global, &name.into());
+    (!value.is_undefined()).then_some(value)
+}

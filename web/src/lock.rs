@@ -68,6 +68,16 @@ pub enum SecureError {
     OtherPersonWaiting,
 }
 
+impl SecureError {
+    /// The refusal in the person's language.
+    pub fn words(&self) -> String {
+        match self {
+            SecureError::Device(words) => words.clone(),
+            SecureError::OtherPersonWaiting => crate::i18n::t("signin-other-person-waiting"),
+        }
+    }
+}
+
 impl From<StorageError> for SecureError {
     fn from(error: StorageError) -> Self {
         SecureError::Device(error.to_string())
@@ -83,9 +93,29 @@ impl From<VaultError> for SecureError {
 /// After the server accepted a sign-in: opens the device's key with the password (`secret`),
 /// or makes one. A device is one person's: another person's key, with nothing of theirs
 /// waiting for the server, goes with all it sealed; with something waiting, the sign-in is
-/// refused, so that it is not lost. A key wrapped with an older password is opened with
-/// that; with nothing waiting, the device starts afresh instead.
+/// refused (and its session ended), so that it is not lost. A key wrapped with an older
+/// password is opened with that; with nothing waiting, the device starts afresh instead.
+/// Unlocked or locked, the device is marked as this person's for the start-up script.
 pub async fn secure(
+    storage: &Storage,
+    me: &Me,
+    secret: Option<&str>,
+    now: i64,
+) -> Result<Secured, SecureError> {
+    let secured = take_key(storage, me, secret, now).await;
+    match &secured {
+        Ok(Secured::Unlocked(_) | Secured::Locked) => mark_signed_in(Some(me)),
+        Ok(Secured::ChoosePassphrase) => {}
+        Err(SecureError::OtherPersonWaiting) => {
+            let _ = api::logout().await;
+        }
+        Err(SecureError::Device(_)) => {}
+    }
+    secured
+}
+
+/// [`secure`]'s decision about the key.
+async fn take_key(
     storage: &Storage,
     me: &Me,
     secret: Option<&str>,
@@ -265,7 +295,7 @@ pub async fn unlock(
             opened(storage, keyring, key).await
         }
         Err(VaultError::WrongSecret) if keyring.failed >= MAX_FAILED_UNLOCKS => {
-            wipe(storage).await?;
+            leave_device(storage, None).await?;
             Err(UnlockError::Wiped)
         }
         Err(VaultError::WrongSecret) => Err(UnlockError::Wrong {
@@ -307,13 +337,23 @@ pub async fn unlock_with_passkey(
     opened(storage, keyring, key).await
 }
 
-/// Erases everything of the person on the device and ends their session; every tab of the
-/// app starts afresh.
-pub async fn wipe(storage: &Storage) -> Result<(), StorageError> {
+/// Everything of the person leaves the device, then the server hears it: a sign-out (and a
+/// wipe after too many wrong passwords) ends the session (now, or at the next contact when
+/// offline: [`api::logout`]); a device an administrator shut out says it is wiped
+/// ([`api::wiped`]). In this order, since the server's answer clears the site's storage under
+/// the app's feet; and a device that could not be cleared keeps its session, so that the
+/// person can try again. Every other tab of the app starts afresh.
+pub async fn leave_device(
+    storage: &Storage,
+    shut_out: Option<api::ShutOut>,
+) -> Result<(), StorageError> {
     storage.clear().await?;
     mark_signed_in(None);
-    let _ = api::logout().await;
     tell_every_tab();
+    let _ = match shut_out {
+        None => api::logout().await,
+        Some(_) => api::wiped().await,
+    };
     Ok(())
 }
 
@@ -387,16 +427,12 @@ const SIGNED_IN: &str = "lotsSignedIn";
 /// takes this one (its device, above all) over the one stored before.
 pub fn hand_over_sign_in(me: &Me) {
     if let Ok(json) = serde_json::to_string(me) {
-        let _ = js_sys::Reflect::set(&js_sys::global(), &SIGNED_IN.into(), &json.into());
+        crate::browser::hand_to_next_app(SIGNED_IN, &json.into());
     }
 }
 
 /// The sign-in the sign-in app left ([`hand_over_sign_in`]), if any; gone from the page after.
 pub fn handed_over_sign_in() -> Option<Me> {
-    let global = js_sys::global();
-    let json = js_sys::Reflect::get(&global, &SIGNED_IN.into())
-        .ok()?
-        .as_string();
-    let _ = js_sys::Reflect::delete_property(&global, &SIGNED_IN.into());
-    serde_json::from_str(&json?).ok()
+    let json = crate::browser::take_from_last_app(SIGNED_IN)?.as_string()?;
+    serde_json::from_str(&json).ok()
 }

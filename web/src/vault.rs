@@ -453,15 +453,15 @@ impl DataKey {
 
     /// Leaves the key for the app that starts next in this page ([`Self::take_handed_over`]).
     pub fn hand_over(&self) {
-        let _ = Reflect::set(&js_sys::global(), &HANDED_OVER.into(), &self.0);
+        crate::browser::hand_to_next_app(HANDED_OVER, &self.0);
     }
 
     /// The key the sign-in left, if any; it is gone from the page's global object afterwards.
     pub fn take_handed_over() -> Option<DataKey> {
-        let global = js_sys::global();
-        let key = Reflect::get(&global, &HANDED_OVER.into()).ok()?;
-        let _ = Reflect::delete_property(&global, &HANDED_OVER.into());
-        key.dyn_into::<CryptoKey>().ok().map(DataKey)
+        crate::browser::take_from_last_app(HANDED_OVER)?
+            .dyn_into::<CryptoKey>()
+            .ok()
+            .map(DataKey)
     }
 }
 

@@ -126,7 +126,7 @@ pub fn unlock(props: &UnlockProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             let (problem, storage) = (problem.clone(), storage.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match lock::wipe(&storage).await {
+                match lock::leave_device(&storage, None).await {
                     Ok(()) => {
                         if let Some(window) = web_sys::window() {
                             let _ = window.location().replace("/");
