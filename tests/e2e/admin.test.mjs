@@ -286,3 +286,31 @@ test("gallring lists what is due first, and a household recorded in error is rem
   assert.deepEqual(admin.errors, []);
   await admin.context.close();
 });
+
+test("how devices lock is set in the devices section, and a value out of range is not sent", async () => {
+  const admin = await console_();
+  const { page } = admin;
+  await section(page, "Enheter");
+  const form = page.locator("form.device-lock");
+  await form.waitFor();
+  assert.equal(await page.locator("#lock-phone").inputValue(), "5");
+  // Out of range, the form is not sent: the browser says why at the field.
+  await page.fill("#lock-offline", "400");
+  await form.locator("button[type=submit]").click();
+  assert.equal(await page.$eval("#lock-offline", (input) => input.validity.rangeOverflow), true);
+  assert.equal(await form.locator(".admin-done").count(), 0);
+  await page.fill("#lock-offline", "30");
+  await page.fill("#lock-phone", "3");
+  await form.locator("button[type=submit]").click();
+  await form.locator(".admin-done", { hasText: "Låsningen är sparad" }).waitFor();
+  await form.scrollIntoViewIfNeeded();
+  await check(page, "admin-device-lock");
+  const asAnna = await apiSession(server.base, { username: "anna", password: "demo-anna-2026" });
+  assert.equal((await asAnna("GET", "/api/me")).device_lock.phone_idle_minutes, 3);
+  // Back as it was, for the tests after this one.
+  await page.fill("#lock-phone", "5");
+  await form.locator("button[type=submit]").click();
+  await form.locator(".admin-done").waitFor();
+  assert.deepEqual(admin.errors, []);
+  await admin.context.close();
+});

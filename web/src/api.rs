@@ -328,6 +328,7 @@ async fn send_json(
 ) -> Result<gloo::net::http::Response, ApiError> {
     let request = match method {
         "PATCH" => Request::patch(path),
+        "PUT" => Request::put(path),
         _ => Request::post(path),
     };
     let response = request
