@@ -66,6 +66,34 @@ fn a_new_household_reaches_the_server_and_another_phone() {
 }
 
 #[test]
+fn a_document_evicted_from_the_server_still_reaches_the_phones_that_synced_it() {
+    let (mut net, server, phone1, phone2, _, _) = network();
+    net.input(phone2, Input::Want { document: DOC });
+    net.run_until_quiet();
+    assert!(net.peers[server].followed(&DOC));
+    let stored = net.peers[server]
+        .evict_document(&DOC)
+        .expect("nothing holds it");
+    assert!(net.peers[server].document(&DOC).is_none());
+    assert!(net.peers[server].followed(&DOC), "who synced it is kept");
+
+    edit(&mut net, phone1, |doc| {
+        doc.update_housing(
+            &sign("u-anna", at("2024-02-01", 9)),
+            "Ny gatan 1",
+            "",
+            HousingForm::ALL[0],
+        )
+        .unwrap()
+    });
+    // The driver loads it again as a message for it comes.
+    net.peers[server].insert_document(DOC, stored);
+    net.run_until_quiet();
+    assert_eq!(read(&net, phone2).profile.address, "Ny gatan 1");
+    assert_eq!(read(&net, server), read(&net, phone1));
+}
+
+#[test]
 fn offline_visits_and_note_edits_on_two_phones_merge() {
     let (mut net, server, phone1, phone2, link1, link2) = network();
     net.input(phone2, Input::Want { document: DOC });

@@ -23,9 +23,10 @@ use lots_core::{DocumentId, Timestamp};
 
 use crate::AppState;
 use crate::auth::{Session, SignedIn, new_token, session_cookie};
+use crate::caseload::HouseholdSummary;
 use crate::error::AppError;
 use crate::store::{AuditFilter, AuditReader, Device, District, Role, SessionKind, User};
-use crate::sync::hub::{HouseholdSummary, now};
+use crate::sync::hub::now;
 use crate::throttle;
 
 pub use lots_core::api::{AuditLog, FlaggedRow, Me, NewUser};
@@ -349,7 +350,7 @@ pub async fn caseload(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Json<Vec<HouseholdSummary>>, AppError> {
-    let caseload = state.hub.caseload(session.principal()).await?;
+    let caseload = crate::caseload::caseload(&state.store, &session.principal(), now()).await?;
     // A list names households: on record, in counts (which ones is the caseload itself).
     let detail = format!("households={}", caseload.len());
     audit_action(&state, &session, "caseload-listed", &detail).await?;

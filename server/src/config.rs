@@ -98,6 +98,12 @@ pub struct Config {
     #[arg(long, env = "LOTS_SOCKETS_PER_USER", default_value_t = 8)]
     pub sockets_per_user: usize,
 
+    /// How much memory, in megabytes, the households kept in memory may take (estimated from
+    /// their stored size). Past it the least recently used leave memory, to be read from disk
+    /// again when next used; a household with changes not yet on disk always stays.
+    #[arg(long, env = "LOTS_DOCUMENT_MEMORY_MB", default_value_t = 256)]
+    pub document_memory_mb: usize,
+
     /// Where to serve Prometheus metrics (`GET /metrics`), on a listener of its own; off
     /// unless given. Bind it to loopback or an internal network: never the internet.
     #[arg(long, env = "LOTS_METRICS_LISTEN")]
@@ -198,6 +204,9 @@ impl Config {
                 "--max-message-bytes {} is too small to hold one sync message",
                 self.max_message_bytes
             );
+        }
+        if self.document_memory_mb == 0 {
+            anyhow::bail!("--document-memory-mb must be at least 1");
         }
         if self.messages_per_second == 0 {
             anyhow::bail!("--messages-per-second must be at least 1");

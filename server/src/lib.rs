@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod caseload;
 pub mod checkpoint;
 pub mod config;
 pub mod demo;
@@ -53,7 +54,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens storage, loads every document and starts the hub.
+    /// Opens storage and starts the hub.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
         let store = match &config.database_url {
@@ -71,6 +72,7 @@ impl AppState {
                 sockets_per_user: config.sockets_per_user,
                 skip_vetting: config.unvetted_for_benchmark,
                 metrics: metrics.clone(),
+                document_memory: config.document_memory_mb.saturating_mul(1 << 20),
             },
         )
         .await?;

@@ -12,6 +12,7 @@
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -39,6 +40,12 @@ pub struct Metrics {
     registry: Registry,
     /// Documents the hub holds in memory.
     pub documents_in_memory: Gauge,
+    /// The estimated memory those documents take, in bytes.
+    pub document_memory_bytes: Gauge,
+    /// Documents read from disk into memory.
+    pub documents_loaded: Counter,
+    /// Documents evicted from memory, least recently used first, under the memory budget.
+    pub documents_evicted: Counter,
     /// Inputs (messages, connections, commands) per batch, by partition.
     pub batch_inputs: Family<Partition, Histogram>,
     /// How long a batch's commit took, in seconds, by partition.
@@ -61,6 +68,24 @@ impl Default for Metrics {
             "documents_in_memory",
             "Documents the sync hub holds in memory",
             documents_in_memory.clone(),
+        );
+        let document_memory_bytes = Gauge::default();
+        registry.register(
+            "document_memory_bytes",
+            "Estimated memory the documents in memory take (what the budget counts)",
+            document_memory_bytes.clone(),
+        );
+        let documents_loaded = Counter::default();
+        registry.register(
+            "documents_loaded",
+            "Documents read from disk into memory",
+            documents_loaded.clone(),
+        );
+        let documents_evicted = Counter::default();
+        registry.register(
+            "documents_evicted",
+            "Documents evicted from memory under the memory budget",
+            documents_evicted.clone(),
         );
         let batch_inputs = Family::<Partition, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(1.0, 2.0, 12))
@@ -95,6 +120,9 @@ impl Default for Metrics {
         Self {
             registry,
             documents_in_memory,
+            document_memory_bytes,
+            documents_loaded,
+            documents_evicted,
             batch_inputs,
             commit_seconds,
             sockets,

@@ -79,7 +79,7 @@ impl TestServer {
 /// A JSON request to `server` with a bearer token: its status and body (`null` when it has
 /// none).
 pub async fn call(
-    server: &TestServer,
+    server: &impl Api,
     method: reqwest::Method,
     path: &str,
     token: &str,

@@ -644,43 +644,52 @@ fn figure(text: &str, sample: &str) -> Option<f64> {
         .and_then(|value| value.trim().parse().ok())
 }
 
-#[tokio::test]
-async fn an_operator_reads_the_servers_figures_on_a_listener_of_its_own() {
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A server process with `args` and its figures on a listener of their own: the server and
+/// that listener's address.
+async fn server_with_metrics(args: &[&str]) -> (ServerProcess, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let metrics_listen = format!("127.0.0.1:{metrics_port}");
-    let server = ServerProcess::start(&["--metrics-listen", &metrics_listen])
+    let listen = format!("127.0.0.1:{port}");
+    let mut all = vec!["--metrics-listen", &listen];
+    all.extend_from_slice(args);
+    let server = ServerProcess::start(&all).await.unwrap();
+    (server, listen)
+}
+
+/// The figures a server serves on `listen`, in the OpenMetrics text format.
+async fn figures(listen: &str) -> String {
+    let response = reqwest::get(format!("http://{listen}/metrics"))
         .await
         .unwrap();
-    let read = || async {
-        let response = reqwest::get(format!("http://{metrics_listen}/metrics"))
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert!(
-            response.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("application/openmetrics-text"),
-        );
-        response.text().await.unwrap()
-    };
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+    );
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_operator_reads_the_servers_figures_on_a_listener_of_its_own() {
+    let (server, metrics_listen) = server_with_metrics(&[]).await;
+    let read = || figures(&metrics_listen);
     let before = read().await;
     let started = figure(&before, "lots_startup_seconds").unwrap();
     assert!(started > 0.0 && started < 120.0, "{started}");
-    // Every household is in memory, as the hub holds them today: the supervisor's desk
-    // (both districts) lists them all.
+    // Start-up reads no document, and a caseload is read from tables: listing every
+    // household (the supervisor's two districts) loads none.
     let sara = server.login("sara").await.unwrap();
-    let all = server.caseload(&sara).await.unwrap().len() as f64;
-    assert!(all >= 40.0, "{all}");
-    assert_eq!(
-        figure(&before, "lots_documents_in_memory"),
-        Some(all),
-        "{before}"
-    );
+    let all = server.caseload(&sara).await.unwrap().len();
+    assert!(all >= 40, "{all}");
+    let listed = read().await;
+    for name in ["lots_documents_in_memory", "lots_documents_loaded_total"] {
+        assert_eq!(figure(&listed, name), Some(0.0), "{name}: {listed}");
+    }
     assert_eq!(figure(&before, r#"lots_sockets{role="staff"}"#), None);
 
     // A phone connects and records a visit: one socket, batches committed.
@@ -707,6 +716,14 @@ async fn an_operator_reads_the_servers_figures_on_a_listener_of_its_own() {
         figure(&during, "lots_quarantined_changes_pending"),
         Some(0.0)
     );
+    // The one household the phone synced came into memory as it did, and only it.
+    for name in ["lots_documents_in_memory", "lots_documents_loaded_total"] {
+        assert_eq!(figure(&during, name), Some(1.0), "{name}: {during}");
+    }
+    assert!(
+        figure(&during, "lots_document_memory_bytes").unwrap() > 0.0,
+        "{during}"
+    );
 
     // Gone with the socket.
     drop(phone);
@@ -730,4 +747,91 @@ async fn an_operator_reads_the_servers_figures_on_a_listener_of_its_own() {
         .unwrap();
     let body = app.text().await.unwrap();
     assert!(!body.contains("lots_documents_in_memory"), "{body}");
+}
+
+#[tokio::test]
+async fn a_household_evicted_from_memory_still_reaches_every_device_that_synced_it() {
+    // A budget that holds a few demo households, not a caseload.
+    let (server, metrics_listen) = server_with_metrics(&["--document-memory-mb", "1"]).await;
+    let read = || figures(&metrics_listen);
+    let sync = format!("ws://{}/sync", server.address());
+    let token = server.login("anna").await.unwrap();
+    let households = server.caseload(&token).await.unwrap();
+    assert!(households.len() >= 10, "{}", households.len());
+    let mut phone = SyncClient::connect_url(&sync, Some(&token), "anna-phone")
+        .await
+        .unwrap();
+    let tablet_token = server.login("anna").await.unwrap();
+    let mut tablet = SyncClient::connect_url(&sync, Some(&tablet_token), "anna-tablet")
+        .await
+        .unwrap();
+    for document in &households {
+        assert!(phone.fetch(*document).await.unwrap());
+        assert!(tablet.fetch(*document).await.unwrap());
+    }
+    let figures = read().await;
+    let evicted = figure(&figures, "lots_documents_evicted_total").unwrap();
+    let held = figure(&figures, "lots_documents_in_memory").unwrap();
+    assert!(evicted >= 1.0, "{figures}");
+    assert!(held < households.len() as f64, "{figures}");
+    assert!(
+        figure(&figures, "lots_document_memory_bytes").unwrap() <= f64::from(1 << 20),
+        "{figures}"
+    );
+
+    // The first household synced is the least recently used: out of memory by now. A visit
+    // recorded on the phone still reaches the tablet, and the caseload line shows it.
+    let first = households[0];
+    let visit = VisitId::new("v-evicted").unwrap();
+    phone.record_visit(first, &visit, "u-anna").await.unwrap();
+    phone.settle(Duration::from_millis(300)).await.unwrap();
+    tablet.settle(Duration::from_millis(500)).await.unwrap();
+    let on_tablet = HouseholdDoc::new(tablet.peer.document(&first).unwrap())
+        .household()
+        .unwrap();
+    assert!(on_tablet.visits.contains_key(&visit));
+    let (_, lines) = call(&server, reqwest::Method::GET, "/api/caseload", &token, None).await;
+    let line = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["document_id"] == first.to_string())
+        .unwrap();
+    let last_visit = line["last_visit"].as_i64().unwrap();
+    assert!(
+        last_visit >= lots_server::sync::hub::now().plus_minutes(-31).as_millis(),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn households_stored_before_digests_are_listed_whole_and_digested_once() {
+    let server = TestServer::start(4).await.unwrap();
+    let token = server.login("anna").await.unwrap();
+    let server = &server;
+    let caseload = |token: String| async move {
+        call(server, reqwest::Method::GET, "/api/caseload", &token, None)
+            .await
+            .1
+    };
+    let digested = caseload(token.clone()).await;
+    server.state.store.forget_digests().await.unwrap();
+    let digests_kept = || async {
+        let rows = server.state.store.caseload_rows(Some("u-anna"), &[]).await;
+        rows.unwrap()
+            .iter()
+            .map(|row| row.digest.is_some())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(digests_kept().await, [false; 4]);
+
+    // The list reads the stored households instead, says the same, and keeps their digests.
+    assert_eq!(caseload(token.clone()).await, digested);
+    assert_eq!(digested.as_array().unwrap().len(), 4);
+    assert!(
+        digested[0]["address"]
+            .as_str()
+            .is_some_and(|address| !address.is_empty())
+    );
+    assert_eq!(digests_kept().await, [true; 4]);
 }

@@ -456,6 +456,35 @@ impl<P: SharePolicy> SyncPeer<P> {
         self.documents.remove(document)
     }
 
+    /// Takes a document out of memory while keeping what each peer is known to share of it
+    /// (the sync state a reconnect keeps), so that a peer that synced it is still offered its
+    /// changes once it is back in memory ([`SyncPeer::insert_document`]). Refused (`None`, and
+    /// nothing changes) while the document holds what is not stored anywhere: a placeholder
+    /// being created, or changes kept aside until what they depend on comes. The driver must
+    /// also keep a document whose changes it has not stored.
+    pub fn evict_document(&mut self, document: &DocumentId) -> Option<Automerge> {
+        if self.placeholders.contains_key(document) || self.waiting.contains_key(document) {
+            return None;
+        }
+        let doc = self.documents.remove(document)?;
+        self.dirty.remove(document);
+        if let Some(states) = self.sync_states.get_mut(document) {
+            for state in states.values_mut() {
+                *state = sync::State::decode(&state.encode()).unwrap_or_default();
+            }
+        }
+        Some(doc)
+    }
+
+    /// Whether a connected peer has synced this document: its changes must reach them.
+    pub fn followed(&self, document: &DocumentId) -> bool {
+        self.sync_states.get(document).is_some_and(|states| {
+            states
+                .keys()
+                .any(|peer| self.peer_connections.contains_key(peer))
+        })
+    }
+
     /// A document, when this peer has it.
     pub fn document(&self, document: &DocumentId) -> Option<&Automerge> {
         self.documents.get(document)

@@ -25,6 +25,19 @@ pub(super) const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (document_id, 
 pub(super) const UPSERT_FORMER_HOLDER: &str = "INSERT INTO former_holders (document_id, staff_id, reassigned_at) VALUES ($1, $2, $3) \
      ON CONFLICT (document_id, staff_id) DO UPDATE SET reassigned_at = $3";
 
+/// A household's row as a caseload reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdRow {
+    /// The household.
+    pub document: DocumentId,
+    /// Its district.
+    pub district: Option<String>,
+    /// The staff member whose caseload it is in.
+    pub assigned_staff: Option<String>,
+    /// Its digest as JSON; `None` until the server first digests it.
+    pub digest: Option<String>,
+}
+
 impl Store {
     /// Every stored document's bytes (chunks concatenated), for loading at start.
     pub async fn documents(&self) -> Result<Vec<(DocumentId, Vec<u8>)>, StoreError> {
@@ -182,6 +195,68 @@ impl Store {
         rows.into_iter()
             .map(|(id, district, staff)| Ok((parse_document_id(&id)?, district, staff)))
             .collect()
+    }
+
+    /// The households a caseload may list: assigned to `staff`, or of one of `districts`.
+    pub async fn caseload_rows(
+        &self,
+        staff: Option<&str>,
+        districts: &[String],
+    ) -> Result<Vec<HouseholdRow>, StoreError> {
+        const COLUMNS: &str =
+            "SELECT document_id, district_id, assigned_staff, digest FROM households";
+        // Document id, district, assigned staff, digest.
+        type Raw = (String, Option<String>, Option<String>, Option<String>);
+        let mut rows: Vec<Raw> = Vec::new();
+        if let Some(staff) = staff {
+            rows.extend(on_pool!(self, |pool| {
+                sqlx::query_as(&format!("{COLUMNS} WHERE assigned_staff = $1"))
+                    .bind(staff)
+                    .fetch_all(pool)
+                    .await?
+            }));
+        }
+        for district in districts {
+            rows.extend(on_pool!(self, |pool| {
+                sqlx::query_as(&format!("{COLUMNS} WHERE district_id = $1"))
+                    .bind(district)
+                    .fetch_all(pool)
+                    .await?
+            }));
+        }
+        let mut households: Vec<HouseholdRow> = rows
+            .into_iter()
+            .map(|(id, district, assigned_staff, digest)| {
+                Ok(HouseholdRow {
+                    document: parse_document_id(&id)?,
+                    district,
+                    assigned_staff,
+                    digest,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        households.sort_by_key(|row| row.document);
+        households.dedup_by_key(|row| row.document);
+        Ok(households)
+    }
+
+    /// Keeps a digest made from a household's stored document, unless the household has one
+    /// already (the hub wrote a newer one meanwhile).
+    pub async fn backfill_digest(
+        &self,
+        document: &DocumentId,
+        digest: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE households SET digest = $2 WHERE document_id = $1 AND digest IS NULL",
+            )
+            .bind(document.to_string())
+            .bind(digest)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 
     /// One household's index entry: its district and assigned staff, if it has one.

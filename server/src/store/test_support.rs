@@ -58,4 +58,16 @@ impl super::Store {
         });
         Ok(())
     }
+
+    /// Clears every household's digest, as in a database from before digests were kept: for
+    /// the test of the caseload's backfill.
+    #[doc(hidden)]
+    pub async fn forget_digests(&self) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE households SET digest = NULL")
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
 }

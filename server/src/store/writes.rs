@@ -28,6 +28,7 @@ pub struct Writes {
     actors: Vec<ActorBinding>,
     chunks: Vec<(DocumentId, Vec<u8>)>,
     households: Vec<(DocumentId, Option<String>, Option<String>)>,
+    digests: Vec<(DocumentId, String)>,
     quarantine: Vec<NewQuarantined>,
     unread: Vec<NewUnread>,
     former_holders: Vec<(DocumentId, String, Timestamp)>,
@@ -62,6 +63,12 @@ impl Writes {
         assigned_staff: Option<String>,
     ) {
         self.households.push((document, district, assigned_staff));
+    }
+
+    /// Keeps a household's digest (its caseload line, as JSON) with its index entry, which
+    /// must exist or be written in the same commit.
+    pub fn digest(&mut self, document: DocumentId, digest: String) {
+        self.digests.push((document, digest));
     }
 
     /// Quarantines a refused change, pending a decision, unless its document has it already.
@@ -181,6 +188,7 @@ impl Writes {
         self.actors.is_empty()
             && self.chunks.is_empty()
             && self.households.is_empty()
+            && self.digests.is_empty()
             && self.quarantine.is_empty()
             && self.unread.is_empty()
             && self.former_holders.is_empty()
@@ -326,6 +334,13 @@ impl Store {
                     .bind(district)
                     .bind(assigned_staff)
                     .bind(now.as_millis())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (document, digest) in &writes.digests {
+                sqlx::query("UPDATE households SET digest = $2 WHERE document_id = $1")
+                    .bind(document.to_string())
+                    .bind(digest)
                     .execute(&mut *tx)
                     .await?;
             }

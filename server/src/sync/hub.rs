@@ -9,21 +9,28 @@
 //! change leaves before the change is on disk. If the commit fails, nothing of the batch is
 //! sent: every connection that had a message in it is closed and the changed documents are
 //! reloaded from disk, so memory never runs ahead of what the server has acknowledged.
+//!
+//! Documents are in memory only while they are used. One is loaded from disk when a message
+//! for it arrives or the server must change it, and the least recently used ones leave memory
+//! once their estimated size passes the operator's budget (`--document-memory-mb`), never one
+//! whose changes are not yet on disk. What each connected device is known to share of an
+//! evicted document stays (core's `SyncPeer::evict_document`), so its changes still reach
+//! every device that synced it. Start-up reads tables only, no document.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hashlink::LinkedHashMap;
 use lots_core::automerge::{ActorId, Automerge, ChangeHash};
 use lots_core::{
-    ConnectionId, DeviceId, DocumentId, HouseholdDoc, Input, Output, PeerConfig, PeerId,
+    ConnectionId, DeviceId, DocumentId, HouseholdDoc, Input, Message, Output, PeerConfig, PeerId,
     Role as PeerRole, Signature, StaffId, SyncError, SyncPeer, Timestamp,
 };
 use tokio::sync::{mpsc, oneshot};
 
-pub use super::caseload::HouseholdSummary;
-use super::caseload::summaries;
 use super::policy::{CaseloadPolicy, Holder, HouseholdIndex, Principal};
+use crate::caseload::Digest;
 use crate::metrics::{Metrics, Partition};
 use crate::store::{
     Announcement, Heard, NewQuarantined, NewUnread, QuarantineStatus, Removal, Store, StoreError,
@@ -110,10 +117,6 @@ enum Command {
         connection: ConnectionId,
         message_bytes: u64,
         limit: u64,
-    },
-    Caseload {
-        principal: Principal,
-        reply: oneshot::Sender<Vec<HouseholdSummary>>,
     },
     Assign {
         principal: Principal,
@@ -219,15 +222,6 @@ impl HubHandle {
     /// Tells the hub a socket closed.
     pub fn disconnected(&self, connection: ConnectionId) {
         let _ = self.tx.send(Command::Disconnected { connection });
-    }
-
-    /// The households this person may see.
-    pub async fn caseload(&self, principal: Principal) -> Result<Vec<HouseholdSummary>, HubError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Command::Caseload { principal, reply })
-            .map_err(|_| HubError::Stopped)?;
-        answer.await.map_err(|_| HubError::Stopped)
     }
 
     /// Moves a household to a staff member's caseload, signed by `principal`.
@@ -413,7 +407,21 @@ struct Hub {
     next_connection: u64,
     sockets_per_user: usize,
     metrics: Arc<Metrics>,
+    /// The documents in memory, least recently used first, each with its estimated size.
+    resident: LinkedHashMap<DocumentId, usize>,
+    /// The sum of the estimated sizes in `resident`.
+    resident_bytes: usize,
+    /// How large `resident_bytes` may grow before documents are evicted.
+    memory_budget: usize,
+    /// Who the server signs its own changes (schema migrations) as.
+    signer: (StaffId, DeviceId),
 }
+
+/// How many bytes of memory a loaded document takes per byte of its stored form: the
+/// estimate the memory budget counts in. Measured on core's synthetic households (release
+/// build, resident memory before and after loading 200 of them): 15.7 at 100 visits (11 KB
+/// stored, 175 KB loaded), 11.1 at 12 visits (BENCHMARKS.md).
+const MEMORY_PER_STORED_BYTE: usize = 16;
 
 /// The hub's one partition, as its figures name it.
 const PARTITION: Partition = Partition { partition: 0 };
@@ -440,9 +448,12 @@ pub struct HubConfig {
     pub skip_vetting: bool,
     /// Where its figures go.
     pub metrics: Arc<Metrics>,
+    /// How much memory (estimated, in bytes) the documents in memory may take before the
+    /// least recently used are evicted.
+    pub document_memory: usize,
 }
 
-/// Loads every stored document and starts the hub task.
+/// Reads the tables access decisions need and starts the hub task.
 pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, StoreError> {
     let mut config = PeerConfig::new(hub_config.peer_id.clone(), PeerRole::Server);
     config.max_message_bytes = hub_config.max_message_bytes;
@@ -457,6 +468,14 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
         next_connection: 0,
         sockets_per_user: hub_config.sockets_per_user,
         metrics: hub_config.metrics.clone(),
+        resident: LinkedHashMap::new(),
+        resident_bytes: 0,
+        memory_budget: hub_config.document_memory,
+        signer: (
+            StaffId::new("lots-server").map_err(|error| StoreError::Damaged(error.to_string()))?,
+            DeviceId::new(hub_config.peer_id.as_str())
+                .map_err(|error| StoreError::Damaged(error.to_string()))?,
+        ),
     };
     hub.peer.policy_mut().skip_vetting = hub_config.skip_vetting;
     // The stored index covers documents without a household profile (brought by other
@@ -504,44 +523,10 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
             hub.peer.policy_mut().quarantined.insert(hash);
         }
     }
-    let started = now();
-    let server = Signature::new(
-        StaffId::new("lots-server").map_err(|error| StoreError::Damaged(error.to_string()))?,
-        DeviceId::new(hub_config.peer_id.as_str())
-            .map_err(|error| StoreError::Damaged(error.to_string()))?,
-        started,
+    tracing::info!(
+        households = hub.stored_index.len(),
+        "household index read; documents load as they are used"
     );
-    let mut migrated = 0;
-    for (document, bytes) in hub.store.documents().await? {
-        match load_caught(&bytes) {
-            Ok(mut doc) => {
-                // Only the server migrates, once, signed as itself; phones wait for it.
-                match HouseholdDoc::migrate(&mut doc, &server) {
-                    Ok(true) => {
-                        migrated += 1;
-                        hub.adopt_unsaved(document, doc);
-                        hub.stage_change(started, None, document);
-                    }
-                    Ok(false) => hub.adopt(document, doc),
-                    Err(error) => {
-                        tracing::error!(%document, %error, "a stored household cannot be migrated; it is listed as unreadable");
-                        hub.adopt(document, doc);
-                    }
-                }
-            }
-            Err(error) => {
-                tracing::error!(%document, %error, "a stored document does not load; it is left out")
-            }
-        }
-    }
-    if migrated > 0 {
-        hub.flush(started).await?;
-        tracing::info!(
-            migrated,
-            "households migrated to the current schema version"
-        );
-    }
-    tracing::info!(documents = hub.saved_heads.len(), "documents loaded");
     hub.count_documents();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (messages, mut messages_rx) = mpsc::channel(MESSAGE_QUEUE);
@@ -569,6 +554,7 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
             }
             let processed = started.elapsed();
             let _ = hub.flush(now()).await;
+            hub.evict();
             hub.metrics
                 .batch_inputs
                 .get_or_create(&PARTITION)
@@ -609,20 +595,116 @@ impl Hub {
     fn count_documents(&self) {
         let count = i64::try_from(self.peer.document_ids().count()).unwrap_or(i64::MAX);
         self.metrics.documents_in_memory.set(count);
+        self.metrics
+            .document_memory_bytes
+            .set(i64::try_from(self.resident_bytes).unwrap_or(i64::MAX));
     }
 
-    /// Takes a document that is already on disk into memory.
-    fn adopt(&mut self, document: DocumentId, doc: Automerge) {
+    /// Takes a document that is already on disk (`stored` bytes of it) into memory.
+    fn adopt(&mut self, document: DocumentId, doc: Automerge, stored: usize) {
         self.saved_heads.insert(document, doc.get_heads());
-        self.adopt_unsaved(document, doc);
+        self.adopt_unsaved(document, doc, stored);
     }
 
     /// Takes a document into memory whose latest changes are not yet on disk.
-    fn adopt_unsaved(&mut self, document: DocumentId, doc: Automerge) {
+    fn adopt_unsaved(&mut self, document: DocumentId, doc: Automerge, stored: usize) {
         if let Some(index) = index_of(&doc) {
             self.peer.policy_mut().households.insert(document, index);
         }
         self.peer.insert_document(document, doc);
+        self.track(document, stored.saturating_mul(MEMORY_PER_STORED_BYTE));
+    }
+
+    /// Counts a document in memory as just used, with its estimated size.
+    fn track(&mut self, document: DocumentId, bytes: usize) {
+        if let Some(before) = self.resident.insert(document, bytes) {
+            self.resident_bytes -= before;
+        }
+        self.resident_bytes += bytes;
+    }
+
+    /// Counts a document as used now: the last to be evicted.
+    fn touch(&mut self, document: &DocumentId) {
+        self.resident.to_back(document);
+    }
+
+    /// Stops counting a document that left memory.
+    fn untrack(&mut self, document: &DocumentId) {
+        if let Some(bytes) = self.resident.remove(document) {
+            self.resident_bytes -= bytes;
+        }
+        self.saved_heads.remove(document);
+    }
+
+    /// Makes sure a known document is in memory, reading it from disk if needed (and bringing
+    /// it to the current schema, signed as the server). `false` when there is no such stored
+    /// document (a new one, a removed one) or it does not load: the peer then treats it as
+    /// one it does not have.
+    async fn ensure_loaded(&mut self, now: Timestamp, document: DocumentId) -> bool {
+        if self.peer.document(&document).is_some() {
+            self.touch(&document);
+            return true;
+        }
+        let policy = self.peer.policy();
+        if policy.removed.contains(&document) || !policy.households.contains_key(&document) {
+            return false;
+        }
+        let bytes = match self.store.document(&document).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return false,
+            Err(error) => {
+                tracing::error!(%document, %error, "cannot read a document from disk");
+                return false;
+            }
+        };
+        let mut doc = match load_caught(&bytes) {
+            Ok(doc) => doc,
+            Err(error) => {
+                tracing::error!(%document, %error, "a stored document does not load; it is listed as unreadable");
+                return false;
+            }
+        };
+        let loaded = doc.get_heads();
+        let (staff, device) = self.signer.clone();
+        // Only the server migrates, once, signed as itself; phones wait for it.
+        match HouseholdDoc::migrate(&mut doc, &Signature::new(staff, device, now)) {
+            Ok(true) => {
+                tracing::info!(%document, "household migrated to the current schema version");
+                self.adopt_unsaved(document, doc, bytes.len());
+                self.saved_heads.insert(document, loaded);
+                self.stage_change(now, None, document);
+            }
+            Ok(false) => self.adopt(document, doc, bytes.len()),
+            Err(error) => {
+                tracing::error!(%document, %error, "a stored household cannot be migrated; it is listed as unreadable");
+                self.adopt(document, doc, bytes.len());
+            }
+        }
+        self.metrics.documents_loaded.inc();
+        true
+    }
+
+    /// Evicts the least recently used documents while their estimated size is over the budget,
+    /// passing over any whose changes are not yet on disk or that the peer still needs.
+    fn evict(&mut self) {
+        if self.resident_bytes <= self.memory_budget {
+            return;
+        }
+        let candidates: Vec<DocumentId> = self.resident.keys().copied().collect();
+        for document in candidates {
+            if self.resident_bytes <= self.memory_budget {
+                break;
+            }
+            let saved = self
+                .peer
+                .document(&document)
+                .is_some_and(|doc| self.saved_heads.get(&document) == Some(&doc.get_heads()));
+            if saved && self.peer.evict_document(&document).is_some() {
+                self.untrack(&document);
+                self.metrics.documents_evicted.inc();
+            }
+        }
+        self.count_documents();
     }
 
     /// Reads every user again, for the checks of who may hold a household.
@@ -686,6 +768,16 @@ impl Hub {
                 }
                 // Logs carry ids and sizes, never a message's content (household data).
                 tracing::debug!(connection = connection.0, bytes = bytes.len(), "received");
+                // The document it is about comes into memory first; the peer decodes (and
+                // refuses) the message itself, so a message that does not decode loads nothing.
+                if let Ok(
+                    Message::Sync { document, .. }
+                    | Message::Request { document, .. }
+                    | Message::DocUnavailable { document, .. },
+                ) = Message::decode(&bytes)
+                {
+                    self.ensure_loaded(now, document).await;
+                }
                 // Automerge 0.12 panics on some malformed input (its own assertions; found by
                 // fuzzing, BENCHMARKS.md). A panic here must cost the sender its connection,
                 // not every device its server: it is caught (the server is built to unwind,
@@ -707,7 +799,7 @@ impl Hub {
                             "the server could not read your message".into(),
                         );
                         let _ = self.flush(now).await;
-                        self.reload_unsaved().await;
+                        self.drop_unsaved();
                     }
                 }
             }
@@ -719,10 +811,6 @@ impl Hub {
             } => self.stage_unread(now, connection, message_bytes, limit),
             // The rest are rare; each first commits and sends what the batch holds so far, so
             // that it reads and changes only what is on disk.
-            Command::Caseload { principal, reply } => {
-                let _ = self.flush(now).await;
-                let _ = reply.send(self.caseload(&principal, now));
-            }
             Command::Assign {
                 principal,
                 document,
@@ -788,8 +876,23 @@ impl Hub {
                     }
                     Err(error) => tracing::error!(%error, "cannot read the removed households"),
                 }
-                let documents = match self.store.household_index().await {
-                    Ok(index) => index.into_iter().map(|(document, ..)| document).collect(),
+                // Read again: what is in memory or synced here, and every household whose
+                // entry changed (its new holders and former holders); the rest is read from
+                // disk when next used anyway.
+                let documents: Vec<DocumentId> = match self.store.household_index().await {
+                    Ok(index) => index
+                        .into_iter()
+                        .filter(|(document, district, assigned_staff)| {
+                            let entry = HouseholdIndex {
+                                district: district.clone(),
+                                assigned_staff: assigned_staff.clone(),
+                            };
+                            self.peer.document(document).is_some()
+                                || self.peer.followed(document)
+                                || self.stored_index.get(document) != Some(&entry)
+                        })
+                        .map(|(document, ..)| document)
+                        .collect(),
                     Err(error) => {
                         tracing::error!(%error, "cannot read the household index again");
                         Vec::new()
@@ -1042,6 +1145,9 @@ impl Hub {
         // creator brought it.
         let index = index_of(doc).or_else(|| self.peer.policy().households.get(&document).cloned());
         let size = bytes.len();
+        let grown = self.resident.get(&document).copied().unwrap_or(0)
+            + size.saturating_mul(MEMORY_PER_STORED_BYTE);
+        self.track(document, grown);
         self.batch.writes.chunk(document, bytes);
         self.batch.heads.insert(document, heads);
         if let Some(index) = index {
@@ -1085,7 +1191,15 @@ impl Hub {
     /// Commits the batch, then sends its messages; on failure sends nothing, closes every
     /// connection the batch touched and reloads the changed documents from disk.
     async fn flush(&mut self, now: Timestamp) -> Result<(), StoreError> {
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
+        // Each changed household's caseload line, as of the batch's end, goes in with it.
+        for document in batch.heads.keys() {
+            if let Some(doc) = self.peer.document(document)
+                && self.peer.policy().households.contains_key(document)
+            {
+                batch.writes.digest(*document, Digest::of(doc).to_json());
+            }
+        }
         let mut compact = BTreeSet::new();
         if !batch.writes.is_empty() {
             let started = std::time::Instant::now();
@@ -1142,7 +1256,7 @@ impl Hub {
                             "the server could not store your changes; try again".into(),
                         );
                     }
-                    self.reload_unsaved().await;
+                    self.drop_unsaved();
                     return Err(error);
                 }
             }
@@ -1183,7 +1297,8 @@ impl Hub {
         Ok(())
     }
 
-    /// Stores a new document (demo data, imports) and its index entry, then takes it in.
+    /// Stores a new document (demo data, imports) with its index entry and digest. It comes
+    /// into memory when it is first used.
     async fn insert(
         &mut self,
         now: Timestamp,
@@ -1199,38 +1314,27 @@ impl Hub {
                 index.district.clone(),
                 index.assigned_staff.clone(),
             );
+            writes.digest(document, Digest::of(&doc).to_json());
         }
         self.store.commit(&writes, now).await?;
         if let Some(index) = index {
-            self.stored_index.insert(document, index);
+            self.stored_index.insert(document, index.clone());
+            self.peer.policy_mut().households.insert(document, index);
         }
-        self.adopt(document, doc);
         Ok(())
     }
 
     /// Takes in what another server process stored for a document: the one chunk it
     /// announced, or (when that chunk was compacted away, or `seq` is `None`) every chunk.
     /// What is read is already on disk, so it counts as saved; the peers of this process
-    /// then receive it like any other change.
+    /// then receive it like any other change. A document neither in memory nor synced by a
+    /// device on this process is not read: it is read whole when it is next used.
     async fn merge_stored(
         &mut self,
         now: Timestamp,
         document: DocumentId,
         seq: Option<i64>,
     ) -> Result<(), StoreError> {
-        let chunk = match seq {
-            Some(seq) if self.peer.document(&document).is_some() => {
-                self.store.chunk(&document, seq).await?
-            }
-            _ => None,
-        };
-        let bytes = match chunk {
-            Some(bytes) => bytes,
-            None => match self.store.document(&document).await? {
-                Some(bytes) => bytes,
-                None => return Ok(()),
-            },
-        };
         let index = self
             .store
             .household(&document)
@@ -1259,11 +1363,26 @@ impl Hub {
                 .former_holders
                 .insert(document, former);
         }
+        let resident = self.peer.document(&document).is_some();
+        if !resident && !self.peer.followed(&document) {
+            return Ok(());
+        }
+        let chunk = match seq {
+            Some(seq) if resident => self.store.chunk(&document, seq).await?,
+            _ => None,
+        };
+        let bytes = match chunk {
+            Some(bytes) => bytes,
+            None => match self.store.document(&document).await? {
+                Some(bytes) => bytes,
+                None => return Ok(()),
+            },
+        };
         let Some(doc) = self.peer.document_mut(&document) else {
             let doc = load_caught(&bytes).map_err(|error| {
                 StoreError::Damaged(format!("document {document} does not load: {error}"))
             })?;
-            self.adopt(document, doc);
+            self.adopt(document, doc, bytes.len());
             let outputs = self.peer.handle(now, Input::LocalChange { document });
             self.process(now, None, outputs);
             return Ok(());
@@ -1297,8 +1416,10 @@ impl Hub {
         Ok(())
     }
 
-    /// After a failed write: put every document back to what is on disk.
-    async fn reload_unsaved(&mut self) {
+    /// After a failed write: takes every document whose changes are not on disk out of
+    /// memory (with what each device is known to share of it), so that it is read again from
+    /// disk when it is next used.
+    fn drop_unsaved(&mut self) {
         let unsaved: Vec<DocumentId> = self
             .peer
             .document_ids()
@@ -1308,22 +1429,11 @@ impl Hub {
             })
             .copied()
             .collect();
-        let stored = match self.store.documents().await {
-            Ok(stored) => stored,
-            Err(error) => {
-                tracing::error!(%error, "cannot reload documents after a failed write");
-                return;
-            }
-        };
         for document in unsaved {
             self.peer.remove_document(&document);
-            self.saved_heads.remove(&document);
-            if let Some((_, bytes)) = stored.iter().find(|(id, _)| *id == document)
-                && let Ok(doc) = load_caught(bytes)
-            {
-                self.adopt(document, doc);
-            }
+            self.untrack(&document);
         }
+        self.count_documents();
     }
 
     /// Stages an `open` audit row the first time a connection syncs a document.
@@ -1361,10 +1471,6 @@ impl Hub {
             action,
             detail,
         );
-    }
-
-    fn caseload(&self, principal: &Principal, now: Timestamp) -> Vec<HouseholdSummary> {
-        summaries(&self.peer, principal, now)
     }
 
     async fn assign(
@@ -1416,6 +1522,7 @@ impl Hub {
             DeviceId::new(principal.device_id.clone()).map_err(|_| HubError::NotFound)?,
             now,
         );
+        self.ensure_loaded(now, document).await;
         let Some(doc) = self.peer.document_mut(&document) else {
             return Err(HubError::NotFound);
         };
@@ -1486,7 +1593,7 @@ impl Hub {
         policy.households.remove(&document);
         policy.former_holders.remove(&document);
         policy.removed.insert(document);
-        self.saved_heads.remove(&document);
+        self.untrack(&document);
         self.stored_index.remove(&document);
         let Some(index) = index else {
             return;
@@ -1604,6 +1711,7 @@ impl Hub {
             QuarantineStatus::Rejected
         };
         if accept {
+            self.ensure_loaded(now, document).await;
             let Some(doc) = self.peer.document_mut(&document) else {
                 return Err(HubError::NotFound);
             };
