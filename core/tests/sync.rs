@@ -65,6 +65,19 @@ fn a_new_household_reaches_the_server_and_another_phone() {
     );
 }
 
+/// Anna, on `phone`, records that the household moved to Ny gatan 1.
+fn move_to_ny_gatan(net: &mut MemoryNetwork, phone: usize) {
+    edit(net, phone, |doc| {
+        doc.update_housing(
+            &sign("u-anna", at("2024-02-01", 9)),
+            "Ny gatan 1",
+            "",
+            HousingForm::ALL[0],
+        )
+        .unwrap()
+    });
+}
+
 #[test]
 fn a_document_evicted_from_the_server_still_reaches_the_phones_that_synced_it() {
     let (mut net, server, phone1, phone2, _, _) = network();
@@ -77,17 +90,59 @@ fn a_document_evicted_from_the_server_still_reaches_the_phones_that_synced_it() 
     assert!(net.peers[server].document(&DOC).is_none());
     assert!(net.peers[server].followed(&DOC), "who synced it is kept");
 
-    edit(&mut net, phone1, |doc| {
-        doc.update_housing(
-            &sign("u-anna", at("2024-02-01", 9)),
-            "Ny gatan 1",
-            "",
-            HousingForm::ALL[0],
-        )
-        .unwrap()
-    });
+    move_to_ny_gatan(&mut net, phone1);
     // The driver loads it again as a message for it comes.
     net.peers[server].insert_document(DOC, stored);
+    net.run_until_quiet();
+    assert_eq!(read(&net, phone2).profile.address, "Ny gatan 1");
+    assert_eq!(read(&net, server), read(&net, phone1));
+}
+
+#[test]
+fn a_phone_that_changed_nothing_is_answered_without_the_server_reading_the_household() {
+    let (mut net, server, phone1, phone2, _, link2) = network();
+    net.input(phone2, Input::Want { document: DOC });
+    net.run_until_quiet();
+    net.disconnect(link2);
+    // The server keeps only the household's stored heads.
+    let stored = net.peers[server]
+        .evict_document(&DOC)
+        .expect("nothing holds it");
+    net.peers[server].set_dormant(DOC, stored.get_heads());
+
+    net.record_deliveries = true;
+    net.events.clear();
+    net.reconnect(link2);
+    net.run_until_quiet();
+    let about_doc: Vec<&Vec<u8>> = net
+        .delivered
+        .iter()
+        .filter(|(link, direction, bytes)| {
+            *link == link2
+                && *direction == Direction::ToServer
+                && matches!(Message::decode(bytes), Ok(Message::Sync { document, .. }) if document == DOC)
+        })
+        .map(|(.., bytes)| bytes)
+        .collect();
+    assert!(!about_doc.is_empty(), "the phone offered the household");
+    for bytes in about_doc {
+        assert_eq!(net.peers[server].needs_document(bytes), None);
+    }
+    assert!(net.peers[server].document(&DOC).is_none(), "never read");
+    assert!(
+        !net.events.iter().any(|(_, output)| matches!(
+            output,
+            Output::DocumentUnavailable { .. } | Output::Rejected { .. }
+        )),
+        "{:?}",
+        net.events
+    );
+    assert!(net.peers[server].followed(&DOC));
+
+    // A change from elsewhere needs the household: the driver reads it, and the phone that was
+    // answered without it still gets the change.
+    net.peers[server].insert_document(DOC, stored);
+    move_to_ny_gatan(&mut net, phone1);
     net.run_until_quiet();
     assert_eq!(read(&net, phone2).profile.address, "Ny gatan 1");
     assert_eq!(read(&net, server), read(&net, phone1));

@@ -2,6 +2,7 @@
 //! (`lots-server --help` lists them) or opens storage, seeds demo data when asked, and serves
 //! until Ctrl-C.
 
+use axum::serve::ListenerExt as _;
 use clap::Parser as _;
 use lots_server::config::Config;
 use lots_server::{AppState, app, demo};
@@ -94,7 +95,16 @@ async fn main() -> anyhow::Result<()> {
         .metrics
         .startup_seconds
         .set(process_started.elapsed().as_secs_f64());
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    // Sync messages are small and each is awaited: without TCP_NODELAY, Nagle's algorithm
+    // holds one back until the previous is acknowledged, which a delayed ACK puts off by up
+    // to 40 ms per hop.
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await?
+        .tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+            }
+        });
     println!("\nLots is running at {origin} (listening on {listen}); Ctrl-C stops it.\n");
     // The client's address reaches the handlers (sign-in throttling by address).
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -107,7 +107,7 @@ pub use announce::{Announcement, Heard, Listener};
 pub use audit::{AuditEntry, AuditFilter, AuditReader};
 pub use backup::{BACKUP_MADE, RESTORED, file_name};
 pub use checkpoints::AuditTip;
-pub use documents::HouseholdRow;
+pub use documents::{HouseholdRow, IndexRow};
 pub use identities::{Identity, Linked};
 pub use quarantine::{NewQuarantined, NewUnread, QuarantineStatus, QuarantinedChange};
 pub use removals::{HouseholdAge, Removal, RemovalKind, RemovedHousehold};

@@ -749,6 +749,22 @@ async fn an_operator_reads_the_servers_figures_on_a_listener_of_its_own() {
     assert!(!body.contains("lots_documents_in_memory"), "{body}");
 }
 
+/// Records a visit of anna's on `phone` and checks that it reaches `tablet`.
+async fn visit_reaches(
+    phone: &mut SyncClient,
+    tablet: &mut SyncClient,
+    document: DocumentId,
+    visit: &VisitId,
+) {
+    phone.record_visit(document, visit, "u-anna").await.unwrap();
+    phone.settle(Duration::from_millis(300)).await.unwrap();
+    tablet.settle(Duration::from_millis(500)).await.unwrap();
+    let on_tablet = HouseholdDoc::new(tablet.peer.document(&document).unwrap())
+        .household()
+        .unwrap();
+    assert!(on_tablet.visits.contains_key(visit));
+}
+
 #[tokio::test]
 async fn a_household_evicted_from_memory_still_reaches_every_device_that_synced_it() {
     // A budget that holds a few demo households, not a caseload.
@@ -783,13 +799,7 @@ async fn a_household_evicted_from_memory_still_reaches_every_device_that_synced_
     // recorded on the phone still reaches the tablet, and the caseload line shows it.
     let first = households[0];
     let visit = VisitId::new("v-evicted").unwrap();
-    phone.record_visit(first, &visit, "u-anna").await.unwrap();
-    phone.settle(Duration::from_millis(300)).await.unwrap();
-    tablet.settle(Duration::from_millis(500)).await.unwrap();
-    let on_tablet = HouseholdDoc::new(tablet.peer.document(&first).unwrap())
-        .household()
-        .unwrap();
-    assert!(on_tablet.visits.contains_key(&visit));
+    visit_reaches(&mut phone, &mut tablet, first, &visit).await;
     let (_, lines) = call(&server, reqwest::Method::GET, "/api/caseload", &token, None).await;
     let line = lines
         .as_array()
@@ -834,4 +844,65 @@ async fn households_stored_before_digests_are_listed_whole_and_digested_once() {
             .is_some_and(|address| !address.is_empty())
     );
     assert_eq!(digests_kept().await, [true; 4]);
+}
+
+#[tokio::test]
+async fn a_phone_back_after_a_night_with_nothing_new_costs_the_server_no_reading() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap().to_owned();
+    let args = ["--data-dir", dir.as_str(), "--peer-id", "lots-night"];
+    let (server, _) = server_with_metrics(&args).await;
+    let token = server.login("anna").await.unwrap();
+    let households = server.caseload(&token).await.unwrap();
+    assert!(households.len() >= 10, "{}", households.len());
+    let sync = format!("ws://{}/sync", server.address());
+    let mut phone = SyncClient::connect_url(&sync, Some(&token), "anna-phone")
+        .await
+        .unwrap();
+    for document in &households {
+        assert!(phone.fetch(*document).await.unwrap());
+    }
+    phone.settle(Duration::from_millis(300)).await.unwrap();
+    let offline = PeerConfig::new(PeerId::new("unused").unwrap(), Role::Client);
+    let held = std::mem::replace(&mut phone.peer, SyncPeer::new(offline));
+    drop(phone);
+    // The night: the server restarts and holds no household in memory.
+    server.kill().unwrap();
+    let (server, metrics_listen) = server_with_metrics(&args).await;
+    let token = server.login("anna").await.unwrap();
+    let sync = format!("ws://{}/sync", server.address());
+    let mut phone = SyncClient::connect_peer(&sync, Some(&token), held)
+        .await
+        .unwrap();
+    phone.settle(Duration::from_millis(500)).await.unwrap();
+    // Every household was offered and answered from its stored heads: none was read.
+    let morning = figures(&metrics_listen).await;
+    for name in ["lots_documents_in_memory", "lots_documents_loaded_total"] {
+        assert_eq!(figure(&morning, name), Some(0.0), "{name}: {morning}");
+    }
+    assert!(
+        phone
+            .events
+            .iter()
+            .all(|event| !matches!(event, Output::DocumentUnavailable { .. })),
+        "{:?}",
+        phone.events
+    );
+
+    // A visit recorded now reads its household, and reaches a second device of anna's that
+    // was answered the same way.
+    let visit = VisitId::new("v-morning").unwrap();
+    let first = households[0];
+    let tablet_token = server.login("anna").await.unwrap();
+    let mut tablet = SyncClient::connect_url(&sync, Some(&tablet_token), "anna-tablet")
+        .await
+        .unwrap();
+    assert!(tablet.fetch(first).await.unwrap());
+    visit_reaches(&mut phone, &mut tablet, first, &visit).await;
+    let later = figures(&metrics_listen).await;
+    assert_eq!(
+        figure(&later, "lots_documents_loaded_total"),
+        Some(1.0),
+        "{later}"
+    );
 }

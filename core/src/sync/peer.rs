@@ -399,6 +399,9 @@ pub struct SyncPeer<P = AllowAll> {
     /// sends the next message (that would refuse, and quarantine, an honest colleague's
     /// change as a forgery), and forgotten when it goes (it offers them again on return).
     waiting: HashMap<DocumentId, HashMap<PeerId, Vec<Change>>>,
+    /// Documents held on disk but not in memory, with their stored heads (sorted): a peer
+    /// whose copy equals one is answered without it ([`SyncPeer::set_dormant`]).
+    dormant: HashMap<DocumentId, Vec<ChangeHash>>,
 }
 
 impl SyncPeer<AllowAll> {
@@ -422,6 +425,7 @@ impl<P: SharePolicy> SyncPeer<P> {
             offline_since: None,
             placeholders: BTreeMap::new(),
             waiting: HashMap::new(),
+            dormant: HashMap::new(),
         }
     }
 
@@ -444,11 +448,56 @@ impl<P: SharePolicy> SyncPeer<P> {
     /// Adds (or replaces) a document, as loaded from storage. Call
     /// [`SyncPeer::mark_dirty`] too if storage lists it as not yet synced.
     pub fn insert_document(&mut self, document: DocumentId, doc: Automerge) {
+        self.dormant.remove(&document);
         self.documents.insert(document, doc);
+    }
+
+    /// Tells the peer that a document it does not hold in memory is stored with these heads
+    /// (a server's household evicted, or not read since start). A sync message from a peer
+    /// whose copy already equals it is then answered without the document
+    /// ([`SyncPeer::needs_document`] says which messages need it). The driver must call
+    /// [`SyncPeer::forget_dormant`] when the stored document changes behind the peer's back
+    /// (another server process wrote it).
+    pub fn set_dormant(&mut self, document: DocumentId, mut heads: Vec<ChangeHash>) {
+        if self.documents.contains_key(&document) || heads.is_empty() {
+            return;
+        }
+        heads.sort();
+        self.dormant.insert(document, heads);
+    }
+
+    /// Forgets the stored heads of a document not in memory: the next message about it needs
+    /// it loaded.
+    pub fn forget_dormant(&mut self, document: &DocumentId) {
+        self.dormant.remove(document);
+    }
+
+    /// Which document a received message needs in memory before [`Input::Received`]: the one
+    /// it is about, unless it is a sync message the peer can answer from that document's
+    /// stored heads alone (see [`SyncPeer::set_dormant`]). `None` for a message about no
+    /// document, or one that does not decode (the peer refuses it).
+    pub fn needs_document(&self, bytes: &[u8]) -> Option<DocumentId> {
+        let message = Message::decode(bytes).ok()?;
+        let (document, data) = match message {
+            Message::Sync { document, data, .. } => (document, data),
+            Message::Request { document, .. } | Message::DocUnavailable { document, .. } => {
+                return Some(document);
+            }
+            _ => return None,
+        };
+        let settled = self.dormant.get(&document).is_some_and(|heads| {
+            sync::Message::decode(&data).is_ok_and(|mut message| {
+                message.heads.sort();
+                message.heads.dedup();
+                super::dormant::settles(&message, heads)
+            })
+        });
+        (!settled).then_some(document)
     }
 
     /// Removes a document and everything about it (retention: the household's erasure).
     pub fn remove_document(&mut self, document: &DocumentId) -> Option<Automerge> {
+        self.dormant.remove(document);
         self.waiting.remove(document);
         self.placeholders.remove(document);
         self.dirty.remove(document);
@@ -880,7 +929,7 @@ impl<P: SharePolicy> SyncPeer<P> {
                 bytes: reply.encode(),
             });
         };
-        let exists = self.documents.contains_key(&document);
+        let exists = self.documents.contains_key(&document) || self.dormant.contains_key(&document);
         // Another connection asking for a placeholder gets what the policy gives for a
         // document it has not taken yet (a server's caseload: nothing).
         let own_placeholder = self.placeholders.get(&document) == Some(&connection);
@@ -931,6 +980,43 @@ impl<P: SharePolicy> SyncPeer<P> {
             hashes.dedup();
         }
         let brings_changes = message.changes.iter().any(|chunk| !chunk.is_empty());
+        if let Some(heads) = self.dormant.get(&document).cloned() {
+            // Not in memory: answered from its stored heads, when the sender's copy equals it
+            // and it may read it; the driver loads it for any other message
+            // (`needs_document`), so one that still finds it absent found it unreadable.
+            let waiting = self
+                .waiting
+                .get(&document)
+                .is_some_and(|senders| senders.contains_key(&peer));
+            if write_only || waiting {
+                unavailable(out, self);
+                return;
+            }
+            let state = state_entry(&mut self.sync_states, &peer, document);
+            match super::dormant::settle(state, message, &heads) {
+                Ok(reply) => {
+                    out.push(Output::SyncStateChanged {
+                        peer: peer.clone(),
+                        document,
+                    });
+                    if let Some(reply) = reply {
+                        let message = Message::Sync {
+                            sender: self.config.peer_id.clone(),
+                            target: peer.clone(),
+                            document,
+                            data: reply.encode(),
+                        };
+                        out.push(Output::Send {
+                            connection,
+                            bytes: message.encode(),
+                        });
+                        out.push(Output::SyncStateChanged { peer, document });
+                    }
+                }
+                Err(_) => unavailable(out, self),
+            }
+            return;
+        }
         if !exists {
             // A request comes from a peer that lacks the document too: say this one does as
             // well. A sync comes from a peer that has it and is offering it: take it, if the

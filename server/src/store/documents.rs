@@ -2,6 +2,7 @@
 //! incremental saves), compacted now and then into one full save; and the household index,
 //! which district and staff member each household document belongs to.
 
+use lots_core::automerge::ChangeHash;
 use lots_core::{DocumentId, Timestamp};
 
 use super::{Store, StoreError, Writes, parse_document_id};
@@ -24,6 +25,43 @@ pub(super) const UPSERT_HOUSEHOLD: &str = "INSERT INTO households (document_id, 
 /// time on.
 pub(super) const UPSERT_FORMER_HOLDER: &str = "INSERT INTO former_holders (document_id, staff_id, reassigned_at) VALUES ($1, $2, $3) \
      ON CONFLICT (document_id, staff_id) DO UPDATE SET reassigned_at = $3";
+
+/// Heads as the `households.heads` column keeps them: hex hashes, sorted, comma-separated.
+pub(super) fn encode_heads(heads: &[ChangeHash]) -> String {
+    let mut hex: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    hex.sort();
+    hex.join(",")
+}
+
+/// Reads the `households.heads` column; `None` when it is empty or does not read (then the
+/// document is loaded to learn them).
+fn decode_heads(column: Option<String>) -> Option<Vec<ChangeHash>> {
+    let column = column?;
+    if column.is_empty() {
+        return None;
+    }
+    let mut heads = column
+        .split(',')
+        .map(str::parse::<ChangeHash>)
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    heads.sort();
+    Some(heads)
+}
+
+/// One household's entry in the stored index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRow {
+    /// The household.
+    pub document: DocumentId,
+    /// Its district.
+    pub district: Option<String>,
+    /// The staff member whose caseload it is in.
+    pub assigned_staff: Option<String>,
+    /// The document's heads as its stored chunks leave it, sorted; `None` when unknown (not
+    /// written since the chunks last changed, or from before heads were kept).
+    pub heads: Option<Vec<ChangeHash>>,
+}
 
 /// A household's row as a caseload reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,17 +221,23 @@ impl Store {
         Ok(())
     }
 
-    /// The stored household index: district and assigned staff per document.
-    pub async fn household_index(
-        &self,
-    ) -> Result<Vec<(DocumentId, Option<String>, Option<String>)>, StoreError> {
-        let rows: Vec<(String, Option<String>, Option<String>)> = on_pool!(self, |pool| {
-            sqlx::query_as("SELECT document_id, district_id, assigned_staff FROM households")
+    /// The stored household index: district, assigned staff and stored heads per document.
+    pub async fn household_index(&self) -> Result<Vec<IndexRow>, StoreError> {
+        type Raw = (String, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Raw> = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT document_id, district_id, assigned_staff, heads FROM households")
                 .fetch_all(pool)
                 .await?
         });
         rows.into_iter()
-            .map(|(id, district, staff)| Ok((parse_document_id(&id)?, district, staff)))
+            .map(|(id, district, assigned_staff, heads)| {
+                Ok(IndexRow {
+                    document: parse_document_id(&id)?,
+                    district,
+                    assigned_staff,
+                    heads: decode_heads(heads),
+                })
+            })
             .collect()
     }
 

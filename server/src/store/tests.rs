@@ -59,6 +59,7 @@ suite!(
     an_identity_at_the_provider_names_one_user,
     audit_rows_are_filed_under_the_districts_they_concern,
     a_removed_household_leaves_a_tombstone_and_nothing_else,
+    stored_heads_are_never_older_than_the_chunks,
 );
 
 fn at(millis: i64) -> Timestamp {
@@ -353,7 +354,12 @@ async fn the_household_index_is_upserted(store: Store) {
         .unwrap();
     assert_eq!(
         store.household_index().await.unwrap(),
-        vec![(id, Some("norrmalm".into()), Some("u-omar".into()))]
+        vec![IndexRow {
+            document: id,
+            district: Some("norrmalm".into()),
+            assigned_staff: Some("u-omar".into()),
+            heads: None,
+        }]
     );
     assert_eq!(
         store.household(&id).await.unwrap(),
@@ -1372,4 +1378,41 @@ async fn a_removed_household_leaves_a_tombstone_and_nothing_else(store: Store) {
         store.audit_entries(None, None, 1_000).await.unwrap().len(),
         before
     );
+}
+
+async fn stored_heads_are_never_older_than_the_chunks(store: Store) {
+    use lots_core::automerge::{AutoCommit, ROOT, transaction::Transactable as _};
+    let id = DocumentId::from_bytes([31; 16]);
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "address", "Gatan 1").unwrap();
+    let heads = doc.get_heads();
+    let mut writes = Writes::default();
+    writes.chunk(id, doc.save());
+    writes.household(id, Some("norrmalm".into()), Some("u-anna".into()));
+    writes.digest(id, "{}".into(), &heads);
+    store.commit(&writes, at(1)).await.unwrap();
+    let index = store.household_index().await.unwrap();
+    assert_eq!(index[0].heads.as_deref(), Some(heads.as_slice()));
+
+    // A chunk written without its heads leaves them unknown, never stale.
+    doc.put(ROOT, "address", "Gatan 2").unwrap();
+    let mut writes = Writes::default();
+    writes.chunk(id, doc.save_incremental());
+    store.commit(&writes, at(2)).await.unwrap();
+    assert_eq!(store.household_index().await.unwrap()[0].heads, None);
+
+    // Written with them again, they are back; two heads are kept in order.
+    let mut other = doc.fork();
+    other.put(ROOT, "phone", "070").unwrap();
+    doc.put(ROOT, "note", "x").unwrap();
+    doc.merge(&mut other).unwrap();
+    let mut heads = doc.get_heads();
+    assert_eq!(heads.len(), 2);
+    heads.reverse();
+    let mut writes = Writes::default();
+    writes.chunk(id, doc.save_incremental());
+    writes.digest(id, "{}".into(), &heads);
+    store.commit(&writes, at(3)).await.unwrap();
+    heads.sort();
+    assert_eq!(store.household_index().await.unwrap()[0].heads, Some(heads));
 }

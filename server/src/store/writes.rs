@@ -1,6 +1,7 @@
 //! A batch of writes made durable together ([`Writes`]), and [`Store::commit`], which writes
 //! one in a single transaction: whole, or not at all.
 
+use lots_core::automerge::ChangeHash;
 use lots_core::{DocumentId, Timestamp};
 
 use super::actors::{ACTOR_DEVICE, INSERT_ACTOR};
@@ -28,7 +29,7 @@ pub struct Writes {
     actors: Vec<ActorBinding>,
     chunks: Vec<(DocumentId, Vec<u8>)>,
     households: Vec<(DocumentId, Option<String>, Option<String>)>,
-    digests: Vec<(DocumentId, String)>,
+    digests: Vec<(DocumentId, String, String)>,
     quarantine: Vec<NewQuarantined>,
     unread: Vec<NewUnread>,
     former_holders: Vec<(DocumentId, String, Timestamp)>,
@@ -65,10 +66,13 @@ impl Writes {
         self.households.push((document, district, assigned_staff));
     }
 
-    /// Keeps a household's digest (its caseload line, as JSON) with its index entry, which
-    /// must exist or be written in the same commit.
-    pub fn digest(&mut self, document: DocumentId, digest: String) {
-        self.digests.push((document, digest));
+    /// Keeps a household's digest (its caseload line, as JSON) and the heads of the document
+    /// as this commit leaves it on disk, with its index entry, which must exist or be written
+    /// in the same commit. A chunk committed without them clears the stored heads, so they
+    /// are never older than the chunks.
+    pub fn digest(&mut self, document: DocumentId, digest: String, heads: &[ChangeHash]) {
+        self.digests
+            .push((document, digest, super::documents::encode_heads(heads)));
     }
 
     /// Quarantines a refused change, pending a decision, unless its document has it already.
@@ -337,10 +341,24 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            for (document, digest) in &writes.digests {
-                sqlx::query("UPDATE households SET digest = $2 WHERE document_id = $1")
+            // Heads go stale with every chunk, unless this commit brings the new ones.
+            for document in &chunk_documents {
+                if !writes
+                    .digests
+                    .iter()
+                    .any(|(digested, ..)| digested == *document)
+                {
+                    sqlx::query("UPDATE households SET heads = NULL WHERE document_id = $1")
+                        .bind(document.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            for (document, digest, heads) in &writes.digests {
+                sqlx::query("UPDATE households SET digest = $2, heads = $3 WHERE document_id = $1")
                     .bind(document.to_string())
                     .bind(digest)
+                    .bind(heads)
                     .execute(&mut *tx)
                     .await?;
             }

@@ -24,7 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hashlink::LinkedHashMap;
 use lots_core::automerge::{ActorId, Automerge, ChangeHash};
 use lots_core::{
-    ConnectionId, DeviceId, DocumentId, HouseholdDoc, Input, Message, Output, PeerConfig, PeerId,
+    ConnectionId, DeviceId, DocumentId, HouseholdDoc, Input, Output, PeerConfig, PeerId,
     Role as PeerRole, Signature, StaffId, SyncError, SyncPeer, Timestamp,
 };
 use tokio::sync::{mpsc, oneshot};
@@ -480,13 +480,17 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
     hub.peer.policy_mut().skip_vetting = hub_config.skip_vetting;
     // The stored index covers documents without a household profile (brought by other
     // automerge-repo clients), which belong to their creator.
-    for (document, district, assigned_staff) in hub.store.household_index().await? {
+    for row in hub.store.household_index().await? {
         let index = HouseholdIndex {
-            district,
-            assigned_staff,
+            district: row.district,
+            assigned_staff: row.assigned_staff,
         };
-        hub.stored_index.insert(document, index.clone());
-        hub.peer.policy_mut().households.insert(document, index);
+        hub.stored_index.insert(row.document, index.clone());
+        hub.peer.policy_mut().households.insert(row.document, index);
+        // A device already holding these heads is answered without reading the document.
+        if let Some(heads) = row.heads {
+            hub.peer.set_dormant(row.document, heads);
+        }
     }
     for binding in hub.store.actors().await? {
         match ActorId::try_from(binding.actor_id.as_str()) {
@@ -699,7 +703,9 @@ impl Hub {
                 .peer
                 .document(&document)
                 .is_some_and(|doc| self.saved_heads.get(&document) == Some(&doc.get_heads()));
-            if saved && self.peer.evict_document(&document).is_some() {
+            if saved && let Some(doc) = self.peer.evict_document(&document) {
+                // Its heads are on disk: a device holding them needs no reading of it.
+                self.peer.set_dormant(document, doc.get_heads());
                 self.untrack(&document);
                 self.metrics.documents_evicted.inc();
             }
@@ -768,14 +774,10 @@ impl Hub {
                 }
                 // Logs carry ids and sizes, never a message's content (household data).
                 tracing::debug!(connection = connection.0, bytes = bytes.len(), "received");
-                // The document it is about comes into memory first; the peer decodes (and
+                // The document it is about comes into memory first, unless the peer can answer
+                // from its stored heads (a phone that changed nothing); the peer decodes (and
                 // refuses) the message itself, so a message that does not decode loads nothing.
-                if let Ok(
-                    Message::Sync { document, .. }
-                    | Message::Request { document, .. }
-                    | Message::DocUnavailable { document, .. },
-                ) = Message::decode(&bytes)
-                {
+                if let Some(document) = self.peer.needs_document(&bytes) {
                     self.ensure_loaded(now, document).await;
                 }
                 // Automerge 0.12 panics on some malformed input (its own assertions; found by
@@ -882,16 +884,26 @@ impl Hub {
                 let documents: Vec<DocumentId> = match self.store.household_index().await {
                     Ok(index) => index
                         .into_iter()
-                        .filter(|(document, district, assigned_staff)| {
+                        .filter(|row| {
+                            // Announcements may have been missed: what is known of each
+                            // stored document's heads comes from disk again.
+                            if self.peer.document(&row.document).is_none() {
+                                match &row.heads {
+                                    Some(heads) => {
+                                        self.peer.set_dormant(row.document, heads.clone())
+                                    }
+                                    None => self.peer.forget_dormant(&row.document),
+                                }
+                            }
                             let entry = HouseholdIndex {
-                                district: district.clone(),
-                                assigned_staff: assigned_staff.clone(),
+                                district: row.district.clone(),
+                                assigned_staff: row.assigned_staff.clone(),
                             };
-                            self.peer.document(document).is_some()
-                                || self.peer.followed(document)
-                                || self.stored_index.get(document) != Some(&entry)
+                            self.peer.document(&row.document).is_some()
+                                || self.peer.followed(&row.document)
+                                || self.stored_index.get(&row.document) != Some(&entry)
                         })
-                        .map(|(document, ..)| document)
+                        .map(|row| row.document)
                         .collect(),
                     Err(error) => {
                         tracing::error!(%error, "cannot read the household index again");
@@ -1193,11 +1205,13 @@ impl Hub {
     async fn flush(&mut self, now: Timestamp) -> Result<(), StoreError> {
         let mut batch = std::mem::take(&mut self.batch);
         // Each changed household's caseload line, as of the batch's end, goes in with it.
-        for document in batch.heads.keys() {
+        for (document, heads) in &batch.heads {
             if let Some(doc) = self.peer.document(document)
                 && self.peer.policy().households.contains_key(document)
             {
-                batch.writes.digest(*document, Digest::of(doc).to_json());
+                batch
+                    .writes
+                    .digest(*document, Digest::of(doc).to_json(), heads);
             }
         }
         let mut compact = BTreeSet::new();
@@ -1314,7 +1328,7 @@ impl Hub {
                 index.district.clone(),
                 index.assigned_staff.clone(),
             );
-            writes.digest(document, Digest::of(&doc).to_json());
+            writes.digest(document, Digest::of(&doc).to_json(), &doc.get_heads());
         }
         self.store.commit(&writes, now).await?;
         if let Some(index) = index {
@@ -1365,6 +1379,8 @@ impl Hub {
         }
         let resident = self.peer.document(&document).is_some();
         if !resident && !self.peer.followed(&document) {
+            // What this process knew of its heads is out of date.
+            self.peer.forget_dormant(&document);
             return Ok(());
         }
         let chunk = match seq {
