@@ -385,6 +385,19 @@ impl SyncClient {
     /// Opens the sync WebSocket at `url` — with a bearer token when one is given, without
     /// for servers that ask for none — and completes the handshake.
     pub async fn connect_url(url: &str, token: Option<&str>, peer_id: &str) -> Result<Self> {
+        let peer_id = PeerId::new(peer_id).context("peer id")?;
+        Self::connect_peer(
+            url,
+            token,
+            SyncPeer::new(PeerConfig::new(peer_id, Role::Client)),
+        )
+        .await
+    }
+
+    /// Like [`SyncClient::connect_url`] with a peer that holds documents already (a device
+    /// back from a night offline): it offers them all once the handshake is done.
+    pub async fn connect_peer(url: &str, token: Option<&str>, peer: SyncPeer) -> Result<Self> {
+        let peer_id = peer.peer_id().as_str().to_owned();
         let mut request = url.into_client_request()?;
         if let Some(token) = token {
             request
@@ -407,10 +420,10 @@ impl SyncClient {
             }
             None => format!("d-{peer_id}"),
         };
-        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
-        let peer_id = PeerId::new(peer_id).context("peer id")?;
+        // Each message is sent as it is made, as a phone's browser does (no Nagle delay).
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
         let mut client = Self {
-            peer: SyncPeer::new(PeerConfig::new(peer_id, Role::Client)),
+            peer,
             socket,
             events: Vec::new(),
             closed: None,
@@ -423,8 +436,9 @@ impl SyncClient {
             },
         );
         client.carry_out(outputs).await?;
+        // A phone waits this long for a busy server's answer (a city's morning) too.
         client
-            .pump_until(Duration::from_secs(5), |events| {
+            .pump_until(Duration::from_secs(30), |events| {
                 events.iter().any(|e| matches!(e, Output::PeerReady { .. }))
             })
             .await?;

@@ -6,6 +6,7 @@
 //! caseload, then has every client record visits at a fixed rate and measures how many changes
 //! reach the partner phone per second, how long each takes, and the server's memory and CPU.
 
+mod city;
 mod hostile;
 mod load;
 mod servers;
@@ -37,9 +38,19 @@ Options:
   --server-binary PATH  lots-server (default: next to this binary)
   --node-dir PATH       where reference-server.mjs and its packages are (default tests/node)
   --setup-timeout N     seconds the clients may take to connect and sync (default 300)
+
+  --city                instead of the levels: one server carrying a city (city.rs): a
+                        cached generated city, start-up, memory, a morning storm of every
+                        device reconnecting, caseload calls and steady load
+  --city-households N   households in the city (default 10000)
+  --city-visits N       visits in each household's history (default 100)
+  --city-staff N        staff members, two devices each (default 300)
+  --document-memory-mb N  the server's memory budget for households (default 512)
+  --city-cache PATH     where the generated city is kept (default target/bench-city)
 ";
 
 struct Options {
+    city: Option<city::City>,
     clients: Vec<usize>,
     hostile: Vec<usize>,
     servers: Vec<Kind>,
@@ -51,6 +62,7 @@ struct Options {
 
 fn parse_options() -> Result<Options> {
     let mut options = Options {
+        city: None,
         clients: vec![100, 500, 1000],
         hostile: vec![0],
         servers: vec![Kind::Lots, Kind::Reference],
@@ -76,6 +88,21 @@ fn parse_options() -> Result<Options> {
         if flag == "--help" || flag == "-h" {
             print!("{HELP}");
             std::process::exit(0);
+        }
+        if flag == "--city" {
+            options.city = Some(city::City {
+                households: 10_000,
+                visits: 100,
+                staff: 300,
+                districts: 10,
+                offline_visits: 3,
+                storm: Duration::from_secs(60),
+                steady: Duration::from_secs(60),
+                steady_interval: Duration::from_secs(30),
+                document_memory_mb: 512,
+                cache: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-city"),
+            });
+            continue;
         }
         let value = args
             .next()
@@ -138,6 +165,28 @@ fn parse_options() -> Result<Options> {
             }
             "--server-binary" => options.server_binary = value.into(),
             "--node-dir" => options.node_dir = value.into(),
+            "--city-households"
+            | "--city-visits"
+            | "--city-staff"
+            | "--document-memory-mb"
+            | "--city-cache" => {
+                let city = options
+                    .city
+                    .as_mut()
+                    .with_context(|| format!("{flag} goes after --city"))?;
+                let number = || {
+                    value
+                        .parse::<usize>()
+                        .with_context(|| format!("{flag} takes a number, not {value:?}"))
+                };
+                match flag.as_str() {
+                    "--city-households" => city.households = number()?,
+                    "--city-visits" => city.visits = number()?,
+                    "--city-staff" => city.staff = number()?,
+                    "--document-memory-mb" => city.document_memory_mb = number()?,
+                    _ => city.cache = value.into(),
+                }
+            }
             other => bail!("unknown option {other}\n\n{HELP}"),
         }
     }
@@ -155,6 +204,12 @@ struct Row {
 #[tokio::main]
 async fn main() -> Result<()> {
     let options = parse_options()?;
+    if let Some(city) = &options.city {
+        if city.staff < city.districts || city.households < city.staff {
+            bail!("a city needs at least as many staff as districts and households as staff");
+        }
+        return city::run(city, &options.server_binary).await;
+    }
     let most = options.clients.iter().copied().max().unwrap_or(0) as u64;
     // Each client holds a socket here and the server holds its other end; the servers are
     // separate processes that inherit this limit.

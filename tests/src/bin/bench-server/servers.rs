@@ -97,6 +97,22 @@ impl Server {
             )
             .await?;
         drop(store);
+        let unvetted: &[&str] = if kind == Kind::LotsUnvetted {
+            &["--unvetted-for-benchmark"]
+        } else {
+            &[]
+        };
+        Self::start_lots_on(binary, kind, data, unvetted).await
+    }
+
+    /// Starts `lots-server` on the database in `data` (`lots.sqlite3`), with `args` besides
+    /// the benchmark's own.
+    pub async fn start_lots_on(
+        binary: &Path,
+        kind: Kind,
+        data: tempfile::TempDir,
+        args: &[&str],
+    ) -> Result<Self> {
         let port = free_port()?;
         let (stdout, stderr) = log_file(&data)?;
         let child = Command::new(binary)
@@ -109,11 +125,7 @@ impl Server {
             // Hostile clients are refused over and over; the benchmark measures that load,
             // not a quarantine that fills up.
             .args(["--quarantine-quota", "1000000000"])
-            .args(if kind == Kind::LotsUnvetted {
-                &["--unvetted-for-benchmark"][..]
-            } else {
-                &[][..]
-            })
+            .args(args)
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
@@ -327,7 +339,7 @@ impl Server {
     }
 }
 
-async fn login(
+pub async fn login(
     http: &reqwest::Client,
     base: &str,
     username: &str,
