@@ -18,7 +18,17 @@ const OPEN_FILES: u32 = 8192;
 
 /// Builds and runs the load benchmark; `args` go to the load generator (`--help` lists them).
 pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
-    let args: Vec<&String> = args.iter().filter(|arg| *arg != "--").collect();
+    let mut args: Vec<String> = args.iter().filter(|arg| *arg != "--").cloned().collect();
+    // `--city-postgres throwaway`: a PostgreSQL made for the run, as the tests make one,
+    // stopped and deleted when the run ends.
+    let mut _postgres = None;
+    if let Some(position) = args.iter().position(|arg| arg == "--city-postgres")
+        && args.get(position + 1).map(String::as_str) == Some("throwaway")
+    {
+        let postgres = crate::postgres::TestPostgres::start(sh)?;
+        args[position + 1] = postgres.url.clone();
+        _postgres = Some(postgres);
+    }
     tools::node_packages(sh)?;
     eprintln!(
         "xtask: building lots-server and the load generator (the server profile; a few minutes)"

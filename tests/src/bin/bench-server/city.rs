@@ -55,6 +55,9 @@ pub struct City {
     pub document_memory_mb: usize,
     /// Where the generated city is kept between runs.
     pub cache: PathBuf,
+    /// A PostgreSQL server (a URL that reaches it) to run two processes on instead of one on
+    /// SQLite.
+    pub postgres: Option<String>,
 }
 
 /// Every city user's password.
@@ -102,32 +105,7 @@ impl City {
         let started = Instant::now();
         let store = Store::open_sqlite(&partial).await?;
         let now = lots_server::sync::hub::now();
-        let hash = lots_server::auth::hash_password(PASSWORD)?;
-        for index in 0..self.districts {
-            store
-                .add_district(&district(index), &format!("Stadsdel {index}"))
-                .await?;
-            let supervisor = User {
-                id: format!("u-city-supervisor-{index}"),
-                username: format!("city-supervisor-{index}"),
-                display_name: format!("Handledare {index}"),
-                role: UserRole::Supervisor,
-                districts: vec![district(index)],
-                disabled: false,
-            };
-            store.add_user(&supervisor, &hash, now).await?;
-        }
-        for index in 0..self.staff {
-            let user = User {
-                id: format!("u-{}", staff_name(index)),
-                username: staff_name(index),
-                display_name: format!("Boendestöd {index}"),
-                role: UserRole::Staff,
-                districts: vec![district(index % self.districts)],
-                disabled: false,
-            };
-            store.add_user(&user, &hash, now).await?;
-        }
+        self.accounts(&store).await?;
         // Generating a household through every action of its history is the slow part: one
         // thread per core, each its own range of households.
         let threads = std::thread::available_parallelism().map_or(2, usize::from);
@@ -200,6 +178,84 @@ impl City {
         Ok(path)
     }
 
+    /// Copies the cached city into a scratch database on the PostgreSQL server `admin`
+    /// reaches, through the server's own store; returns the database's URL.
+    async fn copy_to_postgres(&self, sqlite: &Path, admin: &str) -> Result<String> {
+        let started = Instant::now();
+        let url = lots_server::store::create_scratch_database(admin).await?;
+        let from = Store::open_sqlite(sqlite).await?;
+        let to = Store::open_postgres(&url).await?;
+        self.accounts(&to).await?;
+        let districts: Vec<String> = (0..self.districts).map(district).collect();
+        let digests: HashMap<DocumentId, String> = from
+            .caseload_rows(None, &districts)
+            .await?
+            .into_iter()
+            .filter_map(|row| Some((row.document, row.digest?)))
+            .collect();
+        let index: HashMap<DocumentId, lots_server::store::IndexRow> = from
+            .household_index()
+            .await?
+            .into_iter()
+            .map(|row| (row.document, row))
+            .collect();
+        let now = lots_server::sync::hub::now();
+        let mut writes = Writes::default();
+        let mut copied = 0;
+        for (document, bytes) in from.documents().await? {
+            let row = index.get(&document).context("a household of the city")?;
+            writes.chunk(document, bytes);
+            writes.household(document, row.district.clone(), row.assigned_staff.clone());
+            if let (Some(digest), Some(heads)) = (digests.get(&document), &row.heads) {
+                writes.digest(document, digest.clone(), heads);
+            }
+            copied += 1;
+            if copied % 500 == 0 {
+                to.commit(&std::mem::take(&mut writes), now).await?;
+            }
+        }
+        to.commit(&writes, now).await?;
+        from.close().await;
+        to.close().await;
+        println!(
+            "city: copied {copied} households into PostgreSQL in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(url)
+    }
+
+    /// The city's districts, supervisors and staff, with their passwords.
+    async fn accounts(&self, store: &Store) -> Result<()> {
+        let now = lots_server::sync::hub::now();
+        let hash = lots_server::auth::hash_password(PASSWORD)?;
+        for index in 0..self.districts {
+            store
+                .add_district(&district(index), &format!("Stadsdel {index}"))
+                .await?;
+            let supervisor = User {
+                id: format!("u-city-supervisor-{index}"),
+                username: format!("city-supervisor-{index}"),
+                display_name: format!("Handledare {index}"),
+                role: UserRole::Supervisor,
+                districts: vec![district(index)],
+                disabled: false,
+            };
+            store.add_user(&supervisor, &hash, now).await?;
+        }
+        for index in 0..self.staff {
+            let user = User {
+                id: format!("u-{}", staff_name(index)),
+                username: staff_name(index),
+                display_name: format!("Boendestöd {index}"),
+                role: UserRole::Staff,
+                districts: vec![district(index % self.districts)],
+                disabled: false,
+            };
+            store.add_user(&user, &hash, now).await?;
+        }
+        Ok(())
+    }
+
     fn generate(&self, generator: &mut Generator, household: usize) -> Result<Generated> {
         let staff = self.holder(household);
         // Histories end yesterday, opened long enough ago to hold their visits.
@@ -246,6 +302,8 @@ struct Device {
 struct Steady {
     from: Instant,
     until: Instant,
+    /// How many devices share the interval: each starts at its own share of it.
+    devices: usize,
     /// Between two visits of one device.
     interval: Duration,
 }
@@ -276,25 +334,70 @@ struct Figures {
 }
 
 /// Generates (once) and runs the city against `binary`.
+/// The server processes of a run: one on SQLite, or two sharing a PostgreSQL database.
+struct Fleet {
+    servers: Vec<Server>,
+    /// Each process's `/metrics` listener.
+    metrics: Vec<String>,
+    storage: &'static str,
+}
+
+impl Fleet {
+    /// The process device or desk `index` talks to: pairs of devices are split between them.
+    fn of(&self, index: usize) -> &Server {
+        &self.servers[index % self.servers.len()]
+    }
+
+    fn check_running(&mut self) -> Result<()> {
+        self.servers.iter_mut().try_for_each(Server::check_running)
+    }
+
+    /// Resident memory of every process together; the peak is the sum of each one's peak.
+    fn memory(&self) -> Result<Memory> {
+        let mut all = Memory::default();
+        for server in &self.servers {
+            let memory = server.memory()?;
+            all.resident += memory.resident;
+            all.peak += memory.peak;
+        }
+        Ok(all)
+    }
+
+    fn cpu(&self) -> Result<Duration> {
+        self.servers.iter().map(Server::cpu).sum()
+    }
+}
+
+/// Generates (once) and runs the city against `binary`.
 pub async fn run(city: &City, binary: &Path) -> Result<()> {
     let database = city.ensure().await?;
-    let data = tempfile::tempdir()?;
-    std::fs::copy(&database, data.path().join("lots.sqlite3"))?;
+    let postgres = match &city.postgres {
+        Some(admin) => Some(city.copy_to_postgres(&database, admin).await?),
+        None => None,
+    };
     let generator_cpu_before = cpu_time("/proc/self/stat")?;
     let mut figures = Figures::default();
     let memory = city.document_memory_mb.to_string();
-    let metrics_listen = format!(
-        "127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port()
-    );
+    let processes = if postgres.is_some() { 2 } else { 1 };
+    let mut server = Fleet {
+        servers: Vec::new(),
+        metrics: Vec::new(),
+        storage: if postgres.is_some() {
+            "PostgreSQL, two processes"
+        } else {
+            "SQLite, one process"
+        },
+    };
     let spawned = Instant::now();
-    let mut server = Server::start_lots_on(
-        binary,
-        Kind::Lots,
-        data,
-        &[
+    for _ in 0..processes {
+        let data = tempfile::tempdir()?;
+        let metrics_listen = format!(
+            "127.0.0.1:{}",
+            std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port()
+        );
+        let mut args = vec![
             "--peer-id",
             SERVER_PEER,
             "--document-memory-mb",
@@ -303,13 +406,25 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
             "4",
             "--metrics-listen",
             &metrics_listen,
-        ],
-    )
-    .await?;
+        ];
+        match &postgres {
+            Some(url) => args.extend(["--database-url", url.as_str()]),
+            None => {
+                std::fs::copy(&database, data.path().join("lots.sqlite3"))?;
+            }
+        }
+        server
+            .servers
+            .push(Server::start_lots_on(binary, Kind::Lots, data, &args).await?);
+        server.metrics.push(metrics_listen);
+    }
     let http = reqwest::Client::new();
     // Start-up: from the process's start to the first caseload answered.
-    let (supervisor, _) = login(&http, &server.http, "city-supervisor-0", PASSWORD).await?;
-    let first = caseload(&http, &server.http, &supervisor).await?;
+    let (supervisor, _) = login(&http, &server.of(0).http, "city-supervisor-0", PASSWORD).await?;
+    let mut first = (Duration::ZERO, 0);
+    for process in 0..processes {
+        first = caseload(&http, &server.of(process).http, &supervisor).await?;
+    }
     figures.startup = spawned.elapsed();
     println!(
         "city: started and answered a caseload of {} households in {:.2} s",
@@ -319,9 +434,9 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     figures.idle = server.memory()?;
 
-    let devices = prepare_devices(city, &database, &server.http).await?;
+    let devices = prepare_devices(city, &database, &server.of(0).http).await?;
     println!("city: {} devices back from a night offline", devices.len());
-    let desks = desks(city, &server.http).await?;
+    let desks = desks(city, &server.of(0).http).await?;
 
     // The storm: every device reconnects at a random moment of the window, while the desks
     // list their caseloads. The steady load starts once every device has synced (or the storm
@@ -334,10 +449,10 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
     let stop_desks = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let calls = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let mut desk_tasks = tokio::task::JoinSet::new();
-    for token in desks {
+    for (index, token) in desks.into_iter().enumerate() {
         let (http, base, stop, calls) = (
             http.clone(),
-            server.http.clone(),
+            server.of(index).http.clone(),
             stop_desks.clone(),
             calls.clone(),
         );
@@ -360,7 +475,7 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
         let delay = city
             .storm
             .mul_f64(random.random_u64() as f64 / u64::MAX as f64);
-        let sync_url = server.sync_url.clone();
+        let sync_url = server.of(index).sync_url.clone();
         let (done, sent, latencies) = (done.clone(), steady_sent.clone(), latencies.clone());
         let (steady, reconnected) = (steady.clone(), reconnected.clone());
         device_tasks.spawn(async move {
@@ -434,6 +549,7 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
         from,
         until: from + city.steady,
         interval: city.steady_interval,
+        devices: devices_count,
     };
     schedule.send_replace(Some(plan));
     tokio::time::sleep_until(from.into()).await;
@@ -454,12 +570,14 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
     figures.steady_latencies = std::mem::take(&mut latencies.lock().expect("not poisoned"));
     figures.steady_sent = steady_sent.lock().expect("not poisoned").len();
     figures.generator_cpu = cpu_time("/proc/self/stat")? - generator_cpu_before;
-    figures.server = http
-        .get(format!("http://{metrics_listen}/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    for listen in &server.metrics {
+        figures.server += &http
+            .get(format!("http://{listen}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+    }
     report(city, &figures, &server);
     Ok(())
 }
@@ -669,7 +787,13 @@ async fn run_device(
             && let Some(told) = *steady.borrow_and_update()
         {
             plan = Some(told);
-            next_visit = Some(told.from + told.interval.mul_f64((index % 10) as f64 / 10.0));
+            // A working day's visits are spread over the interval, not sent in waves.
+            next_visit = Some(
+                told.from
+                    + told
+                        .interval
+                        .mul_f64(index as f64 / told.devices.max(1) as f64),
+            );
         }
         let now = Instant::now();
         if let (Some(plan), Some(at)) = (plan, next_visit.as_mut()) {
@@ -756,7 +880,7 @@ fn ms(duration: Option<Duration>) -> String {
     })
 }
 
-fn report(city: &City, figures: &Figures, server: &Server) {
+fn report(city: &City, figures: &Figures, server: &Fleet) {
     let mb = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     let cores = |cpu: Duration, wall: Duration| {
         if wall.is_zero() {
@@ -767,8 +891,13 @@ fn report(city: &City, figures: &Figures, server: &Server) {
     };
     println!();
     println!(
-        "## The city: {} households of {} visits, {} staff with two devices each, {} desks (SQLite, one process, --document-memory-mb {})",
-        city.households, city.visits, city.staff, city.districts, city.document_memory_mb
+        "## The city: {} households of {} visits, {} staff with two devices each, {} desks ({}, --document-memory-mb {} each)",
+        city.households,
+        city.visits,
+        city.staff,
+        city.districts,
+        server.storage,
+        city.document_memory_mb
     );
     println!();
     println!("| what | measured | goal |");
@@ -841,15 +970,20 @@ fn report(city: &City, figures: &Figures, server: &Server) {
         "| the load generator's CPU, whole run | {:.0} s | — |",
         figures.generator_cpu.as_secs_f64()
     );
-    // From the server's /metrics.
+    // From the servers' /metrics, every process's added up.
     let metric = |name: &str| {
-        figures.server.lines().find_map(|line| {
-            line.strip_prefix(name)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
+        let values: Vec<f64> = figures
+            .server
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>())
     };
     let show = |value: Option<f64>| value.map_or("—".into(), |value| format!("{value:.0}"));
     println!(
@@ -875,5 +1009,4 @@ fn report(city: &City, figures: &Figures, server: &Server) {
         )
         .map(Duration::from_secs_f64))
     );
-    let _ = server;
 }

@@ -47,6 +47,11 @@ Options:
   --city-staff N        staff members, two devices each (default 300)
   --document-memory-mb N  the server's memory budget for households (default 512)
   --city-cache PATH     where the generated city is kept (default target/bench-city)
+  --city-postgres URL   instead of one process on SQLite: two server processes on a
+                        scratch database made on the PostgreSQL server URL reaches (the
+                        cached city copied in), each device of a pair on its own process;
+                        `cargo xtask bench-server` takes `throwaway` for a PostgreSQL of
+                        its own, as the tests start one
 ";
 
 struct Options {
@@ -101,6 +106,7 @@ fn parse_options() -> Result<Options> {
                 steady_interval: Duration::from_secs(30),
                 document_memory_mb: 512,
                 cache: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-city"),
+                postgres: None,
             });
             continue;
         }
@@ -169,7 +175,8 @@ fn parse_options() -> Result<Options> {
             | "--city-visits"
             | "--city-staff"
             | "--document-memory-mb"
-            | "--city-cache" => {
+            | "--city-cache"
+            | "--city-postgres" => {
                 let city = options
                     .city
                     .as_mut()
@@ -184,6 +191,7 @@ fn parse_options() -> Result<Options> {
                     "--city-visits" => city.visits = number()?,
                     "--city-staff" => city.staff = number()?,
                     "--document-memory-mb" => city.document_memory_mb = number()?,
+                    "--city-postgres" => city.postgres = Some(value),
                     _ => city.cache = value.into(),
                 }
             }
