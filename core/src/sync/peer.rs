@@ -995,10 +995,6 @@ impl<P: SharePolicy> SyncPeer<P> {
             let state = state_entry(&mut self.sync_states, &peer, document);
             match super::dormant::settle(state, message, &heads) {
                 Ok(reply) => {
-                    out.push(Output::SyncStateChanged {
-                        peer: peer.clone(),
-                        document,
-                    });
                     if let Some(reply) = reply {
                         let message = Message::Sync {
                             sender: self.config.peer_id.clone(),
@@ -1010,8 +1006,8 @@ impl<P: SharePolicy> SyncPeer<P> {
                             connection,
                             bytes: message.encode(),
                         });
-                        out.push(Output::SyncStateChanged { peer, document });
                     }
+                    out.push(Output::SyncStateChanged { peer, document });
                 }
                 Err(_) => unavailable(out, self),
             }

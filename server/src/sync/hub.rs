@@ -710,7 +710,6 @@ impl Hub {
                 self.metrics.documents_evicted.inc();
             }
         }
-        self.count_documents();
     }
 
     /// Reads every user again, for the checks of who may hold a household.
@@ -881,35 +880,34 @@ impl Hub {
                 // Read again: what is in memory or synced here, and every household whose
                 // entry changed (its new holders and former holders); the rest is read from
                 // disk when next used anyway.
-                let documents: Vec<DocumentId> = match self.store.household_index().await {
-                    Ok(index) => index
-                        .into_iter()
-                        .filter(|row| {
-                            // Announcements may have been missed: what is known of each
-                            // stored document's heads comes from disk again.
-                            if self.peer.document(&row.document).is_none() {
-                                match &row.heads {
-                                    Some(heads) => {
-                                        self.peer.set_dormant(row.document, heads.clone())
-                                    }
-                                    None => self.peer.forget_dormant(&row.document),
-                                }
-                            }
-                            let entry = HouseholdIndex {
-                                district: row.district.clone(),
-                                assigned_staff: row.assigned_staff.clone(),
-                            };
-                            self.peer.document(&row.document).is_some()
-                                || self.peer.followed(&row.document)
-                                || self.stored_index.get(&row.document) != Some(&entry)
-                        })
-                        .map(|row| row.document)
-                        .collect(),
+                let index = match self.store.household_index().await {
+                    Ok(index) => index,
                     Err(error) => {
                         tracing::error!(%error, "cannot read the household index again");
                         Vec::new()
                     }
                 };
+                let mut documents = Vec::new();
+                for row in index {
+                    let resident = self.peer.document(&row.document).is_some();
+                    // Announcements may have been missed: what is known of the heads of each
+                    // document not in memory comes from disk again.
+                    match row.heads {
+                        _ if resident => {}
+                        Some(heads) => self.peer.set_dormant(row.document, heads),
+                        None => self.peer.forget_dormant(&row.document),
+                    }
+                    let entry = HouseholdIndex {
+                        district: row.district,
+                        assigned_staff: row.assigned_staff,
+                    };
+                    if resident
+                        || self.peer.followed(&row.document)
+                        || self.stored_index.get(&row.document) != Some(&entry)
+                    {
+                        documents.push(row.document);
+                    }
+                }
                 for document in documents {
                     if let Err(error) = self.merge_stored(now, document, None).await {
                         tracing::error!(%document, %error, "reading a document again failed");
@@ -1201,7 +1199,8 @@ impl Hub {
     }
 
     /// Commits the batch, then sends its messages; on failure sends nothing, closes every
-    /// connection the batch touched and reloads the changed documents from disk.
+    /// connection the batch touched and drops the changed documents from memory (they are
+    /// read from disk when next used).
     async fn flush(&mut self, now: Timestamp) -> Result<(), StoreError> {
         let mut batch = std::mem::take(&mut self.batch);
         // Each changed household's caseload line, as of the batch's end, goes in with it.
@@ -1248,7 +1247,7 @@ impl Hub {
                     );
                 }
                 Err(error) => {
-                    tracing::error!(%error, "storing changes failed; their connections are closed and the documents reloaded");
+                    tracing::error!(%error, "storing changes failed; their connections are closed and the documents dropped from memory");
                     let policy = self.peer.policy_mut();
                     for actor in &batch.bound {
                         policy.actors.remove(actor);
