@@ -1,5 +1,6 @@
 //! Criterion benchmarks of one household document: load, save, incremental save, the commit
-//! of a recorded visit, and a merge, for households with 10, 100 and 1,000 visits.
+//! of a recorded visit, a merge, and reading a caseload line's fields (whole, or caught up
+//! after a visit), for households with 10, 100 and 1,000 visits.
 //!
 //! Run with `cargo bench -p lots-core --bench household`; figures go in BENCHMARKS.md.
 
@@ -121,6 +122,33 @@ fn benches(c: &mut Criterion) {
                     left
                 },
                 BatchSize::LargeInput,
+            )
+        });
+        // The caseload line's fields: read whole (the household, or its outline and a walk
+        // for conflicts), or an outline kept from before a recorded visit caught up to it.
+        group.bench_function("household_and_conflicts", |b| {
+            b.iter(|| {
+                let doc = black_box(&with_visit);
+                (
+                    doc.household().expect("reads"),
+                    doc.conflicts().expect("walks"),
+                )
+            })
+        });
+        group.bench_function("outline", |b| {
+            b.iter(|| black_box(&with_visit).outline().expect("reads"))
+        });
+        let before = doc.outline().expect("reads");
+        group.bench_function("outline_caught_up_after_a_visit", |b| {
+            b.iter_batched(
+                || before.clone(),
+                |mut outline| {
+                    with_visit
+                        .catch_up_outline(&mut outline)
+                        .expect("catches up");
+                    outline
+                },
+                BatchSize::SmallInput,
             )
         });
         group.finish();

@@ -129,6 +129,22 @@ impl<D: Borrow<Automerge>> HouseholdDoc<D> {
         schema::read_profile(self.automerge())
     }
 
+    /// What a caseload line shows (address, status, how many people, each visit's time,
+    /// status and follow-ups), read without the notes, the members or the plan.
+    /// Keep it, and bring it up to date with [`HouseholdDoc::catch_up_outline`] after
+    /// changes: that reads again only what they touched.
+    pub fn outline(&self) -> Result<crate::schema::outline::Outline, SchemaError> {
+        crate::schema::outline::Outline::read(self.automerge())
+    }
+
+    /// Brings an outline read from this document, at any earlier state, up to date.
+    pub fn catch_up_outline(
+        &self,
+        outline: &mut crate::schema::outline::Outline,
+    ) -> Result<(), SchemaError> {
+        outline.catch_up(self.automerge())
+    }
+
     /// Every field that replicas set concurrently and nobody has settled yet.
     pub fn conflicts(&self) -> Result<Vec<Conflict>, SchemaError> {
         Ok(schema::conflicts::find(self.automerge())?)

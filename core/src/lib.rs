@@ -62,6 +62,7 @@ pub use schema::codes::{
 };
 pub use schema::conflicts::{Conflict, ConflictValue, FieldPath, FieldValue, ResolveError};
 pub use schema::household::{FollowUp, Goal, Household, Member, Plan, Profile, Step, Visit};
+pub use schema::outline::{FollowUpOutline, Outline, ProfileOutline, VisitOutline};
 pub use schema::values::{Note, Set};
 pub use schema::vet::{EntryKind, ShapeError};
 pub use schema::{NoteRef, SCHEMA_VERSION, SchemaError, TEXT_ENCODING};

@@ -8,6 +8,7 @@ mod by_map;
 pub(crate) mod codes;
 pub(crate) mod conflicts;
 pub(crate) mod household;
+pub(crate) mod outline;
 pub(crate) mod values;
 pub(crate) mod vet;
 

@@ -8,7 +8,7 @@
 //! its stored document the first time it is listed.
 
 use lots_core::automerge::Automerge;
-use lots_core::{CaseStatus, Date, DocumentId, HouseholdDoc, Timestamp, VisitStatus};
+use lots_core::{CaseStatus, Date, DocumentId, HouseholdDoc, Outline, Timestamp, VisitStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{HouseholdRow, Role, Store, StoreError};
@@ -41,23 +41,26 @@ pub struct Digest {
 }
 
 impl Digest {
-    /// A household document's digest.
+    /// A household document's digest, read whole. The hub keeps each resident household's
+    /// [`Outline`] instead and brings it up to date change by change.
     pub fn of(doc: &Automerge) -> Self {
-        let doc = HouseholdDoc::new(doc);
-        let household = match doc.household() {
-            Ok(household) => household,
-            Err(error) => return Self::unreadable(error.to_string()),
-        };
-        let visits = household.visits.values();
+        match HouseholdDoc::new(doc).outline() {
+            Ok(outline) => Self::from_outline(&outline),
+            Err(error) => Self::unreadable(error.to_string()),
+        }
+    }
+
+    /// The digest of a household's outline. The outline reads only the fields the line
+    /// shows; the rest of a stored household reads because the server vets every entry a
+    /// change touches.
+    pub fn from_outline(outline: &Outline) -> Self {
+        let visits = outline.visits.values();
         Self {
-            address: household.profile.address.clone(),
-            unit: household.profile.unit.clone(),
-            status: household.profile.status,
-            members: household.members.len(),
-            conflicts: doc
-                .conflicts()
-                .map(|conflicts| conflicts.len())
-                .unwrap_or(0),
+            address: outline.profile.address.clone(),
+            unit: outline.profile.unit.clone(),
+            status: outline.profile.status,
+            members: outline.members,
+            conflicts: outline.conflicts(),
             planned: visits
                 .clone()
                 .filter(|visit| visit.status == VisitStatus::Planned)
@@ -190,4 +193,55 @@ async fn digest_stored(store: &Store, document: &DocumentId) -> Result<Digest, S
     };
     store.backfill_digest(document, &digest.to_json()).await?;
     Ok(digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use lots_core::synthetic::{Generator, HouseholdSpec};
+    use lots_core::{DeviceId, DistrictId, StaffId};
+
+    use super::*;
+
+    /// The digest as read from the whole household: what the outline must agree with.
+    fn from_the_whole(doc: &HouseholdDoc) -> Digest {
+        let household = doc.household().expect("reads");
+        let visits = || household.visits.values();
+        Digest {
+            address: household.profile.address.clone(),
+            unit: household.profile.unit.clone(),
+            status: household.profile.status,
+            members: household.members.len(),
+            conflicts: doc.conflicts().expect("walks").len(),
+            planned: visits()
+                .filter(|visit| visit.status == VisitStatus::Planned)
+                .map(|visit| visit.planned_at)
+                .collect(),
+            last_visit: visits()
+                .filter(|visit| visit.status == VisitStatus::Done)
+                .map(|visit| visit.planned_at)
+                .max(),
+            open_follow_ups: visits()
+                .flat_map(|visit| visit.follow_ups.values())
+                .filter(|follow_up| follow_up.done_on.is_none())
+                .map(|follow_up| follow_up.due_on.to_string())
+                .collect(),
+            unreadable: None,
+        }
+    }
+
+    #[test]
+    fn a_digest_shows_what_the_whole_household_holds() {
+        for seed in 0..8 {
+            let spec = HouseholdSpec {
+                district: DistrictId::new("district-norr").expect("valid"),
+                staff: StaffId::new("u-anna").expect("valid"),
+                device: DeviceId::new("d-phone").expect("valid"),
+                opened_on: Date::from_ymd(2024, 1, 8).expect("valid"),
+                visits: 4 + seed as usize * 4,
+                today: Date::from_ymd(2024, 9, 1).expect("valid"),
+            };
+            let doc = Generator::new(seed).household(&spec).expect("generates");
+            assert_eq!(Digest::of(doc.as_automerge()), from_the_whole(&doc));
+        }
+    }
 }

@@ -780,3 +780,103 @@ fn damaged_or_foreign_bytes_are_refused_clearly() {
         })
     ));
 }
+
+/// Brings `kept` up to `doc` and checks it against a fresh read and a whole-document walk.
+fn outline_keeps_up(doc: &HouseholdDoc, kept: &mut crate::Outline) {
+    doc.catch_up_outline(kept).unwrap();
+    assert_eq!(*kept, doc.outline().unwrap());
+    assert_eq!(kept.conflicts(), doc.conflicts().unwrap().len());
+}
+
+#[test]
+fn a_caseload_outline_kept_up_change_by_change_reads_as_a_fresh_one() {
+    let mut phone = with_member();
+    let mut kept = phone.outline().unwrap();
+    let when = sign(at("2024-01-15", 12));
+    phone.record_visit(&when, &visit_id(), record()).unwrap();
+    outline_keeps_up(&phone, &mut kept);
+    let follow_up = FollowUpId::new("f-1").unwrap();
+    let new_follow_up = NewFollowUp {
+        description: "Ring hyresvärden".into(),
+        owner: Owner::Staff(staff()),
+        agency: None,
+        due_on: date("2024-01-30"),
+    };
+    phone
+        .add_follow_up(&when, &visit_id(), &follow_up, new_follow_up)
+        .unwrap();
+    outline_keeps_up(&phone, &mut kept);
+
+    // Two replicas apart: each changes the profile, the same visit, the same follow-up, and
+    // schedules a visit of its own.
+    let mut desk = phone.fork(actor(2));
+    let office = Signature::new(
+        StaffId::new("u-boss").unwrap(),
+        crate::ids::DeviceId::new("d-desk").unwrap(),
+        at("2024-01-20", 14),
+    );
+    let later = sign(at("2024-01-20", 13));
+    phone
+        .update_housing(
+            &later,
+            "Norra vägen 1",
+            "",
+            HousingForm::TransitionalHousing,
+        )
+        .unwrap();
+    desk.update_housing(
+        &office,
+        "Södra vägen 2",
+        "",
+        HousingForm::TransitionalHousing,
+    )
+    .unwrap();
+    let mut longer = record();
+    longer.duration_minutes = 90;
+    phone.record_visit(&later, &visit_id(), longer).unwrap();
+    let mut shorter = record();
+    shorter.duration_minutes = 45;
+    desk.record_visit(&office, &visit_id(), shorter).unwrap();
+    phone
+        .complete_follow_up(&later, &visit_id(), &follow_up, date("2024-01-19"))
+        .unwrap();
+    desk.complete_follow_up(&office, &visit_id(), &follow_up, date("2024-01-20"))
+        .unwrap();
+    let phones_visit = VisitId::new("v-2").unwrap();
+    phone
+        .schedule_visit(&later, &phones_visit, at("2024-02-01", 10), &staff())
+        .unwrap();
+    desk.schedule_visit(
+        &office,
+        &VisitId::new("v-3").unwrap(),
+        at("2024-02-02", 10),
+        &staff(),
+    )
+    .unwrap();
+    outline_keeps_up(&phone, &mut kept);
+    phone.merge(&mut desk).unwrap();
+    outline_keeps_up(&phone, &mut kept);
+    assert_eq!(kept.conflicts(), 3, "the address, a duration, a completion");
+    assert_eq!(kept.visits.len(), 3);
+
+    // Settling the conflicts one by one, and a visit cancelled.
+    for conflict in phone.conflicts().unwrap() {
+        let chosen = conflict.values[1].value.clone();
+        phone
+            .resolve_conflict(&office, &conflict.field, &chosen)
+            .unwrap();
+        outline_keeps_up(&phone, &mut kept);
+    }
+    assert_eq!(kept.conflicts(), 0);
+    phone.cancel_visit(&office, &phones_visit).unwrap();
+    outline_keeps_up(&phone, &mut kept);
+
+    // An outline of a history the document does not hold is read again whole.
+    let mut elsewhere = new_household();
+    elsewhere
+        .add_member(&sign(at("2024-01-11", 10)), &member_id(), adult())
+        .unwrap();
+    let mut other = elsewhere.outline().unwrap();
+    assert_ne!(other, kept);
+    outline_keeps_up(&phone, &mut other);
+}

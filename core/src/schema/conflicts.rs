@@ -5,6 +5,8 @@
 //! for keys holding more than one scalar value and reports each value with the change that
 //! wrote it, so a person can pick one.
 
+use std::borrow::Cow;
+
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, ValueRef};
 
 use crate::signature::ChangeInfo;
@@ -122,51 +124,97 @@ pub enum ResolveError {
 const MAX_WALK_DEPTH: usize = 16;
 
 /// Every field with concurrent values, in document order.
+pub(crate) fn find(doc: &Automerge) -> Result<Vec<Conflict>, automerge::AutomergeError> {
+    walk(doc, ROOT, Vec::new(), None)
+}
+
+/// The fields with concurrent values in the map `obj` at `path` and below it, except in the
+/// map `skip` and below it: the caseload line counts a household's conflicts visit by visit
+/// (see [`at_entry`]), so that a change costs a walk of what it touched. Walking the whole
+/// document is walking the root and below.
 ///
 /// The walk keeps its own stack instead of recursing: a document nested thousands of maps
 /// deep (a hostile client's) must not overflow the thread's stack, here or in the browser.
-pub(crate) fn find(doc: &Automerge) -> Result<Vec<Conflict>, automerge::AutomergeError> {
+/// It borrows keys from the document and builds a field's path only for a conflicted field.
+pub(crate) fn walk<'a>(
+    doc: &'a Automerge,
+    obj: ObjId,
+    path: Vec<Cow<'a, str>>,
+    skip: Option<&ObjId>,
+) -> Result<Vec<Conflict>, automerge::AutomergeError> {
     let mut found = Vec::new();
-    // Each frame is a map still being read: its path and its entries not yet visited, in
+    // The keys from the root to the map on top of the stack.
+    let mut path = path;
+    // Each frame is a map still being read: its id and its entries not yet visited, in
     // reverse so the next one pops off the end.
-    let mut stack: Vec<(Vec<String>, ObjId, Vec<Entry>)> =
-        vec![(Vec::new(), ROOT, entries(doc, &ROOT))];
-    while let Some((path, obj, pending)) = stack.last_mut() {
+    let entries_of_start = entries(doc, &obj);
+    let mut stack: Vec<(ObjId, Vec<Entry<'_>>)> = vec![(obj, entries_of_start)];
+    while let Some((obj, pending)) = stack.last_mut() {
         let Some((key, conflicted, child)) = pending.pop() else {
             stack.pop();
+            path.pop();
             continue;
         };
-        let mut field = path.clone();
-        field.push(key);
-        let key = field.last().map(String::as_str).unwrap_or_default();
-        if conflicted && let Some(conflict) = conflict_at(doc, obj, key, &field)? {
-            found.push(conflict);
+        if conflicted {
+            let field: Vec<String> = path.iter().chain([&key]).map(|k| k.to_string()).collect();
+            if let Some(conflict) = conflict_at(doc, obj, &key, &field)? {
+                found.push(conflict);
+            }
         }
         if let Some(child) = child
-            && field.len() < MAX_WALK_DEPTH
+            && path.len() + 1 < MAX_WALK_DEPTH
+            && Some(&child) != skip
         {
             let children = entries(doc, &child);
-            stack.push((field, child, children));
+            path.push(key);
+            stack.push((child, children));
         }
+    }
+    Ok(found)
+}
+
+/// The fields with concurrent values at the entry `key` of the map `parent` (at `path`) and,
+/// when it holds a map, in it and below it.
+pub(crate) fn at_entry<'a>(
+    doc: &'a Automerge,
+    parent: &ObjId,
+    key: &str,
+    path: Vec<Cow<'a, str>>,
+) -> Result<Vec<Conflict>, automerge::AutomergeError> {
+    let mut found = Vec::new();
+    if doc.get_all(parent, key)?.len() > 1 {
+        let field: Vec<String> = path
+            .iter()
+            .map(|k| k.to_string())
+            .chain([key.into()])
+            .collect();
+        found.extend(conflict_at(doc, parent, key, &field)?);
+    }
+    if let Some((Value::Object(ObjType::Map), child)) = doc.get(parent, key)?
+        && path.len() + 1 < MAX_WALK_DEPTH
+    {
+        let mut path = path;
+        path.push(Cow::Owned(key.to_owned()));
+        found.extend(walk(doc, child, path, None)?);
     }
     Ok(found)
 }
 
 /// A map entry as the walk needs it: its key, whether other values stand beside the winner,
 /// and (for a map) the child map's id.
-type Entry = (String, bool, Option<ObjId>);
+type Entry<'a> = (Cow<'a, str>, bool, Option<ObjId>);
 
 /// A map's entries in reverse document order.
-fn entries(doc: &Automerge, obj: &ObjId) -> Vec<Entry> {
+fn entries<'a>(doc: &'a Automerge, obj: &ObjId) -> Vec<Entry<'a>> {
     // One pass over the map gives each key's winning value, its id (for a map, the child
     // object's id) and whether other values stand beside it. Asking `get` per key instead
     // seeks the key again in the document's columns: in the browser that was most of the
     // walk's time, and the walk runs for every document that arrives.
-    let mut entries: Vec<Entry> = doc
+    let mut entries: Vec<Entry<'a>> = doc
         .map_range(obj, ..)
         .map(|entry| {
             let child = matches!(entry.value, ValueRef::Object(ObjType::Map)).then(|| entry.id());
-            (entry.key.into_owned(), entry.conflict, child)
+            (entry.key, entry.conflict, child)
         })
         .collect();
     entries.reverse();

@@ -17,6 +17,7 @@
 //! evicted document stays (core's `SyncPeer::evict_document`), so its changes still reach
 //! every device that synced it. Start-up reads tables only, no document.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,7 +25,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hashlink::LinkedHashMap;
 use lots_core::automerge::{ActorId, Automerge, ChangeHash};
 use lots_core::{
-    ConnectionId, DeviceId, DocumentId, HouseholdDoc, Input, Output, PeerConfig, PeerId,
+    ConnectionId, DeviceId, DocumentId, HouseholdDoc, Input, Outline, Output, PeerConfig, PeerId,
     Role as PeerRole, Signature, StaffId, SyncError, SyncPeer, Timestamp,
 };
 use tokio::sync::{mpsc, oneshot};
@@ -415,6 +416,9 @@ struct Hub {
     memory_budget: usize,
     /// Who the server signs its own changes (schema migrations) as.
     signer: (StaffId, DeviceId),
+    /// What the caseload line of each household in memory shows, as of its last digest:
+    /// brought up to date by reading only what a batch's changes touched.
+    outlines: HashMap<DocumentId, Outline>,
 }
 
 /// How many bytes of memory a loaded document takes per byte of its stored form: the
@@ -476,6 +480,7 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
             DeviceId::new(hub_config.peer_id.as_str())
                 .map_err(|error| StoreError::Damaged(error.to_string()))?,
         ),
+        outlines: HashMap::new(),
     };
     hub.peer.policy_mut().skip_vetting = hub_config.skip_vetting;
     // The stored index covers documents without a household profile (brought by other
@@ -595,9 +600,10 @@ fn index_of(doc: &Automerge) -> Option<HouseholdIndex> {
 }
 
 impl Hub {
-    /// Tells the figures how many documents are in memory.
+    /// Tells the figures how many documents are in memory: every one the peer holds is
+    /// tracked in `resident` as it comes in, and untracked as it leaves.
     fn count_documents(&self) {
-        let count = i64::try_from(self.peer.document_ids().count()).unwrap_or(i64::MAX);
+        let count = i64::try_from(self.resident.len()).unwrap_or(i64::MAX);
         self.metrics.documents_in_memory.set(count);
         self.metrics
             .document_memory_bytes
@@ -638,6 +644,7 @@ impl Hub {
             self.resident_bytes -= bytes;
         }
         self.saved_heads.remove(document);
+        self.outlines.remove(document);
     }
 
     /// Makes sure a known document is in memory, reading it from disk if needed (and bringing
@@ -1208,9 +1215,22 @@ impl Hub {
             if let Some(doc) = self.peer.document(document)
                 && self.peer.policy().households.contains_key(document)
             {
-                batch
-                    .writes
-                    .digest(*document, Digest::of(doc).to_json(), heads);
+                let household = HouseholdDoc::new(doc);
+                let outline = match self.outlines.entry(*document) {
+                    Entry::Occupied(kept) => {
+                        let kept = kept.into_mut();
+                        household.catch_up_outline(kept).map(|()| &*kept)
+                    }
+                    Entry::Vacant(slot) => household.outline().map(|read| &*slot.insert(read)),
+                };
+                let digest = match outline {
+                    Ok(outline) => Digest::from_outline(outline),
+                    Err(error) => Digest::unreadable(error.to_string()),
+                };
+                if digest.unreadable.is_some() {
+                    self.outlines.remove(document);
+                }
+                batch.writes.digest(*document, digest.to_json(), heads);
             }
         }
         let mut compact = BTreeSet::new();
