@@ -104,6 +104,12 @@ pub struct Config {
     #[arg(long, env = "LOTS_DOCUMENT_MEMORY_MB", default_value_t = 256)]
     pub document_memory_mb: usize,
 
+    /// How many hub tasks share the households' sync work, each owning its share of them
+    /// and committing on its own; by default one per core. The memory budget is split
+    /// between them.
+    #[arg(long, env = "LOTS_PARTITIONS")]
+    pub partitions: Option<usize>,
+
     /// Where to serve Prometheus metrics (`GET /metrics`), on a listener of its own; off
     /// unless given. Bind it to loopback or an internal network: never the internet.
     #[arg(long, env = "LOTS_METRICS_LISTEN")]
@@ -177,6 +183,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// How many hub partitions to run: as asked, or one per core.
+    pub fn partitions(&self) -> usize {
+        self.partitions.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
+
     /// The rule gallring follows.
     pub fn retention_rule(&self) -> lots_core::RetentionRule {
         lots_core::RetentionRule {
@@ -207,6 +220,12 @@ impl Config {
         }
         if self.document_memory_mb == 0 {
             anyhow::bail!("--document-memory-mb must be at least 1");
+        }
+        if self
+            .partitions
+            .is_some_and(|partitions| !(1..=64).contains(&partitions))
+        {
+            anyhow::bail!("--partitions must be from 1 to 64");
         }
         if self.messages_per_second == 0 {
             anyhow::bail!("--messages-per-second must be at least 1");

@@ -70,6 +70,7 @@ impl AppState {
                 peer_id,
                 max_message_bytes: config.max_message_bytes,
                 sockets_per_user: config.sockets_per_user,
+                partitions: config.partitions(),
                 skip_vetting: config.unvetted_for_benchmark,
                 metrics: metrics.clone(),
                 document_memory: config.document_memory_mb.saturating_mul(1 << 20),

@@ -57,6 +57,8 @@ impl TestServer {
             format!("--public-origin=http://{addr}"),
             format!("--max-message-bytes={}", 1024 * 1024),
             format!("--messages-per-second={messages_per_second}"),
+            // Two hub partitions whatever the machine's cores, so every test crosses them.
+            "--partitions=2".to_owned(),
             "--demo".to_owned(),
             format!(
                 "--demo-households={}",
@@ -159,6 +161,8 @@ impl ServerProcess {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--public-origin", &format!("http://127.0.0.1:{port}")])
             .args(["--messages-per-second", "100000"])
+            // Two hub partitions whatever the machine's cores, unless the test asks otherwise.
+            .env("LOTS_PARTITIONS", "2")
             // `LOTS_TEST_SERVER_LOG=lots_server=debug` shows what the server did (its log
             // goes to standard output); otherwise only its warnings and errors.
             .env("RUST_LOG", log.as_deref().unwrap_or("warn"))

@@ -644,6 +644,14 @@ fn figure(text: &str, sample: &str) -> Option<f64> {
         .and_then(|value| value.trim().parse().ok())
 }
 
+/// The sum of a figure over the hub's partitions (its `partition` label).
+fn every_partition(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(|line| line.strip_prefix(name)?.strip_prefix("{partition=\""))
+        .filter_map(|rest| rest.split_once("} ")?.1.trim().parse::<f64>().ok())
+        .sum()
+}
+
 /// A server process with `args` and its figures on a listener of their own: the server and
 /// that listener's address.
 async fn server_with_metrics(args: &[&str]) -> (ServerProcess, String) {
@@ -709,8 +717,8 @@ async fn an_operator_reads_the_servers_figures_on_a_listener_of_its_own() {
         Some(1.0),
         "{during}"
     );
-    let batches = figure(&during, r#"lots_hub_batch_inputs_count{partition="0"}"#).unwrap();
-    let commits = figure(&during, r#"lots_hub_commit_seconds_count{partition="0"}"#).unwrap();
+    let batches = every_partition(&during, "lots_hub_batch_inputs_count");
+    let commits = every_partition(&during, "lots_hub_commit_seconds_count");
     assert!(batches >= 1.0 && commits >= 1.0, "{during}");
     assert_eq!(
         figure(&during, "lots_quarantined_changes_pending"),
@@ -765,11 +773,11 @@ async fn visit_reaches(
     assert!(on_tablet.visits.contains_key(visit));
 }
 
-#[tokio::test]
-async fn a_household_evicted_from_memory_still_reaches_every_device_that_synced_it() {
-    // A budget that holds a few demo households, not a caseload.
-    let (server, metrics_listen) = server_with_metrics(&["--document-memory-mb", "1"]).await;
-    let read = || figures(&metrics_listen);
+/// Anna's session token, her caseload (at least ten households) and two devices of hers,
+/// each connected and holding every household of it.
+async fn anna_with_two_devices(
+    server: &ServerProcess,
+) -> (String, Vec<DocumentId>, SyncClient, SyncClient) {
     let sync = format!("ws://{}/sync", server.address());
     let token = server.login("anna").await.unwrap();
     let households = server.caseload(&token).await.unwrap();
@@ -785,6 +793,15 @@ async fn a_household_evicted_from_memory_still_reaches_every_device_that_synced_
         assert!(phone.fetch(*document).await.unwrap());
         assert!(tablet.fetch(*document).await.unwrap());
     }
+    (token, households, phone, tablet)
+}
+
+#[tokio::test]
+async fn a_household_evicted_from_memory_still_reaches_every_device_that_synced_it() {
+    // A budget that holds a few demo households, not a caseload.
+    let (server, metrics_listen) = server_with_metrics(&["--document-memory-mb", "1"]).await;
+    let read = || figures(&metrics_listen);
+    let (token, households, mut phone, mut tablet) = anna_with_two_devices(&server).await;
     let figures = read().await;
     let evicted = figure(&figures, "lots_documents_evicted_total").unwrap();
     let held = figure(&figures, "lots_documents_in_memory").unwrap();
@@ -811,6 +828,36 @@ async fn a_household_evicted_from_memory_still_reaches_every_device_that_synced_
     assert!(
         last_visit >= lots_server::sync::hub::now().plus_minutes(-31).as_millis(),
         "{line}"
+    );
+}
+
+#[tokio::test]
+async fn each_partition_syncs_its_share_of_the_households_over_one_socket() {
+    let (server, metrics_listen) = server_with_metrics(&["--partitions", "2"]).await;
+    // One socket per device: the handshake is answered once (a second answer would make
+    // the client close), and each household's messages go to its partition.
+    let (_, households, mut phone, mut tablet) = anna_with_two_devices(&server).await;
+    for (n, document) in households.iter().enumerate() {
+        let visit = VisitId::new(format!("v-partition-{n}")).unwrap();
+        visit_reaches(&mut phone, &mut tablet, *document, &visit).await;
+    }
+    let figures = figures(&metrics_listen).await;
+    for partition in ["0", "1"] {
+        let batches = format!(r#"lots_hub_batch_inputs_count{{partition="{partition}"}}"#);
+        let commits = format!(r#"lots_hub_commit_seconds_count{{partition="{partition}"}}"#);
+        assert!(figure(&figures, &batches).unwrap() >= 1.0, "{figures}");
+        assert!(figure(&figures, &commits).unwrap() >= 1.0, "{figures}");
+    }
+    // What each partition holds adds up: every household was read once, none evicted.
+    assert_eq!(
+        figure(&figures, "lots_documents_in_memory"),
+        Some(households.len() as f64),
+        "{figures}"
+    );
+    assert_eq!(
+        figure(&figures, "lots_documents_loaded_total"),
+        Some(households.len() as f64),
+        "{figures}"
     );
 }
 

@@ -105,6 +105,10 @@ pub struct PeerConfig {
     pub max_message_bytes: usize,
     /// The most one message's changes may inflate to, when the policy vets changes.
     pub max_inflated_bytes: usize,
+    /// For a server peer that shares its connections with other server peers, each holding
+    /// other documents (the server's partitions): it takes a client's handshake without
+    /// answering it, and without refusing it, since exactly one of them answers.
+    pub quiet_handshake: bool,
 }
 
 impl PeerConfig {
@@ -116,6 +120,7 @@ impl PeerConfig {
             metadata: PeerMetadata::default(),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_inflated_bytes: DEFAULT_MAX_INFLATED_BYTES,
+            quiet_handshake: false,
         }
     }
 }
@@ -702,10 +707,14 @@ impl<P: SharePolicy> SyncPeer<P> {
                 Handshake::Waiting,
                 Role::Server,
             ) => {
+                let quiet = self.config.quiet_handshake;
                 if !supported_versions
                     .iter()
                     .any(|version| version == PROTOCOL_VERSION)
                 {
+                    if quiet {
+                        return;
+                    }
                     self.refuse(
                         connection,
                         SyncError::Version {
@@ -716,7 +725,9 @@ impl<P: SharePolicy> SyncPeer<P> {
                     return;
                 }
                 if !self.policy.may_join(&sender, connection) {
-                    self.refuse(connection, SyncError::PeerIdTaken { peer: sender }, out);
+                    if !quiet {
+                        self.refuse(connection, SyncError::PeerIdTaken { peer: sender }, out);
+                    }
                     return;
                 }
                 // One connection per peer id: sync states are per peer, and a reconnecting
@@ -728,22 +739,26 @@ impl<P: SharePolicy> SyncPeer<P> {
                     .collect();
                 for old in stale {
                     self.connections.remove(&old);
-                    out.push(Output::Close {
-                        connection: old,
-                        reason: "replaced by a new connection".into(),
-                    });
+                    if !quiet {
+                        out.push(Output::Close {
+                            connection: old,
+                            reason: "replaced by a new connection".into(),
+                        });
+                    }
                 }
                 self.reset_sync_states(&sender);
-                let reply = Message::Peer {
-                    sender: self.config.peer_id.clone(),
-                    metadata: self.config.metadata.clone(),
-                    selected_version: PROTOCOL_VERSION.to_owned(),
-                    target: sender.clone(),
-                };
-                out.push(Output::Send {
-                    connection,
-                    bytes: reply.encode(),
-                });
+                if !quiet {
+                    let reply = Message::Peer {
+                        sender: self.config.peer_id.clone(),
+                        metadata: self.config.metadata.clone(),
+                        selected_version: PROTOCOL_VERSION.to_owned(),
+                        target: sender.clone(),
+                    };
+                    out.push(Output::Send {
+                        connection,
+                        bytes: reply.encode(),
+                    });
+                }
                 self.become_ready(connection, sender, out);
             }
             (

@@ -1,8 +1,11 @@
-//! The hub: one task that owns the sync peer, every loaded document and the access policy.
+//! The hub: tasks (partitions) that each own a sync peer, the documents whose ids fall to
+//! it, and its copy of the access policy. The handle routes every input to the partition of
+//! its document, or to all of them (a handshake, a closed socket, users changed), so the
+//! partitions work on all cores and one socket talks to every partition it needs.
 //!
-//! Every socket talks to the hub through a channel, so the peer (which is not thread-safe and
-//! needs no locks) sees one input at a time. The hub takes whatever inputs have queued up (a
-//! batch), feeds them to the peer one by one, gathers everything they changed — new document
+//! Every socket talks to the partitions through channels, so a peer (which is not
+//! thread-safe and needs no locks) sees one input at a time. A partition takes whatever
+//! inputs have queued up (a batch), feeds them to its peer one by one, gathers everything they changed — new document
 //! chunks, household index entries and audit rows — and commits it in one transaction (group
 //! commit: one sync to disk for the whole batch, `synchronous=FULL`). Only then does it send
 //! the batch's messages, in the order the peer produced them, so nothing that depends on a
@@ -19,7 +22,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hashlink::LinkedHashMap;
@@ -102,9 +105,10 @@ pub enum HubError {
 
 enum Command {
     Connect {
+        connection: ConnectionId,
         principal: Principal,
         outbound: mpsc::Sender<Outbound>,
-        reply: oneshot::Sender<Result<ConnectionId, HubError>>,
+        reply: oneshot::Sender<()>,
     },
     Received {
         connection: ConnectionId,
@@ -163,14 +167,47 @@ enum Command {
 
 /// A handle to the hub; cheap to clone.
 ///
-/// Sync messages from sockets go through a bounded queue, so a flood from one socket waits
-/// for the hub instead of filling memory; everything else (connections opening and closing,
-/// the API's requests) through an unbounded one, since each of those is bounded by a socket
-/// or a request and must never be dropped.
+/// The hub is several tasks, its partitions, each owning the documents whose ids fall to it
+/// (`partition_of`), so that sync work uses every core. The handle routes: a sync message to
+/// the partition of its document (a handshake to all of them, of which the first answers), a
+/// request about a household to that household's partition, and what concerns every
+/// connection (users changed, a device revoked, a socket gone) to all. Each partition does
+/// its own group commit.
+///
+/// Sync messages from sockets go through a bounded queue per partition, so a flood from one
+/// socket waits for the hub instead of filling memory; everything else (connections opening
+/// and closing, the API's requests) through an unbounded one, since each of those is bounded
+/// by a socket or a request and must never be dropped.
 #[derive(Debug, Clone)]
 pub struct HubHandle {
+    partitions: Arc<[Queues]>,
+    sockets: Arc<Mutex<Sockets>>,
+    sockets_per_user: usize,
+    store: Store,
+}
+
+/// One partition's two queues.
+#[derive(Debug)]
+struct Queues {
     tx: mpsc::UnboundedSender<Command>,
     messages: mpsc::Sender<Command>,
+}
+
+/// The open sockets, counted across partitions.
+#[derive(Debug, Default)]
+struct Sockets {
+    next_connection: u64,
+    /// Each open connection's user.
+    users: HashMap<ConnectionId, String>,
+}
+
+/// The partition that owns `document`, of `partitions`. Document ids are random, so any
+/// bytes of them spread households evenly.
+fn partition_of(document: &DocumentId, partitions: usize) -> usize {
+    let bytes = document.as_bytes();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&bytes[..8]);
+    (u64::from_le_bytes(first) % partitions.max(1) as u64) as usize
 }
 
 /// How many sync messages from all sockets wait for the hub at most.
@@ -183,26 +220,99 @@ impl std::fmt::Debug for Command {
 }
 
 impl HubHandle {
-    /// Registers a new socket; returns its connection id, or `TooManySockets`.
+    /// The partition that owns `document`.
+    fn owner(&self, document: &DocumentId) -> &Queues {
+        &self.partitions[partition_of(document, self.partitions.len())]
+    }
+
+    /// Sends a command to every partition; `false` once the hub has stopped.
+    fn everywhere(&self, command: impl Fn() -> Command) -> bool {
+        self.partitions
+            .iter()
+            .all(|partition| partition.tx.send(command()).is_ok())
+    }
+
+    /// Sends a request to one partition and waits for its answer.
+    async fn ask<T>(
+        partition: &Queues,
+        command: impl FnOnce(oneshot::Sender<Result<T, HubError>>) -> Command,
+    ) -> Result<T, HubError> {
+        let (reply, answer) = oneshot::channel();
+        partition
+            .tx
+            .send(command(reply))
+            .map_err(|_| HubError::Stopped)?;
+        answer.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// Registers a new socket with every partition; returns its connection id, or
+    /// `TooManySockets`.
     pub async fn connect(
         &self,
         principal: Principal,
         outbound: mpsc::Sender<Outbound>,
     ) -> Result<ConnectionId, HubError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Command::Connect {
-                principal,
-                outbound,
-                reply,
-            })
-            .map_err(|_| HubError::Stopped)?;
-        answer.await.map_err(|_| HubError::Stopped)?
+        let connection = {
+            let mut sockets = self.sockets.lock().map_err(|_| HubError::Stopped)?;
+            let open = sockets
+                .users
+                .values()
+                .filter(|user| **user == principal.user_id)
+                .count();
+            if open >= self.sockets_per_user {
+                return Err(HubError::TooManySockets(open));
+            }
+            sockets.next_connection += 1;
+            let connection = ConnectionId(sockets.next_connection);
+            sockets.users.insert(connection, principal.user_id.clone());
+            connection
+        };
+        for partition in self.partitions.iter() {
+            let (reply, answer) = oneshot::channel();
+            partition
+                .tx
+                .send(Command::Connect {
+                    connection,
+                    principal: principal.clone(),
+                    outbound: outbound.clone(),
+                    reply,
+                })
+                .map_err(|_| HubError::Stopped)?;
+            answer.await.map_err(|_| HubError::Stopped)?;
+        }
+        Ok(connection)
     }
 
-    /// Passes on a message from a socket, waiting while the hub's queue is full.
+    /// Passes on a message from a socket to the partition of its document (a handshake, or a
+    /// message that does not decode, to the first partition, which answers or refuses it; a
+    /// handshake also to the others, which take it quietly), waiting while a queue is full.
     pub async fn received(&self, connection: ConnectionId, bytes: Vec<u8>) {
-        let _ = self
+        let document = match lots_core::Message::decode(&bytes) {
+            Ok(
+                lots_core::Message::Request { document, .. }
+                | lots_core::Message::Sync { document, .. }
+                | lots_core::Message::DocUnavailable { document, .. },
+            ) => Some(document),
+            _ => None,
+        };
+        if let Some(document) = document {
+            let _ = self
+                .owner(&document)
+                .messages
+                .send(Command::Received { connection, bytes })
+                .await;
+            return;
+        }
+        for partition in self.partitions.iter().skip(1) {
+            let _ = partition
+                .messages
+                .send(Command::Received {
+                    connection,
+                    bytes: bytes.clone(),
+                })
+                .await;
+        }
+        let _ = self.partitions[0]
             .messages
             .send(Command::Received { connection, bytes })
             .await;
@@ -213,7 +323,7 @@ impl HubHandle {
     /// Sent before [`HubHandle::disconnected`], on the same queue, so the connection's user
     /// and device are still known.
     pub fn refused_unread(&self, connection: ConnectionId, message_bytes: u64, limit: u64) {
-        let _ = self.tx.send(Command::Unread {
+        let _ = self.partitions[0].tx.send(Command::Unread {
             connection,
             message_bytes,
             limit,
@@ -222,7 +332,10 @@ impl HubHandle {
 
     /// Tells the hub a socket closed.
     pub fn disconnected(&self, connection: ConnectionId) {
-        let _ = self.tx.send(Command::Disconnected { connection });
+        if let Ok(mut sockets) = self.sockets.lock() {
+            sockets.users.remove(&connection);
+        }
+        self.everywhere(|| Command::Disconnected { connection });
     }
 
     /// Moves a household to a staff member's caseload, signed by `principal`.
@@ -232,29 +345,23 @@ impl HubHandle {
         document: DocumentId,
         staff: Option<String>,
     ) -> Result<(), HubError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Command::Assign {
-                principal,
-                document,
-                staff,
-                reply,
-            })
-            .map_err(|_| HubError::Stopped)?;
-        answer.await.map_err(|_| HubError::Stopped)?
+        Self::ask(self.owner(&document), |reply| Command::Assign {
+            principal,
+            document,
+            staff,
+            reply,
+        })
+        .await
     }
 
     /// Adds a new document (demo data, imports), stored before it is shared.
     pub async fn insert(&self, document: DocumentId, doc: Automerge) -> Result<(), HubError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Command::Insert {
-                document,
-                doc: Box::new(doc),
-                reply,
-            })
-            .map_err(|_| HubError::Stopped)?;
-        answer.await.map_err(|_| HubError::Stopped)?
+        Self::ask(self.owner(&document), |reply| Command::Insert {
+            document,
+            doc: Box::new(doc),
+            reply,
+        })
+        .await
     }
 
     /// A supervisor's decision on a refused change: accept it (with the refused changes that
@@ -266,50 +373,65 @@ impl HubHandle {
         id: i64,
         accept: bool,
     ) -> Result<Vec<i64>, HubError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Command::Decide {
-                principal,
-                id,
-                accept,
-                reply,
-            })
-            .map_err(|_| HubError::Stopped)?;
-        answer.await.map_err(|_| HubError::Stopped)?
+        // The partition of the change's household decides; a message refused unread (no
+        // household) was recorded by the first.
+        let row = self
+            .store
+            .quarantined_change(id)
+            .await?
+            .ok_or(HubError::NotPending)?;
+        let partition = match &row.document {
+            Some(document) => self.owner(document),
+            None => &self.partitions[0],
+        };
+        Self::ask(partition, |reply| Command::Decide {
+            principal,
+            id,
+            accept,
+            reply,
+        })
+        .await
     }
 
-    /// Removes households, each with its tombstone and its row on the access log, in one
-    /// transaction: the whole list or nothing. Afterwards no device can bring one back, and
-    /// the sockets of everyone who could read one are closed (`removed <id>`), so that their
-    /// devices erase their copies as they connect again. Other server processes on a shared
-    /// PostgreSQL hear of it.
+    /// Removes households, each with its tombstone and its row on the access log: the
+    /// households of one partition in one transaction, partition by partition. Afterwards no
+    /// device can bring one back, and the sockets of everyone who could read one are closed
+    /// (`removed <id>`), so that their devices erase their copies as they connect again.
+    /// Other server processes on a shared PostgreSQL hear of it.
     pub async fn remove(
         &self,
         principal: Principal,
         removals: Vec<Removal>,
     ) -> Result<(), HubError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Command::Remove {
-                principal,
+        let mut by_partition: Vec<Vec<Removal>> = vec![Vec::new(); self.partitions.len()];
+        for removal in removals {
+            by_partition[partition_of(&removal.document, self.partitions.len())].push(removal);
+        }
+        for (partition, removals) in self.partitions.iter().zip(by_partition) {
+            if removals.is_empty() {
+                continue;
+            }
+            Self::ask(partition, |reply| Command::Remove {
+                principal: principal.clone(),
                 removals,
                 reply,
             })
-            .map_err(|_| HubError::Stopped)?;
-        answer.await.map_err(|_| HubError::Stopped)?
+            .await?;
+        }
+        Ok(())
     }
 
     /// Users, roles or districts changed: who may hold which household is read again.
     pub fn users_changed(&self) {
-        let _ = self.tx.send(Command::UsersChanged);
+        self.everywhere(|| Command::UsersChanged);
     }
 
     /// Closes every socket of a user or a device (disabled, revoked) on this process. The
     /// API also announces it, so that other processes on a shared database do the same.
     pub fn close_for(&self, user_id: Option<String>, device_id: Option<String>, reason: &str) {
-        let _ = self.tx.send(Command::CloseFor {
-            user_id,
-            device_id,
+        self.everywhere(|| Command::CloseFor {
+            user_id: user_id.clone(),
+            device_id: device_id.clone(),
             reason: reason.to_owned(),
         });
     }
@@ -328,7 +450,7 @@ impl HubHandle {
                 }
             };
             // Anything announced before this listener started is read again.
-            if self.tx.send(Command::Reread).is_err() {
+            if !self.everywhere(|| Command::Reread) {
                 return;
             }
             loop {
@@ -355,7 +477,22 @@ impl HubHandle {
                         break;
                     }
                 };
-                if self.tx.send(command).is_err() {
+                let passed = match command {
+                    Command::Stored { document, .. } | Command::Removed { document } => {
+                        self.owner(&document).tx.send(command).is_ok()
+                    }
+                    Command::CloseFor {
+                        user_id,
+                        device_id,
+                        reason,
+                    } => self.everywhere(|| Command::CloseFor {
+                        user_id: user_id.clone(),
+                        device_id: device_id.clone(),
+                        reason: reason.clone(),
+                    }),
+                    command => self.partitions[0].tx.send(command).is_ok(),
+                };
+                if !passed {
                     return;
                 }
             }
@@ -405,8 +542,13 @@ struct Hub {
     /// Each household's entry as stored in the index table.
     stored_index: HashMap<DocumentId, HouseholdIndex>,
     batch: Batch,
-    next_connection: u64,
-    sockets_per_user: usize,
+    /// Which partition this is, as its figures name it.
+    partition: Partition,
+    /// Every partition's control queue (this one's too), to drop a connection from all of
+    /// them; weak, so that the hub stops once every handle is gone.
+    partitions: Vec<mpsc::WeakUnboundedSender<Command>>,
+    /// What this partition last added to the figures of documents and bytes in memory.
+    reported: (i64, i64),
     metrics: Arc<Metrics>,
     /// The documents in memory, least recently used first, each with its estimated size.
     resident: LinkedHashMap<DocumentId, usize>,
@@ -427,9 +569,6 @@ struct Hub {
 /// stored, 175 KB loaded), 11.1 at 12 visits (BENCHMARKS.md).
 const MEMORY_PER_STORED_BYTE: usize = 16;
 
-/// The hub's one partition, as its figures name it.
-const PARTITION: Partition = Partition { partition: 0 };
-
 /// The wall clock: the server, unlike core, may read it.
 pub fn now() -> Timestamp {
     let millis = SystemTime::now()
@@ -448,6 +587,8 @@ pub struct HubConfig {
     pub max_message_bytes: usize,
     /// The most sockets one user may have open.
     pub sockets_per_user: usize,
+    /// How many partitions (hub tasks) share the documents: one per core the server may use.
+    pub partitions: usize,
     /// Whether changes skip vetting (the benchmark's comparison run only).
     pub skip_vetting: bool,
     /// Where its figures go.
@@ -457,35 +598,62 @@ pub struct HubConfig {
     pub document_memory: usize,
 }
 
-/// Reads the tables access decisions need and starts the hub task.
+/// Reads the tables access decisions need and starts the hub's partitions.
 pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, StoreError> {
-    let mut config = PeerConfig::new(hub_config.peer_id.clone(), PeerRole::Server);
-    config.max_message_bytes = hub_config.max_message_bytes;
-    let mut hub = Hub {
-        peer: SyncPeer::with_policy(config, CaseloadPolicy::default()),
-        store,
-        connections: HashMap::new(),
-        by_peer: HashMap::new(),
-        saved_heads: HashMap::new(),
-        stored_index: HashMap::new(),
-        batch: Batch::default(),
-        next_connection: 0,
-        sockets_per_user: hub_config.sockets_per_user,
-        metrics: hub_config.metrics.clone(),
-        resident: LinkedHashMap::new(),
-        resident_bytes: 0,
-        memory_budget: hub_config.document_memory,
-        signer: (
-            StaffId::new("lots-server").map_err(|error| StoreError::Damaged(error.to_string()))?,
-            DeviceId::new(hub_config.peer_id.as_str())
-                .map_err(|error| StoreError::Damaged(error.to_string()))?,
-        ),
-        outlines: HashMap::new(),
-    };
-    hub.peer.policy_mut().skip_vetting = hub_config.skip_vetting;
+    let count = hub_config.partitions.max(1);
+    let signer = (
+        StaffId::new("lots-server").map_err(|error| StoreError::Damaged(error.to_string()))?,
+        DeviceId::new(hub_config.peer_id.as_str())
+            .map_err(|error| StoreError::Damaged(error.to_string()))?,
+    );
+    let mut queues = Vec::with_capacity(count);
+    let mut receivers = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (messages, messages_rx) = mpsc::channel(MESSAGE_QUEUE / count);
+        queues.push(Queues { tx, messages });
+        receivers.push((rx, messages_rx));
+    }
+    let weak: Vec<_> = queues.iter().map(|queue| queue.tx.downgrade()).collect();
+    let mut hubs: Vec<Hub> = (0..count)
+        .map(|index| {
+            let mut config = PeerConfig::new(hub_config.peer_id.clone(), PeerRole::Server);
+            config.max_message_bytes = hub_config.max_message_bytes;
+            // The first partition answers a client's handshake; the others take it quietly.
+            config.quiet_handshake = index > 0;
+            let policy = CaseloadPolicy {
+                skip_vetting: hub_config.skip_vetting,
+                ..CaseloadPolicy::default()
+            };
+            Hub {
+                peer: SyncPeer::with_policy(config, policy),
+                store: store.clone(),
+                connections: HashMap::new(),
+                by_peer: HashMap::new(),
+                saved_heads: HashMap::new(),
+                stored_index: HashMap::new(),
+                batch: Batch::default(),
+                partition: Partition {
+                    partition: u32::try_from(index).unwrap_or(u32::MAX),
+                },
+                partitions: weak.clone(),
+                reported: (0, 0),
+                metrics: hub_config.metrics.clone(),
+                resident: LinkedHashMap::new(),
+                resident_bytes: 0,
+                memory_budget: hub_config.document_memory / count,
+                signer: signer.clone(),
+                outlines: HashMap::new(),
+            }
+        })
+        .collect();
     // The stored index covers documents without a household profile (brought by other
-    // automerge-repo clients), which belong to their creator.
-    for row in hub.store.household_index().await? {
+    // automerge-repo clients), which belong to their creator. Each partition holds its own
+    // households'.
+    let households = store.household_index().await?;
+    let total = households.len();
+    for row in households {
+        let hub = &mut hubs[partition_of(&row.document, count)];
         let index = HouseholdIndex {
             district: row.district,
             assigned_staff: row.assigned_staff,
@@ -497,88 +665,56 @@ pub async fn start(store: Store, hub_config: HubConfig) -> Result<HubHandle, Sto
             hub.peer.set_dormant(row.document, heads);
         }
     }
-    for binding in hub.store.actors().await? {
-        match ActorId::try_from(binding.actor_id.as_str()) {
-            Ok(actor) => {
-                hub.peer
-                    .policy_mut()
-                    .actors
-                    .insert(actor, binding.device_id);
-            }
-            Err(error) => {
-                tracing::error!(actor = binding.actor_id, %error, "a stored actor id does not read")
-            }
-        }
-    }
-    hub.peer
-        .policy_mut()
-        .removed
-        .extend(hub.store.removed_ids().await?);
-    hub.refresh_users().await?;
-    for (document, staff, at) in hub.store.former_holders(None).await? {
-        hub.peer
-            .policy_mut()
-            .former_holders
-            .entry(document)
-            .or_default()
-            .insert(staff, at);
-    }
-    for row in hub
-        .store
+    // Who wrote with which actor, what was removed, who held what and what waits in
+    // quarantine: every partition knows all of it (the database settles races on actors).
+    let actors = store.actors().await?;
+    let removed = store.removed_ids().await?;
+    let former_holders = store.former_holders(None).await?;
+    let quarantined = store
         .quarantined(None, Some(QuarantineStatus::Pending))
-        .await?
-    {
-        if let Some(Ok(hash)) = row.change_hash.as_deref().map(str::parse::<ChangeHash>) {
-            hub.peer.policy_mut().quarantined.insert(hash);
-        }
-    }
-    tracing::info!(
-        households = hub.stored_index.len(),
-        "household index read; documents load as they are used"
-    );
-    hub.count_documents();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let (messages, mut messages_rx) = mpsc::channel(MESSAGE_QUEUE);
-    tokio::spawn(async move {
-        let mut commands = Vec::with_capacity(MAX_BATCH);
-        loop {
-            let first = tokio::select! {
-                biased;
-                command = rx.recv() => command,
-                command = messages_rx.recv() => command,
-            };
-            let Some(first) = first else { break };
-            commands.push(first);
-            // Whatever else waits joins the batch, control first.
-            while commands.len() < MAX_BATCH {
-                match rx.try_recv().or_else(|_| messages_rx.try_recv()) {
-                    Ok(command) => commands.push(command),
-                    Err(_) => break,
+        .await?;
+    for hub in &mut hubs {
+        let policy = hub.peer.policy_mut();
+        for binding in &actors {
+            match ActorId::try_from(binding.actor_id.as_str()) {
+                Ok(actor) => {
+                    policy.actors.insert(actor, binding.device_id.clone());
+                }
+                Err(error) => {
+                    tracing::error!(actor = binding.actor_id, %error, "a stored actor id does not read")
                 }
             }
-            let started = std::time::Instant::now();
-            let inputs = commands.len();
-            for command in commands.drain(..) {
-                hub.command(command).await;
-            }
-            let processed = started.elapsed();
-            let _ = hub.flush(now()).await;
-            hub.evict();
-            hub.metrics
-                .batch_inputs
-                .get_or_create(&PARTITION)
-                .observe(inputs as f64);
-            hub.count_documents();
-            tracing::debug!(
-                target: "lots_server::sync::batch",
-                inputs,
-                processed_us = processed.as_micros(),
-                flushed_us = (started.elapsed() - processed).as_micros(),
-                "batch"
-            );
         }
-    });
-    Ok(HubHandle { tx, messages })
+        policy.removed.extend(removed.iter().copied());
+        for (document, staff, at) in &former_holders {
+            policy
+                .former_holders
+                .entry(*document)
+                .or_default()
+                .insert(staff.clone(), *at);
+        }
+        for row in &quarantined {
+            if let Some(Ok(hash)) = row.change_hash.as_deref().map(str::parse::<ChangeHash>) {
+                policy.quarantined.insert(hash);
+            }
+        }
+        hub.refresh_users().await?;
+        hub.count_documents();
+    }
+    tracing::info!(
+        households = total,
+        partitions = count,
+        "household index read; documents load as they are used"
+    );
+    for (hub, (rx, messages_rx)) in hubs.into_iter().zip(receivers) {
+        tokio::spawn(hub.run(rx, messages_rx));
+    }
+    Ok(HubHandle {
+        partitions: queues.into(),
+        sockets: Arc::new(Mutex::new(Sockets::default())),
+        sockets_per_user: hub_config.sockets_per_user,
+        store,
+    })
 }
 
 /// Loads a stored document with the schema's text encoding, refusing one that would expand
@@ -600,14 +736,70 @@ fn index_of(doc: &Automerge) -> Option<HouseholdIndex> {
 }
 
 impl Hub {
+    /// Takes batches of commands until every handle is gone.
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Command>,
+        mut messages_rx: mpsc::Receiver<Command>,
+    ) {
+        let mut commands = Vec::with_capacity(MAX_BATCH);
+        loop {
+            let first = tokio::select! {
+                biased;
+                command = rx.recv() => command,
+                command = messages_rx.recv() => command,
+            };
+            let Some(first) = first else { break };
+            commands.push(first);
+            // Whatever else waits joins the batch, control first.
+            while commands.len() < MAX_BATCH {
+                match rx.try_recv().or_else(|_| messages_rx.try_recv()) {
+                    Ok(command) => commands.push(command),
+                    Err(_) => break,
+                }
+            }
+            let started = std::time::Instant::now();
+            let inputs = commands.len();
+            for command in commands.drain(..) {
+                self.command(command).await;
+            }
+            let processed = started.elapsed();
+            let _ = self.flush(now()).await;
+            self.evict();
+            self.metrics
+                .batch_inputs
+                .get_or_create(&self.partition)
+                .observe(inputs as f64);
+            self.count_documents();
+            tracing::debug!(
+                target: "lots_server::sync::batch",
+                partition = self.partition.partition,
+                inputs,
+                processed_us = processed.as_micros(),
+                flushed_us = (started.elapsed() - processed).as_micros(),
+                "batch"
+            );
+        }
+    }
+
+    /// Whether `document` is this partition's.
+    fn owns(&self, document: &DocumentId) -> bool {
+        partition_of(document, self.partitions.len()) == self.partition.partition as usize
+    }
+
     /// Tells the figures how many documents are in memory: every one the peer holds is
     /// tracked in `resident` as it comes in, and untracked as it leaves.
-    fn count_documents(&self) {
+    /// Each partition adds what changed since it last told, so the figures sum them all.
+    fn count_documents(&mut self) {
         let count = i64::try_from(self.resident.len()).unwrap_or(i64::MAX);
-        self.metrics.documents_in_memory.set(count);
+        let bytes = i64::try_from(self.resident_bytes).unwrap_or(i64::MAX);
+        self.metrics
+            .documents_in_memory
+            .inc_by(count - self.reported.0);
         self.metrics
             .document_memory_bytes
-            .set(i64::try_from(self.resident_bytes).unwrap_or(i64::MAX));
+            .inc_by(bytes - self.reported.1);
+        self.reported = (count, bytes);
     }
 
     /// Takes a document that is already on disk (`stored` bytes of it) into memory.
@@ -740,21 +932,11 @@ impl Hub {
         let now = now();
         match command {
             Command::Connect {
+                connection,
                 principal,
                 outbound,
                 reply,
             } => {
-                let open = self
-                    .connections
-                    .values()
-                    .filter(|connection| connection.principal.user_id == principal.user_id)
-                    .count();
-                if open >= self.sockets_per_user {
-                    let _ = reply.send(Err(HubError::TooManySockets(open)));
-                    return;
-                }
-                self.next_connection += 1;
-                let connection = ConnectionId(self.next_connection);
                 self.peer
                     .policy_mut()
                     .connections
@@ -769,7 +951,7 @@ impl Hub {
                     },
                 );
                 let outputs = self.peer.handle(now, Input::Connected { connection });
-                let _ = reply.send(Ok(connection));
+                let _ = reply.send(());
                 self.process(now, Some(connection), outputs);
             }
             Command::Received { connection, bytes } => {
@@ -895,6 +1077,10 @@ impl Hub {
                     }
                 };
                 let mut documents = Vec::new();
+                let index: Vec<_> = index
+                    .into_iter()
+                    .filter(|row| self.owns(&row.document))
+                    .collect();
                 for row in index {
                     let resident = self.peer.document(&row.document).is_some();
                     // Announcements may have been missed: what is known of the heads of each
@@ -1239,7 +1425,7 @@ impl Hub {
             let committed = self.store.commit(&batch.writes, now).await;
             self.metrics
                 .commit_seconds
-                .get_or_create(&PARTITION)
+                .get_or_create(&self.partition)
                 .observe(started.elapsed().as_secs_f64());
             tracing::debug!(
                 target: "lots_server::sync::batch",
@@ -1312,12 +1498,16 @@ impl Hub {
         // A client that does not read what it is sent is dropped: its queue is full, and the
         // server will not hold more for it. Its socket's writer ends when the queue's sender
         // goes, which closes the socket.
+        // Every partition holds a sender of the queue, so every partition drops it.
         for connection in stuck {
             tracing::warn!(
                 connection = connection.0,
                 "dropping a sync connection that does not read its messages"
             );
             self.disconnect(now, connection);
+            for partition in self.partitions.iter().filter_map(|weak| weak.upgrade()) {
+                let _ = partition.send(Command::Disconnected { connection });
+            }
         }
         if !compact.is_empty() {
             tracing::debug!(target: "lots_server::sync::batch", documents = compact.len(), "compact");

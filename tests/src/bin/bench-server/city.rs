@@ -970,17 +970,18 @@ fn report(city: &City, figures: &Figures, server: &Fleet) {
         "| the load generator's CPU, whole run | {:.0} s | — |",
         figures.generator_cpu.as_secs_f64()
     );
-    // From the servers' /metrics, every process's added up.
+    // From the servers' /metrics, every process's and every partition's added up.
     let metric = |name: &str| {
         let values: Vec<f64> = figures
             .server
             .lines()
             .filter_map(|line| {
-                line.strip_prefix(name)?
-                    .strip_prefix(' ')?
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
+                let rest = line.strip_prefix(name)?;
+                let value = match rest.strip_prefix('{') {
+                    Some(labelled) => labelled.split_once("} ")?.1,
+                    None => rest.strip_prefix(' ')?,
+                };
+                value.trim().parse::<f64>().ok()
             })
             .collect();
         (!values.is_empty()).then(|| values.iter().sum::<f64>())
@@ -996,16 +997,13 @@ fn report(city: &City, figures: &Figures, server: &Fleet) {
         _ => None,
     };
     println!(
-        "| hub batches: count / mean inputs / mean commit (`/metrics`) | {} / {} / {} | — |",
-        show(metric(r#"lots_hub_batch_inputs_count{partition="0"}"#)),
-        per(
-            r#"lots_hub_batch_inputs_sum{partition="0"}"#,
-            r#"lots_hub_batch_inputs_count{partition="0"}"#
-        )
-        .map_or("—".into(), |mean| format!("{mean:.1}")),
+        "| hub batches, all partitions: count / mean inputs / mean commit (`/metrics`) | {} / {} / {} | — |",
+        show(metric("lots_hub_batch_inputs_count")),
+        per("lots_hub_batch_inputs_sum", "lots_hub_batch_inputs_count")
+            .map_or("—".into(), |mean| format!("{mean:.1}")),
         ms(per(
-            r#"lots_hub_commit_seconds_sum{partition="0"}"#,
-            r#"lots_hub_commit_seconds_count{partition="0"}"#
+            "lots_hub_commit_seconds_sum",
+            "lots_hub_commit_seconds_count"
         )
         .map(Duration::from_secs_f64))
     );

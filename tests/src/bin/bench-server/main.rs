@@ -30,7 +30,8 @@ Options:
   --rate R              visits each client records per second (default 1)
   --max-in-flight N     changes a client may have on their way before it holds back (default 2)
   --history-visits N    visits in each household's history before the load (default 12)
-  --servers LIST        lots,lots-unvetted,reference (default lots,reference; lots-unvetted
+  --servers LIST        lots,lots-unvetted,lots-1-partition,reference (default lots,reference;
+                        lots-1-partition is lots with --partitions 1; lots-unvetted
                         stores changes without vetting them, to measure what vetting costs)
   --hostile LIST        hostile clients beside the honest ones, comma-separated counts, each
                         run as its own level (default 0); Lots servers only
@@ -164,8 +165,11 @@ fn parse_options() -> Result<Options> {
                     .map(|name| match name.trim() {
                         "lots" => Ok(Kind::Lots),
                         "lots-unvetted" => Ok(Kind::LotsUnvetted),
+                        "lots-1-partition" => Ok(Kind::LotsOnePartition),
                         "reference" => Ok(Kind::Reference),
-                        other => bail!("no server {other:?}: lots or reference"),
+                        other => bail!(
+                            "no server {other:?}: lots, lots-unvetted, lots-1-partition or reference"
+                        ),
                     })
                     .collect::<Result<_>>()?;
             }
@@ -280,7 +284,9 @@ async fn level(
     templates: &Templates,
 ) -> Result<Report> {
     let mut server = match kind {
-        Kind::Lots | Kind::LotsUnvetted => Server::start_lots(&options.server_binary, kind).await?,
+        Kind::Lots | Kind::LotsUnvetted | Kind::LotsOnePartition => {
+            Server::start_lots(&options.server_binary, kind).await?
+        }
         Kind::Reference => Server::start_reference(&options.node_dir).await?,
     };
     let memory_at_start = server.memory()?;
@@ -474,7 +480,26 @@ fn print_tables(rows: &[Row], options: &Options) {
             lots.memory.resident as f64 / reference.memory.resident.max(1) as f64,
         );
     }
-    // What vetting every change costs, when both were run.
+    // What vetting every change costs, and what partitions give, when both were run.
+    print_ratios(
+        rows,
+        options,
+        Kind::Lots,
+        Kind::LotsUnvetted,
+        "vetted/unvetted",
+    );
+    print_ratios(
+        rows,
+        options,
+        Kind::Lots,
+        Kind::LotsOnePartition,
+        "partitioned/one partition",
+    );
+    print_hostile_ratios(rows, options);
+}
+
+/// Throughput and p99 of one Lots server against another, level by level, when both ran.
+fn print_ratios(rows: &[Row], options: &Options, ours: Kind, theirs: Kind, title: &str) {
     let mut header = false;
     for &clients in &options.clients {
         let find = |kind: Kind| {
@@ -482,15 +507,15 @@ fn print_tables(rows: &[Row], options: &Options) {
                 .find(|row| row.clients == clients && row.hostile == 0 && row.kind == kind)
                 .and_then(|row| row.report.as_ref().ok())
         };
-        let (Some(vetted), Some(unvetted)) = (find(Kind::Lots), find(Kind::LotsUnvetted)) else {
+        let (Some(ours), Some(theirs)) = (find(ours), find(theirs)) else {
             continue;
         };
         if !header {
-            println!("\n| clients | throughput vetted/unvetted | p99 vetted/unvetted |");
+            println!("\n| clients | throughput {title} | p99 {title} |");
             println!("|---|---|---|");
             header = true;
         }
-        let p99 = match (vetted.latency(0.99), unvetted.latency(0.99)) {
+        let p99 = match (ours.latency(0.99), theirs.latency(0.99)) {
             (Some(ours), Some(theirs)) => {
                 format!("{:.2}", ours.as_secs_f64() / theirs.as_secs_f64())
             }
@@ -498,10 +523,9 @@ fn print_tables(rows: &[Row], options: &Options) {
         };
         println!(
             "| {clients} | {:.2} | {p99} |",
-            vetted.throughput() / unvetted.throughput().max(f64::MIN_POSITIVE),
+            ours.throughput() / theirs.throughput().max(f64::MIN_POSITIVE),
         );
     }
-    print_hostile_ratios(rows, options);
 }
 
 /// What hostile clients do to the honest ones' figures, against Lots with vetting: each

@@ -21,6 +21,9 @@ pub enum Kind {
     /// `lots-server` storing changes without vetting them (`--unvetted-for-benchmark`), to
     /// measure what vetting costs.
     LotsUnvetted,
+    /// `lots-server` with one hub partition (`--partitions 1`), to measure what partitions
+    /// give.
+    LotsOnePartition,
     /// automerge-repo 2.5 on Node.
     Reference,
 }
@@ -31,6 +34,7 @@ impl Kind {
         match self {
             Kind::Lots => "lots",
             Kind::LotsUnvetted => "lots-unvetted",
+            Kind::LotsOnePartition => "lots-1-partition",
             Kind::Reference => "reference",
         }
     }
@@ -97,12 +101,12 @@ impl Server {
             )
             .await?;
         drop(store);
-        let unvetted: &[&str] = if kind == Kind::LotsUnvetted {
-            &["--unvetted-for-benchmark"]
-        } else {
-            &[]
+        let args: &[&str] = match kind {
+            Kind::LotsUnvetted => &["--unvetted-for-benchmark"],
+            Kind::LotsOnePartition => &["--partitions", "1"],
+            _ => &[],
         };
-        Self::start_lots_on(binary, kind, data, unvetted).await
+        Self::start_lots_on(binary, kind, data, args).await
     }
 
     /// Starts `lots-server` on the database in `data` (`lots.sqlite3`), with `args` besides
@@ -269,7 +273,9 @@ impl Server {
                     ])
                 })
                 .collect(),
-            Kind::Lots | Kind::LotsUnvetted => self.lots_accounts(pairs).await,
+            Kind::Lots | Kind::LotsUnvetted | Kind::LotsOnePartition => {
+                self.lots_accounts(pairs).await
+            }
         }
     }
 
