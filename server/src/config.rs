@@ -105,8 +105,8 @@ pub struct Config {
     pub document_memory_mb: usize,
 
     /// How many hub tasks share the households' sync work, each owning its share of them
-    /// and committing on its own; by default one per core. The memory budget is split
-    /// between them.
+    /// and committing on its own. By default one per core on PostgreSQL, and one on SQLite,
+    /// which takes one writer at a time. The memory budget is split between them.
     #[arg(long, env = "LOTS_PARTITIONS")]
     pub partitions: Option<usize>,
 
@@ -183,10 +183,14 @@ pub struct Config {
 }
 
 impl Config {
-    /// How many hub partitions to run: as asked, or one per core.
+    /// How many hub partitions to run: as asked; by default one per core on PostgreSQL and
+    /// one on SQLite. SQLite commits one transaction at a time, so a second partition's
+    /// commits wait for the first's: in the city benchmark two partitions on SQLite doubled
+    /// the caseload call's p99 during the morning storm (BENCHMARKS.md).
     pub fn partitions(&self) -> usize {
-        self.partitions.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        self.partitions.unwrap_or_else(|| match self.database_url {
+            Some(_) => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            None => 1,
         })
     }
 

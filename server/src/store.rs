@@ -169,6 +169,10 @@ pub struct Store {
     instance: String,
     /// When this process last wrote each device's last-seen time (ms).
     last_seen: Arc<Mutex<HashMap<String, i64>>>,
+    /// On SQLite, which takes one writer at a time: the hub partitions' commits queue here
+    /// in turn, instead of meeting the file's lock and polling it in sleeps of up to 100 ms
+    /// (SQLite's busy handler).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn parse_document_id(id: &str) -> Result<DocumentId, StoreError> {
@@ -205,6 +209,7 @@ impl Store {
             pool: Pool::Sqlite(pool),
             instance: random_instance(),
             last_seen: Arc::default(),
+            writer: Arc::default(),
         })
     }
 
@@ -228,6 +233,7 @@ impl Store {
             pool: Pool::Postgres(pool),
             instance: random_instance(),
             last_seen: Arc::default(),
+            writer: Arc::default(),
         })
     }
 
@@ -243,6 +249,14 @@ impl Store {
     /// advisory locks and announce what they wrote.
     fn is_postgres(&self) -> bool {
         matches!(self.pool, Pool::Postgres(_))
+    }
+
+    /// This process's turn to write, on SQLite (on PostgreSQL, writers lock rows instead).
+    pub(crate) async fn writing_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.writer.lock().await),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// How to begin a transaction that reads and then writes. SQLite's default (deferred)

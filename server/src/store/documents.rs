@@ -164,6 +164,7 @@ impl Store {
         let delete = "DELETE FROM document_chunks WHERE document_id = $1 AND seq <= $2";
         let insert =
             "INSERT INTO document_chunks (document_id, bytes, created_at) VALUES ($1, $2, $3)";
+        let _turn = self.writing_turn().await;
         on_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_writing()).await?;
             if self.is_postgres() {

@@ -253,6 +253,7 @@ impl Store {
         quarantine.sort_by(|first, second| {
             (first.document, &first.change_hash).cmp(&(second.document, &second.change_hash))
         });
+        let _turn = self.writing_turn().await;
         Ok(on_pool!(self, |pool| {
             // Dropped without a commit on every early return below, which rolls it back.
             let mut tx = pool.begin_with(self.begin_writing()).await?;

@@ -30,8 +30,8 @@ Options:
   --rate R              visits each client records per second (default 1)
   --max-in-flight N     changes a client may have on their way before it holds back (default 2)
   --history-visits N    visits in each household's history before the load (default 12)
-  --servers LIST        lots,lots-unvetted,lots-1-partition,reference (default lots,reference;
-                        lots-1-partition is lots with --partitions 1; lots-unvetted
+  --servers LIST        lots,lots-unvetted,lots-partitioned,reference (default lots,reference;
+                        lots-partitioned is lots with a partition per core; lots-unvetted
                         stores changes without vetting them, to measure what vetting costs)
   --hostile LIST        hostile clients beside the honest ones, comma-separated counts, each
                         run as its own level (default 0); Lots servers only
@@ -165,10 +165,10 @@ fn parse_options() -> Result<Options> {
                     .map(|name| match name.trim() {
                         "lots" => Ok(Kind::Lots),
                         "lots-unvetted" => Ok(Kind::LotsUnvetted),
-                        "lots-1-partition" => Ok(Kind::LotsOnePartition),
+                        "lots-partitioned" => Ok(Kind::LotsPartitioned),
                         "reference" => Ok(Kind::Reference),
                         other => bail!(
-                            "no server {other:?}: lots, lots-unvetted, lots-1-partition or reference"
+                            "no server {other:?}: lots, lots-unvetted, lots-partitioned or reference"
                         ),
                     })
                     .collect::<Result<_>>()?;
@@ -284,7 +284,7 @@ async fn level(
     templates: &Templates,
 ) -> Result<Report> {
     let mut server = match kind {
-        Kind::Lots | Kind::LotsUnvetted | Kind::LotsOnePartition => {
+        Kind::Lots | Kind::LotsUnvetted | Kind::LotsPartitioned => {
             Server::start_lots(&options.server_binary, kind).await?
         }
         Kind::Reference => Server::start_reference(&options.node_dir).await?,
@@ -491,8 +491,8 @@ fn print_tables(rows: &[Row], options: &Options) {
     print_ratios(
         rows,
         options,
+        Kind::LotsPartitioned,
         Kind::Lots,
-        Kind::LotsOnePartition,
         "partitioned/one partition",
     );
     print_hostile_ratios(rows, options);
