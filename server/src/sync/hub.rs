@@ -269,35 +269,40 @@ impl HubHandle {
         };
         for partition in self.partitions.iter() {
             let (reply, answer) = oneshot::channel();
-            partition
-                .tx
-                .send(Command::Connect {
-                    connection,
-                    principal: principal.clone(),
-                    outbound: outbound.clone(),
-                    reply,
-                })
-                .map_err(|_| HubError::Stopped)?;
-            answer.await.map_err(|_| HubError::Stopped)?;
+            let sent = partition.tx.send(Command::Connect {
+                connection,
+                principal: principal.clone(),
+                outbound: outbound.clone(),
+                reply,
+            });
+            if sent.is_err() || answer.await.is_err() {
+                // The hub is stopping: what registered the connection forgets it.
+                self.disconnected(connection);
+                return Err(HubError::Stopped);
+            }
         }
         Ok(connection)
     }
 
-    /// Passes on a message from a socket to the partition of its document (a handshake, or a
-    /// message that does not decode, to the first partition, which answers or refuses it; a
-    /// handshake also to the others, which take it quietly), waiting while a queue is full.
+    /// Passes on a message from a socket to the partition of its document, waiting while its
+    /// queue is full. A handshake (and a leave) goes to every partition, the first last: it
+    /// answers, the others take it quietly. Anything else, such as a message that does not
+    /// decode, goes to the first partition, which answers or refuses it.
     pub async fn received(&self, connection: ConnectionId, bytes: Vec<u8>) {
-        let document = match lots_core::Message::decode(&bytes) {
+        use lots_core::Message;
+        // One partition, or (for the handshake and a leave) every partition.
+        let one = match Message::decode(&bytes) {
             Ok(
-                lots_core::Message::Request { document, .. }
-                | lots_core::Message::Sync { document, .. }
-                | lots_core::Message::DocUnavailable { document, .. },
-            ) => Some(document),
-            _ => None,
+                Message::Request { document, .. }
+                | Message::Sync { document, .. }
+                | Message::DocUnavailable { document, .. },
+            ) => Some(self.owner(&document)),
+            Ok(Message::Join { .. } | Message::Leave { .. }) => None,
+            // Anything else is the first partition's to answer or refuse, alone.
+            _ => Some(&self.partitions[0]),
         };
-        if let Some(document) = document {
-            let _ = self
-                .owner(&document)
+        if let Some(partition) = one {
+            let _ = partition
                 .messages
                 .send(Command::Received { connection, bytes })
                 .await;
