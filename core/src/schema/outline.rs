@@ -148,11 +148,6 @@ impl Outline {
         Ok(())
     }
 
-    /// The heads the outline was read at.
-    pub fn heads(&self) -> &[ChangeHash] {
-        &self.heads
-    }
-
     /// Fields anywhere in the household with concurrent values.
     pub fn conflicts(&self) -> usize {
         self.conflicts_elsewhere
