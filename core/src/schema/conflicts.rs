@@ -139,16 +139,15 @@ pub(crate) fn find(doc: &Automerge) -> Result<Vec<Conflict>, automerge::Automerg
 pub(crate) fn walk<'a>(
     doc: &'a Automerge,
     obj: ObjId,
-    path: Vec<Cow<'a, str>>,
+    // The keys from the root to the map on top of the stack.
+    mut path: Vec<Cow<'a, str>>,
     skip: Option<&ObjId>,
 ) -> Result<Vec<Conflict>, automerge::AutomergeError> {
     let mut found = Vec::new();
-    // The keys from the root to the map on top of the stack.
-    let mut path = path;
     // Each frame is a map still being read: its id and its entries not yet visited, in
     // reverse so the next one pops off the end.
-    let entries_of_start = entries(doc, &obj);
-    let mut stack: Vec<(ObjId, Vec<Entry<'_>>)> = vec![(obj, entries_of_start)];
+    let first = entries(doc, &obj);
+    let mut stack: Vec<(ObjId, Vec<Entry<'_>>)> = vec![(obj, first)];
     while let Some((obj, pending)) = stack.last_mut() {
         let Some((key, conflicted, child)) = pending.pop() else {
             stack.pop();
@@ -179,7 +178,7 @@ pub(crate) fn at_entry<'a>(
     doc: &'a Automerge,
     parent: &ObjId,
     key: &str,
-    path: Vec<Cow<'a, str>>,
+    mut path: Vec<Cow<'a, str>>,
 ) -> Result<Vec<Conflict>, automerge::AutomergeError> {
     let mut found = Vec::new();
     if doc.get_all(parent, key)?.len() > 1 {
@@ -193,7 +192,6 @@ pub(crate) fn at_entry<'a>(
     if let Some((Value::Object(ObjType::Map), child)) = doc.get(parent, key)?
         && path.len() + 1 < MAX_WALK_DEPTH
     {
-        let mut path = path;
         path.push(Cow::Owned(key.to_owned()));
         found.extend(walk(doc, child, path, None)?);
     }

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::legacy::{Key, ObjectId};
-use automerge::{Automerge, ChangeHash, ObjId, ROOT, ReadDoc as _};
+use automerge::{Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc as _, ValueRef};
 use autosurgeon::Hydrate;
 
 use super::by_map::ByMap;
@@ -95,7 +95,8 @@ impl Outline {
         let reader = ByMap::new(doc);
         let mut visits = BTreeMap::new();
         for entry in doc.map_range(&visits_map, ..) {
-            if map_at(doc, &visits_map, &entry.key).is_ok() {
+            // The entry says what it holds: only a map is a visit.
+            if matches!(entry.value, ValueRef::Object(ObjType::Map)) {
                 let fields: VisitFields =
                     autosurgeon::hydrate_prop(&reader, &visits_map, &*entry.key)?;
                 visits.insert(entry.key.into_owned(), fields.without_conflicts());
