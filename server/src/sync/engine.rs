@@ -198,6 +198,25 @@ pub fn partition_of(document: &DocumentId, partitions: usize) -> usize {
     (u64::from_le_bytes(first) % partitions.max(1) as u64) as usize
 }
 
+/// The partitions a message from a socket goes to, in order: the partition of its document,
+/// or (for a handshake and a leave) every partition, the first last: it answers, the others
+/// take it quietly. Anything else, such as a message that does not decode, goes to the first
+/// partition alone, which answers or refuses it.
+pub fn route(bytes: &[u8], partitions: usize) -> Vec<usize> {
+    use lots_core::Message;
+    match Message::decode(bytes) {
+        Ok(
+            Message::Request { document, .. }
+            | Message::Sync { document, .. }
+            | Message::DocUnavailable { document, .. },
+        ) => vec![partition_of(&document, partitions)],
+        Ok(Message::Join { .. } | Message::Leave { .. }) => {
+            (1..partitions.max(1)).chain([0]).collect()
+        }
+        _ => vec![0],
+    }
+}
+
 /// Loads a stored document with the schema's text encoding, refusing one that would expand
 /// past what a household ever holds (`lots_core::load_stored`), and with a panic inside
 /// Automerge (damaged bytes) turned into an error.

@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use super::engine::load_caught;
 use super::engine::{
-    Delivery, Engine, EngineConfig, Presence, insert_writes, partition_of, quarantine_group,
+    Delivery, Engine, EngineConfig, Presence, insert_writes, partition_of, quarantine_group, route,
 };
 pub use super::engine::{HubError, REFUSED_PREFIX, REMOVED_PREFIX};
 use super::policy::{HouseholdIndex, Principal};
@@ -224,43 +224,20 @@ impl HubHandle {
         Ok(connection)
     }
 
-    /// Passes on a message from a socket to the partition of its document, waiting while its
-    /// queue is full. A handshake (and a leave) goes to every partition, the first last: it
-    /// answers, the others take it quietly. Anything else, such as a message that does not
-    /// decode, goes to the first partition, which answers or refuses it.
+    /// Passes on a message from a socket to the partitions [`route`] names, waiting while a
+    /// queue is full.
     pub async fn received(&self, connection: ConnectionId, bytes: Vec<u8>) {
-        use lots_core::Message;
-        // One partition, or (for the handshake and a leave) every partition.
-        let one = match Message::decode(&bytes) {
-            Ok(
-                Message::Request { document, .. }
-                | Message::Sync { document, .. }
-                | Message::DocUnavailable { document, .. },
-            ) => Some(self.owner(&document)),
-            Ok(Message::Join { .. } | Message::Leave { .. }) => None,
-            // Anything else is the first partition's to answer or refuse, alone.
-            _ => Some(&self.partitions[0]),
-        };
-        if let Some(partition) = one {
-            let _ = partition
-                .messages
-                .send(Command::Received { connection, bytes })
-                .await;
+        let partitions = route(&bytes, self.partitions.len());
+        let Some((&last, first)) = partitions.split_last() else {
             return;
+        };
+        for &partition in first {
+            let bytes = bytes.clone();
+            let command = Command::Received { connection, bytes };
+            let _ = self.partitions[partition].messages.send(command).await;
         }
-        for partition in self.partitions.iter().skip(1) {
-            let _ = partition
-                .messages
-                .send(Command::Received {
-                    connection,
-                    bytes: bytes.clone(),
-                })
-                .await;
-        }
-        let _ = self.partitions[0]
-            .messages
-            .send(Command::Received { connection, bytes })
-            .await;
+        let command = Command::Received { connection, bytes };
+        let _ = self.partitions[last].messages.send(command).await;
     }
 
     /// Tells the hub a socket refused a message unread, being over the size limit: it is

@@ -402,3 +402,26 @@ async fn a_removed_household_closes_its_readers_and_is_never_read_again() {
     );
     assert_eq!(rig.engine.presence(&document), Presence::Unknown);
 }
+
+#[test]
+fn a_message_goes_to_its_document_partition_and_a_handshake_to_every_one_the_first_last() {
+    let client = PeerId::new("d-anna-phone").expect("a peer id");
+    let document = DocumentId::from_bytes([3; 16]);
+    let sync = lots_core::Message::Sync {
+        sender: client.clone(),
+        target: PeerId::new("server").expect("a peer id"),
+        document,
+        data: Vec::new(),
+    };
+    let leave = lots_core::Message::Leave { sender: client };
+    for partitions in 1..=4 {
+        assert_eq!(
+            route(&sync.encode(), partitions),
+            vec![partition_of(&document, partitions)]
+        );
+        let every: Vec<usize> = (1..partitions).chain([0]).collect();
+        assert_eq!(route(&leave.encode(), partitions), every);
+        assert_eq!(route(b"not a message", partitions), vec![0]);
+    }
+    assert_eq!(route(&leave.encode(), 3), vec![1, 2, 0]);
+}
