@@ -7,7 +7,8 @@
 //
 // Listens on 127.0.0.1:<port> (any path; the bench uses /sync; port 0 picks a free one),
 // prints one JSON line {"listening": <port>} once it accepts connections, and runs until it
-// is killed.
+// is killed. The data directory may hold documents already, in NodeFSStorageAdapter's
+// layout (the bench's city writes its households there before the start: city.rs).
 
 import http from "node:http";
 import { Repo } from "@automerge/automerge-repo";
@@ -36,6 +37,7 @@ server.on("upgrade", (request, socket, head) => {
 new Repo({
   network: [new NodeWSServerAdapter(sockets)],
   storage: new NodeFSStorageAdapter(dataDir),
+  // Clients keep their sync states under this id (REFERENCE_PEER in servers.rs).
   peerId: "reference-server",
   sharePolicy: async () => false,
 });

@@ -88,7 +88,34 @@ pub struct FollowUpOutline {
     pub done_on: Option<Date>,
 }
 
+/// What a `BTreeMap` entry costs beyond its key and value: its share of a node's edges and
+/// header, about a third of a node of eleven entries on 64-bit targets.
+const MAP_ENTRY_OVERHEAD: usize = 16;
+
 impl Outline {
+    /// About how many bytes of memory it takes, for a memory budget: its fields, heads,
+    /// strings and every visit's and follow-up's entry (allocator overhead not counted).
+    pub fn approximate_bytes(&self) -> usize {
+        let entry = |key: &String, value: usize| key.capacity() + value + MAP_ENTRY_OVERHEAD;
+        let visits: usize = self
+            .visits
+            .iter()
+            .map(|(id, visit)| {
+                let follow_ups: usize = visit
+                    .follow_ups
+                    .keys()
+                    .map(|id| entry(id, size_of::<FollowUpOutline>() + size_of::<String>()))
+                    .sum();
+                entry(id, size_of::<VisitOutline>() + size_of::<String>()) + follow_ups
+            })
+            .sum();
+        size_of::<Self>()
+            + self.heads.capacity() * size_of::<ChangeHash>()
+            + self.profile.address.capacity()
+            + self.profile.unit.capacity()
+            + visits
+    }
+
     /// Reads the outline of the whole document, with one walk for its conflicts.
     pub(crate) fn read(doc: &Automerge) -> Result<Self, SchemaError> {
         let visits_map = map_at(doc, &ROOT, VISITS)?;
@@ -320,5 +347,27 @@ mod tests {
             }
         }
         assert!(follow_ups > 0, "the households hold follow-ups to compare");
+    }
+
+    #[test]
+    fn an_outline_counts_every_visit_in_its_size() {
+        let mut sizes: Vec<(usize, usize)> = households()
+            .iter()
+            .map(|doc| {
+                let outline = doc.outline().expect("reads");
+                (outline.visits.len(), outline.approximate_bytes())
+            })
+            .collect();
+        sizes.sort_unstable();
+        for (visits, bytes) in &sizes {
+            assert!(
+                *bytes >= size_of::<super::Outline>() + visits * size_of::<super::VisitOutline>()
+            );
+        }
+        let (fewest, most) = (sizes[0], sizes[sizes.len() - 1]);
+        assert!(
+            most.0 > fewest.0 && most.1 > fewest.1,
+            "more visits take more: {sizes:?}"
+        );
     }
 }

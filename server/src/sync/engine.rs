@@ -848,19 +848,25 @@ impl Engine {
                 && self.peer.policy().households.contains_key(document)
             {
                 let household = HouseholdDoc::new(doc);
-                let outline = match self.outlines.entry(*document) {
+                let (outline, before) = match self.outlines.entry(*document) {
                     Entry::Occupied(kept) => {
                         let kept = kept.into_mut();
-                        household.catch_up_outline(kept).map(|()| &*kept)
+                        let before = kept.approximate_bytes();
+                        (household.catch_up_outline(kept).map(|()| &*kept), before)
                     }
-                    Entry::Vacant(slot) => household.outline().map(|read| &*slot.insert(read)),
+                    Entry::Vacant(slot) => (household.outline().map(|read| &*slot.insert(read)), 0),
                 };
-                let digest = match outline {
-                    Ok(outline) => Digest::from_outline(outline),
-                    Err(error) => Digest::unreadable(error.to_string()),
+                let (digest, after) = match outline {
+                    Ok(outline) => (Digest::from_outline(outline), outline.approximate_bytes()),
+                    Err(error) => (Digest::unreadable(error.to_string()), 0),
                 };
                 if digest.unreadable.is_some() {
                     self.outlines.remove(document);
+                }
+                // The kept outline counts in its household's share of the memory budget.
+                if let Some(bytes) = self.resident.get_mut(document) {
+                    *bytes = (*bytes + after).saturating_sub(before);
+                    self.resident_bytes = (self.resident_bytes + after).saturating_sub(before);
                 }
                 batch.writes.digest(*document, digest.to_json(), heads);
             }

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use lots_core::automerge::{Automerge, ROOT, ReadDoc as _, sync};
+use lots_core::automerge::{Automerge, ChangeHash, ROOT, ReadDoc as _, sync};
 use lots_core::synthetic::{Generator, HouseholdSpec};
 use lots_core::{
     DeviceId, DistrictId, DocumentId, HouseholdDoc, Input, Output, PeerConfig, PeerId, Role,
@@ -30,7 +30,7 @@ use lots_server::caseload::Digest;
 use lots_server::store::{Role as UserRole, Store, User, Writes};
 use lots_tests::SyncClient;
 
-use crate::servers::{Kind, Memory, Server, cpu_time, login};
+use crate::servers::{Kind, Memory, REFERENCE_PEER, Server, cpu_time, login};
 
 /// How the city is made and loaded.
 #[derive(Debug, Clone)]
@@ -71,6 +71,11 @@ fn district(index: usize) -> String {
 
 fn staff_name(index: usize) -> String {
     format!("city-staff-{index}")
+}
+
+/// A device's peer id: staff member `staff`'s device `side` ("a" or "b").
+fn device_peer(staff: usize, side: &str) -> String {
+    format!("city-{staff}-{side}")
 }
 
 fn document_id(household: usize) -> DocumentId {
@@ -292,7 +297,11 @@ struct Generated {
 /// One device, back from a night offline.
 struct Device {
     peer: SyncPeer,
-    token: String,
+    /// Its session token; `None` against the reference server, which signs nobody in.
+    token: Option<String>,
+    /// The server's peer id, under which the device keeps its sync states: the server must
+    /// answer the handshake as this peer, or the device would sync from nothing.
+    server_peer: PeerId,
     /// The visits it must end up holding: its own offline ones and its partner's.
     expected: Vec<(DocumentId, VisitId)>,
 }
@@ -308,38 +317,65 @@ struct Steady {
     interval: Duration,
 }
 
-/// What the run measured.
+/// What one server's run measured, phase by phase. A phase the server did not carry to its
+/// end has no figures (`None`), and `failure` says what stopped it.
 #[derive(Debug, Default)]
 struct Figures {
-    startup: Duration,
-    idle: Memory,
-    storm_done: Option<Duration>,
-    /// Each device's time from its reconnect to holding every visit it must.
-    device_sync: Vec<Duration>,
-    storm_peak: u64,
-    storm_cpu: Duration,
-    storm_wall: Duration,
-    caseload_calls: Vec<Duration>,
-    steady_latencies: Vec<Duration>,
-    steady_sent: usize,
-    steady_memory: u64,
-    steady_cpu: Duration,
-    /// The load generator's own CPU under steady load: it shares the two cores.
-    generator_steady_cpu: Duration,
-    steady_wall: Duration,
-    connected_memory: u64,
-    generator_cpu: Duration,
-    /// The server's own figures at the end, as its `/metrics` served them.
-    server: String,
+    /// The server's storage and processes, for the report's heading.
+    storage: String,
+    /// From the process's start to its first answer: a caseload call for Lots, a household
+    /// fetched over sync for the reference server.
+    startup: Option<Duration>,
+    /// From the reference server's start to it listening (it says so on its first line).
+    listening: Option<Duration>,
+    idle: Option<Memory>,
+    storm: Option<StormFigures>,
+    steady: Option<SteadyFigures>,
+    /// The load generator's own CPU from the server's start to the end of the steady load.
+    generator_cpu: Option<Duration>,
+    /// The server's own figures at the end, as its `/metrics` served them (every process's);
+    /// the reference server has no `/metrics`.
+    metrics: Option<String>,
+    /// Why the run stopped before its end.
+    failure: Option<String>,
 }
 
-/// Generates (once) and runs the city against `binary`.
-/// The server processes of a run: one on SQLite, or two sharing a PostgreSQL database.
+/// The morning storm's figures.
+#[derive(Debug)]
+struct StormFigures {
+    /// When every device had synced, from the first reconnect; `None` when the storm was
+    /// called unfinished.
+    done: Option<Duration>,
+    /// Each device's time from its reconnect to holding every visit it must.
+    device_sync: Vec<Duration>,
+    peak: u64,
+    cpu: Duration,
+    wall: Duration,
+    connected_memory: u64,
+    /// The desks' caseload calls; `None` for a server without a caseload API.
+    caseload_calls: Option<Vec<Duration>>,
+}
+
+/// The steady load's figures.
+#[derive(Debug)]
+struct SteadyFigures {
+    latencies: Vec<Duration>,
+    /// Visits sent that never arrived at the partner.
+    unarrived: usize,
+    memory: u64,
+    cpu: Duration,
+    /// The load generator's own CPU: it shares the two cores.
+    generator_cpu: Duration,
+    wall: Duration,
+}
+
+/// The server processes of a run: Lots on SQLite (one process) or sharing a PostgreSQL
+/// database (two), or the reference server (one).
 struct Fleet {
+    kind: Kind,
     servers: Vec<Server>,
-    /// Each process's `/metrics` listener.
+    /// Each process's `/metrics` listener (none for the reference server).
     metrics: Vec<String>,
-    storage: &'static str,
 }
 
 impl Fleet {
@@ -368,25 +404,80 @@ impl Fleet {
     }
 }
 
-/// Generates (once) and runs the city against `binary`.
-pub async fn run(city: &City, binary: &Path) -> Result<()> {
+/// Generates (once) and runs the city against each server of `kinds` in turn, never two at
+/// once: Lots (`binary`) first, then the reference automerge-repo server (from `node_dir`) on
+/// the same city, with the same devices, storm and steady load, as far as it carries them.
+/// Both are reported side by side; a server that fails is reported as far as it got, and the
+/// run fails after the report.
+pub async fn run(city: &City, kinds: &[Kind], binary: &Path, node_dir: &Path) -> Result<()> {
+    if let Some(other) = kinds
+        .iter()
+        .find(|kind| !matches!(kind, Kind::Lots | Kind::Reference))
+    {
+        bail!(
+            "the city runs against lots and reference, not {}",
+            other.name()
+        );
+    }
+    if kinds.is_empty() {
+        bail!("the city needs a server to run against: lots, reference or both");
+    }
     let database = city.ensure().await?;
+    let mut runs = Vec::new();
+    for kind in [Kind::Lots, Kind::Reference] {
+        if !kinds.contains(&kind) {
+            continue;
+        }
+        println!("city: against the {} server", kind.name());
+        let mut figures = Figures::default();
+        let result = match kind {
+            Kind::Reference => run_reference(city, &database, node_dir, &mut figures).await,
+            _ => run_lots(city, &database, binary, &mut figures).await,
+        };
+        if let Err(error) = result {
+            println!("city: the {} server's run failed: {error:#}", kind.name());
+            figures.failure = Some(format!("{error:#}"));
+        }
+        runs.push((kind, figures));
+    }
+    report(city, &runs);
+    let failed: Vec<&str> = runs
+        .iter()
+        .filter(|(_, figures)| figures.failure.is_some())
+        .map(|(kind, _)| kind.name())
+        .collect();
+    if !failed.is_empty() {
+        bail!(
+            "the city's run against {} failed (see above)",
+            failed.join(" and ")
+        );
+    }
+    Ok(())
+}
+
+/// The city against the Lots server: start-up to the first caseload answer, then the load.
+async fn run_lots(
+    city: &City,
+    database: &Path,
+    binary: &Path,
+    figures: &mut Figures,
+) -> Result<()> {
     let postgres = match &city.postgres {
-        Some(admin) => Some(city.copy_to_postgres(&database, admin).await?),
+        Some(admin) => Some(city.copy_to_postgres(database, admin).await?),
         None => None,
     };
     let generator_cpu_before = cpu_time("/proc/self/stat")?;
-    let mut figures = Figures::default();
     let memory = city.document_memory_mb.to_string();
     let processes = if postgres.is_some() { 2 } else { 1 };
     let mut server = Fleet {
+        kind: Kind::Lots,
         servers: Vec::new(),
         metrics: Vec::new(),
-        storage: if postgres.is_some() {
-            "PostgreSQL, two processes"
-        } else {
-            "SQLite, one process"
-        },
+    };
+    figures.storage = if postgres.is_some() {
+        "PostgreSQL, two processes".into()
+    } else {
+        "SQLite, one process".into()
     };
     let spawned = Instant::now();
     for _ in 0..processes {
@@ -410,7 +501,7 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
         match &postgres {
             Some(url) => args.extend(["--database-url", url.as_str()]),
             None => {
-                std::fs::copy(&database, data.path().join("lots.sqlite3"))?;
+                std::fs::copy(database, data.path().join("lots.sqlite3"))?;
             }
         }
         server
@@ -425,19 +516,223 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
     for process in 0..processes {
         first = caseload(&http, &server.of(process).http, &supervisor).await?;
     }
-    figures.startup = spawned.elapsed();
+    let startup = spawned.elapsed();
+    figures.startup = Some(startup);
     println!(
         "city: started and answered a caseload of {} households in {:.2} s",
         first.1,
-        figures.startup.as_secs_f64()
+        startup.as_secs_f64()
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    figures.idle = server.memory()?;
+    figures.idle = Some(server.memory()?);
 
-    let devices = prepare_devices(city, &database, &server.of(0).http).await?;
+    let stored = stored_documents(city, database).await?;
+    let devices = prepare_devices(city, &stored, &server).await?;
+    drop(stored);
     println!("city: {} devices back from a night offline", devices.len());
     let desks = desks(city, &server.of(0).http).await?;
+    load(city, &mut server, devices, desks, figures, generator_cpu_before).await?;
+    let mut metrics = String::new();
+    for listen in &server.metrics {
+        metrics += &http
+            .get(format!("http://{listen}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+    }
+    figures.metrics = Some(metrics);
+    Ok(())
+}
 
+/// The city against the reference server: its storage written with the city's households
+/// first (it must hold them before the storm, as Lots does), start-up to the first household
+/// fetched over sync, then the same load without the desks (it has no caseload API).
+async fn run_reference(
+    city: &City,
+    database: &Path,
+    node_dir: &Path,
+    figures: &mut Figures,
+) -> Result<()> {
+    figures.storage = "automerge-repo 2.5 on Node, files".into();
+    let stored = stored_documents(city, database).await?;
+    let data = tempfile::tempdir()?;
+    let seeding = Instant::now();
+    seed_reference(&stored, &crate::servers::reference_storage(data.path()))?;
+    println!(
+        "city: wrote {} households into the reference server's storage in {:.0} s",
+        stored.len(),
+        seeding.elapsed().as_secs_f64()
+    );
+    // The first answered sync fetches one household and checks that it arrives whole.
+    let probe = document_id(0);
+    let probe_heads = Automerge::load(
+        stored
+            .get(&probe)
+            .context("household 0 of the city is not in the cached database")?,
+    )?
+    .get_heads();
+
+    let generator_cpu_before = cpu_time("/proc/self/stat")?;
+    let spawned = Instant::now();
+    let started = Server::start_reference_on(node_dir, data).await?;
+    let listening = spawned.elapsed();
+    figures.listening = Some(listening);
+    let mut server = Fleet {
+        kind: Kind::Reference,
+        servers: vec![started],
+        metrics: Vec::new(),
+    };
+    first_sync(&server.of(0).sync_url, probe, &probe_heads).await?;
+    let startup = spawned.elapsed();
+    figures.startup = Some(startup);
+    println!(
+        "city: the reference server listened after {:.2} s and answered its first sync (household 0, whole) after {:.2} s",
+        listening.as_secs_f64(),
+        startup.as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    figures.idle = Some(server.memory()?);
+
+    let devices = prepare_devices(city, &stored, &server).await?;
+    drop(stored);
+    println!("city: {} devices back from a night offline", devices.len());
+    load(
+        city,
+        &mut server,
+        devices,
+        Vec::new(),
+        figures,
+        generator_cpu_before,
+    )
+    .await
+}
+
+/// Every household of the cached city, its chunks concatenated.
+async fn stored_documents(city: &City, database: &Path) -> Result<HashMap<DocumentId, Vec<u8>>> {
+    let store = Store::open_sqlite(database).await?;
+    let stored: HashMap<DocumentId, Vec<u8>> = store.documents().await?.into_iter().collect();
+    store.close().await;
+    if stored.len() != city.households {
+        bail!(
+            "the cached city {} holds {} households, not {}: delete it to have it generated again",
+            database.display(),
+            stored.len(),
+            city.households
+        );
+    }
+    Ok(stored)
+}
+
+/// Writes every household into `directory` as the reference server's storage (automerge-repo
+/// 2.5's `NodeFSStorageAdapter`) keeps a document, so that it holds the city before the storm
+/// as the Lots server holds it in its database.
+///
+/// The layout, as the installed packages read it: `StorageSubsystem.loadDoc` loads every chunk
+/// under the keys `[documentId, "snapshot"]` and then `[documentId, "incremental"]`
+/// (`loadRange`), concatenates them and hands them to Automerge's `loadIncremental`. The
+/// adapter keeps the key `[documentId, "snapshot", name]` in the file
+/// `<directory>/<documentId's first two characters>/<the rest of it>/snapshot/<name>`, and
+/// the document id is the bs58check text that `DocumentId` displays. Each household is
+/// written as one snapshot: Automerge's `save()` of its stored chunks loaded, which is what
+/// automerge-repo writes when it compacts a document (`saveTotal`). The snapshot's name is
+/// the one automerge-repo gives it (`headsHash`: the hex SHA-256 of the document's heads, in
+/// hex, one after the other), so that its own compaction later treats it as its own.
+fn seed_reference(stored: &HashMap<DocumentId, Vec<u8>>, directory: &Path) -> Result<()> {
+    // `token_hash` is the hex SHA-256 of a text's UTF-8 bytes, which is what `headsHash`
+    // computes; checked against the standard's test vector, since it is the server's function
+    // for another purpose and could change under this one.
+    const ABC_SHA256: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    if lots_server::store::token_hash("abc") != ABC_SHA256 {
+        bail!(
+            "lots_server::store::token_hash is no longer the hex SHA-256 of its text: the reference \
+             server's snapshots need another way to be named"
+        );
+    }
+    std::fs::create_dir_all(directory)
+        .with_context(|| format!("creating {}", directory.display()))?;
+    let documents: Vec<(&DocumentId, &Vec<u8>)> = stored.iter().collect();
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| {
+                let documents = &documents;
+                scope.spawn(move || -> Result<()> {
+                    for (document, bytes) in documents.iter().skip(thread).step_by(threads) {
+                        let doc = Automerge::load(bytes)
+                            .with_context(|| format!("loading household {document}"))?;
+                        let heads: String =
+                            doc.get_heads().iter().map(ToString::to_string).collect();
+                        let id = document.to_string();
+                        let (first, rest) = id.split_at(2);
+                        let snapshots = directory.join(first).join(rest).join("snapshot");
+                        std::fs::create_dir_all(&snapshots)
+                            .with_context(|| format!("creating {}", snapshots.display()))?;
+                        let file = snapshots.join(lots_server::store::token_hash(&heads));
+                        std::fs::write(&file, doc.save())
+                            .with_context(|| format!("writing {}", file.display()))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|worker| {
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("a thread writing the reference's storage panicked"))?
+        })
+    })
+}
+
+/// The reference server's first answered sync: a client asks for `document` and waits until
+/// it holds it with `heads` (its whole history, as the storage was written).
+async fn first_sync(sync_url: &str, document: DocumentId, heads: &[ChangeHash]) -> Result<()> {
+    let mut probe = SyncClient::connect_url(sync_url, None, "city-start-up-probe").await?;
+    probe.input(Input::Want { document }).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if probe
+            .peer
+            .document(&document)
+            .is_some_and(|doc| doc.get_heads() == heads)
+        {
+            return Ok(());
+        }
+        if probe.events.iter().any(
+            |event| matches!(event, Output::DocumentUnavailable { document: d } if *d == document),
+        ) {
+            bail!(
+                "the reference server says household {document} is unavailable: it did not \
+                 read the storage written for it"
+            );
+        }
+        let message = tokio::time::timeout_at(deadline, probe.next_message())
+            .await
+            .with_context(|| {
+                format!("the reference server did not send household {document} whole within 30 s")
+            })?;
+        let Some(bytes) = message else {
+            bail!(
+                "the reference server closed the first sync's socket: {:?}",
+                probe.closed
+            );
+        };
+        probe.receive(bytes).await?;
+    }
+}
+
+/// The morning storm and the steady load against `server`, with `desks` (session tokens)
+/// listing their caseloads during the storm; fills the storm's and the steady load's figures
+/// as each ends.
+async fn load(
+    city: &City,
+    server: &mut Fleet,
+    devices: Vec<Device>,
+    desks: Vec<String>,
+    figures: &mut Figures,
+    generator_cpu_before: Duration,
+) -> Result<()> {
+    let http = reqwest::Client::new();
     // The storm: every device reconnects at a random moment of the window, while the desks
     // list their caseloads. The steady load starts once every device has synced (or the storm
     // is called unfinished), so the two phases never overlap.
@@ -448,6 +743,7 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
     let done = Arc::new(Mutex::new(HashMap::<usize, Instant>::new()));
     let stop_desks = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let calls = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    let has_caseloads = server.kind != Kind::Reference;
     let mut desk_tasks = tokio::task::JoinSet::new();
     for (index, token) in desks.into_iter().enumerate() {
         let (http, base, stop, calls) = (
@@ -506,14 +802,13 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
             );
         }
         if all || started.elapsed() > give_up {
-            figures.storm_wall = started.elapsed();
-            figures.storm_cpu = server.cpu()? - cpu_before;
-            figures.storm_peak = server.memory()?.peak;
-            figures.connected_memory = server.memory()?.resident;
+            let wall = started.elapsed();
+            let cpu = server.cpu()? - cpu_before;
+            let memory = server.memory()?;
             // A device holds its partner's night visits only once the partner is back too:
             // its sync is timed from the later of the two reconnects.
             let reconnected = reconnected.lock().expect("not poisoned").clone();
-            figures.device_sync = done
+            let device_sync = done
                 .lock()
                 .expect("not poisoned")
                 .iter()
@@ -523,25 +818,33 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
                 })
                 .collect();
             if all {
-                figures.storm_done = Some(figures.storm_wall);
                 println!(
                     "city: the storm is over: every device synced in {:.1} s",
-                    figures.storm_wall.as_secs_f64()
+                    wall.as_secs_f64()
                 );
             } else {
                 println!(
                     "city: after {:.0} s only {finished} of {devices_count} devices have synced; the storm is called unfinished",
-                    figures.storm_wall.as_secs_f64()
+                    wall.as_secs_f64()
                 );
             }
+            stop_desks.store(true, std::sync::atomic::Ordering::Relaxed);
+            while let Some(result) = desk_tasks.join_next().await {
+                result??;
+            }
+            figures.storm = Some(StormFigures {
+                done: all.then_some(wall),
+                device_sync,
+                peak: memory.peak,
+                cpu,
+                wall,
+                connected_memory: memory.resident,
+                caseload_calls: has_caseloads
+                    .then(|| std::mem::take(&mut *calls.lock().expect("not poisoned"))),
+            });
             break;
         }
     }
-    stop_desks.store(true, std::sync::atomic::Ordering::Relaxed);
-    while let Some(result) = desk_tasks.join_next().await {
-        result??;
-    }
-    figures.caseload_calls = std::mem::take(&mut calls.lock().expect("not poisoned"));
 
     // The steady load: a working day's visits, each timed to its arrival at the partner device.
     let from = Instant::now() + Duration::from_secs(2);
@@ -560,25 +863,23 @@ pub async fn run(city: &City, binary: &Path) -> Result<()> {
     while Instant::now() < end {
         tokio::time::sleep(Duration::from_millis(500)).await;
         server.check_running()?;
+        if let Some(result) = device_tasks.try_join_next() {
+            result??;
+        }
         steady_peak = steady_peak.max(server.memory()?.resident);
     }
-    figures.steady_cpu = server.cpu()? - steady_cpu_before;
-    figures.generator_steady_cpu = cpu_time("/proc/self/stat")? - generator_steady_before;
-    figures.steady_wall = end - from;
-    figures.steady_memory = steady_peak;
+    let cpu = server.cpu()? - steady_cpu_before;
+    let generator_cpu = cpu_time("/proc/self/stat")? - generator_steady_before;
     device_tasks.abort_all();
-    figures.steady_latencies = std::mem::take(&mut latencies.lock().expect("not poisoned"));
-    figures.steady_sent = steady_sent.lock().expect("not poisoned").len();
-    figures.generator_cpu = cpu_time("/proc/self/stat")? - generator_cpu_before;
-    for listen in &server.metrics {
-        figures.server += &http
-            .get(format!("http://{listen}/metrics"))
-            .send()
-            .await?
-            .text()
-            .await?;
-    }
-    report(city, &figures, &server);
+    figures.steady = Some(SteadyFigures {
+        latencies: std::mem::take(&mut latencies.lock().expect("not poisoned")),
+        unarrived: steady_sent.lock().expect("not poisoned").len(),
+        memory: steady_peak,
+        cpu,
+        generator_cpu,
+        wall: end - from,
+    });
+    figures.generator_cpu = Some(cpu_time("/proc/self/stat")? - generator_cpu_before);
     Ok(())
 }
 
@@ -611,21 +912,43 @@ async fn desks(city: &City, base: &str) -> Result<Vec<String>> {
     Ok(tokens)
 }
 
-/// Every device as it was after yesterday's sync (the documents it held then, and the heads
-/// it shares with the server), with the visits it recorded offline since.
-async fn prepare_devices(city: &City, database: &Path, base: &str) -> Result<Vec<Device>> {
-    let store = Store::open_sqlite(database).await?;
-    let stored: HashMap<DocumentId, Vec<u8>> = store.documents().await?.into_iter().collect();
-    store.close().await;
+/// Every device as it was after yesterday's sync with `server` (the documents it held then,
+/// and the heads it shares with the server), with the visits it recorded offline since.
+///
+/// A device keeps its sync states under the server's peer id, so a device of the reference
+/// server's run keeps them under [`REFERENCE_PEER`] instead of the Lots server's: the same
+/// state (the heads it shares, which are the cached city's, as the reference server's storage
+/// holds them too), as if yesterday's sync had been with the reference server. The reference
+/// server signs nobody in: its devices get no token, and sign their changes with the device
+/// id `SyncClient` gives a client without one (`d-` and the peer id).
+async fn prepare_devices(
+    city: &City,
+    stored: &HashMap<DocumentId, Vec<u8>>,
+    server: &Fleet,
+) -> Result<Vec<Device>> {
     let http = reqwest::Client::new();
     let now = lots_server::sync::hub::now();
-    let server = PeerId::new(SERVER_PEER).context("peer id")?;
+    let server_peer = match server.kind {
+        Kind::Reference => REFERENCE_PEER,
+        _ => SERVER_PEER,
+    };
+    let server_peer = PeerId::new(server_peer).context("peer id")?;
     // Signing in first (the server hashes each password), then loading every device's copy
     // on every core: loading is what takes the time.
     let mut accounts = Vec::with_capacity(city.staff * 2);
     for staff in 0..city.staff {
         for side in ["a", "b"] {
-            let (token, device) = login(&http, base, &staff_name(staff), PASSWORD).await?;
+            let (token, device) = match server.kind {
+                Kind::Reference => (
+                    None,
+                    DeviceId::new(format!("d-{}", device_peer(staff, side)))?,
+                ),
+                _ => {
+                    let (token, device) =
+                        login(&http, &server.of(0).http, &staff_name(staff), PASSWORD).await?;
+                    (Some(token), device)
+                }
+            };
             accounts.push((staff, side, token, device));
         }
     }
@@ -633,7 +956,7 @@ async fn prepare_devices(city: &City, database: &Path, base: &str) -> Result<Vec
     let mut devices: Vec<(usize, Device)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|thread| {
-                let (accounts, stored, server) = (&accounts, &stored, &server);
+                let (accounts, server) = (&accounts, &server_peer);
                 scope.spawn(move || {
                     let mut random = Generator::new(11 + thread as u64);
                     accounts
@@ -647,7 +970,7 @@ async fn prepare_devices(city: &City, database: &Path, base: &str) -> Result<Vec
                                 .map(document_id)
                                 .collect();
                             let peer_id =
-                                PeerId::new(format!("city-{staff}-{side}")).context("peer id")?;
+                                PeerId::new(device_peer(*staff, side)).context("peer id")?;
                             let mut peer = SyncPeer::new(PeerConfig::new(peer_id, Role::Client));
                             for document in &caseload {
                                 let bytes =
@@ -672,6 +995,7 @@ async fn prepare_devices(city: &City, database: &Path, base: &str) -> Result<Vec
                                 Device {
                                     peer,
                                     token: token.clone(),
+                                    server_peer: server.clone(),
                                     expected: own,
                                 },
                             ))
@@ -760,9 +1084,20 @@ async fn run_device(
     let Device {
         peer,
         token,
+        server_peer,
         mut expected,
     } = device;
-    let mut client = SyncClient::connect_peer(sync_url, Some(&token), peer).await?;
+    let mut client = SyncClient::connect_peer(sync_url, token.as_deref(), peer).await?;
+    let answered = client.events.iter().find_map(|event| match event {
+        Output::PeerReady { peer, .. } => Some(peer.clone()),
+        _ => None,
+    });
+    if answered.as_ref() != Some(&server_peer) {
+        bail!(
+            "device {index} keeps its sync states under the server's peer id {server_peer}, \
+             but the server answered as {answered:?}"
+        );
+    }
     let device_id = DeviceId::new(client.device.clone())?;
     let staff = index / 2;
     let partner_prefix = format!(

@@ -47,6 +47,16 @@ const ADMIN: (&str, &str) = ("bench-admin", "bench-admin-password");
 /// Every bench user's password (at least 12 characters, as the API requires).
 const PASSWORD: &str = "bench-user-password";
 
+/// The reference server's peer id, as `reference-server.mjs` gives it to its `Repo`: clients
+/// keep their sync states with it under this id.
+pub const REFERENCE_PEER: &str = "reference-server";
+
+/// Where the reference server started on the data directory `data` keeps its documents (the
+/// `NodeFSStorageAdapter`'s base directory).
+pub fn reference_storage(data: &Path) -> PathBuf {
+    data.join("repo")
+}
+
 /// A running server; killed when dropped.
 pub struct Server {
     /// Which one.
@@ -149,6 +159,13 @@ impl Server {
 
     /// Starts the reference server with Node from `node_dir` (where its packages are).
     pub async fn start_reference(node_dir: &Path) -> Result<Self> {
+        Self::start_reference_on(node_dir, tempfile::tempdir()?).await
+    }
+
+    /// Starts the reference server on the data directory `data`, whose storage
+    /// ([`reference_storage`]) may hold documents already, in the layout of automerge-repo's
+    /// `NodeFSStorageAdapter`.
+    pub async fn start_reference_on(node_dir: &Path, data: tempfile::TempDir) -> Result<Self> {
         if !node_dir
             .join("node_modules/@automerge/automerge-repo-storage-nodefs")
             .exists()
@@ -158,12 +175,11 @@ impl Server {
                 node_dir.display()
             );
         }
-        let data = tempfile::tempdir()?;
         let (mut stdout_log, stderr) = log_file(&data)?;
         let mut child = Command::new("node")
             .arg("reference-server.mjs")
             .arg("0")
-            .arg(data.path().join("repo"))
+            .arg(reference_storage(data.path()))
             .current_dir(node_dir)
             .stdout(Stdio::piped())
             .stderr(stderr)
