@@ -94,9 +94,8 @@ export async function launch() {
  * A phone: its own browser context (own IndexedDB, own service worker), 390×844. Errors on
  * the page fail the test that reads `phone.errors`.
  */
-export async function phone(browser, base, viewport = { width: 390, height: 844 }, options = {}) {
+export async function phone(browser, base, viewport = { width: 390, height: 844 }) {
   const context = await browser.newContext({
-    ...options,
     viewport,
     deviceScaleFactor: 2,
     baseURL: base,
