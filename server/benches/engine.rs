@@ -8,7 +8,9 @@
 //! batches of up to 256 (vetting, applying, the chunk, the digest from the kept outline, the
 //! audit rows, the answers) and settles each batch as stored; with two partitions, on two
 //! threads. The commit itself is left out: on SQLite it is one writer whatever the partitions
-//! (BENCHMARKS.md has the end-to-end figures).
+//! (BENCHMARKS.md has the end-to-end figures). Beside them, as the machine's own ceiling for
+//! two threads of this work, two whole one-partition hubs side by side, each with every
+//! household: their throughput over one hub's is what two cores give here at best.
 //!
 //! Run with `cargo bench -p lots-server --bench engine`.
 
@@ -222,6 +224,26 @@ fn timed(partitions: usize, stored: &[(DocumentId, Vec<u8>)], iters: u64) -> Dur
     total
 }
 
+/// The machine's own ceiling for this work on two threads: two whole one-partition hubs, each
+/// with every household, side by side (twice the work of one).
+fn timed_side_by_side(stored: &[(DocumentId, Vec<u8>)], iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let mut parts: Vec<Ready> = (0..2).flat_map(|_| ready(1, stored)).collect();
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for part in &mut parts {
+                scope.spawn(|| {
+                    let messages = std::mem::take(&mut part.messages);
+                    assert!(run(&mut part.engine, &part.stored, messages) > 0);
+                });
+            }
+        });
+        total += started.elapsed();
+    }
+    total
+}
+
 fn main() {
     let stored = households();
     let mut criterion = Criterion::default()
@@ -236,6 +258,11 @@ fn main() {
             |b| b.iter_custom(|iters| timed(partitions, &stored, iters)),
         );
     }
+    group.throughput(criterion::Throughput::Elements(2 * HOUSEHOLDS as u64));
+    group.bench_function(
+        format!("{HOUSEHOLDS}_visits/two_whole_hubs_side_by_side"),
+        |b| b.iter_custom(|iters| timed_side_by_side(&stored, iters)),
+    );
     group.finish();
     criterion.final_summary();
 }

@@ -9,6 +9,13 @@
 //! steady load after it (every device recording visits, its partner device timing their
 //! arrival). The server's figures come from its own `/metrics`.
 //!
+//! In the same run, after Lots and never beside it, the same city against the reference
+//! automerge-repo server, as far as it carries it: its storage is written with the city's
+//! households before it starts (see `seed_reference`), and the same devices storm and load it.
+//! It has no accounts, caseloads or `/metrics`: its devices sign nobody in, no desks call it,
+//! its memory and CPU come from `/proc` alone, and its start-up runs to its first answered
+//! sync (a household fetched whole). One table reports both, a column each.
+//!
 //! The devices start from the documents as the cached database holds them, with the sync
 //! state a device keeps from its last sync (the heads both sides share), as a phone does
 //! after a night: generating each device's copy through the protocol would take the load
@@ -291,7 +298,7 @@ struct Generated {
     district: String,
     staff: String,
     digest: String,
-    heads: Vec<lots_core::automerge::ChangeHash>,
+    heads: Vec<ChangeHash>,
 }
 
 /// One device, back from a night offline.
@@ -531,7 +538,15 @@ async fn run_lots(
     drop(stored);
     println!("city: {} devices back from a night offline", devices.len());
     let desks = desks(city, &server.of(0).http).await?;
-    load(city, &mut server, devices, desks, figures, generator_cpu_before).await?;
+    load(
+        city,
+        &mut server,
+        devices,
+        desks,
+        figures,
+        generator_cpu_before,
+    )
+    .await?;
     let mut metrics = String::new();
     for listen in &server.metrics {
         metrics += &http
@@ -1215,7 +1230,24 @@ fn ms(duration: Option<Duration>) -> String {
     })
 }
 
-fn report(city: &City, figures: &Figures, server: &Fleet) {
+/// One number of a `/metrics` text, every process's and every partition's added up.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    let values: Vec<f64> = text
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(name)?;
+            let value = match rest.strip_prefix('{') {
+                Some(labelled) => labelled.split_once("} ")?.1,
+                None => rest.strip_prefix(' ')?,
+            };
+            value.trim().parse::<f64>().ok()
+        })
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum::<f64>())
+}
+
+/// One table, a column for each server: what a server did not get to is "—".
+fn report(city: &City, runs: &[(Kind, Figures)]) {
     let mb = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     let cores = |cpu: Duration, wall: Duration| {
         if wall.is_zero() {
@@ -1226,120 +1258,209 @@ fn report(city: &City, figures: &Figures, server: &Fleet) {
     };
     println!();
     println!(
-        "## The city: {} households of {} visits, {} staff with two devices each, {} desks ({}, --document-memory-mb {} each)",
-        city.households,
-        city.visits,
-        city.staff,
-        city.districts,
-        server.storage,
-        city.document_memory_mb
+        "## The city: {} households of {} visits, {} staff with two devices each, {} desks (Lots with --document-memory-mb {} per process)",
+        city.households, city.visits, city.staff, city.districts, city.document_memory_mb
     );
     println!();
-    println!("| what | measured | goal |");
-    println!("|---|---|---|");
-    println!(
-        "| start-up to the first caseload answer | {:.2} s | ≤ 2 s |",
-        figures.startup.as_secs_f64()
-    );
-    println!(
-        "| resident memory, idle | {:.0} MB | — |",
-        mb(figures.idle.resident)
-    );
-    println!(
-        "| the storm: every device synced, from the first reconnect | {} | ≤ 60 s |",
-        figures
-            .storm_done
-            .map_or("unfinished".into(), |done| format!(
-                "{:.1} s",
-                done.as_secs_f64()
-            ))
-    );
-    println!(
-        "| one device's sync after its reconnect, p50 / p99 / slowest | {} / {} / {} | — |",
-        ms(quantile(&figures.device_sync, 0.5)),
-        ms(quantile(&figures.device_sync, 0.99)),
-        ms(figures.device_sync.iter().max().copied())
-    );
-    println!(
-        "| resident memory, peak in the storm | {:.0} MB | ≤ 1 GB |",
-        mb(figures.storm_peak)
-    );
-    println!(
-        "| resident memory, {} devices connected after the storm | {:.0} MB | ≤ 1 GB |",
-        city.staff * 2,
-        mb(figures.connected_memory)
-    );
-    println!(
-        "| caseload call during the storm, p50 / p99 ({} calls) | {} / {} | p99 ≤ 100 ms |",
-        figures.caseload_calls.len(),
-        ms(quantile(&figures.caseload_calls, 0.5)),
-        ms(quantile(&figures.caseload_calls, 0.99))
-    );
-    println!(
-        "| server CPU in the storm | {:.3} cores | — |",
-        cores(figures.storm_cpu, figures.storm_wall)
-    );
-    println!(
-        "| steady load: visits sent / arrived at the partner | {} / {} | — |",
-        figures.steady_sent + figures.steady_latencies.len(),
-        figures.steady_latencies.len()
-    );
-    println!(
-        "| steady propagation p50 / p99 | {} / {} | p99 ≤ 1 s |",
-        ms(quantile(&figures.steady_latencies, 0.5)),
-        ms(quantile(&figures.steady_latencies, 0.99))
-    );
-    println!(
-        "| the load generator's CPU, steady load | {:.3} cores | — |",
-        cores(figures.generator_steady_cpu, figures.steady_wall)
-    );
-    println!(
-        "| resident memory, steady load | {:.0} MB | ≤ 1 GB |",
-        mb(figures.steady_memory)
-    );
-    println!(
-        "| server CPU, steady load | {:.3} cores | — |",
-        cores(figures.steady_cpu, figures.steady_wall)
-    );
-    println!(
-        "| the load generator's CPU, whole run | {:.0} s | — |",
-        figures.generator_cpu.as_secs_f64()
-    );
-    // From the servers' /metrics, every process's and every partition's added up.
-    let metric = |name: &str| {
-        let values: Vec<f64> = figures
-            .server
-            .lines()
-            .filter_map(|line| {
-                let rest = line.strip_prefix(name)?;
-                let value = match rest.strip_prefix('{') {
-                    Some(labelled) => labelled.split_once("} ")?.1,
-                    None => rest.strip_prefix(' ')?,
-                };
-                value.trim().parse::<f64>().ok()
-            })
+    let heads: Vec<String> = runs
+        .iter()
+        .map(|(kind, figures)| format!("{} ({})", kind.name(), figures.storage))
+        .collect();
+    println!("| what | {} | goal |", heads.join(" | "));
+    println!("|---|{}---|", "---|".repeat(runs.len()));
+    let row = |what: &str, goal: &str, cell: &dyn Fn(Kind, &Figures) -> Option<String>| {
+        let cells: Vec<String> = runs
+            .iter()
+            .map(|(kind, figures)| cell(*kind, figures).unwrap_or_else(|| "—".into()))
             .collect();
-        (!values.is_empty()).then(|| values.iter().sum::<f64>())
+        println!("| {what} | {} | {goal} |", cells.join(" | "));
+    };
+    row("carried to the end", "—", &|_, figures| {
+        Some(match &figures.failure {
+            None => "yes".into(),
+            // The first line only (a server's exit adds its log), and no column breaks.
+            Some(failure) => format!(
+                "**no: {}**",
+                failure
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .replace('|', "\\|")
+            ),
+        })
+    });
+    row(
+        "start-up to the first answer (Lots: a caseload call; reference: a household fetched over sync)",
+        "≤ 2 s",
+        &|_, figures| {
+            let startup = figures.startup?;
+            Some(match figures.listening {
+                Some(listening) => format!(
+                    "{:.2} s (listening after {:.2} s)",
+                    startup.as_secs_f64(),
+                    listening.as_secs_f64()
+                ),
+                None => format!("{:.2} s", startup.as_secs_f64()),
+            })
+        },
+    );
+    row("resident memory, idle", "—", &|_, figures| {
+        Some(format!("{:.0} MB", mb(figures.idle?.resident)))
+    });
+    row(
+        "the storm: every device synced, from the first reconnect",
+        "≤ 60 s",
+        &|_, figures| {
+            Some(
+                figures
+                    .storm
+                    .as_ref()?
+                    .done
+                    .map_or("unfinished".into(), |done| {
+                        format!("{:.1} s", done.as_secs_f64())
+                    }),
+            )
+        },
+    );
+    row(
+        "one device's sync after its reconnect, p50 / p99 / slowest",
+        "—",
+        &|_, figures| {
+            let storm = figures.storm.as_ref()?;
+            Some(format!(
+                "{} / {} / {}",
+                ms(quantile(&storm.device_sync, 0.5)),
+                ms(quantile(&storm.device_sync, 0.99)),
+                ms(storm.device_sync.iter().max().copied())
+            ))
+        },
+    );
+    row(
+        "resident memory, peak in the storm",
+        "≤ 1 GB",
+        &|_, figures| Some(format!("{:.0} MB", mb(figures.storm.as_ref()?.peak))),
+    );
+    row(
+        &format!(
+            "resident memory, {} devices connected after the storm",
+            city.staff * 2
+        ),
+        "≤ 1 GB",
+        &|_, figures| {
+            Some(format!(
+                "{:.0} MB",
+                mb(figures.storm.as_ref()?.connected_memory)
+            ))
+        },
+    );
+    row(
+        "caseload call during the storm, p50 / p99 (calls)",
+        "p99 ≤ 100 ms",
+        &|kind, figures| {
+            if kind == Kind::Reference {
+                return Some("—, no caseload API".into());
+            }
+            let calls = figures.storm.as_ref()?.caseload_calls.as_ref()?;
+            Some(format!(
+                "{} / {} ({} calls)",
+                ms(quantile(calls, 0.5)),
+                ms(quantile(calls, 0.99)),
+                calls.len()
+            ))
+        },
+    );
+    row("server CPU in the storm", "—", &|_, figures| {
+        let storm = figures.storm.as_ref()?;
+        Some(format!("{:.3} cores", cores(storm.cpu, storm.wall)))
+    });
+    row(
+        "steady load: visits sent / arrived at the partner",
+        "—",
+        &|_, figures| {
+            let steady = figures.steady.as_ref()?;
+            Some(format!(
+                "{} / {}",
+                steady.unarrived + steady.latencies.len(),
+                steady.latencies.len()
+            ))
+        },
+    );
+    row(
+        "steady propagation p50 / p99",
+        "p99 ≤ 1 s",
+        &|_, figures| {
+            let steady = figures.steady.as_ref()?;
+            Some(format!(
+                "{} / {}",
+                ms(quantile(&steady.latencies, 0.5)),
+                ms(quantile(&steady.latencies, 0.99))
+            ))
+        },
+    );
+    row(
+        "the load generator's CPU, steady load",
+        "—",
+        &|_, figures| {
+            let steady = figures.steady.as_ref()?;
+            Some(format!(
+                "{:.3} cores",
+                cores(steady.generator_cpu, steady.wall)
+            ))
+        },
+    );
+    row("resident memory, steady load", "≤ 1 GB", &|_, figures| {
+        Some(format!("{:.0} MB", mb(figures.steady.as_ref()?.memory)))
+    });
+    row("server CPU, steady load", "—", &|_, figures| {
+        let steady = figures.steady.as_ref()?;
+        Some(format!("{:.3} cores", cores(steady.cpu, steady.wall)))
+    });
+    row(
+        "the load generator's CPU, whole run",
+        "—",
+        &|_, figures| Some(format!("{:.0} s", figures.generator_cpu?.as_secs_f64())),
+    );
+    // From the servers' /metrics; the reference server has none.
+    let no_metrics = |kind: Kind| -> Option<String> {
+        (kind == Kind::Reference).then(|| "—, no `/metrics`".into())
     };
     let show = |value: Option<f64>| value.map_or("—".into(), |value| format!("{value:.0}"));
-    println!(
-        "| households read from disk / evicted, whole run (`/metrics`) | {} / {} | — |",
-        show(metric("lots_documents_loaded_total")),
-        show(metric("lots_documents_evicted_total"))
+    row(
+        "households read from disk / evicted, whole run (`/metrics`)",
+        "—",
+        &|kind, figures| {
+            let Some(text) = &figures.metrics else {
+                return no_metrics(kind);
+            };
+            Some(format!(
+                "{} / {}",
+                show(metric(text, "lots_documents_loaded_total")),
+                show(metric(text, "lots_documents_evicted_total"))
+            ))
+        },
     );
-    let per = |sum: &str, count: &str| match (metric(sum), metric(count)) {
-        (Some(sum), Some(count)) if count > 0.0 => Some(sum / count),
-        _ => None,
-    };
-    println!(
-        "| hub batches, all partitions: count / mean inputs / mean commit (`/metrics`) | {} / {} / {} | — |",
-        show(metric("lots_hub_batch_inputs_count")),
-        per("lots_hub_batch_inputs_sum", "lots_hub_batch_inputs_count")
-            .map_or("—".into(), |mean| format!("{mean:.1}")),
-        ms(per(
-            "lots_hub_commit_seconds_sum",
-            "lots_hub_commit_seconds_count"
-        )
-        .map(Duration::from_secs_f64))
+    row(
+        "hub batches, all partitions: count / mean inputs / mean commit (`/metrics`)",
+        "—",
+        &|kind, figures| {
+            let Some(text) = &figures.metrics else {
+                return no_metrics(kind);
+            };
+            let per = |sum: &str, count: &str| match (metric(text, sum), metric(text, count)) {
+                (Some(sum), Some(count)) if count > 0.0 => Some(sum / count),
+                _ => None,
+            };
+            Some(format!(
+                "{} / {} / {}",
+                show(metric(text, "lots_hub_batch_inputs_count")),
+                per("lots_hub_batch_inputs_sum", "lots_hub_batch_inputs_count")
+                    .map_or("—".into(), |mean| format!("{mean:.1}")),
+                ms(per(
+                    "lots_hub_commit_seconds_sum",
+                    "lots_hub_commit_seconds_count"
+                )
+                .map(Duration::from_secs_f64))
+            ))
+        },
     );
 }

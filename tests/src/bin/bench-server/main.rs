@@ -32,7 +32,8 @@ Options:
   --history-visits N    visits in each household's history before the load (default 12)
   --servers LIST        lots,lots-unvetted,lots-partitioned,reference (default lots,reference;
                         lots-partitioned is lots with a partition per core; lots-unvetted
-                        stores changes without vetting them, to measure what vetting costs)
+                        stores changes without vetting them, to measure what vetting costs);
+                        with --city, lots, reference or both
   --hostile LIST        hostile clients beside the honest ones, comma-separated counts, each
                         run as its own level (default 0); Lots servers only
   --hostile-rate R      dishonest changes each hostile client sends a second (default 1)
@@ -42,7 +43,9 @@ Options:
 
   --city                instead of the levels: one server carrying a city (city.rs): a
                         cached generated city, start-up, memory, a morning storm of every
-                        device reconnecting, caseload calls and steady load
+                        device reconnecting, caseload calls and steady load; then the
+                        same city against the reference server, as far as it carries it
+                        (without caseload calls: it has none), one table for both
   --city-households N   households in the city (default 10000)
   --city-visits N       visits in each household's history (default 100)
   --city-staff N        staff members, two devices each (default 300)
@@ -220,7 +223,13 @@ async fn main() -> Result<()> {
         if city.staff < city.districts || city.households < city.staff {
             bail!("a city needs at least as many staff as districts and households as staff");
         }
-        return city::run(city, &options.server_binary).await;
+        return city::run(
+            city,
+            &options.servers,
+            &options.server_binary,
+            &options.node_dir,
+        )
+        .await;
     }
     let most = options.clients.iter().copied().max().unwrap_or(0) as u64;
     // Each client holds a socket here and the server holds its other end; the servers are
