@@ -185,8 +185,9 @@ pub struct Engine {
     /// Who the server signs its own changes (schema migrations) as.
     signer: (StaffId, DeviceId),
     /// What the caseload line of each household in memory shows, as of its last digest:
-    /// brought up to date by reading only what a batch's changes touched.
-    outlines: HashMap<DocumentId, Outline>,
+    /// brought up to date by reading only what a batch's changes touched; with the size it
+    /// counts in the memory budget.
+    outlines: HashMap<DocumentId, (Outline, usize)>,
 }
 
 /// The partition that owns `document`, of `partitions`. Document ids are random, so any
@@ -850,14 +851,25 @@ impl Engine {
                 let household = HouseholdDoc::new(doc);
                 let (outline, before) = match self.outlines.entry(*document) {
                     Entry::Occupied(kept) => {
-                        let kept = kept.into_mut();
-                        let before = kept.approximate_bytes();
-                        (household.catch_up_outline(kept).map(|()| &*kept), before)
+                        let (kept, size) = kept.into_mut();
+                        let before = *size;
+                        let caught_up = household.catch_up_outline(kept).map(|()| {
+                            *size = kept.approximate_bytes();
+                            (&*kept, *size)
+                        });
+                        (caught_up, before)
                     }
-                    Entry::Vacant(slot) => (household.outline().map(|read| &*slot.insert(read)), 0),
+                    Entry::Vacant(slot) => {
+                        let read = household.outline().map(|read| {
+                            let size = read.approximate_bytes();
+                            let (kept, size) = slot.insert((read, size));
+                            (&*kept, *size)
+                        });
+                        (read, 0)
+                    }
                 };
                 let (digest, after) = match outline {
-                    Ok(outline) => (Digest::from_outline(outline), outline.approximate_bytes()),
+                    Ok((outline, size)) => (Digest::from_outline(outline), size),
                     Err(error) => (Digest::unreadable(error.to_string()), 0),
                 };
                 if digest.unreadable.is_some() {
