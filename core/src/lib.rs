@@ -68,7 +68,7 @@ pub use schema::vet::{EntryKind, ShapeError};
 pub use schema::{NoteRef, SCHEMA_VERSION, SchemaError, TEXT_ENCODING};
 pub use signature::{ChangeInfo, Signature};
 pub use sync::bloom::check_bloom_filters;
-pub use sync::chunks::{ChunkError, check_stored};
+pub use sync::chunks::{ChunkError, check_stored, covered_by};
 pub use sync::document_id::{DocumentId, DocumentIdError};
 pub use sync::message::{
     MAX_PEER_ID_LEN, Message, MessageError, PROTOCOL_VERSION, PeerId, PeerMetadata,

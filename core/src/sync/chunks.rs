@@ -133,6 +133,60 @@ pub fn check_stored(bytes: &[u8]) -> Result<(), ChunkError> {
     Ok(())
 }
 
+/// Whether `doc` already holds every change in `bytes` (stored chunks: saved documents and
+/// changes, back to back), read from the chunks' headers where it can: a saved document by
+/// its heads, a change by its hash. The server compacts a household from the copy it holds
+/// when that copy covers what is stored, instead of loading the stored chunks again. Damaged
+/// bytes are not covered: the caller then loads them, and reports what it finds.
+pub fn covered_by(doc: &Automerge, bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let Ok(len) = chunk_len(rest) else {
+            return false;
+        };
+        let (chunk, after) = rest.split_at(len);
+        let covered = match chunk_type(chunk) {
+            Ok(DOCUMENT) => document_heads(chunk).is_ok_and(|heads| {
+                heads
+                    .iter()
+                    .all(|head| doc.get_change_meta_by_hash(head).is_some())
+            }),
+            Ok(CHANGE | COMPRESSED) => Change::try_from(chunk)
+                .is_ok_and(|change| doc.get_change_meta_by_hash(&change.hash()).is_some()),
+            _ => false,
+        };
+        if !covered {
+            return false;
+        }
+        rest = after;
+    }
+    true
+}
+
+/// The heads a document chunk names, after its actors (see [`document_size`]).
+fn document_heads(chunk: &[u8]) -> Result<Vec<automerge::ChangeHash>, ChunkError> {
+    let mut reader = Reader {
+        bytes: chunk,
+        at: 9,
+    };
+    let len = reader.uleb()? as usize;
+    let mut reader = Reader {
+        bytes: reader.take(len)?,
+        at: 0,
+    };
+    for _ in 0..reader.uleb()? {
+        let len = reader.uleb()? as usize;
+        reader.take(len)?;
+    }
+    let heads = reader.uleb()? as usize;
+    (0..heads)
+        .map(|_| {
+            let hash: [u8; 32] = reader.take(32)?.try_into().map_err(|_| cut_short())?;
+            Ok(automerge::ChangeHash(hash))
+        })
+        .collect()
+}
+
 /// The length of the first chunk in `bytes`: its header and data.
 fn chunk_len(bytes: &[u8]) -> Result<usize, ChunkError> {
     chunk_type(bytes)?;
@@ -403,6 +457,32 @@ mod tests {
         let changes = changes_in([&change[..], &saved[..]].into_iter(), 1 << 20).unwrap();
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[0].hash(), changes[1].hash());
+    }
+
+    #[test]
+    fn a_document_covers_the_chunks_of_its_own_history_and_no_other() {
+        let mut doc = doc_with_text(10);
+        let saved = doc.save();
+        let heads = doc.get_heads();
+        let mut tx = doc.transaction();
+        tx.put(ROOT, "more", 1).unwrap();
+        tx.commit();
+        let stored = [saved.clone(), doc.save_after(&heads)].concat();
+        assert!(covered_by(&doc, &stored), "a save followed by a change");
+        assert!(covered_by(&doc, &doc.save()), "a whole save");
+        assert!(!covered_by(&Automerge::load(&saved).unwrap(), &stored));
+
+        let mut other = doc.fork();
+        let mut tx = other.transaction();
+        tx.put(ROOT, "elsewhere", 2).unwrap();
+        tx.commit();
+        assert!(!covered_by(&doc, &other.save_after(&doc.get_heads())));
+        assert!(
+            !covered_by(&doc, &other.save()),
+            "a save with a head it lacks"
+        );
+        assert!(!covered_by(&doc, &stored[..stored.len() - 1]), "cut short");
+        assert!(!covered_by(&doc, b"not automerge"));
     }
 
     #[test]

@@ -156,10 +156,19 @@ impl Store {
 
     /// Replaces a document's chunks with one full save of all of them, in one transaction.
     ///
-    /// The save is made here from what is stored, not from a caller's copy in memory: on a
-    /// shared PostgreSQL another process may have appended a chunk the caller has not merged
-    /// yet, and it must survive. Appends to the document wait on the same lock meanwhile.
-    pub async fn compact(&self, document: &DocumentId, now: Timestamp) -> Result<(), StoreError> {
+    /// `from_memory` is shown the stored chunks and may answer with a save of a copy the
+    /// caller holds, which it gives only when that copy holds every change in them (the hub
+    /// checks with [`lots_core::covered_by`]): loading the stored chunks again costs
+    /// milliseconds a household, on the hub's task. Otherwise the save is made here from what
+    /// is stored: on a shared PostgreSQL another process may have appended a chunk the caller
+    /// has not merged yet, and it must survive. Appends to the document wait on the same lock
+    /// meanwhile.
+    pub async fn compact(
+        &self,
+        document: &DocumentId,
+        now: Timestamp,
+        from_memory: &(dyn Fn(&[u8]) -> Option<Vec<u8>> + Sync),
+    ) -> Result<(), StoreError> {
         let select = "SELECT seq, bytes FROM document_chunks WHERE document_id = $1 ORDER BY seq";
         let delete = "DELETE FROM document_chunks WHERE document_id = $1 AND seq <= $2";
         let insert =
@@ -182,11 +191,16 @@ impl Store {
             };
             if chunks.len() > 1 {
                 let bytes: Vec<u8> = chunks.into_iter().flat_map(|(_, bytes)| bytes).collect();
-                let full = lots_core::load_stored(&bytes)
-                    .map_err(|error| {
-                        StoreError::Damaged(format!("document {document} does not load: {error}"))
-                    })?
-                    .save();
+                let full = match from_memory(&bytes) {
+                    Some(full) => full,
+                    None => lots_core::load_stored(&bytes)
+                        .map_err(|error| {
+                            StoreError::Damaged(format!(
+                                "document {document} does not load: {error}"
+                            ))
+                        })?
+                        .save(),
+                };
                 sqlx::query(delete)
                     .bind(document.to_string())
                     .bind(last)

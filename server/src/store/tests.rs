@@ -102,9 +102,26 @@ async fn chunks_concatenate_and_compaction_keeps_the_document(store: Store) {
     };
     assert_eq!(loaded(store.documents().await.unwrap()), doc.get_heads());
     assert_eq!(store.chunk_count(&id).await.unwrap(), 10);
-    store.compact(&id, at(11)).await.unwrap();
+    store.compact(&id, at(11), &|_| None).await.unwrap();
     assert_eq!(store.chunk_count(&id).await.unwrap(), 1);
     assert_eq!(loaded(store.documents().await.unwrap()), doc.get_heads());
+
+    // A caller's save from memory, when it gives one, is what is kept.
+    doc.put(lots_core::automerge::ROOT, "k10", 10_i64).unwrap();
+    store
+        .append_chunk(&id, &doc.save_after(&heads), at(12))
+        .await
+        .unwrap();
+    let from_memory = doc.save();
+    let shown = std::sync::Mutex::new(Vec::new());
+    let offer = |stored: &[u8]| {
+        shown.lock().unwrap().extend_from_slice(stored);
+        Some(from_memory.clone())
+    };
+    store.compact(&id, at(13), &offer).await.unwrap();
+    assert!(!shown.lock().unwrap().is_empty(), "shown the stored chunks");
+    assert_eq!(store.chunk_count(&id).await.unwrap(), 1);
+    assert_eq!(store.documents().await.unwrap()[0].1, from_memory);
 }
 
 async fn sessions_expire_sync_tokens_are_single_use_and_revocation_ends_them(store: Store) {
@@ -253,7 +270,7 @@ async fn compaction_keeps_chunks_the_caller_never_saw(store: Store) {
         .await
         .unwrap();
     assert!(store.chunk(&id, seq).await.unwrap().is_some());
-    store.compact(&id, at(4)).await.unwrap();
+    store.compact(&id, at(4), &|_| None).await.unwrap();
     assert_eq!(store.chunk_count(&id).await.unwrap(), 1);
     assert!(
         store.chunk(&id, seq).await.unwrap().is_none(),

@@ -951,6 +951,16 @@ impl Engine {
             .collect()
     }
 
+    /// A full save of `document` from memory, for compacting its stored chunks (`stored`,
+    /// back to back): only when the copy in memory is all on disk (nothing of it waits to be
+    /// written) and holds every change stored, so the save neither adds what was never
+    /// written nor drops what another process wrote. `None` sends the store to the chunks.
+    pub fn compacted(&self, document: &DocumentId, stored: &[u8]) -> Option<Vec<u8>> {
+        let doc = self.peer.document(document)?;
+        let written = self.saved_heads.get(document) == Some(&doc.get_heads());
+        (written && lots_core::covered_by(doc, stored)).then(|| doc.save())
+    }
+
     /// After a failed write or a panic: takes every document whose changes are not on disk
     /// out of memory (with what each device is known to share of it), so that it is read
     /// again from disk when it is next used.

@@ -841,7 +841,9 @@ impl Hub {
             tracing::debug!(target: "lots_server::sync::batch", documents = compact.len(), "compact");
         }
         for document in compact {
-            if let Err(error) = self.store.compact(&document, now).await {
+            let engine = &self.engine;
+            let from_memory = |stored: &[u8]| engine.compacted(&document, stored);
+            if let Err(error) = self.store.compact(&document, now, &from_memory).await {
                 tracing::error!(%document, %error, "compacting a document failed; it is kept as it is");
             }
         }

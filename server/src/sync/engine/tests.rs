@@ -380,6 +380,55 @@ async fn an_unstored_document_is_never_evicted() {
 }
 
 #[tokio::test]
+async fn a_household_is_compacted_from_memory_only_when_memory_holds_what_is_stored_and_no_more() {
+    let mut rig = Rig::new(usize::MAX).await;
+    let document = rig.household(5).await;
+    let mut phone = anna_phone();
+    rig.connect(&mut phone);
+    phone.input(Input::Want { document });
+    rig.settle_down(&mut [&mut phone]).await;
+    phone.record_visit(document, "v-staged");
+    rig.send(&mut phone).await;
+    let stored = rig.store.document(&document).await.unwrap().unwrap();
+    assert_eq!(
+        rig.engine.compacted(&document, &stored),
+        None,
+        "the visit in memory is not on disk yet"
+    );
+    rig.flush(&mut [&mut phone], false).await;
+    let stored = rig.store.document(&document).await.unwrap().unwrap();
+    let save = rig
+        .engine
+        .compacted(&document, &stored)
+        .expect("memory holds what is stored");
+    let saved = load_caught(&save).expect("loads");
+    assert_eq!(saved.get_heads(), load_caught(&stored).unwrap().get_heads());
+
+    // Another process stores a change this one has not read.
+    let mut elsewhere = load_caught(&stored).unwrap();
+    let heads = elsewhere.get_heads();
+    elsewhere
+        .transact::<_, _, lots_core::automerge::AutomergeError>(|tx| {
+            use lots_core::automerge::transaction::Transactable as _;
+            tx.put(lots_core::automerge::ROOT, "elsewhere", 1_i64)?;
+            Ok(())
+        })
+        .unwrap();
+    rig.store
+        .append_chunk(&document, &elsewhere.save_after(&heads), rig.now())
+        .await
+        .unwrap();
+    let stored = rig.store.document(&document).await.unwrap().unwrap();
+    assert_eq!(
+        rig.engine.compacted(&document, &stored),
+        None,
+        "a change memory lacks is compacted from the chunks"
+    );
+    let unknown = DocumentId::from_bytes([77; 16]);
+    assert_eq!(rig.engine.compacted(&unknown, &stored), None);
+}
+
+#[tokio::test]
 async fn a_removed_household_closes_its_readers_and_is_never_read_again() {
     let mut rig = Rig::new(usize::MAX).await;
     let document = rig.household(4).await;
