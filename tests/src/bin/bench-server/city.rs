@@ -36,6 +36,7 @@ use lots_core::{
 use lots_server::caseload::Digest;
 use lots_server::store::{Role as UserRole, Store, User, Writes};
 use lots_tests::SyncClient;
+use rayon::prelude::*;
 
 use crate::servers::{Kind, Memory, REFERENCE_PEER, Server, cpu_time, login};
 
@@ -667,35 +668,17 @@ fn seed_reference(stored: &HashMap<DocumentId, Vec<u8>>, directory: &Path) -> Re
     std::fs::create_dir_all(directory)
         .with_context(|| format!("creating {}", directory.display()))?;
     let documents: Vec<(&DocumentId, &Vec<u8>)> = stored.iter().collect();
-    let threads = std::thread::available_parallelism().map_or(2, usize::from);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|thread| {
-                let documents = &documents;
-                scope.spawn(move || -> Result<()> {
-                    for (document, bytes) in documents.iter().skip(thread).step_by(threads) {
-                        let doc = Automerge::load(bytes)
-                            .with_context(|| format!("loading household {document}"))?;
-                        let heads: String =
-                            doc.get_heads().iter().map(ToString::to_string).collect();
-                        let id = document.to_string();
-                        let (first, rest) = id.split_at(2);
-                        let snapshots = directory.join(first).join(rest).join("snapshot");
-                        std::fs::create_dir_all(&snapshots)
-                            .with_context(|| format!("creating {}", snapshots.display()))?;
-                        let file = snapshots.join(lots_server::store::token_hash(&heads));
-                        std::fs::write(&file, doc.save())
-                            .with_context(|| format!("writing {}", file.display()))?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|worker| {
-            worker
-                .join()
-                .map_err(|_| anyhow::anyhow!("a thread writing the reference's storage panicked"))?
-        })
+    documents.par_iter().try_for_each(|(document, bytes)| {
+        let doc =
+            Automerge::load(bytes).with_context(|| format!("loading household {document}"))?;
+        let heads: String = doc.get_heads().iter().map(ToString::to_string).collect();
+        let id = document.to_string();
+        let (first, rest) = id.split_at(2);
+        let snapshots = directory.join(first).join(rest).join("snapshot");
+        std::fs::create_dir_all(&snapshots)
+            .with_context(|| format!("creating {}", snapshots.display()))?;
+        let file = snapshots.join(lots_server::store::token_hash(&heads));
+        std::fs::write(&file, doc.save()).with_context(|| format!("writing {}", file.display()))
     })
 }
 
@@ -967,69 +950,44 @@ async fn prepare_devices(
             accounts.push((staff, side, token, device));
         }
     }
-    let threads = std::thread::available_parallelism().map_or(2, usize::from);
-    let mut devices: Vec<(usize, Device)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|thread| {
-                let (accounts, server) = (&accounts, &server_peer);
-                scope.spawn(move || {
-                    let mut random = Generator::new(11 + thread as u64);
-                    accounts
-                        .iter()
-                        .enumerate()
-                        .skip(thread)
-                        .step_by(threads)
-                        .map(|(index, (staff, side, token, device))| {
-                            let caseload: Vec<DocumentId> = (0..city.households)
-                                .filter(|household| city.holder(*household) == *staff)
-                                .map(document_id)
-                                .collect();
-                            let peer_id =
-                                PeerId::new(device_peer(*staff, side)).context("peer id")?;
-                            let mut peer = SyncPeer::new(PeerConfig::new(peer_id, Role::Client));
-                            for document in &caseload {
-                                let bytes =
-                                    stored.get(document).context("a household of the city")?;
-                                let doc = Automerge::load(bytes)?;
-                                let mut state = sync::State::new();
-                                state.shared_heads = doc.get_heads();
-                                peer.insert_document(*document, doc);
-                                peer.import_sync_state(server.clone(), *document, &state.encode())?;
-                            }
-                            let mut own = Vec::new();
-                            for offline in 0..city.offline_visits {
-                                let document =
-                                    caseload[random.random_u64() as usize % caseload.len()];
-                                let visit =
-                                    VisitId::new(format!("v-night-{staff}-{side}-{offline}"))?;
-                                record(&mut peer, document, &visit, *staff, device, now)?;
-                                own.push((document, visit));
-                            }
-                            Ok((
-                                index,
-                                Device {
-                                    peer,
-                                    token: token.clone(),
-                                    server_peer: server.clone(),
-                                    expected: own,
-                                },
-                            ))
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|worker| {
-                worker
-                    .join()
-                    .map_err(|_| anyhow::anyhow!("a preparing thread panicked"))?
-            })
-            .collect::<Result<Vec<Vec<_>>>>()
-            .map(|all| all.into_iter().flatten().collect())
-    })?;
-    devices.sort_by_key(|(index, _)| *index);
+    let server = &server_peer;
+    let mut devices: Vec<(usize, Device)> = accounts
+        .par_iter()
+        .enumerate()
+        .map(|(index, (staff, side, token, device))| {
+            let mut random = Generator::new(11 + index as u64);
+            let caseload: Vec<DocumentId> = (0..city.households)
+                .filter(|household| city.holder(*household) == *staff)
+                .map(document_id)
+                .collect();
+            let peer_id = PeerId::new(device_peer(*staff, side)).context("peer id")?;
+            let mut peer = SyncPeer::new(PeerConfig::new(peer_id, Role::Client));
+            for document in &caseload {
+                let bytes = stored.get(document).context("a household of the city")?;
+                let doc = Automerge::load(bytes)?;
+                let mut state = sync::State::new();
+                state.shared_heads = doc.get_heads();
+                peer.insert_document(*document, doc);
+                peer.import_sync_state(server.clone(), *document, &state.encode())?;
+            }
+            let mut own = Vec::new();
+            for offline in 0..city.offline_visits {
+                let document = caseload[random.random_u64() as usize % caseload.len()];
+                let visit = VisitId::new(format!("v-night-{staff}-{side}-{offline}"))?;
+                record(&mut peer, document, &visit, *staff, device, now)?;
+                own.push((document, visit));
+            }
+            Ok((
+                index,
+                Device {
+                    peer,
+                    token: token.clone(),
+                    server_peer: server.clone(),
+                    expected: own,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
     // Each device must end up with its partner's offline visits too (devices come in pairs).
     let own: Vec<Vec<(DocumentId, VisitId)>> = devices
         .iter()

@@ -12,19 +12,20 @@
 //! writes only while fewer than `max_in_flight` of its changes are still on their way, as a
 //! phone's sync queue would hold more back; ticks skipped for that are counted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use lots_core::automerge::{Automerge, ChangeHash};
+use lots_core::automerge::{ActorId, Automerge, Change, ChangeHash};
 use lots_core::synthetic::{Generator, HouseholdSpec};
 use lots_core::{
     DeviceId, DistrictId, DocumentId, HouseholdDoc, Input, Output, Set, Signature, StaffId, Topic,
     VisitId, VisitRecord,
 };
 use lots_tests::SyncClient;
+use rayon::prelude::*;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -49,6 +50,9 @@ pub struct Settings {
     pub connect_concurrency: usize,
     /// Dishonest changes each hostile client sends a second (`hostile.rs`).
     pub hostile_rate: f64,
+    /// Whether each client's visits are recorded before the clock starts, and a tick only
+    /// applies the next one (`prerecord`).
+    pub prerecorded: bool,
 }
 
 /// Saved synthetic households that the pairs' caseloads are copied from: generating a
@@ -244,6 +248,8 @@ struct Start {
     /// First phone: where to tell the partner what it brought. Second phone: where to hear it.
     handover: Handover,
     generator: Generator,
+    /// Visits recorded before the clock starts (`--prerecorded`).
+    prerecorded: Prerecorded,
     settings: Settings,
     connect_permits: Arc<Semaphore>,
     ready: mpsc::UnboundedSender<bool>,
@@ -287,6 +293,12 @@ pub async fn run(
         }
         caseloads.push(households);
     }
+    let mut prerecorded = if settings.prerecorded {
+        prerecord_all(&accounts, &caseloads, settings)?
+    } else {
+        Vec::new()
+    }
+    .into_iter();
     let setup_started = Instant::now();
     let setup_deadline = setup_started + settings.setup_timeout;
     let mut pairs = Vec::with_capacity(accounts.len());
@@ -295,9 +307,10 @@ pub async fn run(
         let pair = Arc::new(Pair::default());
         pairs.push(pair.clone());
         let (give, take) = oneshot::channel();
-        for (side, account, handover, households) in [
-            (0, first, Handover::Give(give), households),
-            (1, second, Handover::Take(take), Vec::new()),
+        let [first_visits, second_visits] = prerecorded.next().unwrap_or_default();
+        for (side, account, handover, households, prerecorded) in [
+            (0, first, Handover::Give(give), households, first_visits),
+            (1, second, Handover::Take(take), Vec::new(), second_visits),
         ] {
             let start = Start {
                 url: server.sync_url.clone(),
@@ -308,6 +321,7 @@ pub async fn run(
                 households,
                 handover,
                 generator: Generator::new(2_000_000 + 2 * index as u64 + side as u64),
+                prerecorded,
                 settings: settings.clone(),
                 connect_permits: connect_permits.clone(),
                 ready: ready_tx.clone(),
@@ -473,6 +487,7 @@ struct Client {
     households: Vec<DocumentId>,
     generator: Generator,
     visits: u64,
+    prerecorded: Prerecorded,
 }
 
 impl Client {
@@ -496,6 +511,7 @@ impl Client {
             households: Vec::new(),
             generator: start.generator,
             visits: 0,
+            prerecorded: std::mem::take(&mut start.prerecorded),
         };
         match start.handover {
             Handover::Give(partner) => {
@@ -689,8 +705,22 @@ impl Client {
             outcome.deferred += u64::from(in_window);
             return Ok(());
         }
-        let document = self.households[self.generator.below(self.households.len())];
-        let hash = self.record_visit(document)?;
+        let (document, hash) = if settings.prerecorded {
+            let (document, change) = self
+                .prerecorded
+                .pop_front()
+                .context("more ticks than visits recorded before the clock started")?;
+            let hash = change.hash();
+            self.sync
+                .peer
+                .document_mut(&document)
+                .context("a household of the caseload is missing")?
+                .apply_changes([change])?;
+            (document, hash)
+        } else {
+            let document = self.households[self.generator.below(self.households.len())];
+            (document, self.record_visit(document)?)
+        };
         let committed = Instant::now();
         self.pair.pending[self.side]
             .lock()
@@ -706,35 +736,12 @@ impl Client {
     /// Records a held visit on `document`; returns the change's hash.
     fn record_visit(&mut self, document: DocumentId) -> Result<ChangeHash> {
         self.visits += 1;
-        let visit = VisitId::new(format!(
-            "v-{}-{}",
-            self.account.device.as_str(),
-            self.visits
-        ))?;
-        let topic = Topic::ALL[self.generator.below(Topic::ALL.len())];
-        let now = lots_server::sync::hub::now();
         let doc = self
             .sync
             .peer
             .document_mut(&document)
             .context("a household of the caseload is missing")?;
-        HouseholdDoc::new(&mut *doc).record_visit(
-            &Signature::new(self.account.staff.clone(), self.account.device.clone(), now),
-            &visit,
-            VisitRecord {
-                held_at: now.plus_minutes(-45),
-                staff: self.account.staff.clone(),
-                present: Set::new(),
-                interpreter: None,
-                duration_minutes: 45,
-                topics: [topic].into_iter().collect(),
-                notes: format!(
-                    "Besök {}. Vi gick igenom posten och bokade en tid hos Arbetsförmedlingen; \
-                     familjen tar med intygen till nästa möte.",
-                    self.visits
-                ),
-            },
-        )?;
+        record(doc, &self.account, self.visits, &mut self.generator)?;
         // A local commit depends on every head before it, so it is now the only head.
         match doc.get_heads().as_slice() {
             [hash] => Ok(*hash),
@@ -788,6 +795,99 @@ impl Client {
     }
 }
 
+/// Records the `number`th held visit of `account`'s device on `doc`, signed now.
+fn record(
+    doc: &mut Automerge,
+    account: &Account,
+    number: u64,
+    generator: &mut Generator,
+) -> Result<()> {
+    let visit = VisitId::new(format!("v-{}-{number}", account.device.as_str()))?;
+    let topic = Topic::ALL[generator.below(Topic::ALL.len())];
+    let now = lots_server::sync::hub::now();
+    HouseholdDoc::new(doc).record_visit(
+        &Signature::new(account.staff.clone(), account.device.clone(), now),
+        &visit,
+        VisitRecord {
+            held_at: now.plus_minutes(-45),
+            staff: account.staff.clone(),
+            present: Set::new(),
+            interpreter: None,
+            duration_minutes: 45,
+            topics: [topic].into_iter().collect(),
+            notes: format!(
+                "Besök {number}. Vi gick igenom posten och bokade en tid hos Arbetsförmedlingen; \
+                 familjen tar med intygen till nästa möte."
+            ),
+        },
+    )?;
+    Ok(())
+}
+
+/// Every client's visits recorded before the clock starts (`Settings::prerecorded`), pair
+/// by pair on every core: as many as its ticks can take, each recorded on its household as
+/// the client will hold it then (the caseload as brought, plus its own earlier visits; the
+/// partner's are merged when they arrive), with an actor of the client's own.
+fn prerecord_all(
+    accounts: &[[Account; 2]],
+    caseloads: &[Vec<(DocumentId, Automerge)>],
+    settings: &Settings,
+) -> Result<Vec<[Prerecorded; 2]>> {
+    let ticks = (settings.rate * (settings.warmup + settings.measure).as_secs_f64()).ceil();
+    let count = ticks as usize + 2;
+    let started = std::time::Instant::now();
+    let recorded = accounts
+        .par_iter()
+        .zip(caseloads)
+        .enumerate()
+        .map(|(index, (pair, households))| {
+            let seed = 4_000_000 + 2 * index as u64;
+            Ok([
+                prerecord(&pair[0], households, count, seed)?,
+                prerecord(&pair[1], households, count, seed + 1)?,
+            ])
+        })
+        .collect::<Result<Vec<_>>>()?;
+    eprintln!(
+        "bench-server: {} visits recorded before the clock in {:.1} s",
+        accounts.len() * 2 * count,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(recorded)
+}
+
+/// Visits recorded before the clock starts, in the order a client's ticks take them.
+type Prerecorded = VecDeque<(DocumentId, Change)>;
+
+/// One client's `count` visits, each on a household picked as a live tick picks one.
+fn prerecord(
+    account: &Account,
+    households: &[(DocumentId, Automerge)],
+    count: usize,
+    seed: u64,
+) -> Result<Prerecorded> {
+    let mut generator = Generator::new(seed);
+    let mut actor = [0u8; 16];
+    actor[..8].copy_from_slice(&generator.random_u64().to_le_bytes());
+    actor[8..].copy_from_slice(&generator.random_u64().to_le_bytes());
+    let mut copies: Vec<Automerge> = households
+        .iter()
+        .map(|(_, doc)| doc.fork().with_actor(ActorId::from(actor)))
+        .collect();
+    (1..=count as u64)
+        .map(|number| {
+            let pick = generator.below(copies.len());
+            let doc = &mut copies[pick];
+            record(doc, account, number, &mut generator)?;
+            let change = doc
+                .get_last_local_change()
+                .context("a recorded visit left no change")?
+                .clone();
+            Ok((households[pick].0, change))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,6 +922,42 @@ mod tests {
             hostile_refused: 0,
             hostile_failures: Vec::new(),
         }
+    }
+
+    #[test]
+    fn prerecorded_visits_apply_in_order_on_the_household_as_brought() {
+        let account = Account {
+            token: None,
+            staff: StaffId::new("u-bench").unwrap(),
+            device: DeviceId::new("d-bench-b").unwrap(),
+        };
+        let templates = Templates::generate(1, 3, 7).unwrap();
+        let mut generator = Generator::new(8);
+        let households: Vec<(DocumentId, Automerge)> = (0..2_u8)
+            .map(|byte| {
+                let doc = templates.household(&mut generator, &account).unwrap();
+                (DocumentId::from_bytes([byte; 16]), doc)
+            })
+            .collect();
+        let visits = prerecord(&account, &households, 6, 9).unwrap();
+        assert_eq!(visits.len(), 6);
+        let mut held: HashMap<DocumentId, Automerge> = households.into_iter().collect();
+        let before: usize = held.values().map(visit_count).sum();
+        for (document, change) in visits {
+            let doc = held.get_mut(&document).unwrap();
+            assert!(
+                change
+                    .deps()
+                    .iter()
+                    .all(|dep| doc.get_change_meta_by_hash(dep).is_some())
+            );
+            doc.apply_changes([change]).unwrap();
+        }
+        assert_eq!(held.values().map(visit_count).sum::<usize>(), before + 6);
+    }
+
+    fn visit_count(doc: &Automerge) -> usize {
+        HouseholdDoc::new(doc).household().unwrap().visits.len()
     }
 
     #[test]

@@ -30,6 +30,11 @@ Options:
   --rate R              visits each client records per second (default 1)
   --max-in-flight N     changes a client may have on their way before it holds back (default 2)
   --history-visits N    visits in each household's history before the load (default 12)
+  --prerecorded         each client's visits are recorded before the clock starts (the same
+                        signed changes, each on its household as the client holds it then)
+                        and a tick applies the next one: the load generator's CPU goes to
+                        syncing, not to recording, and leaves more of the machine's cores
+                        to the server
   --servers LIST        lots,lots-unvetted,lots-partitioned,reference (default lots,reference;
                         lots-partitioned is lots with a partition per core; lots-unvetted
                         stores changes without vetting them, to measure what vetting costs);
@@ -84,6 +89,7 @@ fn parse_options() -> Result<Options> {
             setup_timeout: Duration::from_secs(300),
             connect_concurrency: 32,
             hostile_rate: 1.0,
+            prerecorded: false,
         },
         history_visits: 12,
         server_binary: std::env::current_exe()?
@@ -97,6 +103,10 @@ fn parse_options() -> Result<Options> {
         if flag == "--help" || flag == "-h" {
             print!("{HELP}");
             std::process::exit(0);
+        }
+        if flag == "--prerecorded" {
+            options.settings.prerecorded = true;
+            continue;
         }
         if flag == "--city" {
             options.city = Some(city::City {
@@ -395,9 +405,14 @@ fn print_tables(rows: &[Row], options: &Options) {
     let settings = &options.settings;
     let drain = settings.drain;
     println!(
-        "\nEach client records {} visit(s) a second and holds back while {} of its changes are \
+        "\nEach client records {} visit(s) a second{} and holds back while {} of its changes are \
          on their way; {:.0} s warm-up, {:.0} s window, {:.0} s drain.\n",
         settings.rate,
+        if settings.prerecorded {
+            " (recorded before the clock starts, applied at each tick)"
+        } else {
+            ""
+        },
         settings.max_in_flight,
         settings.warmup.as_secs_f64(),
         settings.measure.as_secs_f64(),
