@@ -72,7 +72,8 @@ impl From<HubError> for AppError {
             HubError::BadStaffId(error) => AppError::BadRequest(error.to_string()),
             error @ (HubError::NotAssignable { .. }
             | HubError::NotPending
-            | HubError::NothingKept) => AppError::BadRequest(error.to_string()),
+            | HubError::NothingKept
+            | HubError::WaitsFor { .. }) => AppError::BadRequest(error.to_string()),
             other => AppError::Internal(other.into()),
         }
     }

@@ -137,8 +137,12 @@ pub fn check_stored(bytes: &[u8]) -> Result<(), ChunkError> {
 /// changes, back to back), read from the chunks' headers where it can: a saved document by
 /// its heads, a change by its hash. The server compacts a household from the copy it holds
 /// when that copy covers what is stored, instead of loading the stored chunks again. Damaged
-/// bytes are not covered: the caller then loads them, and reports what it finds.
+/// bytes (or bytes past [`check_stored`]'s limits) are not covered: the caller then loads
+/// them, which checks them again and reports what it finds.
 pub fn covered_by(doc: &Automerge, bytes: &[u8]) -> bool {
+    if check_stored(bytes).is_err() {
+        return false;
+    }
     let mut rest = bytes;
     while !rest.is_empty() {
         let Ok(len) = chunk_len(rest) else {
@@ -483,6 +487,34 @@ mod tests {
         );
         assert!(!covered_by(&doc, &stored[..stored.len() - 1]), "cut short");
         assert!(!covered_by(&doc, b"not automerge"));
+
+        // Two actors' heads, merged; and a change large enough to be stored compressed.
+        let mut merged = doc.clone();
+        let mut tx = merged.transaction();
+        tx.put(ROOT, "here", 3).unwrap();
+        tx.commit();
+        merged.merge(&mut other).unwrap();
+        assert_eq!(merged.get_heads().len(), 2);
+        assert!(covered_by(&merged, &merged.save()));
+        assert!(!covered_by(&doc, &merged.save()));
+        let mut large = merged.fork();
+        let before = large.get_heads();
+        let mut tx = large.transaction();
+        tx.put(ROOT, "long", "lang text ".repeat(500)).unwrap();
+        tx.commit();
+        let compressed = large
+            .get_last_local_change()
+            .unwrap()
+            .clone()
+            .bytes()
+            .into_owned();
+        assert_eq!(chunk_type(&compressed).unwrap(), COMPRESSED);
+        assert!(covered_by(&large, &compressed));
+        assert!(!covered_by(&merged, &compressed));
+        assert!(covered_by(
+            &large,
+            &[merged.save(), large.save_after(&before)].concat()
+        ));
     }
 
     #[test]

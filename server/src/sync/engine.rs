@@ -75,6 +75,14 @@ pub enum HubError {
         "that refused message was too large to read, so nothing of it was kept to accept; reject it"
     )]
     NothingKept,
+    /// The change depends on a refused change that still waits for a decision.
+    #[error(
+        "that refused change builds on another still waiting ({change}); accept that one first, or reject this one"
+    )]
+    WaitsFor {
+        /// The hash of the change it waits for.
+        change: String,
+    },
     /// The user has as many sync connections open as they may.
     #[error("{0} sync connections are open for this user already; close one first")]
     TooManySockets(usize),
@@ -953,12 +961,25 @@ impl Engine {
 
     /// A full save of `document` from memory, for compacting its stored chunks (`stored`,
     /// back to back): only when the copy in memory is all on disk (nothing of it waits to be
-    /// written) and holds every change stored, so the save neither adds what was never
-    /// written nor drops what another process wrote. `None` sends the store to the chunks.
+    /// written, and no change waits for a missing dependency: Automerge's save would write
+    /// such a change too) and holds every change stored, so the save neither adds what was
+    /// never written nor drops what another process wrote. `None` sends the store to the
+    /// chunks, as does a panic inside Automerge's save (caught: this runs on the hub's task).
     pub fn compacted(&self, document: &DocumentId, stored: &[u8]) -> Option<Vec<u8>> {
         let doc = self.peer.document(document)?;
-        let written = self.saved_heads.get(document) == Some(&doc.get_heads());
-        (written && lots_core::covered_by(doc, stored)).then(|| doc.save())
+        let written = self.saved_heads.get(document) == Some(&doc.get_heads())
+            && lots_core::automerge::ReadDoc::get_missing_deps(doc, &[]).is_empty();
+        if !written || !lots_core::covered_by(doc, stored) {
+            return None;
+        }
+        let options = lots_core::automerge::SaveOptions {
+            retain_orphans: false,
+            ..Default::default()
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            doc.save_with_options(options)
+        }))
+        .ok()
     }
 
     /// After a failed write or a panic: takes every document whose changes are not on disk
@@ -1209,6 +1230,18 @@ impl Engine {
         let Some(doc) = self.peer.document_mut(&document) else {
             return Err(HubError::NotFound);
         };
+        // Automerge would hold a change whose dependency it lacks aside, unapplied and
+        // unsaid: the decision would be recorded, and the change never land.
+        let hashes: HashSet<ChangeHash> = group.iter().map(|(_, change)| change.hash()).collect();
+        let missing = group
+            .iter()
+            .flat_map(|(_, change)| change.deps().iter())
+            .find(|dep| !hashes.contains(*dep) && doc.get_change_meta_by_hash(dep).is_none());
+        if let Some(dep) = missing {
+            return Err(HubError::WaitsFor {
+                change: dep.to_string(),
+            });
+        }
         let changes: Vec<Change> = group.iter().map(|(_, change)| change.clone()).collect();
         doc.apply_changes(changes).map_err(|error| {
             StoreError::Damaged(format!("a quarantined change does not apply: {error}"))

@@ -243,6 +243,16 @@ impl Rig {
     }
 }
 
+/// Commits a plain value at the document's root: a change no validation sees.
+fn put_at_root(doc: &mut Automerge, key: &str) {
+    doc.transact::<_, _, lots_core::automerge::AutomergeError>(|tx| {
+        use lots_core::automerge::transaction::Transactable as _;
+        tx.put(lots_core::automerge::ROOT, key, 1_i64)?;
+        Ok(())
+    })
+    .expect("commits");
+}
+
 fn anna_phone() -> Device {
     Device::new("u-anna", "d-anna-phone", Role::Staff, &[])
 }
@@ -404,16 +414,29 @@ async fn a_household_is_compacted_from_memory_only_when_memory_holds_what_is_sto
     let saved = load_caught(&save).expect("loads");
     assert_eq!(saved.get_heads(), load_caught(&stored).unwrap().get_heads());
 
+    // A change waiting in memory for a dependency that never came is never written by it.
+    let mut ahead = load_caught(&stored).unwrap();
+    for key in ["missing", "waiting"] {
+        put_at_root(&mut ahead, key);
+    }
+    let waiting = ahead.get_last_local_change().unwrap().clone();
+    let held = rig.engine.peer.document_mut(&document).unwrap();
+    held.apply_changes([waiting]).unwrap();
+    assert_eq!(
+        lots_core::automerge::ReadDoc::get_missing_deps(&*held, &[]).len(),
+        1,
+        "the change waits"
+    );
+    assert_eq!(
+        rig.engine.compacted(&document, &stored),
+        None,
+        "a waiting change is not compacted in"
+    );
+
     // Another process stores a change this one has not read.
     let mut elsewhere = load_caught(&stored).unwrap();
     let heads = elsewhere.get_heads();
-    elsewhere
-        .transact::<_, _, lots_core::automerge::AutomergeError>(|tx| {
-            use lots_core::automerge::transaction::Transactable as _;
-            tx.put(lots_core::automerge::ROOT, "elsewhere", 1_i64)?;
-            Ok(())
-        })
-        .unwrap();
+    put_at_root(&mut elsewhere, "elsewhere");
     rig.store
         .append_chunk(&document, &elsewhere.save_after(&heads), rig.now())
         .await
@@ -426,6 +449,39 @@ async fn a_household_is_compacted_from_memory_only_when_memory_holds_what_is_sto
     );
     let unknown = DocumentId::from_bytes([77; 16]);
     assert_eq!(rig.engine.compacted(&unknown, &stored), None);
+}
+
+#[tokio::test]
+async fn a_refused_change_is_not_accepted_before_the_one_it_builds_on() {
+    let mut rig = Rig::new(usize::MAX).await;
+    let document = rig.household(6).await;
+    let stored = rig.store.document(&document).await.unwrap().unwrap();
+    assert!(rig.engine.load(rig.now(), document, &stored));
+    let mut phone = load_caught(&stored).unwrap();
+    let mut changes = Vec::new();
+    for key in ["first", "second"] {
+        put_at_root(&mut phone, key);
+        changes.push(phone.get_last_local_change().unwrap().clone());
+    }
+    let (first, second) = (changes[0].clone(), changes[1].clone());
+    let heads = rig.engine.peer.document(&document).unwrap().get_heads();
+    let error = rig
+        .engine
+        .accept(rig.now(), document, &[(2, second.clone())])
+        .unwrap_err();
+    assert!(
+        matches!(&error, HubError::WaitsFor { change } if *change == first.hash().to_string()),
+        "{error}"
+    );
+    let held = rig.engine.peer.document(&document).unwrap();
+    assert_eq!(held.get_heads(), heads, "nothing applied");
+    assert!(lots_core::automerge::ReadDoc::get_missing_deps(held, &[]).is_empty());
+
+    rig.engine
+        .accept(rig.now(), document, &[(2, second.clone()), (1, first)])
+        .unwrap();
+    let held = rig.engine.peer.document(&document).unwrap();
+    assert_eq!(held.get_heads(), vec![second.hash()]);
 }
 
 #[tokio::test]
