@@ -28,11 +28,21 @@ fn has_visit(client: &SyncClient, document: DocumentId, visit: &VisitId) -> bool
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_on_one_database_pass_changes_and_revocations_along() {
-    let Some(admin_url) = test_postgres_url() else {
-        return;
-    };
+/// Two server processes on a scratch database, and Anna's phone on the first and tablet on
+/// the second, each holding her first household.
+struct Pair {
+    url: String,
+    first: ServerProcess,
+    second: ServerProcess,
+    second_token: String,
+    document: DocumentId,
+    phone: SyncClient,
+    tablet: SyncClient,
+}
+
+/// `None` when the test is skipped on purpose (`LOTS_SKIP_POSTGRES=1`).
+async fn anna_on_two_processes() -> Option<Pair> {
+    let admin_url = test_postgres_url()?;
     let url = create_scratch_database(&admin_url).await.unwrap();
     // The first process creates the demo data; the second finds users and leaves it.
     let first = ServerProcess::start(&["--database-url", &url])
@@ -41,13 +51,11 @@ async fn two_processes_on_one_database_pass_changes_and_revocations_along() {
     let second = ServerProcess::start(&["--database-url", &url])
         .await
         .unwrap();
-
     let first_token = first.login("anna").await.unwrap();
     let second_token = second.login("anna").await.unwrap();
     let households = second.caseload(&second_token).await.unwrap();
     assert_eq!(households, first.caseload(&first_token).await.unwrap());
     let document = households[0];
-
     let mut phone = SyncClient::connect_to(&first.address(), &first_token, "anna-phone")
         .await
         .unwrap();
@@ -56,6 +64,31 @@ async fn two_processes_on_one_database_pass_changes_and_revocations_along() {
         .unwrap();
     assert!(phone.fetch(document).await.unwrap());
     assert!(tablet.fetch(document).await.unwrap());
+    Some(Pair {
+        url,
+        first,
+        second,
+        second_token,
+        document,
+        phone,
+        tablet,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_database_pass_changes_and_revocations_along() {
+    let Some(Pair {
+        first,
+        second,
+        second_token,
+        document,
+        mut phone,
+        mut tablet,
+        ..
+    }) = anna_on_two_processes().await
+    else {
+        return;
+    };
 
     // Changes go both ways, each through the database to the other process.
     let mut slowest = Duration::ZERO;
@@ -119,4 +152,50 @@ async fn two_processes_on_one_database_pass_changes_and_revocations_along() {
             .all(|event| !matches!(event, Output::Close { .. })),
         "the phone stays connected"
     );
+}
+
+/// Past 64 chunks a process compacts a household, from its copy in memory when that holds
+/// every stored change. With the other process writing to the same household meanwhile,
+/// every change of both survives the compactions, in the database itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_keeps_every_change_of_both_processes() {
+    let Some(pair) = anna_on_two_processes().await else {
+        return;
+    };
+    let (document, mut phone, mut tablet) = (pair.document, pair.phone, pair.tablet);
+
+    let mut visits = Vec::new();
+    for round in 0..80 {
+        let visit = VisitId::new(format!("v-phone-{round}")).unwrap();
+        phone
+            .record_visit(document, &visit, "u-anna")
+            .await
+            .unwrap();
+        phone.settle(Duration::from_millis(20)).await.unwrap();
+        visits.push(visit);
+        if round % 8 == 0 {
+            let visit = VisitId::new(format!("v-tablet-{round}")).unwrap();
+            tablet
+                .record_visit(document, &visit, "u-anna")
+                .await
+                .unwrap();
+            tablet.settle(Duration::from_millis(5)).await.unwrap();
+            visits.push(visit);
+        }
+    }
+    phone.settle(Duration::from_millis(500)).await.unwrap();
+    tablet.settle(Duration::from_millis(500)).await.unwrap();
+    assert!(phone.closed.is_none() && tablet.closed.is_none());
+
+    let store = lots_server::store::Store::open_postgres(&pair.url)
+        .await
+        .unwrap();
+    let chunks = store.chunk_count(&document).await.unwrap();
+    assert!(chunks < 64, "compacted: {chunks} chunks left of 90 writes");
+    let stored = store.document(&document).await.unwrap().unwrap();
+    let doc = lots_core::load_stored(&stored).unwrap();
+    let household = lots_core::HouseholdDoc::new(&doc).household().unwrap();
+    for visit in &visits {
+        assert!(household.visits.contains_key(visit), "{visit} was kept");
+    }
 }
