@@ -164,23 +164,26 @@ async fn compaction_keeps_every_change_of_both_processes() {
     };
     let (document, mut phone, mut tablet) = (pair.document, pair.phone, pair.tablet);
 
-    let mut visits = Vec::new();
-    for round in 0..80 {
-        let visit = VisitId::new(format!("v-phone-{round}")).unwrap();
-        phone
+    // Records a visit of Anna's and reads the answers for `quiet`: each lands as a chunk.
+    async fn record(
+        client: &mut SyncClient,
+        document: DocumentId,
+        id: String,
+        quiet: u64,
+    ) -> VisitId {
+        let visit = VisitId::new(id).unwrap();
+        client
             .record_visit(document, &visit, "u-anna")
             .await
             .unwrap();
-        phone.settle(Duration::from_millis(20)).await.unwrap();
-        visits.push(visit);
+        client.settle(Duration::from_millis(quiet)).await.unwrap();
+        visit
+    }
+    let mut visits = Vec::new();
+    for round in 0..80 {
+        visits.push(record(&mut phone, document, format!("v-phone-{round}"), 20).await);
         if round % 8 == 0 {
-            let visit = VisitId::new(format!("v-tablet-{round}")).unwrap();
-            tablet
-                .record_visit(document, &visit, "u-anna")
-                .await
-                .unwrap();
-            tablet.settle(Duration::from_millis(5)).await.unwrap();
-            visits.push(visit);
+            visits.push(record(&mut tablet, document, format!("v-tablet-{round}"), 5).await);
         }
     }
     phone.settle(Duration::from_millis(500)).await.unwrap();

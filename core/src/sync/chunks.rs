@@ -114,12 +114,18 @@ const MIN_STORED_BUDGET: usize = 64 << 20;
 /// no column expands to more rows than a household's ever has. Damaged storage is then an
 /// error, not gigabytes allocated (or the process ended for lack of them).
 pub fn check_stored(bytes: &[u8]) -> Result<(), ChunkError> {
+    stored_chunks(bytes).map(|_| ())
+}
+
+/// The chunks of bytes from storage, each checked as [`check_stored`] says.
+fn stored_chunks(bytes: &[u8]) -> Result<Vec<&[u8]>, ChunkError> {
     let budget = bytes
         .len()
         .saturating_mul(STORED_INFLATION)
         .max(MIN_STORED_BUDGET);
     let mut left = budget;
     let mut rest = bytes;
+    let mut chunks = Vec::new();
     while !rest.is_empty() {
         let len = chunk_len(rest)?;
         let (chunk, after) = rest.split_at(len);
@@ -128,9 +134,10 @@ pub fn check_stored(bytes: &[u8]) -> Result<(), ChunkError> {
             other => other,
         })?;
         left = left.saturating_sub(size);
+        chunks.push(chunk);
         rest = after;
     }
-    Ok(())
+    Ok(chunks)
 }
 
 /// Whether `doc` already holds every change in `bytes` (stored chunks: saved documents and
@@ -140,55 +147,44 @@ pub fn check_stored(bytes: &[u8]) -> Result<(), ChunkError> {
 /// bytes (or bytes past [`check_stored`]'s limits) are not covered: the caller then loads
 /// them, which checks them again and reports what it finds.
 pub fn covered_by(doc: &Automerge, bytes: &[u8]) -> bool {
-    if check_stored(bytes).is_err() {
-        return false;
-    }
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let Ok(len) = chunk_len(rest) else {
-            return false;
-        };
-        let (chunk, after) = rest.split_at(len);
-        let covered = match chunk_type(chunk) {
-            Ok(DOCUMENT) => document_heads(chunk).is_ok_and(|heads| {
-                heads
-                    .iter()
-                    .all(|head| doc.get_change_meta_by_hash(head).is_some())
-            }),
-            Ok(CHANGE | COMPRESSED) => Change::try_from(chunk)
-                .is_ok_and(|change| doc.get_change_meta_by_hash(&change.hash()).is_some()),
+    let holds = |hash: &[u8]| {
+        <[u8; 32]>::try_from(hash).is_ok_and(|hash| {
+            doc.get_change_meta_by_hash(&automerge::ChangeHash(hash))
+                .is_some()
+        })
+    };
+    stored_chunks(bytes).is_ok_and(|chunks| {
+        chunks.into_iter().all(|chunk| match chunk_type(chunk) {
+            Ok(DOCUMENT) => chunk_data(chunk)
+                .and_then(|data| heads_after_actors(&mut Reader { bytes: data, at: 0 }))
+                .is_ok_and(|heads| heads.chunks(32).all(holds)),
+            Ok(CHANGE | COMPRESSED) => {
+                Change::try_from(chunk).is_ok_and(|change| holds(&change.hash().0))
+            }
             _ => false,
-        };
-        if !covered {
-            return false;
-        }
-        rest = after;
-    }
-    true
+        })
+    })
 }
 
-/// The heads a document chunk names, after its actors (see [`document_size`]).
-fn document_heads(chunk: &[u8]) -> Result<Vec<automerge::ChangeHash>, ChunkError> {
+/// A chunk's data, after its header (magic bytes, checksum, type and length).
+fn chunk_data(chunk: &[u8]) -> Result<&[u8], ChunkError> {
     let mut reader = Reader {
         bytes: chunk,
         at: 9,
     };
     let len = reader.uleb()? as usize;
-    let mut reader = Reader {
-        bytes: reader.take(len)?,
-        at: 0,
-    };
+    reader.take(len)
+}
+
+/// A document chunk's data begins with its actors, then its heads: reads past the actors
+/// and returns the heads' bytes, 32 a head.
+fn heads_after_actors<'a>(reader: &mut Reader<'a>) -> Result<&'a [u8], ChunkError> {
     for _ in 0..reader.uleb()? {
         let len = reader.uleb()? as usize;
         reader.take(len)?;
     }
     let heads = reader.uleb()? as usize;
-    (0..heads)
-        .map(|_| {
-            let hash: [u8; 32] = reader.take(32)?.try_into().map_err(|_| cut_short())?;
-            Ok(automerge::ChangeHash(hash))
-        })
-        .collect()
+    reader.take(heads.checked_mul(32).ok_or_else(cut_short)?)
 }
 
 /// The length of the first chunk in `bytes`: its header and data.
@@ -216,12 +212,7 @@ fn chunk_type(chunk: &[u8]) -> Result<u8, ChunkError> {
 /// The chunk's size with every compressed part inflated, or `TooLarge` once past `budget`.
 fn inflated_size(chunk: &[u8], budget: usize) -> Result<usize, ChunkError> {
     let kind = chunk_type(chunk)?;
-    let mut reader = Reader {
-        bytes: chunk,
-        at: 9,
-    };
-    let len = reader.uleb()? as usize;
-    let data = reader.take(len)?;
+    let data = chunk_data(chunk)?;
     let size = match kind {
         CHANGE => {
             change_rows(data)?;
@@ -246,12 +237,7 @@ fn inflated_size(chunk: &[u8], budget: usize) -> Result<usize, ChunkError> {
 /// the columns themselves, some of which may be compressed.
 fn document_size(data: &[u8], budget: usize) -> Result<usize, ChunkError> {
     let mut reader = Reader { bytes: data, at: 0 };
-    for _ in 0..reader.uleb()? {
-        let len = reader.uleb()? as usize;
-        reader.take(len)?;
-    }
-    let heads = reader.uleb()? as usize;
-    reader.take(heads.checked_mul(32).ok_or_else(cut_short)?)?;
+    heads_after_actors(&mut reader)?;
     let mut columns = Vec::new();
     for _ in 0..2 {
         for _ in 0..reader.uleb()? {
@@ -463,23 +449,32 @@ mod tests {
         assert_eq!(changes[0].hash(), changes[1].hash());
     }
 
-    #[test]
-    fn a_document_covers_the_chunks_of_its_own_history_and_no_other() {
-        let mut doc = doc_with_text(10);
+    /// A document saved, then changed once: the document, its save, and the save followed
+    /// by the change, as storage holds them.
+    fn saved_then_changed(chars: usize) -> (Automerge, Vec<u8>, Vec<u8>) {
+        let mut doc = doc_with_text(chars);
         let saved = doc.save();
         let heads = doc.get_heads();
-        let mut tx = doc.transaction();
-        tx.put(ROOT, "more", 1).unwrap();
-        tx.commit();
+        put(&mut doc, "more");
         let stored = [saved.clone(), doc.save_after(&heads)].concat();
+        (doc, saved, stored)
+    }
+
+    fn put(doc: &mut Automerge, key: &str) {
+        let mut tx = doc.transaction();
+        tx.put(ROOT, key, 1).unwrap();
+        tx.commit();
+    }
+
+    #[test]
+    fn a_document_covers_the_chunks_of_its_own_history_and_no_other() {
+        let (doc, saved, stored) = saved_then_changed(10);
         assert!(covered_by(&doc, &stored), "a save followed by a change");
         assert!(covered_by(&doc, &doc.save()), "a whole save");
         assert!(!covered_by(&Automerge::load(&saved).unwrap(), &stored));
 
         let mut other = doc.fork();
-        let mut tx = other.transaction();
-        tx.put(ROOT, "elsewhere", 2).unwrap();
-        tx.commit();
+        put(&mut other, "elsewhere");
         assert!(!covered_by(&doc, &other.save_after(&doc.get_heads())));
         assert!(
             !covered_by(&doc, &other.save()),
@@ -490,9 +485,7 @@ mod tests {
 
         // Two actors' heads, merged; and a change large enough to be stored compressed.
         let mut merged = doc.clone();
-        let mut tx = merged.transaction();
-        tx.put(ROOT, "here", 3).unwrap();
-        tx.commit();
+        put(&mut merged, "here");
         merged.merge(&mut other).unwrap();
         assert_eq!(merged.get_heads().len(), 2);
         assert!(covered_by(&merged, &merged.save()));
@@ -615,13 +608,7 @@ mod tests {
             }
         );
         // What an honest device stores passes.
-        let mut doc = doc_with_text(2_000);
-        let saved = doc.save();
-        let heads = doc.get_heads();
-        let mut tx = doc.transaction();
-        tx.put(ROOT, "more", 1).unwrap();
-        tx.commit();
-        let stored = [saved, doc.save_after(&heads)].concat();
+        let (_, _, stored) = saved_then_changed(2_000);
         assert_eq!(check_stored(&stored), Ok(()));
     }
 

@@ -148,6 +148,16 @@ impl Rig {
         document
     }
 
+    /// A stored household of Anna's (see [`Rig::household`]), synced to her phone.
+    async fn anna_holding(&mut self, seed: u64) -> (DocumentId, Device) {
+        let document = self.household(seed).await;
+        let mut phone = anna_phone();
+        self.connect(&mut phone);
+        phone.input(Input::Want { document });
+        self.settle_down(&mut [&mut phone]).await;
+        (document, phone)
+    }
+
     /// Opens a connection for `device` and starts its handshake.
     fn connect(&mut self, device: &mut Device) {
         self.next_connection += 1;
@@ -364,11 +374,7 @@ async fn nothing_of_a_failed_batch_leaves_and_the_device_sends_it_again() {
 #[tokio::test]
 async fn an_unstored_document_is_never_evicted() {
     let mut rig = Rig::new(0).await;
-    let document = rig.household(3).await;
-    let mut phone = anna_phone();
-    rig.connect(&mut phone);
-    phone.input(Input::Want { document });
-    rig.settle_down(&mut [&mut phone]).await;
+    let (document, mut phone) = rig.anna_holding(3).await;
     phone.record_visit(document, "v-kept");
     rig.send(&mut phone).await;
     assert_eq!(rig.engine.evict(), 0, "its change is not on disk yet");
@@ -392,11 +398,7 @@ async fn an_unstored_document_is_never_evicted() {
 #[tokio::test]
 async fn a_household_is_compacted_from_memory_only_when_memory_holds_what_is_stored_and_no_more() {
     let mut rig = Rig::new(usize::MAX).await;
-    let document = rig.household(5).await;
-    let mut phone = anna_phone();
-    rig.connect(&mut phone);
-    phone.input(Input::Want { document });
-    rig.settle_down(&mut [&mut phone]).await;
+    let (document, mut phone) = rig.anna_holding(5).await;
     phone.record_visit(document, "v-staged");
     rig.send(&mut phone).await;
     let stored = rig.store.document(&document).await.unwrap().unwrap();
